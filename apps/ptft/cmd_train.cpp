@@ -1,0 +1,48 @@
+// ptft pretrain --config FILE.yaml [--set key=value]... [--out RUN_DIR] [--resume]
+// ptft finetune --config FILE.yaml --from CKPT [--set key=value]... [--out RUN_DIR] [--resume]
+#include <iostream>
+
+#include "commands.h"
+#include "ptft/core/config.h"
+#include "ptft/train/run.h"
+#include "ptft/train/run_config.h"
+
+namespace ptft::cli {
+
+Action add_train(CLI::App& app, const std::string& name) {
+  const bool finetune = name == "finetune";
+  auto* sub = app.add_subcommand(
+      name, finetune ? "Fine-tune a checkpoint on (small) domain data" : "Train a model from scratch on general data");
+  auto req = std::make_shared<RunRequest>();
+  auto device = std::make_shared<std::string>();
+  auto precision = std::make_shared<std::string>();
+  auto threads = std::make_shared<std::string>();
+  auto seed = std::make_shared<std::string>();
+  auto help_config = std::make_shared<bool>(false);
+  req->command = name;
+  sub->add_option("--config", req->config_path, "run configuration (YAML); see configs/");
+  sub->add_option("--set", req->sets, "override a config key: --set train.lr=1e-3 (repeatable)");
+  sub->add_option("--out", req->out, "run directory (default: runs/<config name>)");
+  if (finetune) sub->add_option("--from", req->from, "checkpoint directory to start from")->required();
+  sub->add_flag("--resume", req->resume, "continue the run in --out from its last checkpoint");
+  sub->add_option("--device", *device, "auto | cpu | cuda | cuda:N (= --set train.device=...)");
+  sub->add_option("--precision", *precision, "auto | fp32 | bf16 (= --set train.precision=...)");
+  sub->add_option("--threads", *threads, "intra-op threads (= --set train.threads=...)");
+  sub->add_option("--seed", *seed, "random seed (= --set train.seed=...)");
+  sub->add_flag("--quiet", req->quiet, "no progress output");
+  sub->add_flag("--help-config", *help_config, "list every config key with its default and exit");
+  return [=] {
+    if (*help_config) {
+      std::cout << config::describe(RunConfig{}) << std::endl;
+      return 0;
+    }
+    if (!device->empty()) req->sets.push_back("train.device=" + *device);
+    if (!precision->empty()) req->sets.push_back("train.precision=" + *precision);
+    if (!threads->empty()) req->sets.push_back("train.threads=" + *threads);
+    if (!seed->empty()) req->sets.push_back("train.seed=" + *seed);
+    RunOutcome out = run_training(*req);
+    return 0;
+  };
+}
+
+}  // namespace ptft::cli

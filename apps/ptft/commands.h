@@ -1,0 +1,17 @@
+// apps/ptft/commands.h — each sub-command registers itself on the CLI11 app and returns the
+// action to run when it was selected. Actions return the exit status; errors are thrown and
+// reported by main (ptft::UserError -> 1, anything else -> 2).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace ptft::cli {
+
+using Action = std::function<int()>;
+
+Action add_env(CLI::App& app);
+Action add_train(CLI::App& app, const std::string& name);  // pretrain | finetune
+
+}  // namespace ptft::cli

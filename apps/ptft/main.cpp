@@ -1,0 +1,41 @@
+// ptft — pre-train, fine-tune. Thin front end: parse the command line, call the library,
+// turn errors into messages and exit codes (0 ok, 1 user error, 2 internal error).
+#include <c10/util/Exception.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "ptft/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ptft: pre-train a model on general data, fine-tune it on domain data"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ptft ") + PTFT_VERSION);
+  std::vector<std::pair<std::string, ptft::cli::Action>> actions = {
+      {"env", ptft::cli::add_env(app)},
+      {"pretrain", ptft::cli::add_train(app, "pretrain")},
+      {"finetune", ptft::cli::add_train(app, "finetune")},
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 1;
+  }
+  try {
+    for (auto& [name, action] : actions)
+      if (app.get_subcommand(name)->parsed()) return action();
+    return 1;
+  } catch (const ptft::Error& e) {
+    std::cerr << (e.exit_code() == 1 ? "error: " : "internal error: ") << e.full() << std::endl;
+    return e.exit_code();
+  } catch (const c10::Error& e) {
+    std::cerr << "internal error (libtorch): " << e.what_without_backtrace() << std::endl;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << std::endl;
+    return 2;
+  }
+}

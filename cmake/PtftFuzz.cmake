@@ -1,0 +1,58 @@
+# libFuzzer targets (fuzz/), built with clang++ whatever compiler builds the rest of ptft.
+#
+# fuzz/ is a standalone CMake project configured with CMAKE_CXX_COMPILER=clang++ into
+# ${CMAKE_BINARY_DIR}/fuzz as the ExternalProject `ptft_fuzz` (part of `all`). With tests on,
+# CTest runs each fuzzer over its seed corpus for a fixed number of inputs and a fixed seed
+# (50000 inputs, about 10 s on 2 cores):
+#   cmake --build build --target ptft_fuzz && ctest --test-dir build -R fuzz_
+# For a long run: build/fuzz/fuzz_safetensors -max_total_time=600 /tmp/corpus tests/io/fuzz_corpus
+include_guard(GLOBAL)
+
+find_program(PTFT_CLANGXX NAMES clang++ clang++-18 clang++-17 clang++-16 clang++-15 clang++-14)
+if(NOT PTFT_CLANGXX)
+  message(STATUS "ptft: clang++ not found; skipping the libFuzzer targets (fuzz/)")
+  return()
+endif()
+
+# A clang without the libFuzzer/sanitizer runtimes (e.g. no libclang-rt-dev) would fail later,
+# in the middle of the build: probe it once here instead.
+set(_ptft_probe_dir ${CMAKE_BINARY_DIR}/fuzz-probe)
+file(WRITE ${_ptft_probe_dir}/probe.cpp
+  "#include <cstddef>\n#include <cstdint>\n"
+  "extern \"C\" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { return 0; }\n")
+execute_process(
+  COMMAND ${PTFT_CLANGXX} -fsanitize=fuzzer,address,undefined probe.cpp -o probe
+  WORKING_DIRECTORY ${_ptft_probe_dir}
+  RESULT_VARIABLE _ptft_probe_rc OUTPUT_QUIET ERROR_VARIABLE _ptft_probe_err)
+if(NOT _ptft_probe_rc EQUAL 0)
+  message(STATUS "ptft: ${PTFT_CLANGXX} cannot link -fsanitize=fuzzer,address,undefined; "
+                 "skipping the libFuzzer targets (install libFuzzer / compiler-rt)")
+  return()
+endif()
+message(STATUS "ptft: building libFuzzer targets with ${PTFT_CLANGXX}")
+
+include(ExternalProject)
+get_filename_component(_ptft_root ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
+set(PTFT_FUZZ_DIR ${CMAKE_BINARY_DIR}/fuzz)
+ExternalProject_Add(ptft_fuzz
+  SOURCE_DIR ${_ptft_root}/fuzz
+  BINARY_DIR ${PTFT_FUZZ_DIR}
+  CMAKE_ARGS -DCMAKE_CXX_COMPILER=${PTFT_CLANGXX} -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  BUILD_ALWAYS ON      # the sources live outside fuzz/; let its own build decide what is stale
+  INSTALL_COMMAND ""
+  BUILD_BYPRODUCTS ${PTFT_FUZZ_DIR}/fuzz_safetensors
+  USES_TERMINAL_BUILD ON)
+
+if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
+  # libFuzzer writes new inputs into the first corpus directory: give it a scratch directory,
+  # emptied each run, so the committed seeds stay untouched and runs stay reproducible.
+  set(_ptft_scratch ${PTFT_FUZZ_DIR}/corpus-scratch)
+  add_test(NAME fuzz_safetensors_corpus
+    COMMAND sh -c "rm -rf '${_ptft_scratch}' && mkdir -p '${_ptft_scratch}' && exec \"$0\" \"$@\""
+            ${PTFT_FUZZ_DIR}/fuzz_safetensors
+            -runs=50000 -seed=1234 -max_len=4096 -timeout=10 -rss_limit_mb=2048
+            -print_final_stats=1 -artifact_prefix=${PTFT_FUZZ_DIR}/crash-
+            ${_ptft_scratch} ${_ptft_root}/tests/io/fuzz_corpus
+    WORKING_DIRECTORY ${PTFT_FUZZ_DIR})
+  set_tests_properties(fuzz_safetensors_corpus PROPERTIES TIMEOUT 120 LABELS fuzz)
+endif()

@@ -1,0 +1,63 @@
+// ptft/data/data_source.h — where batches come from, for every task.
+//
+// Training batches are addressed, not streamed: train_batch(step, micro, B) is a pure function of
+// (seed, rank, world, step, micro, B). That makes resume exact (the data position *is* the step),
+// lets the prefetcher run ahead on another thread, and gives each data-parallel rank its own
+// slice. Evaluation batches are sequential and cover the split once.
+//
+//   auto src = open_data_source(data_cfg.train, /*split=*/"train", ctx);
+//   Batch b = src->train_batch({step, micro, 32, 4});  // b.data["x"], b.data["y"]; b.weight = 32
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ptft/io/tensor_io.h"
+
+namespace ptft {
+
+struct Batch {
+  TensorMap data;
+  // Loss-contributing units in this batch (examples, or target tokens for language tasks):
+  // the Trainer normalises the summed loss by the units of the whole effective batch.
+  int64_t weight = 0;
+};
+
+// Which training micro-batch: the examples of optimizer step `step` form one stream position
+// range of micro_batch * grad_accum * world_size examples, so that splitting the same effective
+// batch differently (accumulation, more ranks) reads the same examples.
+struct BatchAddress {
+  int64_t step = 0;        // optimizer step, 0-based
+  int64_t micro = 0;       // micro-batch within the step, < grad_accum
+  int64_t micro_batch = 1; // examples per micro-batch on this rank
+  int64_t grad_accum = 1;
+};
+
+struct DataContext {
+  uint64_t seed = 1337;
+  int rank = 0;        // data-parallel rank and world size: each rank reads its own slice
+  int world_size = 1;
+};
+
+class DataSource {
+ public:
+  virtual ~DataSource() = default;
+  virtual std::string describe() const = 0;
+  // Examples (or windows) in one pass over this split; used for epoch accounting.
+  virtual int64_t size() const = 0;
+  // Deterministic training micro-batch (a pure function of the address, seed and rank).
+  virtual Batch train_batch(const BatchAddress& at) = 0;
+  // Sequential evaluation batches covering the split once.
+  virtual int64_t eval_batches(int64_t batch_size) const = 0;
+  virtual Batch eval_batch(int64_t index, int64_t batch_size) = 0;
+};
+
+// Opens `spec` (a path, or "synthetic:<name>[?key=value&...]") for `split`.
+// Unknown or missing sources are UserErrors naming the spec and the config key `key`.
+std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std::string& split,
+                                             const DataContext& ctx, const std::string& key);
+
+}  // namespace ptft

@@ -1,0 +1,60 @@
+// ptft/models/model.h — what every model family provides to the one Trainer.
+//
+// A model maps a batch of named tensors to named outputs (`logits`, ...). The Task turns those
+// into a loss and metrics, so the Trainer never needs to know the family.
+//
+//   ModelPtr m = create_model(doc, "model");          // from the run config's `model:` section
+//   TensorMap out = m->forward({{"x", x}});           // out["logits"]: (B, num_classes)
+//   nlohmann::json cfg = m->config_json();            // written as config.json in checkpoints
+//   ModelPtr m2 = model_from_config_json(cfg, "ckpt/config.json");
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <yaml-cpp/yaml.h>
+
+#include "ptft/io/tensor_io.h"
+
+namespace ptft {
+namespace config {
+class Document;
+}
+
+class ModelImpl : public torch::nn::Module {
+ public:
+  // Registry name: "mlp", "gpt", "bert", "resnet", "yolo".
+  virtual std::string family() const = 0;
+  // The architecture, in Hugging Face config.json names where HF has the model.
+  virtual nlohmann::json config_json() const = 0;
+  // The resolved `model:` section of the run config (family + every architecture key).
+  virtual YAML::Node config_yaml() const = 0;
+  virtual TensorMap forward(const TensorMap& batch) = 0;
+  // Parameters that get no weight decay by default: biases, norm weights, embeddings.
+  virtual bool no_weight_decay(const std::string& param_name, const torch::Tensor& p) const;
+  // Floating-point operations of one forward pass per example/token, for MFU (0 = unknown).
+  virtual double flops_per_unit() const { return 0; }
+};
+using ModelPtr = std::shared_ptr<ModelImpl>;
+
+struct ModelFamily {
+  std::string name;
+  std::string default_task;   // task used when the run config names none
+  // Builds from the run config's section at `prefix` (family/preset keys included).
+  std::function<ModelPtr(const config::Document&, const std::string& prefix)> from_run_config;
+  // Builds from a checkpoint's config.json (`source` names the file in errors).
+  std::function<ModelPtr(const nlohmann::json&, const std::string& source)> from_config_json;
+};
+
+// One line per architecture lives in src/models/registry.cpp.
+const std::vector<ModelFamily>& model_families();
+const ModelFamily& find_model_family(const std::string& name, const std::string& where);
+ModelPtr create_model(const config::Document& doc, const std::string& prefix);
+ModelPtr model_from_config_json(const nlohmann::json& cfg, const std::string& source);
+int64_t count_parameters(const torch::nn::Module& m, bool trainable_only);
+
+}  // namespace ptft

@@ -1,0 +1,35 @@
+// ptft/train/run.h — a whole training run as `ptft pretrain` / `ptft finetune` perform it:
+// config → run directory → env report → model (fresh or from a checkpoint) → data → Trainer.
+//
+// RUN_DIR/ gets config.yaml (the resolved config: re-running with it reproduces the run),
+// metrics.jsonl, checkpoints/{step-*,last,best} and summary.json.
+//
+//   RunRequest req;  req.command = "pretrain";  req.config_path = "configs/x.yaml";
+//   RunOutcome out = run_training(req);
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ptft/train/trainer.h"
+
+namespace ptft {
+
+struct RunRequest {
+  std::string command = "pretrain";  // pretrain | finetune
+  std::string config_path;           // empty with resume: RUN_DIR/config.yaml
+  std::vector<std::string> sets;     // "train.lr=1e-3" overrides, applied in order
+  std::string out;                   // run directory; default runs/<config file stem>
+  std::string from;                  // finetune: checkpoint directory (= finetune.from)
+  bool resume = false;               // continue RUN_DIR from checkpoints/last
+  bool quiet = false;
+};
+
+struct RunOutcome {
+  std::string run_dir;
+  FitResult fit;
+};
+
+RunOutcome run_training(const RunRequest& req);
+
+}  // namespace ptft

@@ -1,0 +1,54 @@
+// ptft/train/run_config.h — the whole run configuration (YAML; `--set section.key=value`).
+//
+//   model:    {family: mlp, in_features: 2, hidden: [64, 64], num_classes: 3}
+//   task:     classification            # "" = the family's default task
+//   data:     {train: "synthetic:spirals", val: "synthetic:spirals"}
+//   train:    {steps: 2000, batch_size: 16, lr: 3.0e-4, ...}     (see train_config.h)
+//   finetune: {from: CKPT, strategy: full, freeze: ["layers.0.*"]}
+#pragma once
+
+#include <string>
+#include <vector>
+#include <yaml-cpp/yaml.h>
+
+#include "ptft/core/config.h"
+#include "ptft/train/train_config.h"
+
+namespace ptft {
+
+struct DataConfig {
+  std::string train;  // training data: a path, or synthetic:NAME[?k=v&...]
+  std::string val;    // validation data; empty = no validation
+  template <class V> void visit(V& v) {
+    v("train", train, "training data (path or synthetic:NAME)");
+    v("val", val, "validation data; empty = none");
+  }
+};
+
+struct FinetuneConfig {
+  std::string from;                 // checkpoint to start from (ptft finetune --from)
+  std::string strategy = "full";    // full: every parameter trains (minus `freeze` patterns)
+  std::vector<std::string> freeze;  // parameter-name globs kept frozen, e.g. "layers.0.*"
+  template <class V> void visit(V& v) {
+    v("from", from, "checkpoint directory to start from");
+    v.choice("strategy", strategy, {"full"}, "what trains (more strategies arrive with the model families)");
+    v("freeze", freeze, "parameter-name globs kept frozen");
+  }
+};
+
+struct RunConfig {
+  YAML::Node model;        // family + architecture, bound by the family (models/model.h)
+  std::string task;        // "" = the family's default
+  DataConfig data;
+  TrainConfig train;
+  FinetuneConfig finetune;
+  template <class V> void visit(V& v) {
+    v("model", model, "model family and architecture");
+    v("task", task, "task; empty = the family's default");
+    v("data", data, "data sources");
+    v("train", train, "training loop");
+    v("finetune", finetune, "transfer from a checkpoint");
+  }
+};
+
+}  // namespace ptft

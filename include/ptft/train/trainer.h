@@ -1,0 +1,79 @@
+// ptft/train/trainer.h — the only training loop, for every model family and task.
+//
+// Pre-training and fine-tuning are both Trainer::fit; fine-tuning differs only in what the
+// caller did before (a TransferPlan: loaded weights, frozen parameters, per-group LRs).
+//
+// Per step: fetch grad_accum micro-batches (prefetched), backward each with loss_sum / units
+// of the whole effective batch (exact accumulation), clip, optimizer step with the scheduled LR.
+// Every eval_every steps: evaluate, keep `best`, early-stop on patience. Every save_every steps:
+// checkpoint `last`. SIGINT/SIGTERM: checkpoint and return. Non-finite loss: UserError, the
+// last good checkpoint untouched.
+//
+//   Trainer t(cfg.train, ctx);
+//   FitResult r = t.fit(model, task, train_src, &val_src, *optimizer, resume_ckpt_or_null);
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ptft/core/device.h"
+#include "ptft/core/log.h"
+#include "ptft/data/data_source.h"
+#include "ptft/io/checkpoint.h"
+#include "ptft/models/model.h"
+#include "ptft/train/optimizer.h"
+#include "ptft/train/task.h"
+#include "ptft/train/train_config.h"
+
+namespace ptft {
+
+struct TrainerContext {
+  std::string run_dir;                 // checkpoints go to run_dir/checkpoints
+  MetricsLog* metrics = nullptr;       // events (may be null in unit tests)
+  c10::Device device = c10::Device("cpu");
+  Precision precision;
+  nlohmann::json checkpoint_config;    // config.json written into every checkpoint
+  std::string resume_command;          // printed when interrupted
+  // Extra evaluation sets reported next to val (e.g. "general" to watch forgetting).
+  std::vector<std::pair<std::string, DataSource*>> extra_evals;
+  bool quiet = false;                  // no progress output (tests)
+};
+
+struct FitResult {
+  int64_t step = 0;                 // last completed step
+  bool interrupted = false;         // stopped by SIGINT/SIGTERM (checkpoint written)
+  bool early_stopped = false;
+  nlohmann::json last_eval;         // metrics of the final evaluation (prefixed val_...)
+  double best_metric = 0;
+  int64_t best_step = -1;
+  double wall_seconds = 0;
+  int64_t units_seen = 0;           // examples or tokens trained on in this process
+};
+
+class Trainer {
+ public:
+  Trainer(TrainConfig cfg, TrainerContext ctx);
+  // Trains `model` in place. `resume` (optional) restores optimizer, trainer state and RNG
+  // from a checkpoint whose weights the caller already loaded into `model`.
+  FitResult fit(ModelImpl& model, Task& task, DataSource& train, DataSource* val, Optimizer& opt,
+                const Checkpoint* resume = nullptr);
+
+  // Evaluates `model` on `src` (whole split or cfg.eval_batches batches), under no_grad.
+  nlohmann::json evaluate(ModelImpl& model, Task& task, DataSource& src);
+
+  // One optimizer step's gradient: backward of every micro-batch with loss_sum / total units.
+  // Returns the mean loss per unit over the effective batch. Exposed for tests.
+  double accumulate_gradients(ModelImpl& model, Task& task, const std::vector<Batch>& micro_batches);
+
+ private:
+  nlohmann::json trainer_state(int64_t step, const FitResult& r, int64_t bad_evals) const;
+  void save(CheckpointSet& set, int64_t step, ModelImpl& model, Optimizer& opt, const FitResult& r,
+            int64_t bad_evals);
+  Batch to_device(Batch b) const;
+
+  TrainConfig cfg_;
+  TrainerContext ctx_;
+};
+
+}  // namespace ptft

@@ -1,0 +1,50 @@
+#include "ptft/core/device.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include "ptft/core/env.h"
+#include "ptft/core/error.h"
+
+namespace ptft {
+
+c10::Device resolve_device(const std::string& spec) {
+  if (spec == "auto") return torch::cuda::is_available() ? c10::Device("cuda:0") : c10::Device("cpu");
+  if (spec == "cpu") return c10::Device("cpu");
+  if (spec.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw UserError("device '" + spec + "' requested but no CUDA device is available",
+                      "this libtorch build or machine has no CUDA; use --device cpu (or auto)");
+    c10::Device d("cpu");
+    try {
+      d = c10::Device(spec);
+    } catch (const std::exception&) {
+      throw UserError("invalid device '" + spec + "'", "use auto, cpu, cuda or cuda:N");
+    }
+    if (d.has_index() && d.index() >= static_cast<int>(torch::cuda::device_count()))
+      throw UserError("device '" + spec + "' does not exist: " +
+                          std::to_string(torch::cuda::device_count()) + " CUDA device(s)",
+                      "use cuda:0 .. cuda:" + std::to_string(torch::cuda::device_count() - 1));
+    return d;
+  }
+  throw UserError("invalid device '" + spec + "'", "use auto, cpu, cuda or cuda:N");
+}
+
+Precision resolve_precision(const std::string& spec, const c10::Device& device) {
+  Precision p;
+  if (spec == "fp32") return p;
+  bool fast = device.is_cuda() ? true : cpu_has_feature("avx512_bf16") || cpu_has_feature("amx_bf16");
+  if (spec == "auto" && !fast) return p;
+  if (spec != "auto" && spec != "bf16")
+    throw UserError("invalid precision '" + spec + "'", "use auto, fp32 or bf16");
+  p.name = "bf16";
+  p.autocast = true;
+  p.dtype = c10::kBFloat16;
+  return p;
+}
+
+void set_threads(int threads) {
+  if (threads > 0) at::set_num_threads(threads);
+}
+
+}  // namespace ptft

@@ -1,0 +1,120 @@
+#include "ptft/data/synthetic.h"
+
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "ptft/core/error.h"
+
+namespace ptft {
+namespace {
+
+// "spirals?classes=3&n=100" -> name + params
+std::pair<std::string, std::map<std::string, std::string>> parse_spec(const std::string& spec) {
+  auto q = spec.find('?');
+  std::map<std::string, std::string> params;
+  std::string name = spec.substr(0, q);
+  if (q != std::string::npos) {
+    std::stringstream ss(spec.substr(q + 1));
+    std::string kv;
+    while (std::getline(ss, kv, '&')) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) params[kv] = "";
+      else params[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  }
+  return {name, params};
+}
+
+class Spirals : public DataSource {
+ public:
+  Spirals(int64_t classes, int64_t n, double noise, const std::string& split, const DataContext& ctx)
+      : classes_(classes), n_(n), noise_(noise), ctx_(ctx) {
+    // Distinct, fixed streams per split: val never overlaps train.
+    uint64_t split_salt = split == "train" ? 1 : split == "val" ? 2 : 3;
+    auto gen = at::detail::createCPUGenerator(ctx.seed * 1000003ULL + split_salt);
+    auto label = torch::randint(classes_, {n_}, gen, torch::kLong);              // (N)
+    auto r = torch::rand({n_}, gen, torch::kFloat);                              // (N) radius in [0,1)
+    auto theta = r * 4.0 + label.to(torch::kFloat) * (2.0 * M_PI / classes_);   // (N)
+    auto x = torch::stack({r * torch::cos(theta), r * torch::sin(theta)}, 1);    // (N, 2)
+    x = x + noise_ * 0.1 * torch::randn({n_, 2}, gen, torch::kFloat);
+    x_ = x.contiguous();
+    y_ = label;
+  }
+  std::string describe() const override {
+    return "synthetic spirals (" + std::to_string(n_) + " points, " + std::to_string(classes_) + " classes)";
+  }
+  int64_t size() const override { return n_; }
+
+  Batch train_batch(const BatchAddress& at) override {
+    // Position in the endless example stream (each epoch a fresh permutation):
+    // step block, then micro-batch, then rank, then example.
+    const int64_t per_step = at.micro_batch * at.grad_accum * ctx_.world_size;
+    const int64_t first = at.step * per_step + (at.micro * ctx_.world_size + ctx_.rank) * at.micro_batch;
+    std::vector<int64_t> idx(at.micro_batch);
+    for (int64_t j = 0; j < at.micro_batch; ++j) {
+      int64_t pos = first + j;
+      idx[j] = permutation(pos / n_).data_ptr<int64_t>()[pos % n_];
+    }
+    auto index = torch::tensor(idx, torch::kLong);
+    return Batch{{{"x", x_.index_select(0, index)}, {"y", y_.index_select(0, index)}}, at.micro_batch};
+  }
+  int64_t eval_batches(int64_t batch_size) const override { return (n_ + batch_size - 1) / batch_size; }
+  Batch eval_batch(int64_t index, int64_t batch_size) override {
+    int64_t begin = index * batch_size, end = std::min(n_, begin + batch_size);
+    return Batch{{{"x", x_.slice(0, begin, end)}, {"y", y_.slice(0, begin, end)}}, end - begin};
+  }
+
+ private:
+  const torch::Tensor& permutation(int64_t epoch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = perms_.find(epoch);
+    if (it != perms_.end()) return it->second;
+    if (perms_.size() > 4) perms_.erase(perms_.begin());
+    auto gen = at::detail::createCPUGenerator(ctx_.seed * 7919ULL + static_cast<uint64_t>(epoch) + 17);
+    return perms_[epoch] = torch::randperm(n_, gen, torch::kLong);
+  }
+
+  int64_t classes_, n_;
+  double noise_;
+  DataContext ctx_;
+  torch::Tensor x_, y_;
+  std::mutex mu_;
+  std::map<int64_t, torch::Tensor> perms_;
+};
+
+}  // namespace
+
+std::unique_ptr<DataSource> make_synthetic(const std::string& spec, const std::string& split,
+                                           const DataContext& ctx, const std::string& key) {
+  auto [name, params] = parse_spec(spec);
+  auto get = [&, &params = params](const std::string& k, double dflt) {
+    auto it = params.find(k);
+    if (it == params.end()) return dflt;
+    try {
+      size_t used = 0;
+      double v = std::stod(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument("trailing");
+      return v;
+    } catch (const std::exception&) {
+      throw UserError(key + ": 'synthetic:" + spec + "': parameter '" + k + "' must be a number, got '" +
+                      it->second + "'");
+    }
+  };
+  if (name == "spirals") {
+    for (const auto& kv : params)
+      if (kv.first != "classes" && kv.first != "n" && kv.first != "noise")
+        throw UserError(key + ": 'synthetic:" + spec + "': unknown parameter '" + kv.first + "'",
+                        "spirals takes classes, n and noise");
+    int64_t classes = static_cast<int64_t>(get("classes", 3));
+    int64_t n = static_cast<int64_t>(get("n", split == "train" ? 4096 : 1024));
+    double noise = get("noise", 1.0);
+    if (classes < 2 || n < 1)
+      throw UserError(key + ": 'synthetic:" + spec + "' needs classes >= 2 and n >= 1");
+    return std::make_unique<Spirals>(classes, n, noise, split, ctx);
+  }
+  throw UserError(key + ": unknown synthetic data set '" + name + "'", "available: synthetic:spirals");
+}
+
+}  // namespace ptft

@@ -1,0 +1,87 @@
+#include "ptft/models/mlp.h"
+
+#include "ptft/core/error.h"
+#include "ptft/models/family_section.h"
+
+namespace ptft {
+
+void MlpConfig::validate() const {
+  if (in_features <= 0) throw UserError("model.in_features must be > 0, got " + std::to_string(in_features));
+  if (num_classes < 2) throw UserError("model.num_classes must be >= 2, got " + std::to_string(num_classes));
+  for (auto h : hidden)
+    if (h <= 0) throw UserError("model.hidden: every width must be > 0, got " + std::to_string(h));
+  if (dropout < 0 || dropout >= 1) throw UserError("model.dropout must be in [0, 1), got " + std::to_string(dropout));
+}
+
+MlpImpl::MlpImpl(MlpConfig cfg) : cfg_(std::move(cfg)) {
+  cfg_.validate();
+  layers_ = register_module("layers", torch::nn::ModuleList());
+  int64_t width = cfg_.in_features;
+  for (auto h : cfg_.hidden) {
+    layers_->push_back(torch::nn::Linear(width, h));
+    width = h;
+  }
+  head_ = register_module("head", torch::nn::Linear(width, cfg_.num_classes));
+}
+
+TensorMap MlpImpl::forward(const TensorMap& batch) {
+  auto it = batch.find("x");
+  PTFT_CHECK(it != batch.end(), "mlp expects batch field 'x'");
+  torch::Tensor h = it->second;  // (B, in_features)
+  for (const auto& layer : *layers_) {
+    h = torch::relu(layer->as<torch::nn::Linear>()->forward(h));  // (B, h_i)
+    if (cfg_.dropout > 0) h = torch::dropout(h, cfg_.dropout, is_training());
+  }
+  return {{"logits", head_->forward(h)}};  // (B, num_classes)
+}
+
+double MlpImpl::flops_per_unit() const {
+  double f = 0;
+  int64_t width = cfg_.in_features;
+  for (auto h : cfg_.hidden) {
+    f += 2.0 * width * h;
+    width = h;
+  }
+  return f + 2.0 * width * cfg_.num_classes;
+}
+
+nlohmann::json MlpImpl::config_json() const {
+  return {{"model_type", "mlp"},
+          {"ptft", {{"family", "mlp"}}},
+          {"in_features", cfg_.in_features},
+          {"hidden", cfg_.hidden},
+          {"num_classes", cfg_.num_classes},
+          {"dropout", cfg_.dropout}};
+}
+
+YAML::Node MlpImpl::config_yaml() const {
+  YAML::Node n = config::to_yaml(cfg_);
+  YAML::Node out;
+  out["family"] = "mlp";
+  for (const auto& kv : n) out[kv.first.as<std::string>()] = kv.second;
+  return out;
+}
+
+ModelFamily mlp_family() {
+  ModelFamily f;
+  f.name = "mlp";
+  f.default_task = "classification";
+  f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
+    return std::make_shared<MlpImpl>(bind_family_section<MlpConfig>(doc, prefix));
+  };
+  f.from_config_json = [](const nlohmann::json& j, const std::string& source) -> ModelPtr {
+    MlpConfig c;
+    c.in_features = j.at("in_features").get<int64_t>();
+    c.hidden = j.at("hidden").get<std::vector<int64_t>>();
+    c.num_classes = j.at("num_classes").get<int64_t>();
+    c.dropout = j.value("dropout", 0.0);
+    try {
+      return std::make_shared<MlpImpl>(c);
+    } catch (const UserError& e) {
+      throw e.with_context(source);
+    }
+  };
+  return f;
+}
+
+}  // namespace ptft

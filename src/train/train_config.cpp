@@ -1,0 +1,46 @@
+#include "ptft/train/train_config.h"
+
+#include "ptft/core/error.h"
+
+namespace ptft {
+namespace {
+void positive(const char* key, int64_t v) {
+  if (v <= 0)
+    throw UserError(std::string("train.") + key + " must be > 0, got " + std::to_string(v));
+}
+void non_negative(const char* key, double v) {
+  if (v < 0) throw UserError(std::string("train.") + key + " must be >= 0, got " + std::to_string(v));
+}
+}  // namespace
+
+void TrainConfig::validate() const {
+  positive("steps", steps);
+  positive("batch_size", batch_size);
+  positive("grad_accum", grad_accum);
+  positive("log_every", log_every);
+  if (!(lr > 0)) throw UserError("train.lr must be > 0, got " + std::to_string(lr));
+  non_negative("warmup", static_cast<double>(warmup));
+  non_negative("weight_decay", weight_decay);
+  non_negative("grad_clip", grad_clip);
+  non_negative("eval_every", static_cast<double>(eval_every));
+  non_negative("eval_batches", static_cast<double>(eval_batches));
+  non_negative("save_every", static_cast<double>(save_every));
+  non_negative("patience", static_cast<double>(patience));
+  non_negative("min_delta", min_delta);
+  if (lr_min_ratio < 0 || lr_min_ratio > 1)
+    throw UserError("train.lr_min_ratio must be in [0, 1], got " + std::to_string(lr_min_ratio));
+  if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1)
+    throw UserError("train.beta1 and train.beta2 must be in [0, 1)");
+  if (metric.rfind("val_", 0) != 0 && metric.rfind("train_", 0) != 0)
+    throw UserError("train.metric must start with val_ (or train_), got '" + metric + "'",
+                    "e.g. val_loss or val_accuracy");
+}
+
+std::string TrainConfig::resolved_mode() const {
+  if (mode != "auto") return mode;
+  for (const char* up : {"acc", "f1", "map", "precision", "recall"})
+    if (metric.find(up) != std::string::npos) return "max";
+  return "min";
+}
+
+}  // namespace ptft

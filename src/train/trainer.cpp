@@ -1,0 +1,300 @@
+#include "ptft/train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <mutex>
+#include <cstdio>
+#include <limits>
+
+#include "ptft/core/base64.h"
+#include "ptft/core/compat.h"
+#include "ptft/core/error.h"
+#include "ptft/core/progress.h"
+#include "ptft/core/signals.h"
+#include "ptft/data/prefetcher.h"
+#include "ptft/train/schedule.h"
+
+namespace ptft {
+namespace {
+
+std::string fmt(double v, const char* f = "%.4g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string rng_state_b64() {
+  auto state = at::detail::getDefaultCPUGenerator().get_state();  // uint8 tensor
+  return base64_encode(std::string(reinterpret_cast<const char*>(state.data_ptr<uint8_t>()),
+                                   static_cast<size_t>(state.numel())));
+}
+
+void set_rng_state_b64(const std::string& b64, const std::string& source) {
+  std::string bytes = base64_decode(b64, source);
+  auto t = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
+  std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  try {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(t);
+  } catch (const c10::Error& e) {
+    throw UserError(source + ": the saved RNG state is invalid", "the file is corrupt");
+  }
+}
+
+bool improved(double value, double best, const std::string& mode, double min_delta) {
+  if (std::isnan(best)) return true;
+  return mode == "min" ? value < best - min_delta : value > best + min_delta;
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig cfg, TrainerContext ctx) : cfg_(std::move(cfg)), ctx_(std::move(ctx)) {
+  cfg_.validate();
+}
+
+Batch Trainer::to_device(Batch b) const {
+  if (ctx_.device.is_cpu()) return b;
+  for (auto& kv : b.data) kv.second = kv.second.to(ctx_.device, /*non_blocking=*/true);
+  return b;
+}
+
+double Trainer::accumulate_gradients(ModelImpl& model, Task& task, const std::vector<Batch>& micro) {
+  int64_t units = 0;
+  for (const auto& b : micro) units += b.weight;
+  PTFT_CHECK(units > 0, "a training step with no loss-contributing units (empty batch or all targets masked)");
+  double loss_total = 0;
+  for (const auto& b : micro) {
+    torch::Tensor loss_sum;
+    {
+      compat::AutocastGuard amp(ctx_.device.type(), ctx_.precision.dtype, ctx_.precision.autocast);
+      loss_sum = task.loss_sum(model, b);
+    }
+    // Normalised over the whole effective batch, not per micro-batch: accumulating k
+    // micro-batches gives exactly the gradient of one k-times batch.
+    (loss_sum / static_cast<double>(units)).backward();
+    loss_total += loss_sum.item<double>();
+  }
+  return loss_total / static_cast<double>(units);
+}
+
+nlohmann::json Trainer::evaluate(ModelImpl& model, Task& task, DataSource& src) {
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard ng;
+  auto acc = task.new_eval();
+  int64_t n = src.eval_batches(cfg_.batch_size);
+  if (cfg_.eval_batches > 0) n = std::min(n, cfg_.eval_batches);
+  for (int64_t i = 0; i < n; ++i) {
+    compat::AutocastGuard amp(ctx_.device.type(), ctx_.precision.dtype, ctx_.precision.autocast);
+    acc->add(model, to_device(src.eval_batch(i, cfg_.batch_size)));
+  }
+  model.train(was_training);
+  return acc->result();
+}
+
+nlohmann::json Trainer::trainer_state(int64_t step, const FitResult& r, int64_t bad_evals) const {
+  const int64_t per_step = cfg_.batch_size * cfg_.grad_accum;  // per process
+  return {{"step", step},
+          {"samples_seen", step * per_step},
+          {"data_position", {{"step", step}, {"micro_batch", cfg_.batch_size}, {"grad_accum", cfg_.grad_accum}}},
+          {"best_metric", std::isnan(r.best_metric) ? nlohmann::json(nullptr) : nlohmann::json(r.best_metric)},
+          {"best_step", r.best_step},
+          {"metric", cfg_.metric},
+          {"bad_evals", bad_evals},
+          {"rng", {{"torch_cpu", rng_state_b64()}}},
+          {"seed", cfg_.seed}};
+}
+
+void Trainer::save(CheckpointSet& set, int64_t step, ModelImpl& model, Optimizer& opt, const FitResult& r,
+                   int64_t bad_evals) {
+  set.save(step, [&](const std::string& dir) {
+    Checkpoint c;
+    c.config = ctx_.checkpoint_config;
+    c.model = state_dict(model);
+    c.optimizer = opt.state();
+    c.trainer_state = trainer_state(step, r, bad_evals);
+    write_checkpoint_files(dir, c);
+  });
+}
+
+FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSource* val, Optimizer& opt,
+                       const Checkpoint* resume) {
+  FitResult r;
+  r.best_metric = std::numeric_limits<double>::quiet_NaN();
+  const std::string mode = cfg_.resolved_mode();
+  int64_t start = 0, bad_evals = 0;
+  if (resume) {
+    const std::string src = resume->dir + "/trainer_state.json";
+    const auto& st = resume->trainer_state;
+    if (st.is_null() || !st.contains("step"))
+      throw UserError("'" + resume->dir + "' has no trainer_state.json",
+                      "it is a weights-only checkpoint: fine-tune from it with --from instead of resuming");
+    try {
+      start = st.at("step").get<int64_t>();
+      if (!st.at("best_metric").is_null()) r.best_metric = st.at("best_metric").get<double>();
+      r.best_step = st.at("best_step").get<int64_t>();
+      bad_evals = st.value("bad_evals", int64_t{0});
+      opt.load_state(resume->optimizer, resume->dir + "/optimizer.safetensors");
+      set_rng_state_b64(st.at("rng").at("torch_cpu").get<std::string>(), src);
+    } catch (const nlohmann::json::exception& e) {
+      throw UserError(src + ": " + e.what(), "the file is corrupt; resume from an earlier step-* checkpoint");
+    }
+    if (ctx_.metrics) ctx_.metrics->write({{"event", "resume"}, {"step", start}, {"from", resume->dir}});
+    if (!ctx_.quiet) log_info("resumed from " + resume->dir + " at step " + std::to_string(start));
+  }
+
+  CheckpointSet ckpts(ctx_.run_dir + "/checkpoints", static_cast<int>(cfg_.keep_checkpoints));
+  LrSchedule sched{cfg_.schedule, cfg_.lr, cfg_.warmup, cfg_.steps, cfg_.lr_min_ratio};
+  Progress progress(cfg_.steps, cfg_.log_every, ctx_.quiet ? false : ::isatty(2) != 0);
+  const bool show = !ctx_.quiet;
+  std::vector<torch::Tensor> params = opt.params();
+
+  model.train();
+  model.to(ctx_.device);
+  const double t0 = now_seconds();
+  double interval_t = t0, interval_loss = 0;
+  int64_t interval_steps = 0, interval_units = 0;
+
+  auto run_eval = [&](int64_t step) -> nlohmann::json {
+    nlohmann::json ev = {{"event", "eval"}, {"step", step}};
+    if (val) {
+      const nlohmann::json m = evaluate(model, task, *val);
+      for (auto& [k, v] : m.items()) ev["val_" + k] = v;
+    }
+    for (auto& [name, src] : ctx_.extra_evals) {
+      const nlohmann::json m = evaluate(model, task, *src);
+      for (auto& [k, v] : m.items()) ev[name + "_" + k] = v;
+    }
+    return ev;
+  };
+
+  Prefetcher prefetch(train, start, cfg_.steps, cfg_.batch_size, cfg_.grad_accum);
+  int64_t step = start;
+  while (step < cfg_.steps) {
+    const int64_t s = step + 1;  // the step being taken (1-based)
+    const double lr = sched.at(s);
+    std::vector<Batch> micro;
+    micro.reserve(cfg_.grad_accum);
+    int64_t units = 0;
+    for (int64_t m = 0; m < cfg_.grad_accum; ++m) {
+      micro.push_back(to_device(prefetch.next()));
+      units += micro.back().weight;
+    }
+    const double loss = accumulate_gradients(model, task, micro);
+    double grad_norm = 0;
+    {
+      torch::NoGradGuard ng;
+      std::vector<torch::Tensor> with_grad;
+      for (auto& p : params)
+        if (p.grad().defined()) with_grad.push_back(p);
+      grad_norm = torch::nn::utils::clip_grad_norm_(
+          with_grad, cfg_.grad_clip > 0 ? cfg_.grad_clip : std::numeric_limits<double>::infinity());
+    }
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+      progress.finish();
+      if (ctx_.metrics)
+        ctx_.metrics->write({{"event", "error"}, {"step", s}, {"loss", std::isfinite(loss) ? loss : -1.0},
+                             {"message", "non-finite loss or gradient"}});
+      auto last = ckpts.last_dir();
+      throw UserError("training diverged at step " + std::to_string(s) + ": loss " + fmt(loss) +
+                          ", gradient norm " + fmt(grad_norm) + " (not finite); stopped without saving",
+                      "lower train.lr (now " + fmt(cfg_.lr) + "), keep train.grad_clip > 0 or use more "
+                      "warmup; the last good checkpoint is " + (last ? *last : std::string("(none yet)")));
+    }
+    opt.step(lr);
+    opt.zero_grad();
+    step = s;
+    r.step = step;
+    r.units_seen += units;
+    interval_loss += loss;
+    interval_units += units;
+    ++interval_steps;
+
+    if (step % cfg_.log_every == 0 || step == cfg_.steps) {
+      const double now = now_seconds();
+      const double ups = interval_units / std::max(1e-9, now - interval_t);
+      nlohmann::json ev = {{"event", "train"},    {"step", step},         {"loss", interval_loss / interval_steps},
+                           {"lr", lr},            {"grad_norm", grad_norm}, {task.unit() + "_per_s", ups},
+                           {"elapsed_s", now - t0}};
+      if (model.flops_per_unit() > 0) {
+        const double tflops = 3.0 * model.flops_per_unit() * ups / 1e12;  // forward + backward
+        ev["tflops"] = tflops;
+        if (cfg_.peak_tflops > 0) ev["mfu"] = tflops / cfg_.peak_tflops;
+      }
+      if (ctx_.metrics) ctx_.metrics->write(ev);
+      if (show)
+        progress.update(step, "loss " + fmt(interval_loss / interval_steps) + " | lr " + fmt(lr, "%.2e") +
+                                  " | gnorm " + fmt(grad_norm, "%.3f") + " | " + fmt(ups, "%.0f") + " " +
+                                  task.unit() + "/s");
+      interval_t = now;
+      interval_loss = 0;
+      interval_steps = 0;
+      interval_units = 0;
+    }
+
+    bool stop_early = false;
+    const bool eval_now = (cfg_.eval_every > 0 && step % cfg_.eval_every == 0) || step == cfg_.steps;
+    if (eval_now && (val || !ctx_.extra_evals.empty())) {
+      auto ev = run_eval(step);
+      r.last_eval = ev;
+      if (ctx_.metrics) ctx_.metrics->write(ev);
+      std::string line = "eval step " + std::to_string(step) + ":";
+      for (auto& [k, v] : ev.items())
+        if (v.is_number_float()) line += " " + k + " " + fmt(v.get<double>());
+      if (show) progress.message(line);
+      if (ev.contains(cfg_.metric) && ev[cfg_.metric].is_number()) {
+        const double value = ev[cfg_.metric].get<double>();
+        if (improved(value, r.best_metric, mode, cfg_.min_delta)) {
+          r.best_metric = value;
+          r.best_step = step;
+          bad_evals = 0;
+          save(ckpts, step, model, opt, r, bad_evals);
+          ckpts.mark_best(step);
+          if (ctx_.metrics)
+            ctx_.metrics->write({{"event", "best"}, {"step", step}, {cfg_.metric, value}});
+        } else {
+          ++bad_evals;
+          if (cfg_.patience > 0 && bad_evals >= cfg_.patience) stop_early = true;
+        }
+      } else if (!ev.contains(cfg_.metric)) {
+        throw UserError("train.metric '" + cfg_.metric + "' is not among the evaluation metrics",
+                        "available: " + [&] {
+                          std::string s;
+                          for (auto& [k, v] : ev.items())
+                            if (v.is_number()) s += k + " ";
+                          return s;
+                        }());
+      }
+    }
+
+    const bool save_now = (cfg_.save_every > 0 && step % cfg_.save_every == 0) || step == cfg_.steps;
+    if (save_now || stop_early || StopSignals::requested()) save(ckpts, step, model, opt, r, bad_evals);
+
+    if (stop_early) {
+      r.early_stopped = true;
+      if (ctx_.metrics)
+        ctx_.metrics->write({{"event", "early_stop"}, {"step", step}, {"best_step", r.best_step},
+                             {cfg_.metric, r.best_metric}});
+      if (show)
+        progress.message("early stop at step " + std::to_string(step) + ": " + cfg_.metric + " has not improved for " +
+                         std::to_string(bad_evals) + " evaluations (best " + fmt(r.best_metric) + " at step " +
+                         std::to_string(r.best_step) + ")");
+      break;
+    }
+    if (StopSignals::requested()) {
+      r.interrupted = true;
+      if (ctx_.metrics)
+        ctx_.metrics->write({{"event", "interrupted"}, {"step", step}, {"signal", StopSignals::signal()}});
+      progress.message("interrupted at step " + std::to_string(step) + "; checkpoint written to " +
+                       ckpts.root() + "/last\nresume with: " + ctx_.resume_command);
+      break;
+    }
+  }
+  progress.finish();
+  r.wall_seconds = now_seconds() - t0;
+  return r;
+}
+
+}  // namespace ptft
