@@ -1,7 +1,12 @@
 #include "ptft/core/device.h"
 
 #include <ATen/Parallel.h>
+#include <sched.h>
 #include <torch/cuda.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
 
 #include "ptft/core/env.h"
 #include "ptft/core/error.h"
@@ -43,8 +48,21 @@ Precision resolve_precision(const std::string& spec, const c10::Device& device) 
   return p;
 }
 
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::thread::hardware_concurrency());
+}
+
 void set_threads(int threads) {
-  if (threads > 0) at::set_num_threads(threads);
+  if (threads > 0) {
+    at::set_num_threads(threads);
+    return;
+  }
+  // libtorch's own default counts physical cores through cpuinfo, which reports 1 on some VMs
+  // with 2 usable CPUs; use every CPU this process may run on unless the user set OMP_NUM_THREADS.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) at::set_num_threads(std::max(1, available_cpus()));
 }
 
 }  // namespace ptft

@@ -153,7 +153,12 @@ void CheckpointSet::prune() {
   for (const auto& name : steps) {
     if (excess <= 0) break;
     if (name == last || name == best) continue;
-    fs::remove_all_quiet(root_ + "/" + name);
+    // Renamed out of the way first: a kill during the removal then leaves a *.tmp-* directory
+    // (cleaned up by the next writer), never a half-deleted step-* that looks like a checkpoint.
+    const std::string doomed = fs::make_temp_sibling(root_ + "/" + name);
+    std::error_code ec3;
+    sfs::rename(root_ + "/" + name, doomed, ec3);
+    fs::remove_all_quiet(ec3 ? root_ + "/" + name : doomed);
     --excess;
   }
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <mutex>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 
 #include "ptft/core/base64.h"
@@ -141,11 +142,16 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     } catch (const nlohmann::json::exception& e) {
       throw UserError(src + ": " + e.what(), "the file is corrupt; resume from an earlier step-* checkpoint");
     }
+    r.step = start;  // a resume of a finished run trains no step but has completed `start`
     if (ctx_.metrics) ctx_.metrics->write({{"event", "resume"}, {"step", start}, {"from", resume->dir}});
     if (!ctx_.quiet) log_info("resumed from " + resume->dir + " at step " + std::to_string(start));
   }
 
   CheckpointSet ckpts(ctx_.run_dir + "/checkpoints", static_cast<int>(cfg_.keep_checkpoints));
+  // A kill between saving a new best checkpoint (which moves `last`) and moving `best` leaves
+  // `best` one improvement behind the resumed state: point it where the state says.
+  if (resume && r.best_step >= 0 && std::filesystem::is_directory(ckpts.step_dir(r.best_step)))
+    ckpts.mark_best(r.best_step);
   LrSchedule sched{cfg_.schedule, cfg_.lr, cfg_.warmup, cfg_.steps, cfg_.lr_min_ratio};
   Progress progress(cfg_.steps, cfg_.log_every, ctx_.quiet ? false : ::isatty(2) != 0);
   const bool show = !ctx_.quiet;

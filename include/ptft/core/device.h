@@ -21,7 +21,9 @@ struct Precision {
 };
 Precision resolve_precision(const std::string& spec, const c10::Device& device);
 
-// threads <= 0 keeps libtorch's default (one per core).
+// Intra-op threads. threads <= 0: OMP_NUM_THREADS when set, else every CPU this process may run
+// on (libtorch's own default undercounts on some VMs).
 void set_threads(int threads);
+int available_cpus();
 
 }  // namespace ptft

@@ -34,7 +34,7 @@ struct TrainConfig {
   int64_t seed = 1337;             // weights init, dropout and data order
   std::string device = "auto";     // auto | cpu | cuda | cuda:N
   std::string precision = "auto";  // auto | fp32 | bf16 (autocast, fp32 master weights)
-  int64_t threads = 0;             // intra-op threads; 0 = one per core
+  int64_t threads = 0;             // intra-op threads; 0 = OMP_NUM_THREADS or every usable CPU
   double peak_tflops = 0.0;        // device peak for MFU in logs; 0 = not reported
 
   template <class V> void visit(V& v) {
@@ -64,7 +64,7 @@ struct TrainConfig {
     v("seed", seed, "random seed");
     v("device", device, "auto | cpu | cuda | cuda:N");
     v.choice("precision", precision, {"auto", "fp32", "bf16"}, "numeric precision");
-    v("threads", threads, "intra-op threads; 0 = one per core");
+    v("threads", threads, "intra-op threads; 0 = OMP_NUM_THREADS or every usable CPU");
     v("peak_tflops", peak_tflops, "device peak TFLOP/s for MFU; 0 = not reported");
   }
   void validate() const;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set-up + configure + build + every test (unit, end-to-end, fuzz corpus).
+#   scripts/test.sh            # as root on a fresh Debian 12 this installs what it needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+start=$(date +%s)
+scripts/build.sh
+echo "test: build took $(( $(date +%s) - start )) s"
+BUILD_DIR="${PTFT_BUILD_DIR:-build}"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${PTFT_TEST_JOBS:-2}" "$@"
+echo "test: total $(( $(date +%s) - start )) s"
