@@ -77,7 +77,20 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
       for (const auto& e : n) j.push_back(yaml_to_json(e));
       return j;
     }
-    case YAML::NodeType::Scalar: return n.Scalar();
+    case YAML::NodeType::Scalar: {
+      const std::string& v = n.Scalar();
+      if (n.Tag() == "!") return v;  // quoted in the YAML: a string
+      if (v == "true" || v == "false") return v == "true";
+      try {
+        size_t used = 0;
+        long long i = std::stoll(v, &used);
+        if (used == v.size()) return i;
+        double d = std::stod(v, &used);
+        if (used == v.size()) return d;
+      } catch (const std::exception&) {
+      }
+      return v;
+    }
     default: return nullptr;
   }
 }
@@ -108,8 +121,6 @@ RunOutcome run_training(const RunRequest& req) {
   if (!req.resume && (has_ckpts || sfs::exists(run_dir + "/metrics.jsonl", ec)))
     throw UserError("run directory '" + run_dir + "' already holds a run",
                     "continue it with --resume, or choose another --out");
-  sfs::create_directories(run_dir, ec);
-  if (ec) throw UserError("cannot create run directory '" + run_dir + "': " + ec.message());
 
   // Runtime: threads, device, precision — and say what we run on.
   set_threads(static_cast<int>(cfg.train.threads));
@@ -149,6 +160,42 @@ RunOutcome run_training(const RunRequest& req) {
   std::unique_ptr<DataSource> val_src;
   if (!cfg.data.val.empty()) val_src = open_data_source(cfg.data.val, "val", dctx, "data.val");
 
+  // Optimizer over trainable parameters only.
+  std::vector<ParamGroup> groups =
+      default_param_groups(*model, cfg.train.weight_decay, [](const std::string&) { return 1.0; });
+  if (groups.empty())
+    throw UserError("no trainable parameters", "finetune.freeze froze every parameter; freeze fewer");
+  OptimConfig ocfg;
+  ocfg.type = cfg.train.optimizer;
+  ocfg.beta1 = cfg.train.beta1;
+  ocfg.beta2 = cfg.train.beta2;
+  ocfg.eps = cfg.train.eps;
+  ocfg.momentum = cfg.train.momentum;
+  auto optimizer = make_optimizer(ocfg, groups);
+
+  // Resume: weights, optimizer, trainer state and RNG from checkpoints/last.
+  std::optional<Checkpoint> resume;
+  if (req.resume) {
+    CheckpointSet probe(ckpt_root, static_cast<int>(cfg.train.keep_checkpoints));
+    if (auto last = probe.last_dir()) {
+      try {
+        resume = read_checkpoint(*last, true);
+        load_into(*model, resume->model, *last + "/model.safetensors", true);
+      } catch (const UserError& e) {
+        throw UserError("cannot resume from '" + *last + "': " + e.message(),
+                        "that checkpoint is damaged; nothing was changed. Resume from an earlier one by "
+                        "pointing the link at it: ln -sfn step-NNNNNNNN " + ckpt_root + "/last");
+      }
+    } else if (!req.quiet) {
+      log_info("no checkpoint in " + ckpt_root + " yet: starting from step 0");
+    }
+  }
+
+  // Only now, with everything validated, does the run directory appear.
+  sfs::create_directories(run_dir, ec);
+  if (ec) throw UserError("cannot create run directory '" + run_dir + "': " + ec.message(),
+                          "check that the parent directory is writable");
+
   // The resolved config: every default filled in; re-running with it reproduces this run.
   YAML::Node resolved = config::to_yaml(cfg);
   resolved["model"] = model->config_yaml();
@@ -171,31 +218,6 @@ RunOutcome run_training(const RunRequest& req) {
     log_info(req.command + ": " + model->family() + " model, " + std::to_string(total_params) + " parameters (" +
              std::to_string(trainable) + " trainable), task " + task_name + ", data " + train_src->describe() +
              "\nrun directory: " + run_dir);
-
-  // Optimizer over trainable parameters only.
-  std::vector<ParamGroup> groups =
-      default_param_groups(*model, cfg.train.weight_decay, [](const std::string&) { return 1.0; });
-  if (groups.empty())
-    throw UserError("no trainable parameters", "finetune.freeze froze every parameter; freeze fewer");
-  OptimConfig ocfg;
-  ocfg.type = cfg.train.optimizer;
-  ocfg.beta1 = cfg.train.beta1;
-  ocfg.beta2 = cfg.train.beta2;
-  ocfg.eps = cfg.train.eps;
-  ocfg.momentum = cfg.train.momentum;
-  auto optimizer = make_optimizer(ocfg, groups);
-
-  // Resume: weights, optimizer, trainer state and RNG from checkpoints/last.
-  std::optional<Checkpoint> resume;
-  if (req.resume) {
-    CheckpointSet probe(ckpt_root, static_cast<int>(cfg.train.keep_checkpoints));
-    if (auto last = probe.last_dir()) {
-      resume = read_checkpoint(*last, true);
-      load_into(*model, resume->model, *last + "/model.safetensors", true);
-    } else if (!req.quiet) {
-      log_info("no checkpoint in " + ckpt_root + " yet: starting from step 0");
-    }
-  }
 
   TrainerContext tctx;
   tctx.run_dir = run_dir;

@@ -1,5 +1,7 @@
 #include "ptft/train/train_config.h"
 
+#include <initializer_list>
+
 #include "ptft/core/error.h"
 
 namespace ptft {
@@ -31,6 +33,18 @@ void TrainConfig::validate() const {
     throw UserError("train.lr_min_ratio must be in [0, 1], got " + std::to_string(lr_min_ratio));
   if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1)
     throw UserError("train.beta1 and train.beta2 must be in [0, 1)");
+  auto one_of = [](const char* key, const std::string& v, std::initializer_list<const char*> allowed) {
+    std::string list;
+    for (const char* a : allowed) {
+      if (v == a) return;
+      list += std::string(list.empty() ? "" : ", ") + a;
+    }
+    throw UserError(std::string("train.") + key + " must be one of " + list + "; got '" + v + "'");
+  };
+  one_of("schedule", schedule, {"cosine", "linear", "constant"});
+  one_of("optimizer", optimizer, {"adamw", "sgd"});
+  one_of("mode", mode, {"auto", "min", "max"});
+  one_of("precision", precision, {"auto", "fp32", "bf16"});
   if (metric.rfind("val_", 0) != 0 && metric.rfind("train_", 0) != 0)
     throw UserError("train.metric must start with val_ (or train_), got '" + metric + "'",
                     "e.g. val_loss or val_accuracy");

@@ -142,6 +142,15 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     } catch (const nlohmann::json::exception& e) {
       throw UserError(src + ": " + e.what(), "the file is corrupt; resume from an earlier step-* checkpoint");
     }
+    if (st.contains("data_position")) {
+      const auto& dp = st["data_position"];
+      if (dp.value("micro_batch", cfg_.batch_size) != cfg_.batch_size ||
+          dp.value("grad_accum", cfg_.grad_accum) != cfg_.grad_accum)
+        log_warn("resuming with train.batch_size/grad_accum " + std::to_string(cfg_.batch_size) + "/" +
+                 std::to_string(cfg_.grad_accum) + " but the checkpoint was written with " +
+                 dp.value("micro_batch", nlohmann::json(0)).dump() + "/" + dp.value("grad_accum", nlohmann::json(0)).dump() +
+                 ": the run continues, but it will not reproduce an uninterrupted run");
+    }
     r.step = start;  // a resume of a finished run trains no step but has completed `start`
     if (ctx_.metrics) ctx_.metrics->write({{"event", "resume"}, {"step", start}, {"from", resume->dir}});
     if (!ctx_.quiet) log_info("resumed from " + resume->dir + " at step " + std::to_string(start));
