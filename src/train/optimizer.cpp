@@ -6,6 +6,7 @@
 #include <map>
 
 #include "ptft/core/error.h"
+#include "ptft/train/adamw_kernel.h"
 #include "ptft/models/model.h"
 
 namespace ptft {
@@ -37,22 +38,10 @@ const torch::Tensor& need(const TensorMap& state, const std::string& key, const 
   return it->second;
 }
 
-// One pass over (param, grad, m, v) for contiguous fp32 CPU tensors.
-void adamw_fused_cpu(float* p, const float* g, float* m, float* v, int64_t n, float lr, float wd,
-                     float b1, float b2, float eps, float bc1, float bc2_sqrt) {
-  const float decay = 1.0f - lr * wd;
-  const float step_size = lr / bc1;
-  const float inv_bc2_sqrt = 1.0f / bc2_sqrt;
-  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      float gi = g[i];
-      float mi = m[i] + (1.0f - b1) * (gi - m[i]);  // lerp, as torch does
-      float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      float denom = std::sqrt(vi) * inv_bc2_sqrt + eps;
-      p[i] = p[i] * decay - step_size * mi / denom;
-    }
+// The fused kernel over chunks of a contiguous fp32 CPU tensor, on libtorch's intra-op threads.
+void adamw_fused_cpu(float* p, const float* g, float* m, float* v, int64_t n, const AdamWStep& step) {
+  at::parallel_for(0, n, 32768, [&](int64_t begin, int64_t end) {
+    adamw_update(p + begin, g + begin, m + begin, v + begin, end - begin, step);
   });
 }
 
@@ -85,11 +74,12 @@ void AdamW::step(double base_lr) {
       if (p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_contiguous() &&
           grad.scalar_type() == torch::kFloat) {
         auto gc = grad.contiguous();
+        const AdamWStep step{static_cast<float>(lr),     static_cast<float>(group.weight_decay),
+                             static_cast<float>(beta1_), static_cast<float>(beta2_),
+                             static_cast<float>(eps_),   static_cast<float>(bc1),
+                             static_cast<float>(std::sqrt(bc2))};
         adamw_fused_cpu(p.data_ptr<float>(), gc.data_ptr<float>(), s.exp_avg.data_ptr<float>(),
-                        s.exp_avg_sq.data_ptr<float>(), p.numel(), static_cast<float>(lr),
-                        static_cast<float>(group.weight_decay), static_cast<float>(beta1_),
-                        static_cast<float>(beta2_), static_cast<float>(eps_),
-                        static_cast<float>(bc1), static_cast<float>(std::sqrt(bc2)));
+                        s.exp_avg_sq.data_ptr<float>(), p.numel(), step);
       } else {
         // Same arithmetic with tensor ops (CUDA, other dtypes).
         p.mul_(1.0 - lr * group.weight_decay);

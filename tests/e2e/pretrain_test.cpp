@@ -284,3 +284,33 @@ TEST(PretrainE2E, HelpConfigListsKeysWithDefaults) {
 }
 
 }  // namespace
+
+namespace {
+
+// bf16 autocast (fp32 master weights) trains as well as fp32 on this task; the run says so.
+TEST(PretrainE2E, Bf16PrecisionTrainsAndIsRecorded) {
+  e2e::TempDir tmp;
+  auto r16 = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("bf16"),
+                                             {"train.steps=300", "train.precision=bf16"}, false));
+  ASSERT_EQ(r16.exit_code, 0) << r16.text();
+  EXPECT_TRUE(contains(r16.err, "precision: bf16")) << r16.err;
+  auto events = e2e::read_jsonl(tmp.path("bf16") + "/metrics.jsonl");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front()["precision"], "bf16");
+  // Master weights stay fp32 in the checkpoint.
+  auto tensors = e2e::read_tensors(tmp.path("bf16") + "/checkpoints/last/model.safetensors");
+  for (const auto& [name, t] : tensors) EXPECT_EQ(t.dtype, "F32") << name;
+  auto summary = nlohmann::json::parse(e2e::read_text(tmp.path("bf16") + "/summary.json"));
+  EXPECT_GT(summary["last_eval"]["val_accuracy"].get<double>(), 0.6) << summary.dump();
+}
+
+TEST(PretrainE2E, UnknownPrecisionIsAUserError) {
+  e2e::TempDir tmp;
+  auto bad = e2e::run_ptft({"pretrain", "--config", std::string(PTFT_SOURCE_DIR) + "/configs/mlp-spirals.yaml",
+                            "--out", tmp.path("bad"), "--precision", "fp16", "--quiet"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.text();
+  EXPECT_TRUE(contains(bad.err, "train.precision")) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "auto, fp32, bf16")) << bad.err;
+}
+
+}  // namespace

@@ -1,0 +1,51 @@
+// ptft/tokenizer/tokenizer.h — text <-> token ids, whatever the vocabulary's origin.
+//
+// Three kinds share this interface: SentencePiece models we train (BPE or unigram, byte
+// fallback, lossless), GPT-2 byte-level BPE (HF vocab.json + merges.txt) and BERT WordPiece
+// (vocab.txt). Special tokens written literally in the text ("<|endoftext|>", "[SEP]") map to
+// their ids; everything else is split by the tokenizer's own rules.
+//
+//   auto tok = load_tokenizer("runs/tok");             // ptft tokenizer dir or HF model dir
+//   std::vector<int32_t> ids = tok->encode("Hello world");
+//   std::string text = tok->decode(ids);
+//   int32_t eot = tok->eot_id();                        // between documents in data shards
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ptft {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  // "sentencepiece", "gpt2-bpe" or "wordpiece".
+  virtual std::string kind() const = 0;
+  // Ids of `text`; special tokens spelled out in the text become their ids. No BOS/EOS/CLS is
+  // added (callers that need them add them).
+  virtual std::vector<int32_t> encode(std::string_view text) const = 0;
+  // Text of `ids` (special tokens included as their text, except padding).
+  virtual std::string decode(const std::vector<int32_t>& ids) const = 0;
+  virtual int32_t vocab_size() const = 0;
+  virtual std::string id_to_token(int32_t id) const = 0;
+  virtual std::optional<int32_t> token_to_id(const std::string& token) const = 0;
+  // The token that ends a document: <|endoftext|> (GPT-2, SentencePiece) or [SEP] (WordPiece).
+  virtual int32_t eot_id() const = 0;
+  // The special tokens of this vocabulary, in id order.
+  virtual std::vector<std::string> special_tokens() const = 0;
+  // Hash of the vocabulary files: shards record it, loaders compare it (FNV-1a 64, hex).
+  virtual std::string content_hash() const = 0;
+  // Copies the files that define this tokenizer into `dir` (a checkpoint's tokenizer/).
+  virtual void save(const std::string& dir) const = 0;
+};
+using TokenizerPtr = std::shared_ptr<const Tokenizer>;
+
+// Opens a ptft tokenizer directory (tokenizer_config.json + its files) or a Hugging Face model
+// directory (vocab.json + merges.txt, or vocab.txt). Errors name the directory and what is missing.
+TokenizerPtr load_tokenizer(const std::string& dir);
+
+}  // namespace ptft
