@@ -6,8 +6,8 @@
 #include <map>
 
 #include "ptft/core/error.h"
-#include "ptft/train/adamw_kernel.h"
 #include "ptft/models/model.h"
+#include "ptft/train/adamw_kernel.h"
 
 namespace ptft {
 
@@ -60,36 +60,34 @@ AdamW::AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double 
 
 void AdamW::step(double base_lr) {
   torch::NoGradGuard ng;
-  for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    auto& group = groups_[gi];
-    const double lr = base_lr * group.lr_mult;
-    for (size_t pi = 0; pi < group.params.size(); ++pi) {
-      auto& p = group.params[pi];
-      if (!p.grad().defined()) continue;
-      auto& s = slots_[gi][pi];
-      s.step += 1;
-      const double bc1 = 1.0 - std::pow(beta1_, s.step);
-      const double bc2 = 1.0 - std::pow(beta2_, s.step);
-      auto grad = p.grad();
-      if (p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_contiguous() &&
-          grad.scalar_type() == torch::kFloat) {
-        auto gc = grad.contiguous();
-        const AdamWStep step{static_cast<float>(lr),     static_cast<float>(group.weight_decay),
-                             static_cast<float>(beta1_), static_cast<float>(beta2_),
-                             static_cast<float>(eps_),   static_cast<float>(bc1),
-                             static_cast<float>(std::sqrt(bc2))};
-        adamw_fused_cpu(p.data_ptr<float>(), gc.data_ptr<float>(), s.exp_avg.data_ptr<float>(),
-                        s.exp_avg_sq.data_ptr<float>(), p.numel(), step);
-      } else {
-        // Same arithmetic with tensor ops (CUDA, other dtypes).
-        p.mul_(1.0 - lr * group.weight_decay);
-        s.exp_avg.lerp_(grad, 1.0 - beta1_);
-        s.exp_avg_sq.mul_(beta2_).addcmul_(grad, grad, 1.0 - beta2_);
-        auto denom = (s.exp_avg_sq.sqrt() / std::sqrt(bc2)).add_(eps_);
-        p.addcdiv_(s.exp_avg, denom, -lr / bc1);
-      }
-    }
-  }
+  for_each_with_grad(
+      base_lr, [&](size_t gi, size_t pi, torch::Tensor& p, double lr, const ParamGroup& group) {
+        auto& s = slots_[gi][pi];
+        s.step += 1;
+        const double bc1 = 1.0 - std::pow(beta1_, s.step);
+        const double bc2 = 1.0 - std::pow(beta2_, s.step);
+        auto grad = p.grad();
+        if (p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_contiguous() &&
+            grad.scalar_type() == torch::kFloat) {
+          auto gc = grad.contiguous();
+          const AdamWStep step{static_cast<float>(lr),
+                               static_cast<float>(group.weight_decay),
+                               static_cast<float>(beta1_),
+                               static_cast<float>(beta2_),
+                               static_cast<float>(eps_),
+                               static_cast<float>(bc1),
+                               static_cast<float>(std::sqrt(bc2))};
+          adamw_fused_cpu(p.data_ptr<float>(), gc.data_ptr<float>(), s.exp_avg.data_ptr<float>(),
+                          s.exp_avg_sq.data_ptr<float>(), p.numel(), step);
+        } else {
+          // Same arithmetic with tensor ops (CUDA, other dtypes).
+          p.mul_(1.0 - lr * group.weight_decay);
+          s.exp_avg.lerp_(grad, 1.0 - beta1_);
+          s.exp_avg_sq.mul_(beta2_).addcmul_(grad, grad, 1.0 - beta2_);
+          auto denom = (s.exp_avg_sq.sqrt() / std::sqrt(bc2)).add_(eps_);
+          p.addcdiv_(s.exp_avg, denom, -lr / bc1);
+        }
+      });
 }
 
 TensorMap AdamW::state() const {
@@ -128,22 +126,17 @@ Sgd::Sgd(std::vector<ParamGroup> groups, double momentum, bool nesterov)
 
 void Sgd::step(double base_lr) {
   torch::NoGradGuard ng;
-  for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    auto& group = groups_[gi];
-    const double lr = base_lr * group.lr_mult;
-    for (size_t pi = 0; pi < group.params.size(); ++pi) {
-      auto& p = group.params[pi];
-      if (!p.grad().defined()) continue;
-      auto d = p.grad();
-      if (group.weight_decay != 0) d = d.add(p, group.weight_decay);
-      if (momentum_ != 0) {
-        auto& b = buf_[gi][pi];
-        b.mul_(momentum_).add_(d);
-        d = nesterov_ ? d.add(b, momentum_) : b;
-      }
-      p.add_(d, -lr);
-    }
-  }
+  for_each_with_grad(base_lr,
+                     [&](size_t gi, size_t pi, torch::Tensor& p, double lr, const ParamGroup& group) {
+                       auto d = p.grad();
+                       if (group.weight_decay != 0) d = d.add(p, group.weight_decay);
+                       if (momentum_ != 0) {
+                         auto& b = buf_[gi][pi];
+                         b.mul_(momentum_).add_(d);
+                         d = nesterov_ ? d.add(b, momentum_) : b;
+                       }
+                       p.add_(d, -lr);
+                     });
 }
 
 TensorMap Sgd::state() const {
@@ -181,7 +174,8 @@ std::vector<ParamGroup> default_param_groups(ModelImpl& model, double weight_dec
     auto it = index.find(key);
     if (it == index.end()) {
       ParamGroup g;
-      g.name = std::string(decay ? "decay" : "no_decay") + (mult != 1.0 ? "@lr_x" + std::to_string(mult) : "");
+      g.name =
+          std::string(decay ? "decay" : "no_decay") + (mult != 1.0 ? "@lr_x" + std::to_string(mult) : "");
       g.lr_mult = mult;
       g.weight_decay = decay ? weight_decay : 0.0;
       it = index.emplace(key, groups.size()).first;

@@ -12,26 +12,14 @@
 #include <string>
 #include <unistd.h>
 
+#include "../common/temp_dir.h"
 #include "ptft/core/error.h"
 
 namespace ptft {
 namespace {
 namespace sfs = std::filesystem;
 
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& stem) {
-    static int counter = 0;
-    path = ::testing::TempDir() + "ptft_checkpoint_" + stem + "_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter++);
-    sfs::remove_all(path);
-    sfs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    sfs::remove_all(path, ec);
-  }
-};
+using test::TempDir;
 
 Checkpoint sample_checkpoint() {
   Checkpoint c;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../common/temp_dir.h"
 #include "ptft/core/error.h"
 #include "ptft/core/signals.h"
 #include "ptft/models/mlp.h"
@@ -25,21 +26,7 @@ namespace ptft {
 namespace {
 namespace sfs = std::filesystem;
 
-// A unique directory under the test temp dir, removed with everything in it.
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& stem) {
-    static int counter = 0;
-    path = ::testing::TempDir() + "ptft_trainer_" + stem + "_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter++);
-    sfs::remove_all(path);
-    sfs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    sfs::remove_all(path, ec);
-  }
-};
+using test::TempDir;
 
 // StopSignals is process-global: clear it before and after every test that touches it.
 struct SignalReset {

@@ -54,6 +54,16 @@ class Optimizer {
   std::vector<torch::Tensor> params() const;
 
  protected:
+  // Calls f(group_index, param_index, param, group_lr, group) for every parameter with a grad.
+  template <class F>
+  void for_each_with_grad(double base_lr, F&& f) {
+    for (size_t gi = 0; gi < groups_.size(); ++gi) {
+      auto& group = groups_[gi];
+      const double lr = base_lr * group.lr_mult;
+      for (size_t pi = 0; pi < group.params.size(); ++pi)
+        if (group.params[pi].grad().defined()) f(gi, pi, group.params[pi], lr, group);
+    }
+  }
   std::vector<ParamGroup> groups_;
 };
 
