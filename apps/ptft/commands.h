@@ -13,5 +13,7 @@ using Action = std::function<int()>;
 
 Action add_env(CLI::App& app);
 Action add_train(CLI::App& app, const std::string& name);  // pretrain | finetune
+Action add_data(CLI::App& app);                             // data prepare
+Action add_tokenizer(CLI::App& app);                        // tokenizer train | encode | decode
 
 }  // namespace ptft::cli

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
       {"env", ptft::cli::add_env(app)},
       {"pretrain", ptft::cli::add_train(app, "pretrain")},
       {"finetune", ptft::cli::add_train(app, "finetune")},
+      {"data", ptft::cli::add_data(app)},
+      {"tokenizer", ptft::cli::add_tokenizer(app)},
   };
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/data/synthetic.h"
+#include "ptft/data/token_windows.h"
 
 namespace ptft {
 
@@ -16,8 +17,21 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
   std::error_code ec;
   if (!std::filesystem::exists(spec, ec))
     throw UserError(key + ": '" + spec + "' does not exist", "check the path (relative paths are relative to the current directory)");
+  if (is_token_shard_dir(spec)) {
+    if (ctx.block_size <= 0)
+      throw UserError(key + ": '" + spec + "' is a token shard directory (ptft data prepare), but this model "
+                      "does not read token sequences",
+                      "token shards are read by the language-model families (gpt, bert); use a data set "
+                      "for this model's task, or model.family: gpt");
+    try {
+      return open_token_windows(spec, split, ctx, ctx.block_size, /*expected_tokenizer_hash=*/"");
+    } catch (const UserError& e) {
+      throw e.with_context(key);
+    }
+  }
   throw UserError(key + ": no reader recognises '" + spec + "'",
-                  "supported sources: synthetic:spirals (more formats arrive with the model families)");
+                  "supported sources: synthetic:spirals, token shard directories (ptft data prepare; they hold "
+                  "meta.json); more formats arrive with the model families");
 }
 
 }  // namespace ptft

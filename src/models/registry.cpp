@@ -1,4 +1,5 @@
 // The model registry: one line per architecture.
+#include "ptft/models/gpt.h"
 #include "ptft/models/mlp.h"
 
 namespace ptft {
@@ -6,6 +7,7 @@ namespace ptft {
 const std::vector<ModelFamily>& model_families() {
   static const std::vector<ModelFamily> families = {
       mlp_family(),
+      gpt_family(),
   };
   return families;
 }

@@ -1,6 +1,7 @@
 // The task registry: one line per task.
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
+#include "ptft/train/causal_lm_task.h"
 #include "ptft/train/classification_task.h"
 
 namespace ptft {
@@ -11,6 +12,7 @@ struct TaskEntry {
 };
 const TaskEntry kTasks[] = {
     {"classification", [] { return TaskPtr(std::make_shared<ClassificationTask>()); }},
+    {"causal_lm", [] { return TaskPtr(std::make_shared<CausalLmTask>()); }},
 };
 }  // namespace
 

@@ -7,9 +7,13 @@
 //   { compat::AutocastGuard guard(device, at::kBFloat16, /*enabled=*/true);  loss = forward(); }
 #pragma once
 
+#include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
 #include <c10/core/Device.h>
 #include <torch/version.h>
+
+#include <cmath>
+#include <limits>
 
 namespace ptft::compat {
 
@@ -62,5 +66,25 @@ class AutocastGuard {
   bool enabled_;
   bool prev_ = false;
 };
+
+// softmax(q k^T / sqrt(hs) + mask) v for q (B,nh,Tq,hs), k/v (B,nh,Tk,hs) -> (B,nh,Tq,hs).
+// causal: query i (the last Tq of Tk positions) sees keys 0..Tk-Tq+i (bottom-right aligned, so
+// that a KV cache with Tq < Tk works). Uses the fused kernel where libtorch has one.
+inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool causal,
+                            double dropout_p) {
+  const int64_t tq = q.size(-2), tk = k.size(-2);
+#if PTFT_TORCH_AT_LEAST(2, 0)
+  if (!causal || tq == 1) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, false);
+  if (tq == tk) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, true);
+#endif
+  at::Tensor att = at::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(q.size(-1))));  // (B,nh,Tq,Tk)
+  if (causal && tq > 1) {
+    auto mask = at::ones({tq, tk}, q.options().dtype(at::kBool)).triu(tk - tq + 1);  // true = hidden
+    att = att.masked_fill(mask, -std::numeric_limits<float>::infinity());
+  }
+  att = at::softmax(att, -1);
+  if (dropout_p > 0) att = at::dropout(att, dropout_p, true);
+  return at::matmul(att, v);  // (B,nh,Tq,hs)
+}
 
 }  // namespace ptft::compat

@@ -40,6 +40,9 @@ struct DataContext {
   uint64_t seed = 1337;
   int rank = 0;        // data-parallel rank and world size: each rank reads its own slice
   int world_size = 1;
+  // Tokens per training window (the model's context length) for sources that read token
+  // shards; 0 = the model does not read token sequences.
+  int64_t block_size = 0;
 };
 
 class DataSource {

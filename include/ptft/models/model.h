@@ -38,6 +38,9 @@ class ModelImpl : public torch::nn::Module {
   virtual bool no_weight_decay(const std::string& param_name, const torch::Tensor& p) const;
   // Floating-point operations of one forward pass per example/token, for MFU (0 = unknown).
   virtual double flops_per_unit() const { return 0; }
+  // Tokens per training window for sequence models (data sources cut windows of this length);
+  // 0 for models that do not read token streams.
+  virtual int64_t context_length() const { return 0; }
 };
 using ModelPtr = std::shared_ptr<ModelImpl>;
 

@@ -1,0 +1,48 @@
+// ptft/nn/linear.h — the one projection every model uses, so that adapters (LoRA) and freezing
+// stay out of model code: a TransferPlan finds projections by name and attaches adapters.
+//
+//   y = x W^T + b                                  (W: (out, in), torch layout)
+//   y = x W^T + b + scale * B(A(dropout(x)))       with a LoRA adapter: A (r, in), B (out, r)
+//
+//   nn::Linear proj(nn::LinearOptions(768, 2304));
+//   proj->add_lora(/*r=*/8, /*alpha=*/16, /*dropout=*/0.0);  // parameters lora_A.weight, lora_B.weight (PEFT names)
+//   proj->merge_lora();                                        // W += scale * B A, adapter removed
+#pragma once
+
+#include <torch/torch.h>
+
+namespace ptft::nn {
+
+struct LinearOptions {
+  LinearOptions(int64_t in, int64_t out) : in_features_(in), out_features_(out) {}
+  TORCH_ARG(int64_t, in_features);
+  TORCH_ARG(int64_t, out_features);
+  TORCH_ARG(bool, bias) = true;
+};
+
+class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
+ public:
+  explicit LinearImpl(LinearOptions options);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);  // (..., in) -> (..., out)
+
+  // LoRA (Hu et al. 2021): B starts at zero so the adapted layer equals the base layer at step 0.
+  void add_lora(int64_t r, double alpha, double dropout);
+  bool has_lora() const { return !lora_A.is_empty(); }
+  // Folds the adapter into the weight (W += scale * B A) and removes it.
+  void merge_lora();
+  double lora_scale() const { return lora_scale_; }
+
+  LinearOptions options;
+  torch::Tensor weight;  // (out, in)
+  torch::Tensor bias;    // (out) or undefined
+  torch::nn::Linear lora_A{nullptr};  // (r, in), registered as "lora_A" (PEFT name)
+  torch::nn::Linear lora_B{nullptr};  // (out, r)
+
+ private:
+  double lora_scale_ = 0.0;
+  double lora_dropout_ = 0.0;
+};
+TORCH_MODULE(Linear);
+
+}  // namespace ptft::nn

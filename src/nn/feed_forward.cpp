@@ -1,0 +1,29 @@
+#include "ptft/nn/feed_forward.h"
+
+#include "ptft/core/error.h"
+
+namespace ptft::nn {
+
+torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
+  namespace F = torch::nn::functional;
+  if (name == "gelu_tanh") return torch::gelu(x, "tanh");
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "relu") return torch::relu(x);
+  throw UserError("unknown activation '" + name + "'", "use gelu_tanh, gelu or relu");
+}
+
+FeedForwardImpl::FeedForwardImpl(FeedForwardOptions opts) : options(std::move(opts)) { reset(); }
+
+void FeedForwardImpl::reset() {
+  c_fc = register_module("c_fc", Linear(LinearOptions(options.n_embd(), options.n_inner())));
+  c_proj = register_module("c_proj", Linear(LinearOptions(options.n_inner(), options.n_embd())));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  auto h = activate(c_fc->forward(x), options.activation());  // (B,T,I)
+  auto y = c_proj->forward(h);                                // (B,T,C)
+  if (is_training() && options.dropout() > 0) y = torch::dropout(y, options.dropout(), true);
+  return y;
+}
+
+}  // namespace ptft::nn

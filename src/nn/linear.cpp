@@ -1,0 +1,60 @@
+#include "ptft/nn/linear.h"
+
+#include <cmath>
+
+#include "ptft/core/error.h"
+
+namespace ptft::nn {
+
+LinearImpl::LinearImpl(LinearOptions opts) : options(std::move(opts)) { reset(); }
+
+void LinearImpl::reset() {
+  weight = register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
+  if (options.bias()) bias = register_parameter("bias", torch::zeros({options.out_features()}));
+  // Default init as torch.nn.Linear; model families re-initialise as their reference does.
+  torch::NoGradGuard ng;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
+  weight.uniform_(-bound, bound);
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = torch::nn::functional::linear(x, weight, bias);  // (..., out)
+  if (lora_A) {
+    torch::Tensor h = lora_dropout_ > 0 ? torch::dropout(x, lora_dropout_, is_training()) : x;
+    y = y + lora_B->forward(lora_A->forward(h)) * lora_scale_;  // (..., in) -> (..., r) -> (..., out)
+  }
+  return y;
+}
+
+void LinearImpl::add_lora(int64_t r, double alpha, double dropout) {
+  if (r <= 0) throw UserError("LoRA rank r must be > 0, got " + std::to_string(r));
+  if (lora_A) throw InternalError("add_lora: this projection already has an adapter");
+  lora_A = register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(options.in_features(), r).bias(false)));
+  lora_B = register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, options.out_features()).bias(false)));
+  {
+    torch::NoGradGuard ng;
+    // As PEFT: A ~ kaiming-uniform(a=sqrt(5)), B = 0.
+    const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
+    lora_A->weight.uniform_(-bound, bound);
+    lora_B->weight.zero_();
+  }
+  lora_A->to(weight.device());
+  lora_B->to(weight.device());
+  lora_scale_ = alpha / static_cast<double>(r);
+  lora_dropout_ = dropout;
+}
+
+void LinearImpl::merge_lora() {
+  if (!lora_A) return;
+  {
+    torch::NoGradGuard ng;
+    weight.add_(torch::matmul(lora_B->weight, lora_A->weight) * lora_scale_);  // (out, r) @ (r, in)
+  }
+  unregister_module("lora_A");
+  unregister_module("lora_B");
+  lora_A = nullptr;
+  lora_B = nullptr;
+  lora_scale_ = 0.0;
+}
+
+}  // namespace ptft::nn
