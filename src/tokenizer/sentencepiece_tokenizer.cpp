@@ -1,7 +1,6 @@
 #include "ptft/tokenizer/sentencepiece_tokenizer.h"
 
 #include <dlfcn.h>
-#include <glob.h>
 #include <sentencepiece_processor.h>  // sizeof(SentencePieceProcessor) only: nothing of it is called directly
 #include <zlib.h>
 
@@ -20,6 +19,7 @@
 #include "ptft/core/fs.h"
 #include "ptft/core/hash.h"
 #include "ptft/core/log.h"
+#include "ptft/data/text_inputs.h"
 #include "special_split.h"
 #include "utf8_check.h"
 
@@ -202,54 +202,6 @@ class SpProcessor {
 };
 
 namespace {
-
-bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
-
-// Files under `inputs`, in order, each once. Directories are walked recursively (sorted);
-// globs are expanded by glob(3).
-std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
-  std::vector<std::string> files;
-  std::set<std::string> seen;
-  auto add_file = [&](const std::string& f) {
-    if (seen.insert(f).second) files.push_back(f);
-  };
-  auto add_path = [&](const std::string& p, const std::string& arg) {
-    std::error_code ec;
-    const auto st = sfs::status(p, ec);
-    if (ec || !sfs::exists(st))
-      throw UserError("input '" + arg + "' does not exist", "check the --input path (files, directories and globs are accepted)");
-    if (sfs::is_directory(st)) {
-      std::vector<std::string> found;
-      for (auto it = sfs::recursive_directory_iterator(p, sfs::directory_options::skip_permission_denied, ec);
-           !ec && it != sfs::recursive_directory_iterator(); it.increment(ec)) {
-        std::error_code ec2;
-        if (it->is_regular_file(ec2)) found.push_back(it->path().string());
-      }
-      if (ec) throw UserError("cannot list input directory '" + p + "': " + ec.message());
-      std::sort(found.begin(), found.end());
-      for (const auto& f : found) add_file(f);
-    } else {
-      add_file(p);
-    }
-  };
-  for (const auto& arg : inputs) {
-    std::error_code ec;
-    if (has_glob_chars(arg) && !sfs::exists(arg, ec)) {
-      glob_t g{};
-      const int rc = ::glob(arg.c_str(), 0, nullptr, &g);
-      std::vector<std::string> matches;
-      if (rc == 0)
-        for (std::size_t i = 0; i < g.gl_pathc; ++i) matches.emplace_back(g.gl_pathv[i]);
-      ::globfree(&g);
-      if (matches.empty())
-        throw UserError("input pattern '" + arg + "' matches no files", "check the pattern (quote it so the shell does not expand it)");
-      for (const auto& m : matches) add_path(m, m);
-    } else {
-      add_path(arg, arg);
-    }
-  }
-  return files;
-}
 
 // Streams the lines of the input files to SentencePiece's trainer. Positioned on the first
 // line after construction (done() right away means: no text at all).
@@ -482,7 +434,7 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& o) {
   std::error_code ec;
   if (sfs::exists(o.out_dir, ec) && !sfs::is_directory(o.out_dir, ec))
     throw UserError("output '" + o.out_dir + "' exists and is not a directory", "choose another --out");
-  const std::vector<std::string> files = expand_inputs(o.inputs);
+  const std::vector<std::string> files = text::expand_inputs(o.inputs);  // shared with data prepare: skips dot-files
 
   CorpusIterator corpus(files, &summary);
   if (corpus.done()) {

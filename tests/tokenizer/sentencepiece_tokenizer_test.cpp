@@ -319,7 +319,7 @@ TEST(SentencePieceTokenizer, BadInputsAreUserErrors) {
   o.inputs = {tmp.path("missing.txt")};
   EXPECT_NE(user_error_of(o).find("missing.txt' does not exist"), std::string::npos) << user_error_of(o);
   o.inputs = {tmp.path("nothing-*.txt")};
-  EXPECT_NE(user_error_of(o).find("matches no files"), std::string::npos) << user_error_of(o);
+  EXPECT_NE(user_error_of(o).find("matches no file"), std::string::npos) << user_error_of(o);
 
   o.inputs = {tmp.file("empty.txt", ""), tmp.file("blank.txt", "\n\n\r\n")};
   const std::string empty = user_error_of(o);
