@@ -300,6 +300,20 @@ Document Document::from_string(const std::string& text, const std::string& origi
   return Document(root, origin);
 }
 
+void Document::fill_defaults(const std::string& section, const YAML::Node& defaults, const std::string& origin) {
+  if (!defaults.IsMap()) throw UserError(origin + ": expected a map of keys", "write `key: value` lines");
+  const YAML::Node& croot = root_;
+  if (!croot[section] || !croot[section].IsMap()) root_[section] = YAML::Node(YAML::NodeType::Map);
+  YAML::Node sec = root_[section];
+  const YAML::Node& csec = sec;
+  for (const auto& kv : defaults) {
+    const std::string key = kv.first.as<std::string>();
+    if (csec[key]) continue;  // the user's value wins
+    sec[key] = YAML::Clone(kv.second);
+    overrides_[section + "." + key] = origin;
+  }
+}
+
 void Document::set(const std::string& assignment) {
   const std::string origin = "--set " + assignment;
   const std::size_t eq = assignment.find('=');

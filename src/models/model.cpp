@@ -1,5 +1,10 @@
 #include "ptft/models/model.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
 
@@ -25,7 +30,50 @@ const ModelFamily& find_model_family(const std::string& name, const std::string&
   throw UserError(where + ": unknown model family '" + name + "'", hint);
 }
 
-ModelPtr create_model(const config::Document& doc, const std::string& prefix) {
+std::vector<std::string> preset_dirs() {
+  namespace sfs = std::filesystem;
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("PTFT_CONFIG_DIR")) dirs.push_back(std::string(env) + "/models");
+  std::error_code ec;
+  const sfs::path exe = sfs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    dirs.push_back((exe.parent_path() / "../configs/models").lexically_normal().string());     // build/ptft
+    dirs.push_back((exe.parent_path() / "../share/ptft/configs/models").lexically_normal().string());  // installed
+  }
+  dirs.push_back("configs/models");
+  return dirs;
+}
+
+std::string find_preset(const std::string& name, const std::string& where) {
+  std::vector<std::string> known;
+  for (const auto& dir : preset_dirs()) {
+    const std::string path = dir + "/" + name + ".yaml";
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().extension() == ".yaml") known.push_back(e.path().stem().string());
+  }
+  std::string hint = known.empty() ? "no preset directory found; set PTFT_CONFIG_DIR to the repository's configs/"
+                                   : "known presets:";
+  for (const auto& k : known) hint += " " + k;
+  auto near = config::nearest(name, known);
+  if (!near.empty()) hint = "did you mean '" + near + "'? " + hint;
+  throw UserError(where + ": unknown model preset '" + name + "'", hint);
+}
+
+ModelPtr create_model(const config::Document& doc_in, const std::string& prefix) {
+  config::Document doc = doc_in;  // shares the tree: preset keys become part of the run's config
+  {
+    const YAML::Node& croot = doc.root();
+    if (croot[prefix] && croot[prefix].IsMap() && croot[prefix]["preset"]) {
+      const std::string name = croot[prefix]["preset"].as<std::string>();
+      if (!name.empty()) {
+        const std::string path = find_preset(name, doc.origin_of(prefix + ".preset"));
+        config::Document preset = config::Document::from_file(path);
+        doc.fill_defaults(prefix, preset.root(), "preset '" + name + "' (" + path + ")");
+      }
+    }
+  }
   YAML::Node section = doc.root()[prefix];
   if (!section || !section.IsMap() || !section["family"])
     throw UserError(doc.origin_of(prefix) + ": the config has no '" + prefix + ".family'",

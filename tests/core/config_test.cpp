@@ -591,3 +591,32 @@ TEST(ConfigEmit, QuotesAmbiguousStrings) {
 
 }  // namespace
 }  // namespace ptft
+
+namespace ptft {
+namespace {
+
+// Presets: fill_defaults adds only what the document lacks, and reports the preset as origin.
+TEST(ConfigDocument, FillDefaultsKeepsUserKeysAndNamesThePreset) {
+  auto doc = config::Document::from_string("train:\n  steps: 10\n", "run.yaml");
+  doc.fill_defaults("train", YAML::Load("{steps: 99, schedule: linear, stpes: 1}"), "preset 'p'");
+  EXPECT_EQ(doc.root()["train"]["steps"].as<int>(), 10);
+  EXPECT_EQ(doc.root()["train"]["schedule"].as<std::string>(), "linear");
+  EXPECT_EQ(doc.origin_of("train.schedule"), "preset 'p'");
+  EXPECT_EQ(doc.origin_of("train.steps"), "run.yaml:2");
+  // A bad key in a preset is reported like any other, with the preset as its origin.
+  TrainConfig t;
+  try {
+    config::bind(doc, t, "train");
+    FAIL() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.message().find("preset 'p'"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("train.stpes"), std::string::npos) << e.message();
+  }
+  // A section that does not exist yet is created.
+  auto empty = config::Document::empty();
+  empty.fill_defaults("model", YAML::Load("{n_layer: 4}"), "preset 'q'");
+  EXPECT_EQ(empty.root()["model"]["n_layer"].as<int>(), 4);
+}
+
+}  // namespace
+}  // namespace ptft

@@ -60,3 +60,28 @@ TEST(GptPretrainE2E, ShardsNeedASequenceModel) {
 }
 
 }  // namespace
+
+namespace {
+
+// Presets are data (configs/models/*.yaml); the user's keys win over the preset's.
+TEST(GptPretrainE2E, PresetFillsArchitectureAndUserKeysWin) {
+  e2e::TempDir tmp("gpt-preset");
+  e2e::write_text(tmp.path("p.yaml"),
+                  "model: {family: gpt, preset: gpt-tinny}\ndata: {train: \"synthetic:spirals\"}\n");
+  auto bad = e2e::run_ptft({"pretrain", "--config", tmp.path("p.yaml"), "--out", tmp.path("bad"), "--quiet"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.text();
+  EXPECT_TRUE(e2e::contains(bad.err, "unknown model preset 'gpt-tinny'")) << bad.err;
+  EXPECT_TRUE(e2e::contains(bad.err, "did you mean 'gpt-tiny'")) << bad.err;
+
+  // A known preset plus overrides reaches the model's validation, which sees both sources.
+  e2e::write_text(tmp.path("ok.yaml"),
+                  "model: {family: gpt, preset: gpt-tiny, n_layer: 1, vocab_size: 300}\n"
+                  "data: {train: \"synthetic:spirals\"}\n");
+  auto ok = e2e::run_ptft({"pretrain", "--config", tmp.path("ok.yaml"), "--out", tmp.path("ok"), "--quiet",
+                           "--set", "model.n_head=3"});
+  EXPECT_EQ(ok.exit_code, 1) << ok.text();
+  // n_embd 128 comes from the preset, n_head 3 from --set: the model's own validation names both.
+  EXPECT_TRUE(e2e::contains(ok.err, "n_embd (128) must be divisible by model.n_head (3)")) << ok.err;
+}
+
+}  // namespace

@@ -69,6 +69,10 @@ class Document {
   // is parsed as YAML (scalar or flow collection) and replaces whatever was at the key; missing
   // sections are created. Malformed text (no '=', empty key or key part, bad YAML) is a UserError.
   void set(const std::string& assignment);
+  // Adds each key of the map `defaults` to the section `section` (a top-level key) where the
+  // document does not set it already; origin_of() then reports `origin` for it. Used for
+  // presets: the user's keys win, the preset fills the rest.
+  void fill_defaults(const std::string& section, const YAML::Node& defaults, const std::string& origin);
 
   const YAML::Node& root() const { return root_; }
   // Where the value at a dotted key came from: "--set train.lr=1e-3" when an override wrote it
