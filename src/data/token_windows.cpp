@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "ptft/core/error.h"
@@ -68,7 +70,15 @@ TokenWindows::TokenWindows(const std::string& dir, const std::string& split, con
                           ", but the model uses tokenizer " + expected_tokenizer_hash,
                       "the ids would mean different words: re-run `ptft data prepare --tokenizer <the model's "
                       "tokenizer/>` for this model, or point the data at shards made with its tokenizer");
-    if (expected_tokenizer_hash.empty())
+    if (ctx.vocab_size > 0 && vocab_size_ > ctx.vocab_size)
+      throw UserError("token shards in '" + dir + "' come from a tokenizer of " + std::to_string(vocab_size_) +
+                          " tokens, but the model has vocab_size " + std::to_string(ctx.vocab_size),
+                      "set model.vocab_size to " + std::to_string(vocab_size_) +
+                          " (or more), or prepare the data with the model's tokenizer");
+    static std::mutex warned_mu;
+    static std::set<std::string> warned;  // one warning per shard directory (train and val share it)
+    std::lock_guard<std::mutex> lock(warned_mu);
+    if (expected_tokenizer_hash.empty() && warned.insert(dir).second)
       log_warn("token shards in '" + dir + "' were made with tokenizer " + tokenizer_hash_ + " (" + tokenizer_kind_ +
                "); the model's tokenizer is not known here, so the match is not checked");
 

@@ -157,6 +157,7 @@ RunOutcome run_training(const RunRequest& req) {
   DataContext dctx;
   dctx.seed = static_cast<uint64_t>(cfg.train.seed);
   dctx.block_size = model->context_length();  // token windows for sequence models
+  dctx.vocab_size = model->vocab_size();
   auto train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
   std::unique_ptr<DataSource> val_src;
   if (!cfg.data.val.empty()) val_src = open_data_source(cfg.data.val, "val", dctx, "data.val");

@@ -44,6 +44,13 @@ TEST(GptPretrainE2E, TokenizerDataPrepareAndPretrainOnShards) {
   auto tensors = e2e::read_tensors(tmp.path("run") + "/checkpoints/last/model.safetensors");
   EXPECT_TRUE(tensors.count("transformer.h.1.attn.c_attn.weight"));
   EXPECT_TRUE(tensors.count("transformer.wte.weight"));
+
+  // Shards from a 500-token tokenizer cannot feed a model with a smaller vocabulary.
+  auto small = e2e::run_ptft({"pretrain", "--config", tmp.path("gpt.yaml"), "--out", tmp.path("small"),
+                              "--threads", "1", "--quiet", "--set", "model.vocab_size=100"});
+  EXPECT_EQ(small.exit_code, 1) << small.text();
+  EXPECT_TRUE(contains(small.err, "the model has vocab_size 100")) << small.err;
+  EXPECT_TRUE(contains(small.err, "set model.vocab_size to 500")) << small.err;
 }
 
 TEST(GptPretrainE2E, ShardsNeedASequenceModel) {

@@ -43,6 +43,8 @@ struct DataContext {
   // Tokens per training window (the model's context length) for sources that read token
   // shards; 0 = the model does not read token sequences.
   int64_t block_size = 0;
+  // The model's vocabulary size; token ids in the data must be below it (0 = not checked).
+  int64_t vocab_size = 0;
 };
 
 class DataSource {

@@ -80,6 +80,7 @@ class GptImpl : public ModelImpl {
   torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches);
   double flops_per_unit() const override;  // per token, forward: 2N + attention
   int64_t context_length() const override { return cfg_.n_positions; }
+  int64_t vocab_size() const override { return cfg_.vocab_size; }
   const GptConfig& config() const { return cfg_; }
 
   GptTrunk transformer{nullptr};

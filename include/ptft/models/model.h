@@ -41,6 +41,8 @@ class ModelImpl : public torch::nn::Module {
   // Tokens per training window for sequence models (data sources cut windows of this length);
   // 0 for models that do not read token streams.
   virtual int64_t context_length() const { return 0; }
+  // Token vocabulary of sequence models (token ids must be below it); 0 for other models.
+  virtual int64_t vocab_size() const { return 0; }
 };
 using ModelPtr = std::shared_ptr<ModelImpl>;
 
