@@ -66,6 +66,9 @@ ModelPtr create_model(const config::Document& doc_in, const std::string& prefix)
   {
     const YAML::Node& croot = doc.root();
     if (croot[prefix] && croot[prefix].IsMap() && croot[prefix]["preset"]) {
+      if (!croot[prefix]["preset"].IsScalar())
+        throw UserError(doc.origin_of(prefix + ".preset") + ": '" + prefix + ".preset' must be a preset name",
+                        "e.g. preset: gpt-tiny");
       const std::string name = croot[prefix]["preset"].as<std::string>();
       if (!name.empty()) {
         const std::string path = find_preset(name, doc.origin_of(prefix + ".preset"));
@@ -78,6 +81,9 @@ ModelPtr create_model(const config::Document& doc_in, const std::string& prefix)
   if (!section || !section.IsMap() || !section["family"])
     throw UserError(doc.origin_of(prefix) + ": the config has no '" + prefix + ".family'",
                     "add e.g. `" + prefix + ": {family: gpt, preset: gpt-tiny}`");
+  if (!section["family"].IsScalar())
+    throw UserError(doc.origin_of(prefix + ".family") + ": '" + prefix + ".family' must be a family name",
+                    "e.g. family: gpt");
   auto family = section["family"].as<std::string>();
   return find_model_family(family, doc.origin_of(prefix + ".family")).from_run_config(doc, prefix);
 }

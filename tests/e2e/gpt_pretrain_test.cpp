@@ -80,6 +80,12 @@ TEST(GptPretrainE2E, PresetFillsArchitectureAndUserKeysWin) {
   EXPECT_TRUE(e2e::contains(bad.err, "unknown model preset 'gpt-tinny'")) << bad.err;
   EXPECT_TRUE(e2e::contains(bad.err, "did you mean 'gpt-tiny'")) << bad.err;
 
+  // A family that is not a name is a user error, not a crash.
+  e2e::write_text(tmp.path("f.yaml"), "model: {family: [gpt]}\ndata: {train: \"synthetic:spirals\"}\n");
+  auto fam = e2e::run_ptft({"pretrain", "--config", tmp.path("f.yaml"), "--out", tmp.path("f"), "--quiet"});
+  EXPECT_EQ(fam.exit_code, 1) << fam.text();
+  EXPECT_TRUE(e2e::contains(fam.err, "'model.family' must be a family name")) << fam.err;
+
   // A known preset plus overrides reaches the model's validation, which sees both sources.
   e2e::write_text(tmp.path("ok.yaml"),
                   "model: {family: gpt, preset: gpt-tiny, n_layer: 1, vocab_size: 300}\n"
