@@ -5,6 +5,7 @@
 #include "ptft/core/error.h"
 #include "ptft/data/synthetic.h"
 #include "ptft/data/token_windows.h"
+#include "ptft/tokenizer/tokenizer.h"
 
 namespace ptft {
 
@@ -24,7 +25,8 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
                       "token shards are read by the language-model families (gpt, bert); use a data set "
                       "for this model's task, or model.family: gpt");
     try {
-      return open_token_windows(spec, split, ctx, ctx.block_size, /*expected_tokenizer_hash=*/"");
+      return open_token_windows(spec, split, ctx, ctx.block_size,
+                                ctx.tokenizer ? ctx.tokenizer->content_hash() : std::string());
     } catch (const UserError& e) {
       throw e.with_context(key);
     }

@@ -18,6 +18,8 @@
 #include "ptft/io/tensor_io.h"
 
 namespace ptft {
+class Tokenizer;
+class ChatTemplate;
 
 struct Batch {
   TensorMap data;
@@ -45,6 +47,11 @@ struct DataContext {
   int64_t block_size = 0;
   // The model's vocabulary size; token ids in the data must be below it (0 = not checked).
   int64_t vocab_size = 0;
+  // The model's tokenizer (null when unknown): token shards compare its content_hash with the
+  // one they were prepared with; text sources (SFT JSONL) encode with it.
+  std::shared_ptr<const Tokenizer> tokenizer;
+  // How conversations are rendered (SFT JSONL); null = the built-in default.
+  std::shared_ptr<const ChatTemplate> chat_template;
 };
 
 class DataSource {

@@ -1,0 +1,60 @@
+// ptft/data/chat_template.h — how a conversation becomes one token stream (SFT and `ptft chat`).
+//
+// A template is plain text pieces around each message, stored as JSON in the checkpoint's
+// config.json (ptft.chat_template), so a fine-tuned chatbot carries the format it learnt:
+//
+//   {"name": "ptft-chat",
+//    "system": "<|system|>\n{content}\n", "user": "<|user|>\n{content}\n",
+//    "assistant": "<|assistant|>\n{content}", "assistant_end": "<|endoftext|>\n"}
+//
+// The assistant prefix ("<|assistant|>\n") is a prompt piece; the assistant content and
+// assistant_end are what the model learns to produce (the SFT loss covers exactly those tokens),
+// so a trained model ends its turn with end-of-text and generation stops by itself.
+//
+//   ChatTemplate t = ChatTemplate::builtin("ptft-chat");
+//   std::vector<ChatMessage> conv = {{"user", "What is a tort?"}};
+//   std::string prompt = t.render_prompt(conv);   // ... "<|assistant|>\n"
+//   auto pieces = t.render_pieces(conv_with_answer);  // [(text, trained?)...]
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ptft {
+
+struct ChatMessage {
+  std::string role;     // "system", "user" or "assistant"
+  std::string content;
+};
+
+// One rendered piece of a conversation: its text and whether the loss covers it.
+struct ChatPiece {
+  std::string text;
+  bool trained = false;
+};
+
+class ChatTemplate {
+ public:
+  // Built-in templates by name ("ptft-chat"); UserError listing the names otherwise.
+  static ChatTemplate builtin(const std::string& name);
+  // From a JSON object (config.json's ptft.chat_template or a user file); `source` names it in errors.
+  static ChatTemplate from_json(const nlohmann::json& j, const std::string& source);
+  // `spec`: a built-in name or a path to a JSON file with the object above.
+  static ChatTemplate from_spec(const std::string& spec, const std::string& where);
+  nlohmann::json to_json() const;
+  const std::string& name() const { return name_; }
+
+  // The conversation as pieces, every assistant message's content + assistant_end marked trained.
+  std::vector<ChatPiece> render_pieces(const std::vector<ChatMessage>& messages) const;
+  // The conversation followed by the assistant prefix: what generation continues from.
+  std::string render_prompt(const std::vector<ChatMessage>& messages) const;
+  // Text that ends an assistant turn (a stop string for generation).
+  const std::string& assistant_end() const { return assistant_end_; }
+
+ private:
+  std::string name_, system_, user_, assistant_, assistant_end_;
+};
+
+}  // namespace ptft
