@@ -100,6 +100,14 @@ TensorMap GptImpl::forward(const TensorMap& batch) {
   return {{"logits", forward_cached(it->second, nullptr)}};
 }
 
+ParamPlace GptImpl::param_place(const std::string& name) const {
+  const int64_t b = block_index(name, "transformer.h.");
+  if (b >= 0) return {ParamPlace::kBlock, b};
+  if (name.rfind("transformer.wte.", 0) == 0) return {ParamPlace::kEmbedding, -1, /*tied_head=*/true};
+  if (name.rfind("transformer.wpe.", 0) == 0) return {ParamPlace::kEmbedding, -1};
+  return {ParamPlace::kHead, -1};
+}
+
 double GptImpl::flops_per_unit() const {
   // Per token, forward: 2 FLOPs per weight (all but position embeddings; the tied head is one
   // matmul with wte) plus attention scores and mixing, 4 * n_layer * T * C at full context.

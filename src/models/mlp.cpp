@@ -35,6 +35,12 @@ TensorMap MlpImpl::forward(const TensorMap& batch) {
   return {{"logits", head_->forward(h)}};  // (B, num_classes)
 }
 
+ParamPlace MlpImpl::param_place(const std::string& name) const {
+  const int64_t b = block_index(name, "layers.");
+  if (b >= 0) return {ParamPlace::kBlock, b};
+  return {ParamPlace::kHead, -1};
+}
+
 double MlpImpl::flops_per_unit() const {
   double f = 0;
   int64_t width = cfg_.in_features;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -108,6 +109,14 @@ int64_t count_parameters(const torch::nn::Module& m, bool trainable_only) {
   for (const auto& p : m.parameters())
     if (!trainable_only || p.requires_grad()) n += p.numel();
   return n;
+}
+
+int64_t block_index(const std::string& name, const std::string& prefix) {
+  if (name.compare(0, prefix.size(), prefix) != 0) return -1;
+  size_t i = prefix.size(), j = i;
+  while (j < name.size() && std::isdigit(static_cast<unsigned char>(name[j]))) ++j;
+  if (j == i || j >= name.size() || name[j] != '.') return -1;
+  return std::stoll(name.substr(i, j - i));
 }
 
 }  // namespace ptft

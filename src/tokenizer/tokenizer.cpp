@@ -93,4 +93,17 @@ TokenizerPtr load_tokenizer(const std::string& dir) {
                   std::string("looked for ") + kLookedFor);
 }
 
+TokenizerPtr find_tokenizer(const std::string& dir) {
+  std::error_code ec;
+  if (!sfs::is_directory(dir, ec)) return nullptr;
+  try {
+    if (TokenizerPtr t = load_from(dir)) return t;
+    if (sfs::is_directory(dir + "/tokenizer", ec))
+      if (TokenizerPtr t = load_from(dir + "/tokenizer")) return t;
+  } catch (const UserError& e) {
+    throw e.with_context("loading tokenizer '" + dir + "'");
+  }
+  return nullptr;
+}
+
 }  // namespace ptft

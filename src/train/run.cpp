@@ -1,6 +1,5 @@
 #include "ptft/train/run.h"
 
-#include <fnmatch.h>
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -10,7 +9,12 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/core/signals.h"
+#include "ptft/data/replay_mix.h"
+#include "ptft/data/token_windows.h"
+#include "ptft/tokenizer/tokenizer.h"
 #include "ptft/train/run_config.h"
+#include "ptft/transfer/lora.h"
+#include "ptft/transfer/transfer_plan.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;
@@ -43,26 +47,32 @@ std::string default_run_dir(const RunRequest& req) {
   return "runs/" + stem;
 }
 
-// Freezes parameters whose names match any glob; errors on a pattern that matches nothing.
-void apply_freeze(ModelImpl& model, const std::vector<std::string>& patterns, const config::Document& doc) {
-  for (const auto& pat : patterns) {
-    int matched = 0;
-    for (auto& np : model.named_parameters(true)) {
-      if (::fnmatch(pat.c_str(), np.key().c_str(), 0) == 0) {
-        np.value().set_requires_grad(false);
-        ++matched;
-      }
-    }
-    if (matched == 0) {
-      std::string names;
-      int shown = 0;
-      for (auto& np : model.named_parameters(true))
-        if (shown++ < 6) names += np.key() + " ";
-      throw UserError(doc.origin_of("finetune.freeze") + ": finetune.freeze pattern '" + pat +
-                          "' matches no parameter",
-                      "parameter names look like: " + names);
-    }
+std::string absolute(const std::string& p) {
+  std::error_code ec;
+  auto a = sfs::absolute(p, ec);
+  return ec ? p : a.lexically_normal().string();
+}
+
+// The general validation set watched while fine-tuning: finetune.general_val, or else the
+// validation data the checkpoint was pre-trained on (recorded in its config.json), if present.
+std::string general_val_spec(const TransferConfig& t, const nlohmann::json& ckpt_config, bool quiet) {
+  if (t.general_val == "none") return "";
+  if (!t.general_val.empty()) return t.general_val;
+  if (!ckpt_config.contains("ptft")) return "";
+  const auto& p = ckpt_config["ptft"];
+  const char* key = p.contains("pretrain_data") ? "pretrain_data" : "data";
+  if (!p.contains(key) || !p[key].is_object()) return "";
+  const auto& d = p[key];
+  const std::string v = d.value("val", std::string()).empty() ? d.value("train", std::string()) : d.value("val", std::string());
+  std::error_code ec;
+  if (v.empty() || v.rfind("synthetic:", 0) == 0) return v;
+  if (!sfs::exists(v, ec)) {
+    if (!quiet)
+      log_warn("the checkpoint was pre-trained on '" + v + "', which is gone: forgetting is not measured "
+               "(set finetune.general_val to a general validation set)");
+    return "";
   }
+  return v;
 }
 
 nlohmann::json yaml_to_json(const YAML::Node& n) {
@@ -132,41 +142,71 @@ RunOutcome run_training(const RunRequest& req) {
   }
   torch::manual_seed(static_cast<uint64_t>(cfg.train.seed));
 
-  // Model: fresh from the config, or the architecture and weights of a checkpoint.
+  // Model: fresh from the config, or the architecture and weights of a checkpoint (a LoRA
+  // checkpoint's adapters are folded in: fine-tuning starts from the adapted model).
   ModelPtr model;
+  TokenizerPtr tokenizer;
   std::string from_dir;
+  nlohmann::json from_config;
   if (finetune) {
     from_dir = cfg.finetune.from;
     Checkpoint src = read_checkpoint(from_dir, /*with_training_state=*/false);
-    model = model_from_config_json(src.config, from_dir + "/config.json");
-    load_into(*model, src.model, from_dir + "/model.safetensors", /*strict=*/true);
+    from_config = src.config;
+    model = model_from_checkpoint(src);
+    if (has_lora(*model)) merge_lora(*model);
     if (cfg.model && cfg.model.IsMap() && cfg.model["family"] &&
         cfg.model["family"].as<std::string>() != model->family())
       throw UserError(doc.origin_of("model.family") + ": model.family is '" + cfg.model["family"].as<std::string>() +
                           "' but checkpoint '" + from_dir + "' holds a '" + model->family() + "' model",
                       "remove the model section (fine-tuning uses the checkpoint's architecture)");
+    tokenizer = find_tokenizer(from_dir);
   } else {
     model = create_model(doc, "model");
   }
+  // A pre-training run on token shards uses (and passes on) the shards' tokenizer.
+  if (!tokenizer && is_token_shard_dir(cfg.data.train)) tokenizer = find_tokenizer(cfg.data.train);
+  if (tokenizer && model->vocab_size() > 0 && tokenizer->vocab_size() > model->vocab_size())
+    throw UserError("the tokenizer of '" + (finetune ? from_dir : cfg.data.train) + "' has " +
+                        std::to_string(tokenizer->vocab_size()) + " tokens but the model's vocab_size is " +
+                        std::to_string(model->vocab_size()),
+                    finetune ? "the checkpoint's tokenizer/ does not belong to its weights; restore it"
+                             : "set model.vocab_size to at least " + std::to_string(tokenizer->vocab_size()));
   const ModelFamily& family = find_model_family(model->family(), "model.family");
   const std::string task_name = cfg.task.empty() ? family.default_task : cfg.task;
   TaskPtr task = create_task(task_name, doc.origin_of("task"));
-  if (finetune) apply_freeze(*model, cfg.finetune.freeze, doc);
+  std::optional<TransferPlan> plan;
+  if (finetune) plan = TransferPlan::apply(*model, cfg.finetune, doc);
 
-  // Data.
+  // Data. Token shards must come from the model's tokenizer (content hash compared).
   DataContext dctx;
   dctx.seed = static_cast<uint64_t>(cfg.train.seed);
   dctx.block_size = model->context_length();  // token windows for sequence models
   dctx.vocab_size = model->vocab_size();
-  auto train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
+  dctx.tokenizer = tokenizer;
+  std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
+  if (finetune && cfg.finetune.replay.fraction > 0) {
+    auto general = open_data_source(cfg.finetune.replay.data, "train", dctx, "finetune.replay.data");
+    auto mix = std::make_unique<ReplayMix>(std::move(train_src), std::move(general), cfg.finetune.replay.fraction);
+    if (mix->replay_rows(cfg.train.batch_size) == 0)
+      throw UserError("finetune.replay.fraction " + std::to_string(cfg.finetune.replay.fraction) +
+                          " of train.batch_size " + std::to_string(cfg.train.batch_size) + " rounds to 0 rows",
+                      "raise the fraction or the batch size");
+    train_src = std::move(mix);
+  }
   std::unique_ptr<DataSource> val_src;
   if (!cfg.data.val.empty()) val_src = open_data_source(cfg.data.val, "val", dctx, "data.val");
+  std::unique_ptr<DataSource> general_src;
+  if (finetune) {
+    const std::string spec = general_val_spec(cfg.finetune, from_config, req.quiet);
+    if (!spec.empty()) general_src = open_data_source(spec, "val", dctx, "finetune.general_val");
+  }
 
-  // Optimizer over trainable parameters only.
+  // Optimizer over the parameters that train (with a transfer plan: per-layer LRs and the
+  // parameters gradual unfreezing will add later).
   std::vector<ParamGroup> groups =
-      default_param_groups(*model, cfg.train.weight_decay, [](const std::string&) { return 1.0; });
-  if (groups.empty())
-    throw UserError("no trainable parameters", "finetune.freeze froze every parameter; freeze fewer");
+      plan ? plan->param_groups(*model, cfg.train.weight_decay)
+           : default_param_groups(*model, cfg.train.weight_decay, [](const std::string&) { return 1.0; });
+  if (groups.empty()) throw UserError("no trainable parameters", "freeze fewer parameters");
   OptimConfig ocfg;
   ocfg.type = cfg.train.optimizer;
   ocfg.beta1 = cfg.train.beta1;
@@ -207,19 +247,27 @@ RunOutcome run_training(const RunRequest& req) {
 
   MetricsLog metrics(run_dir + "/metrics.jsonl");
   const int64_t total_params = count_parameters(*model, false);
-  const int64_t trainable = count_parameters(*model, true);
-  metrics.write({{"event", "start"},
-                 {"command", req.command},
-                 {"env", env_json(env)},
-                 {"device", device.str()},
-                 {"precision", precision.name},
-                 {"config", yaml_to_json(resolved)},
-                 {"parameters", total_params},
-                 {"trainable_parameters", trainable}});
-  if (!req.quiet)
+  int64_t trainable = 0;
+  for (const auto& g : groups)
+    for (const auto& p : g.params) trainable += p.numel();
+  nlohmann::json start = {{"event", "start"},
+                          {"command", req.command},
+                          {"env", env_json(env)},
+                          {"device", device.str()},
+                          {"precision", precision.name},
+                          {"config", yaml_to_json(resolved)},
+                          {"parameters", total_params},
+                          {"trainable_parameters", trainable}};
+  if (plan) start["transfer"] = plan->to_json();
+  if (tokenizer) start["tokenizer"] = {{"kind", tokenizer->kind()}, {"hash", tokenizer->content_hash()}};
+  metrics.write(start);
+  if (!req.quiet) {
     log_info(req.command + ": " + model->family() + " model, " + std::to_string(total_params) + " parameters (" +
              std::to_string(trainable) + " trainable), task " + task_name + ", data " + train_src->describe() +
              "\nrun directory: " + run_dir);
+    if (plan) log_info(plan->describe());
+    if (general_src) log_info("forgetting watch: general validation data " + general_src->describe());
+  }
 
   TrainerContext tctx;
   tctx.run_dir = run_dir;
@@ -227,11 +275,29 @@ RunOutcome run_training(const RunRequest& req) {
   tctx.device = device;
   tctx.precision = precision;
   tctx.quiet = req.quiet;
-  tctx.checkpoint_config = model->config_json();
-  tctx.checkpoint_config["ptft"]["family"] = model->family();
-  tctx.checkpoint_config["ptft"]["task"] = task_name;
-  tctx.checkpoint_config["ptft"]["version"] = PTFT_VERSION;
-  if (finetune) tctx.checkpoint_config["ptft"]["finetuned_from"] = from_dir;
+  nlohmann::json& ck = tctx.checkpoint_config;
+  ck = model->config_json();
+  ck["ptft"]["family"] = model->family();
+  ck["ptft"]["task"] = task_name;
+  ck["ptft"]["version"] = PTFT_VERSION;
+  ck["ptft"]["data"] = {{"train", absolute(cfg.data.train)}, {"val", cfg.data.val.empty() ? "" : absolute(cfg.data.val)}};
+  if (finetune) {
+    ck["ptft"]["finetuned_from"] = from_dir;
+    // What this model was pre-trained on stays the "general" data of later fine-tunes.
+    if (from_config.contains("ptft") && from_config["ptft"].contains("data"))
+      ck["ptft"]["pretrain_data"] = from_config["ptft"].value("pretrain_data", from_config["ptft"]["data"]);
+  }
+  if (plan && plan->uses_lora()) ck["ptft"]["lora"] = plan->lora()->to_json();
+  tctx.checkpoint_extras = [&](const std::string& dir, ModelImpl& m) {
+    if (tokenizer) {
+      sfs::create_directories(dir + "/tokenizer");
+      tokenizer->save(dir + "/tokenizer");
+    }
+    if (plan && plan->uses_lora()) save_peft_adapter(dir, m, *plan->lora(), absolute(from_dir));
+  };
+  if (plan) tctx.before_step = [&](ModelImpl& m, int64_t step) { return plan->before_step(m, step); };
+  if (general_src) tctx.extra_evals.emplace_back("general", general_src.get());
+  tctx.eval_at_start = finetune;
   tctx.resume_command = "ptft " + req.command + " --config " + shell_quote(run_dir + "/config.yaml") + " --out " +
                         shell_quote(run_dir) + " --resume";
 
@@ -247,11 +313,20 @@ RunOutcome run_training(const RunRequest& req) {
                             {"best_step", r.best_step},
                             {"metric", cfg.train.metric},
                             {"best_metric", r.best_step >= 0 ? nlohmann::json(r.best_metric) : nlohmann::json(nullptr)},
+                            {"first_eval", r.first_eval},
                             {"last_eval", r.last_eval},
                             {"wall_seconds", r.wall_seconds},
                             {"parameters", total_params},
                             {"trainable_parameters", trainable},
                             {task->unit() + "_seen", r.units_seen}};
+  // Forgetting: the general-data metrics before and after fine-tuning.
+  if (r.first_eval.is_object() && r.last_eval.is_object()) {
+    nlohmann::json f = nlohmann::json::object();
+    for (auto& [k, v] : r.first_eval.items())
+      if (k.rfind("general_", 0) == 0 && v.is_number_float() && r.last_eval.contains(k))
+        f[k.substr(8)] = {{"before", v}, {"after", r.last_eval[k]}};
+    if (!f.empty()) summary["forgetting"] = f;
+  }
   fs::write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
   metrics.write({{"event", "end"}, {"summary", summary}});
   if (!req.quiet && !r.interrupted) {
@@ -259,6 +334,9 @@ RunOutcome run_training(const RunRequest& req) {
     if (r.best_step >= 0)
       line += "; best " + cfg.train.metric + " " + std::to_string(r.best_metric) + " at step " +
               std::to_string(r.best_step) + " (" + ckpt_root + "/best)";
+    if (summary.contains("forgetting") && summary["forgetting"].contains("perplexity"))
+      line += "; general perplexity " + std::to_string(summary["forgetting"]["perplexity"]["before"].get<double>()) +
+              " -> " + std::to_string(summary["forgetting"]["perplexity"]["after"].get<double>());
     log_info(line);
   }
   return outcome;

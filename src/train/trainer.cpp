@@ -49,6 +49,14 @@ bool improved(double value, double best, const std::string& mode, double min_del
   return mode == "min" ? value < best - min_delta : value > best + min_delta;
 }
 
+// "eval step 200: val_loss 2.31 val_perplexity 10.1 ..."
+std::string eval_line(const nlohmann::json& ev) {
+  std::string line = "eval step " + std::to_string(ev.value("step", int64_t{0})) + ":";
+  for (auto& [k, v] : ev.items())
+    if (v.is_number_float()) line += " " + k + " " + fmt(v.get<double>());
+  return line;
+}
+
 }  // namespace
 
 Trainer::Trainer(TrainConfig cfg, TrainerContext ctx) : cfg_(std::move(cfg)), ctx_(std::move(ctx)) {
@@ -117,6 +125,7 @@ void Trainer::save(CheckpointSet& set, int64_t step, ModelImpl& model, Optimizer
     c.optimizer = opt.state();
     c.trainer_state = trainer_state(step, r, bad_evals);
     write_checkpoint_files(dir, c);
+    if (ctx_.checkpoint_extras) ctx_.checkpoint_extras(dir, model);
   });
 }
 
@@ -185,10 +194,27 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     return ev;
   };
 
+  if (ctx_.before_step) {
+    const std::string msg = ctx_.before_step(model, start + 1);
+    if (show && !msg.empty()) progress.message(msg);
+  }
+  if (ctx_.eval_at_start && start == 0 && (val || !ctx_.extra_evals.empty())) {
+    r.first_eval = run_eval(0);
+    if (ctx_.metrics) ctx_.metrics->write(r.first_eval);
+    if (show) progress.message(eval_line(r.first_eval));
+  }
+
   Prefetcher prefetch(train, start, cfg_.steps, cfg_.batch_size, cfg_.grad_accum);
   int64_t step = start;
   while (step < cfg_.steps) {
     const int64_t s = step + 1;  // the step being taken (1-based)
+    if (ctx_.before_step && s > start + 1) {
+      const std::string msg = ctx_.before_step(model, s);
+      if (!msg.empty()) {
+        if (show) progress.message(msg);
+        if (ctx_.metrics) ctx_.metrics->write({{"event", "unfreeze"}, {"step", s}, {"message", msg}});
+      }
+    }
     const double lr = sched.at(s);
     std::vector<Batch> micro;
     micro.reserve(cfg_.grad_accum);
@@ -255,10 +281,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       auto ev = run_eval(step);
       r.last_eval = ev;
       if (ctx_.metrics) ctx_.metrics->write(ev);
-      std::string line = "eval step " + std::to_string(step) + ":";
-      for (auto& [k, v] : ev.items())
-        if (v.is_number_float()) line += " " + k + " " + fmt(v.get<double>());
-      if (show) progress.message(line);
+      if (show) progress.message(eval_line(ev));
       if (ev.contains(cfg_.metric) && ev[cfg_.metric].is_number()) {
         const double value = ev[cfg_.metric].get<double>();
         if (improved(value, r.best_metric, mode, cfg_.min_delta)) {

@@ -81,6 +81,9 @@ class GptImpl : public ModelImpl {
   double flops_per_unit() const override;  // per token, forward: 2N + attention
   int64_t context_length() const override { return cfg_.n_positions; }
   int64_t vocab_size() const override { return cfg_.vocab_size; }
+  int64_t num_blocks() const override { return cfg_.n_layer; }
+  // wte/wpe: embedding (wte is also the tied output head), h.N: block N, ln_f: head.
+  ParamPlace param_place(const std::string& name) const override;
   const GptConfig& config() const { return cfg_; }
 
   GptTrunk transformer{nullptr};

@@ -33,6 +33,8 @@ class MlpImpl : public ModelImpl {
   YAML::Node config_yaml() const override;
   TensorMap forward(const TensorMap& batch) override;
   double flops_per_unit() const override;
+  int64_t num_blocks() const override { return static_cast<int64_t>(cfg_.hidden.size()); }
+  ParamPlace param_place(const std::string& name) const override;  // layers.N: block N, head: head
   const MlpConfig& config() const { return cfg_; }
 
  private:

@@ -25,6 +25,15 @@ namespace config {
 class Document;
 }
 
+// Where a parameter sits in the network, for transfer plans (freeze the first N blocks,
+// layer-wise LR decay, gradual unfreezing): input embeddings, block i of num_blocks(), or the
+// output head (final norm and classifier).
+struct ParamPlace {
+  enum Kind { kEmbedding, kBlock, kHead } kind = kHead;
+  int64_t block = -1;  // 0-based block index for kBlock
+  bool tied_head = false;  // an input embedding that is also the output head (GPT's wte)
+};
+
 class ModelImpl : public torch::nn::Module {
  public:
   // Registry name: "mlp", "gpt", "bert", "resnet", "yolo".
@@ -43,6 +52,10 @@ class ModelImpl : public torch::nn::Module {
   virtual int64_t context_length() const { return 0; }
   // Token vocabulary of sequence models (token ids must be below it); 0 for other models.
   virtual int64_t vocab_size() const { return 0; }
+  // Repeated blocks (transformer layers, MLP hidden layers, CNN stages) and where parameter
+  // `name` sits among them. Families without blocks report every parameter as head.
+  virtual int64_t num_blocks() const { return 0; }
+  virtual ParamPlace param_place(const std::string& /*name*/) const { return {}; }
 };
 using ModelPtr = std::shared_ptr<ModelImpl>;
 
@@ -61,5 +74,7 @@ const ModelFamily& find_model_family(const std::string& name, const std::string&
 ModelPtr create_model(const config::Document& doc, const std::string& prefix);
 ModelPtr model_from_config_json(const nlohmann::json& cfg, const std::string& source);
 int64_t count_parameters(const torch::nn::Module& m, bool trainable_only);
+// The N of a parameter named "<prefix>N.<rest>" (e.g. prefix "transformer.h."), else -1.
+int64_t block_index(const std::string& name, const std::string& prefix);
 
 }  // namespace ptft

@@ -47,5 +47,8 @@ using TokenizerPtr = std::shared_ptr<const Tokenizer>;
 // Opens a ptft tokenizer directory (tokenizer_config.json + its files) or a Hugging Face model
 // directory (vocab.json + merges.txt, or vocab.txt). Errors name the directory and what is missing.
 TokenizerPtr load_tokenizer(const std::string& dir);
+// The tokenizer of a checkpoint, shard or model directory (its own files or its tokenizer/
+// subdirectory), or null when it has none. Damaged tokenizer files are still UserErrors.
+TokenizerPtr find_tokenizer(const std::string& dir);
 
 }  // namespace ptft

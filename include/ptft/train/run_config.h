@@ -4,7 +4,7 @@
 //   task:     classification            # "" = the family's default task
 //   data:     {train: "synthetic:spirals", val: "synthetic:spirals"}
 //   train:    {steps: 2000, batch_size: 16, lr: 3.0e-4, ...}     (see train_config.h)
-//   finetune: {from: CKPT, strategy: full, freeze: ["layers.0.*"]}
+//   finetune: {from: CKPT, strategy: full|freeze|head|lora, ...}        (see transfer/transfer_plan.h)
 #pragma once
 
 #include <string>
@@ -13,26 +13,18 @@
 
 #include "ptft/core/config.h"
 #include "ptft/train/train_config.h"
+#include "ptft/transfer/transfer_plan.h"
 
 namespace ptft {
 
 struct DataConfig {
   std::string train;  // training data: a path, or synthetic:NAME[?k=v&...]
   std::string val;    // validation data; empty = no validation
+  std::string chat_template;  // SFT: built-in template name or JSON file ("" = checkpoint's or ptft-chat)
   template <class V> void visit(V& v) {
     v("train", train, "training data (path or synthetic:NAME)");
     v("val", val, "validation data; empty = none");
-  }
-};
-
-struct FinetuneConfig {
-  std::string from;                 // checkpoint to start from (ptft finetune --from)
-  std::string strategy = "full";    // full: every parameter trains (minus `freeze` patterns)
-  std::vector<std::string> freeze;  // parameter-name globs kept frozen, e.g. "layers.0.*"
-  template <class V> void visit(V& v) {
-    v("from", from, "checkpoint directory to start from");
-    v.choice("strategy", strategy, {"full"}, "what trains (more strategies arrive with the model families)");
-    v("freeze", freeze, "parameter-name globs kept frozen");
+    v("chat_template", chat_template, "SFT JSONL: chat template name or JSON file; empty = the checkpoint's, else ptft-chat");
   }
 };
 
@@ -41,7 +33,7 @@ struct RunConfig {
   std::string task;        // "" = the family's default
   DataConfig data;
   TrainConfig train;
-  FinetuneConfig finetune;
+  TransferConfig finetune;
   template <class V> void visit(V& v) {
     v("model", model, "model family and architecture");
     v("task", task, "task; empty = the family's default");

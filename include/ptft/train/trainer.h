@@ -13,6 +13,7 @@
 //   FitResult r = t.fit(model, task, train_src, &val_src, *optimizer, resume_ckpt_or_null);
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -38,12 +39,20 @@ struct TrainerContext {
   // Extra evaluation sets reported next to val (e.g. "general" to watch forgetting).
   std::vector<std::pair<std::string, DataSource*>> extra_evals;
   bool quiet = false;                  // no progress output (tests)
+  // Evaluate once before the first step (fine-tuning: the starting point of every curve).
+  bool eval_at_start = false;
+  // Called before each step s (1-based) is taken, and with the first step before training
+  // starts (gradual unfreezing). A non-empty return is logged.
+  std::function<std::string(ModelImpl&, int64_t step)> before_step;
+  // Writes extra files into each checkpoint directory being saved (tokenizer/, adapters).
+  std::function<void(const std::string& dir, ModelImpl&)> checkpoint_extras;
 };
 
 struct FitResult {
   int64_t step = 0;                 // last completed step
   bool interrupted = false;         // stopped by SIGINT/SIGTERM (checkpoint written)
   bool early_stopped = false;
+  nlohmann::json first_eval;        // metrics before the first step (eval_at_start)
   nlohmann::json last_eval;         // metrics of the final evaluation (prefixed val_...)
   double best_metric = 0;
   int64_t best_step = -1;

@@ -1,0 +1,106 @@
+// ptft/transfer/transfer_plan.h — how fine-tuning starts from a checkpoint: what trains, at
+// which learning rate, from which step.
+//
+//   finetune:
+//     from: runs/pre/checkpoints/best
+//     strategy: full | freeze | head | lora
+//     freeze_layers: 2          # freeze (and full): embeddings + the first N blocks stay fixed
+//     freeze: ["*.ln_1.*"]      # extra parameter-name globs kept fixed
+//     lora: {r: 8, alpha: 16, dropout: 0.0, targets: [c_attn, c_proj]}   # strategy lora
+//     layer_lr_decay: 0.8       # head x1, top block x0.8, next x0.64 ... embeddings x0.8^(L+1)
+//     unfreeze_every: 100       # gradual unfreezing: head first, one more block (top down)
+//                               # every 100 steps, embeddings last
+//     replay: {data: data/shards/general, fraction: 0.1}   # general windows mixed into batches
+//     general_val: ""           # forgetting watch: "" = the checkpoint's pre-training val data,
+//                               # "none" = off, or a path
+//
+// A parameter's place (embedding, block i, head) comes from ModelImpl::param_place, so the
+// plan works for every family. With a tied head (GPT's wte), "head" trains the tied embedding.
+//
+//   TransferPlan plan = TransferPlan::apply(*model, cfg.finetune, doc);
+//   auto groups = plan.param_groups(*model, weight_decay);   // every parameter that ever trains
+//   plan.before_step(*model, step);                          // gradual unfreezing
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ptft/models/model.h"
+#include "ptft/train/optimizer.h"
+#include "ptft/transfer/lora.h"
+
+namespace ptft {
+namespace config {
+class Document;
+}
+
+struct ReplayConfig {
+  std::string data;       // token shard directory of the general corpus
+  double fraction = 0.0;  // share of each training batch drawn from it
+  template <class V> void visit(V& v) {
+    v("data", data, "general-corpus token shards mixed into fine-tuning batches");
+    v("fraction", fraction, "share of each batch from the replay data (0 = off)");
+  }
+};
+
+struct TransferConfig {
+  std::string from;                 // checkpoint to start from (ptft finetune --from)
+  std::string strategy = "full";
+  int64_t freeze_layers = 0;
+  std::vector<std::string> freeze;  // parameter-name globs kept frozen
+  LoraConfig lora;
+  double layer_lr_decay = 1.0;
+  int64_t unfreeze_every = 0;
+  ReplayConfig replay;
+  std::string general_val;
+  template <class V> void visit(V& v) {
+    v("from", from, "checkpoint (or Hugging Face directory) to start from");
+    v.choice("strategy", strategy, {"full", "freeze", "head", "lora"},
+             "what trains: everything, all but embeddings + first freeze_layers blocks, the head, LoRA adapters");
+    v("freeze_layers", freeze_layers, "embeddings + this many first blocks stay frozen (strategy freeze/full)");
+    v("freeze", freeze, "extra parameter-name globs kept frozen");
+    v("lora", lora, "LoRA adapters (strategy lora)");
+    v("layer_lr_decay", layer_lr_decay, "LR multiplier per block below the head (1 = off)");
+    v("unfreeze_every", unfreeze_every, "gradual unfreezing: one more block every N steps (0 = off)");
+    v("replay", replay, "general data mixed into fine-tuning batches");
+    v("general_val", general_val, "general validation data to watch forgetting; \"\" = from the checkpoint, none = off");
+  }
+  void validate() const;
+};
+
+class TransferPlan {
+ public:
+  // Attaches LoRA adapters and freezes per `cfg` on a model freshly loaded from a checkpoint.
+  // UserErrors name the config key (`doc` gives its origin) and list what could match.
+  static TransferPlan apply(ModelImpl& model, const TransferConfig& cfg, const config::Document& doc);
+
+  // Optimizer groups over every parameter that trains at some step (LR multipliers included);
+  // leaves requires_grad as of step 0.
+  std::vector<ParamGroup> param_groups(ModelImpl& model, double weight_decay);
+  // Gradual unfreezing: sets requires_grad for the stage of 1-based step `step`. Returns a
+  // message when the trainable set changed (else empty).
+  std::string before_step(ModelImpl& model, int64_t step);
+
+  std::string describe() const;      // one human line
+  nlohmann::json to_json() const;    // for the run's start event
+  bool uses_lora() const { return lora_.has_value(); }
+  const std::optional<LoraConfig>& lora() const { return lora_; }
+
+ private:
+  struct Entry {
+    std::string name;
+    bool trains = false;   // ever (strategy + freeze patterns)
+    int64_t stage = 0;     // gradual unfreezing stage (0: from the start)
+    double lr_mult = 1.0;
+  };
+  std::vector<Entry> entries_;
+  TransferConfig cfg_;
+  std::optional<LoraConfig> lora_;
+  std::vector<std::string> lora_modules_;
+  int64_t current_stage_ = -1;
+  int64_t num_blocks_ = 0;
+};
+
+}  // namespace ptft

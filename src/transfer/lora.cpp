@@ -1,0 +1,153 @@
+#include "ptft/transfer/lora.h"
+
+#include <fnmatch.h>
+
+#include <filesystem>
+
+#include "ptft/core/error.h"
+#include "ptft/core/fs.h"
+#include "ptft/io/tensor_io.h"
+#include "ptft/nn/linear.h"
+
+namespace ptft {
+namespace {
+
+// A target matches a module name as a glob over the whole name, or as its last dotted parts
+// ("c_proj" matches "transformer.h.0.mlp.c_proj"; "attn.c_proj" only the attention one).
+bool target_matches(const std::string& target, const std::string& name) {
+  if (::fnmatch(target.c_str(), name.c_str(), 0) == 0) return true;
+  if (name.size() > target.size() && name.compare(name.size() - target.size(), target.size(), target) == 0 &&
+      name[name.size() - target.size() - 1] == '.')
+    return true;
+  return false;
+}
+
+// Every nn::Linear of the model with its module name.
+std::vector<std::pair<std::string, nn::LinearImpl*>> linears(ModelImpl& model) {
+  std::vector<std::pair<std::string, nn::LinearImpl*>> out;
+  for (const auto& item : model.named_modules("", /*include_self=*/false))
+    if (auto* lin = item.value()->as<nn::LinearImpl>()) out.emplace_back(item.key(), lin);
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, size_t max_items) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < max_items; ++i) s += (i ? ", " : "") + v[i];
+  if (v.size() > max_items) s += ", ... (" + std::to_string(v.size()) + " in all)";
+  return s;
+}
+
+}  // namespace
+
+void LoraConfig::validate() const {
+  if (r <= 0) throw UserError("finetune.lora.r must be > 0, got " + std::to_string(r), "typical ranks: 4, 8, 16");
+  if (alpha <= 0) throw UserError("finetune.lora.alpha must be > 0", "the usual choice is alpha = 2 * r");
+  if (dropout < 0 || dropout >= 1)
+    throw UserError("finetune.lora.dropout must be in [0, 1), got " + std::to_string(dropout));
+}
+
+nlohmann::json LoraConfig::to_json() const {
+  return {{"r", r}, {"alpha", alpha}, {"dropout", dropout}, {"targets", targets}};
+}
+
+LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  LoraConfig c;
+  try {
+    c.r = j.at("r").get<int64_t>();
+    c.alpha = j.at("alpha").get<double>();
+    c.dropout = j.value("dropout", 0.0);
+    c.targets = j.value("targets", std::vector<std::string>{});
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(source + ": the LoRA settings (ptft.lora) are malformed: " + e.what(),
+                    "the checkpoint's config.json was edited or damaged; restore it");
+  }
+  c.validate();
+  return c;
+}
+
+std::vector<std::string> linear_module_names(ModelImpl& model) {
+  std::vector<std::string> names;
+  for (auto& [name, lin] : linears(model)) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> attach_lora(ModelImpl& model, const LoraConfig& cfg, const std::string& where) {
+  cfg.validate();
+  const auto all = linears(model);
+  if (all.empty())
+    throw UserError(where + ": the " + model.family() + " model has no projections LoRA can adapt",
+                    "use finetune.strategy full, freeze or head for this family");
+  std::vector<bool> chosen(all.size(), cfg.targets.empty());
+  for (const auto& t : cfg.targets) {
+    bool any = false;
+    for (size_t i = 0; i < all.size(); ++i)
+      if (target_matches(t, all[i].first)) chosen[i] = any = true;
+    if (!any)
+      throw UserError(where + ": LoRA target '" + t + "' matches no projection of the " + model.family() +
+                          " model",
+                      "targets are globs over module names or name suffixes; the projections are: " +
+                          join(linear_module_names(model), 12));
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (!chosen[i]) continue;
+    all[i].second->add_lora(cfg.r, cfg.alpha, cfg.dropout);
+    names.push_back(all[i].first);
+  }
+  return names;
+}
+
+void merge_lora(ModelImpl& model) {
+  for (auto& [name, lin] : linears(model)) lin->merge_lora();
+}
+
+bool has_lora(ModelImpl& model) {
+  for (auto& [name, lin] : linears(model))
+    if (lin->has_lora()) return true;
+  return false;
+}
+
+void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfig& cfg, const std::string& base_model) {
+  TensorMap tensors;
+  std::vector<std::string> modules;
+  for (auto& [name, lin] : linears(model)) {
+    if (!lin->has_lora()) continue;
+    modules.push_back(name);
+    // PEFT: base_model.model.<module>.lora_A.weight (r, in), .lora_B.weight (out, r).
+    tensors["base_model.model." + name + ".lora_A.weight"] = lin->lora_A->weight.detach().to(torch::kCPU).contiguous();
+    tensors["base_model.model." + name + ".lora_B.weight"] = lin->lora_B->weight.detach().to(torch::kCPU).contiguous();
+  }
+  if (modules.empty()) throw InternalError("save_peft_adapter: the model has no LoRA adapters");
+  // target_modules as PEFT stores them: the distinct last name parts ("c_attn", "c_proj").
+  std::vector<std::string> targets = cfg.targets;
+  if (targets.empty())
+    for (const auto& m : modules) {
+      std::string last = m.substr(m.rfind('.') + 1);
+      if (std::find(targets.begin(), targets.end(), last) == targets.end()) targets.push_back(last);
+    }
+  nlohmann::json config = {{"peft_type", "LORA"},
+                           {"task_type", model.family() == "gpt" ? "CAUSAL_LM" : nullptr},
+                           {"r", cfg.r},
+                           {"lora_alpha", cfg.alpha},
+                           {"lora_dropout", cfg.dropout},
+                           {"target_modules", targets},
+                           {"bias", "none"},
+                           // HF GPT-2 projections are Conv1D with (in, out) weights.
+                           {"fan_in_fan_out", model.family() == "gpt"},
+                           {"inference_mode", true},
+                           {"modules_to_save", nullptr},
+                           {"base_model_name_or_path", base_model}};
+  save_tensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}});
+  fs::write_file_atomic(dir + "/adapter_config.json", config.dump(2) + "\n");
+}
+
+ModelPtr model_from_checkpoint(const Checkpoint& c) {
+  const std::string config_path = c.dir + "/config.json";
+  ModelPtr model = model_from_config_json(c.config, config_path);
+  if (c.config.contains("ptft") && c.config["ptft"].contains("lora"))
+    attach_lora(*model, LoraConfig::from_json(c.config["ptft"]["lora"], config_path), config_path);
+  load_into(*model, c.model, c.dir + "/model.safetensors", /*strict=*/true);
+  return model;
+}
+
+}  // namespace ptft
