@@ -165,12 +165,11 @@ RunOutcome run_training(const RunRequest& req) {
   }
   // A pre-training run on token shards uses (and passes on) the shards' tokenizer.
   if (!tokenizer && is_token_shard_dir(cfg.data.train)) tokenizer = find_tokenizer(cfg.data.train);
-  if (tokenizer && model->vocab_size() > 0 && tokenizer->vocab_size() > model->vocab_size())
-    throw UserError("the tokenizer of '" + (finetune ? from_dir : cfg.data.train) + "' has " +
-                        std::to_string(tokenizer->vocab_size()) + " tokens but the model's vocab_size is " +
-                        std::to_string(model->vocab_size()),
-                    finetune ? "the checkpoint's tokenizer/ does not belong to its weights; restore it"
-                             : "set model.vocab_size to at least " + std::to_string(tokenizer->vocab_size()));
+  // (Shards check their own tokenizer against the model; a checkpoint's tokenizer/ must fit it.)
+  if (finetune && tokenizer && model->vocab_size() > 0 && tokenizer->vocab_size() > model->vocab_size())
+    throw UserError("the tokenizer of checkpoint '" + from_dir + "' has " + std::to_string(tokenizer->vocab_size()) +
+                        " tokens but its model's vocab_size is " + std::to_string(model->vocab_size()),
+                    "the checkpoint's tokenizer/ does not belong to its weights; restore it");
   const ModelFamily& family = find_model_family(model->family(), "model.family");
   const std::string task_name = cfg.task.empty() ? family.default_task : cfg.task;
   TaskPtr task = create_task(task_name, doc.origin_of("task"));
