@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
-#include <sstream>
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
@@ -48,12 +47,6 @@ std::vector<HfTensor> hf_tensors(const GptConfig& c) {
   t.push_back({"ln_f.weight", {C}});
   t.push_back({"ln_f.bias", {C}});
   return t;
-}
-
-std::string shape_str(c10::IntArrayRef s) {
-  std::ostringstream o;
-  o << s;
-  return o.str();
 }
 
 std::string join_first(const std::vector<std::string>& v, size_t n = 6) {
@@ -245,8 +238,8 @@ Checkpoint read_hf_gpt2(const std::string& dir) {
     }
     const torch::Tensor& t = it->second;
     if (!t.sizes().equals(want.shape)) {
-      bad_shape.push_back("'" + want.name + "' is " + shape_str(t.sizes()) + ", config.json says " +
-                          shape_str(want.shape) + (want.conv1d ? " (Conv1D: in, out)" : ""));
+      bad_shape.push_back("'" + want.name + "' is " + c10::str(t.sizes()) + ", config.json says " +
+                          c10::str(c10::IntArrayRef(want.shape)) + (want.conv1d ? " (Conv1D: in, out)" : ""));
     } else if (!t.is_floating_point()) {
       throw UserError("'" + file_of[want.name] + "': tensor '" + want.name + "' has dtype " +
                           std::string(c10::toString(t.scalar_type())) + ", expected a floating-point type",
