@@ -16,6 +16,8 @@ PACKAGES=(
   libsentencepiece-dev sentencepiece zlib1g-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # the independent numpy GPT-2 of the Hugging Face interop golden test (tests/io/hf_gpt2_reference.py)
+  python3 python3-numpy
   # libFuzzer (clang + its sanitizer runtimes) for the safetensors fuzz test
   clang libclang-rt-14-dev
   # text corpora for the tokenizer/data tests and demos (general English: GCIDE dictionary)

@@ -15,5 +15,6 @@ Action add_env(CLI::App& app);
 Action add_train(CLI::App& app, const std::string& name);  // pretrain | finetune
 Action add_data(CLI::App& app);                             // data prepare
 Action add_tokenizer(CLI::App& app);                        // tokenizer train | encode | decode
+Action add_export(CLI::App& app);                           // export --format hf
 
 }  // namespace ptft::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       {"finetune", ptft::cli::add_train(app, "finetune")},
       {"data", ptft::cli::add_data(app)},
       {"tokenizer", ptft::cli::add_tokenizer(app)},
+      {"export", ptft::cli::add_export(app)},
   };
   try {
     app.parse(argc, argv);

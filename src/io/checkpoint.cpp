@@ -8,6 +8,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/io/hf_gpt2.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;
@@ -54,6 +55,8 @@ Checkpoint read_checkpoint(const std::string& dir, bool with_training_state) {
   if (!sfs::is_directory(dir, ec))
     throw UserError("checkpoint '" + dir + "' is not a directory",
                     "a checkpoint is a directory with config.json and model.safetensors");
+  // A Hugging Face model directory (config.json without "ptft"): weights only, HF layout.
+  if (is_hf_model_dir(dir)) return read_hf_gpt2(dir);
   Checkpoint c;
   c.dir = dir;
   c.config = read_json(dir + "/config.json", "checkpoint config");

@@ -117,24 +117,51 @@ double GptImpl::flops_per_unit() const {
   return 2.0 * n + 4.0 * cfg_.n_layer * cfg_.n_positions * cfg_.n_embd;
 }
 
-nlohmann::json GptImpl::config_json() const {
+nlohmann::json gpt_config_json(const GptConfig& c) {
   return {{"model_type", "gpt2"},
           {"architectures", {"GPT2LMHeadModel"}},
           {"ptft", {{"family", "gpt"}}},
-          {"vocab_size", cfg_.vocab_size},
-          {"n_positions", cfg_.n_positions},
-          {"n_ctx", cfg_.n_positions},
-          {"n_embd", cfg_.n_embd},
-          {"n_layer", cfg_.n_layer},
-          {"n_head", cfg_.n_head},
-          {"n_inner", cfg_.n_inner > 0 ? nlohmann::json(cfg_.n_inner) : nlohmann::json(nullptr)},
+          {"vocab_size", c.vocab_size},
+          {"n_positions", c.n_positions},
+          {"n_ctx", c.n_positions},
+          {"n_embd", c.n_embd},
+          {"n_layer", c.n_layer},
+          {"n_head", c.n_head},
+          {"n_inner", c.n_inner > 0 ? nlohmann::json(c.n_inner) : nlohmann::json(nullptr)},
           {"activation_function", "gelu_new"},
-          {"embd_pdrop", cfg_.embd_pdrop},
-          {"attn_pdrop", cfg_.attn_pdrop},
-          {"resid_pdrop", cfg_.resid_pdrop},
-          {"layer_norm_epsilon", cfg_.layer_norm_epsilon},
-          {"initializer_range", cfg_.initializer_range},
+          {"embd_pdrop", c.embd_pdrop},
+          {"attn_pdrop", c.attn_pdrop},
+          {"resid_pdrop", c.resid_pdrop},
+          {"layer_norm_epsilon", c.layer_norm_epsilon},
+          {"initializer_range", c.initializer_range},
           {"tie_word_embeddings", true}};
+}
+
+nlohmann::json GptImpl::config_json() const { return gpt_config_json(cfg_); }
+
+GptConfig gpt_config_from_json(const nlohmann::json& j, const std::string& source) {
+  if (j.contains("activation_function") && j["activation_function"] != "gelu_new" &&
+      j["activation_function"] != "gelu_pytorch_tanh")
+    throw UserError("'" + source + "': activation_function " + j["activation_function"].dump() +
+                    " is not GPT-2's gelu_new");
+  GptConfig c;
+  c.vocab_size = j.at("vocab_size").get<int64_t>();
+  c.n_positions = j.value("n_positions", j.value("n_ctx", c.n_positions));
+  c.n_embd = j.at("n_embd").get<int64_t>();
+  c.n_layer = j.at("n_layer").get<int64_t>();
+  c.n_head = j.at("n_head").get<int64_t>();
+  c.n_inner = j.contains("n_inner") && j["n_inner"].is_number() ? j["n_inner"].get<int64_t>() : 0;
+  c.embd_pdrop = j.value("embd_pdrop", 0.0);
+  c.attn_pdrop = j.value("attn_pdrop", 0.0);
+  c.resid_pdrop = j.value("resid_pdrop", 0.0);
+  c.layer_norm_epsilon = j.value("layer_norm_epsilon", 1e-5);
+  c.initializer_range = j.value("initializer_range", 0.02);
+  try {
+    c.validate();
+  } catch (const UserError& e) {
+    throw e.with_context(source);
+  }
+  return c;
 }
 
 YAML::Node GptImpl::config_yaml() const {
@@ -152,27 +179,7 @@ ModelFamily gpt_family() {
     return std::make_shared<GptImpl>(bind_family_section<GptConfig>(doc, prefix));
   };
   f.from_config_json = [](const nlohmann::json& j, const std::string& source) -> ModelPtr {
-    if (j.contains("activation_function") && j["activation_function"] != "gelu_new" &&
-        j["activation_function"] != "gelu_pytorch_tanh")
-      throw UserError("'" + source + "': activation_function " + j["activation_function"].dump() +
-                      " is not GPT-2's gelu_new");
-    GptConfig c;
-    c.vocab_size = j.at("vocab_size").get<int64_t>();
-    c.n_positions = j.value("n_positions", j.value("n_ctx", c.n_positions));
-    c.n_embd = j.at("n_embd").get<int64_t>();
-    c.n_layer = j.at("n_layer").get<int64_t>();
-    c.n_head = j.at("n_head").get<int64_t>();
-    c.n_inner = j.contains("n_inner") && j["n_inner"].is_number() ? j["n_inner"].get<int64_t>() : 0;
-    c.embd_pdrop = j.value("embd_pdrop", 0.0);
-    c.attn_pdrop = j.value("attn_pdrop", 0.0);
-    c.resid_pdrop = j.value("resid_pdrop", 0.0);
-    c.layer_norm_epsilon = j.value("layer_norm_epsilon", 1e-5);
-    c.initializer_range = j.value("initializer_range", 0.02);
-    try {
-      return std::make_shared<GptImpl>(c);
-    } catch (const UserError& e) {
-      throw e.with_context(source);
-    }
+    return std::make_shared<GptImpl>(gpt_config_from_json(j, source));
   };
   return f;
 }

@@ -92,6 +92,12 @@ class GptImpl : public ModelImpl {
   GptConfig cfg_;
 };
 
+// config.json (HF GPT2Config names) <-> GptConfig without building a model. The reader accepts
+// n_inner null (= 4 * n_embd), n_ctx for n_positions, activation gelu_new / gelu_pytorch_tanh
+// only; it validates and names `source` in errors.
+GptConfig gpt_config_from_json(const nlohmann::json& j, const std::string& source);
+nlohmann::json gpt_config_json(const GptConfig& c);  // GptImpl::config_json()
+
 ModelFamily gpt_family();
 
 }  // namespace ptft

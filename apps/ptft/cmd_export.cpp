@@ -1,0 +1,96 @@
+// ptft export --model CKPT --format hf --out DIR
+//
+// CKPT is a checkpoint directory, a run directory (its checkpoints/best, else checkpoints/last)
+// or a Hugging Face model directory. Formats are one line each in `formats` below.
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+
+#include "commands.h"
+#include "ptft/core/error.h"
+#include "ptft/io/checkpoint.h"
+#include "ptft/io/hf_gpt2.h"
+#include "ptft/models/model.h"
+#include "ptft/tokenizer/tokenizer.h"
+
+namespace ptft::cli {
+namespace {
+namespace sfs = std::filesystem;
+
+struct ExportRequest {
+  std::string model;         // --model as given
+  std::string format = "hf";
+  std::string out;
+};
+
+// What an exporter gets: the checkpoint read, its model built and loaded, its tokenizer.
+struct Source {
+  std::string dir;       // the checkpoint directory actually read
+  Checkpoint checkpoint;
+  ModelPtr model;
+  TokenizerPtr tokenizer;  // null when the checkpoint has none
+};
+
+using Exporter = std::function<void(const Source&, const ExportRequest&)>;
+
+const std::map<std::string, Exporter>& formats() {
+  static const std::map<std::string, Exporter> f = {
+      {"hf", [](const Source& s, const ExportRequest& r) { export_hf_gpt2(*s.model, s.tokenizer.get(), r.out); }},
+  };
+  return f;
+}
+
+bool is_model_dir(const std::string& dir) { return is_checkpoint_dir(dir) || is_hf_model_dir(dir); }
+
+// The checkpoint `path` stands for: itself, or a run's checkpoints/best, else checkpoints/last.
+std::string checkpoint_dir(const std::string& path) {
+  std::error_code ec;
+  if (!sfs::exists(path, ec))
+    throw UserError("--model '" + path + "' does not exist", "pass a checkpoint or run directory");
+  if (is_model_dir(path)) return path;
+  for (const char* which : {"best", "last"}) {
+    const std::string dir = path + "/checkpoints/" + which;
+    if (is_checkpoint_dir(dir)) return dir;
+  }
+  throw UserError("--model '" + path + "' is neither a checkpoint nor a run directory with checkpoints",
+                  "a checkpoint holds config.json + model.safetensors; a run holds checkpoints/best or last");
+}
+
+Source load_source(const std::string& path) {
+  Source s;
+  s.dir = checkpoint_dir(path);
+  s.checkpoint = read_checkpoint(s.dir, /*with_training_state=*/false);
+  const nlohmann::json& cfg = s.checkpoint.config;
+  if (cfg.contains("ptft") && cfg["ptft"].is_object() && cfg["ptft"].contains("lora"))
+    throw UserError("'" + s.dir + "' is a LoRA checkpoint (its adapters are separate weights)",
+                    "merge the adapters first: ptft export --merge-lora");
+  s.model = model_from_config_json(cfg, s.dir + "/config.json");
+  load_into(*s.model, s.checkpoint.model, s.dir + "/model.safetensors", /*strict=*/true);
+  std::error_code ec;
+  if (sfs::is_directory(s.dir + "/tokenizer", ec)) s.tokenizer = load_tokenizer(s.dir + "/tokenizer");
+  else if (is_hf_model_dir(s.dir) && sfs::exists(s.dir + "/vocab.json", ec)) s.tokenizer = load_tokenizer(s.dir);
+  return s;
+}
+
+}  // namespace
+
+Action add_export(CLI::App& app) {
+  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 directory)");
+  auto req = std::make_shared<ExportRequest>();
+  std::vector<std::string> names;
+  for (const auto& [name, fn] : formats()) names.push_back(name);
+  sub->add_option("--model", req->model, "checkpoint, run or Hugging Face model directory")->required();
+  sub->add_option("--format", req->format, "output format")->check(CLI::IsMember(names))->capture_default_str();
+  sub->add_option("--out", req->out, "output directory (must not exist, or be empty)")->required();
+  return [=] {
+    const Source s = load_source(req->model);
+    formats().at(req->format)(s, *req);
+    std::cerr << "exported " << s.dir << " (" << s.model->family() << ", "
+              << (s.tokenizer ? s.tokenizer->kind() + " tokenizer" : std::string("no tokenizer")) << ") as "
+              << req->format << " to " << req->out << std::endl;
+    return 0;
+  };
+}
+
+}  // namespace ptft::cli
