@@ -1,7 +1,9 @@
-// ptft export --model CKPT --format hf --out DIR
+// ptft export --model CKPT --format hf|ptft --out DIR [--merge-lora]
 //
 // CKPT is a checkpoint directory, a run directory (its checkpoints/best, else checkpoints/last)
 // or a Hugging Face model directory. Formats are one line each in `formats` below.
+// --merge-lora folds a LoRA checkpoint's adapters into the weights (W += alpha/r * B A) first;
+// `--format ptft --merge-lora` gives a plain ptft checkpoint of the adapted model.
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -9,10 +11,12 @@
 
 #include "commands.h"
 #include "ptft/core/error.h"
+#include "ptft/core/fs.h"
 #include "ptft/io/checkpoint.h"
 #include "ptft/io/hf_gpt2.h"
 #include "ptft/models/model.h"
 #include "ptft/tokenizer/tokenizer.h"
+#include "ptft/transfer/lora.h"
 
 namespace ptft::cli {
 namespace {
@@ -22,6 +26,7 @@ struct ExportRequest {
   std::string model;         // --model as given
   std::string format = "hf";
   std::string out;
+  bool merge_lora = false;
 };
 
 // What an exporter gets: the checkpoint read, its model built and loaded, its tokenizer.
@@ -34,9 +39,32 @@ struct Source {
 
 using Exporter = std::function<void(const Source&, const ExportRequest&)>;
 
+// A weights-only ptft checkpoint (config.json, model.safetensors, tokenizer/), written atomically.
+void export_ptft(const Source& s, const std::string& out) {
+  std::error_code ec;
+  if (sfs::exists(out, ec) && !(sfs::is_directory(out, ec) && sfs::is_empty(out, ec)))
+    throw UserError("--out '" + out + "' exists and is not empty", "choose a new directory");
+  if (sfs::exists(out, ec)) sfs::remove(out, ec);
+  Checkpoint c;
+  c.config = s.model->config_json();
+  c.config["ptft"] = s.checkpoint.config.value("ptft", nlohmann::json::object());
+  c.config["ptft"].erase("lora");
+  c.config["ptft"]["exported_from"] = s.dir;
+  c.model = state_dict(*s.model);
+  fs::write_dir_atomic(out, [&](const std::string& tmp) {
+    sfs::create_directories(tmp);
+    write_checkpoint_files(tmp, c);
+    if (s.tokenizer) {
+      sfs::create_directories(tmp + "/tokenizer");
+      s.tokenizer->save(tmp + "/tokenizer");
+    }
+  });
+}
+
 const std::map<std::string, Exporter>& formats() {
   static const std::map<std::string, Exporter> f = {
       {"hf", [](const Source& s, const ExportRequest& r) { export_hf_gpt2(*s.model, s.tokenizer.get(), r.out); }},
+      {"ptft", [](const Source& s, const ExportRequest& r) { export_ptft(s, r.out); }},
   };
   return f;
 }
@@ -57,16 +85,19 @@ std::string checkpoint_dir(const std::string& path) {
                   "a checkpoint holds config.json + model.safetensors; a run holds checkpoints/best or last");
 }
 
-Source load_source(const std::string& path) {
+Source load_source(const std::string& path, bool merge) {
   Source s;
   s.dir = checkpoint_dir(path);
   s.checkpoint = read_checkpoint(s.dir, /*with_training_state=*/false);
-  const nlohmann::json& cfg = s.checkpoint.config;
-  if (cfg.contains("ptft") && cfg["ptft"].is_object() && cfg["ptft"].contains("lora"))
-    throw UserError("'" + s.dir + "' is a LoRA checkpoint (its adapters are separate weights)",
-                    "merge the adapters first: ptft export --merge-lora");
-  s.model = model_from_config_json(cfg, s.dir + "/config.json");
-  load_into(*s.model, s.checkpoint.model, s.dir + "/model.safetensors", /*strict=*/true);
+  s.model = model_from_checkpoint(s.checkpoint);
+  if (has_lora(*s.model)) {
+    if (!merge)
+      throw UserError("'" + s.dir + "' is a LoRA checkpoint (its adapters are separate weights)",
+                      "merge the adapters first: ptft export --merge-lora");
+    merge_lora(*s.model);
+  } else if (merge) {
+    std::cerr << "note: '" << s.dir << "' has no LoRA adapters; --merge-lora changes nothing" << std::endl;
+  }
   std::error_code ec;
   if (sfs::is_directory(s.dir + "/tokenizer", ec)) s.tokenizer = load_tokenizer(s.dir + "/tokenizer");
   else if (is_hf_model_dir(s.dir) && sfs::exists(s.dir + "/vocab.json", ec)) s.tokenizer = load_tokenizer(s.dir);
@@ -76,15 +107,16 @@ Source load_source(const std::string& path) {
 }  // namespace
 
 Action add_export(CLI::App& app) {
-  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 directory)");
+  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 directory; ptft: a plain checkpoint, e.g. with --merge-lora)");
   auto req = std::make_shared<ExportRequest>();
   std::vector<std::string> names;
   for (const auto& [name, fn] : formats()) names.push_back(name);
   sub->add_option("--model", req->model, "checkpoint, run or Hugging Face model directory")->required();
   sub->add_option("--format", req->format, "output format")->check(CLI::IsMember(names))->capture_default_str();
   sub->add_option("--out", req->out, "output directory (must not exist, or be empty)")->required();
+  sub->add_flag("--merge-lora", req->merge_lora, "fold LoRA adapters into the weights before exporting");
   return [=] {
-    const Source s = load_source(req->model);
+    const Source s = load_source(req->model, req->merge_lora);
     formats().at(req->format)(s, *req);
     std::cerr << "exported " << s.dir << " (" << s.model->family() << ", "
               << (s.tokenizer ? s.tokenizer->kind() + " tokenizer" : std::string("no tokenizer")) << ") as "

@@ -98,6 +98,19 @@ TEST(GptFinetuneE2E, LoraTrainsOnlyAdaptersAndWritesPeftFiles) {
   auto summary = e2e::read_json(f.run + "/summary.json");
   EXPECT_EQ(summary["trainable_parameters"], 2 * (4 * 32 + 96 * 4));
 
+  // Export: adapters must be merged first; merged, c_attn = W + alpha/r B A, no adapter tensors.
+  auto unmerged = e2e::run_ptft({"export", "--model", f.run, "--format", "hf", "--out", tmp.path("hf")});
+  EXPECT_EQ(unmerged.exit_code, 1) << unmerged.text();
+  EXPECT_TRUE(contains(unmerged.err, "--merge-lora")) << unmerged.err;
+  auto merged = e2e::run_ptft({"export", "--model", last, "--format", "ptft", "--merge-lora", "--out", tmp.path("merged")});
+  ASSERT_EQ(merged.exit_code, 0) << merged.text();
+  auto mw = e2e::read_tensors(tmp.path("merged") + "/model.safetensors");
+  EXPECT_EQ(mw.size(), pretrained().size());
+  EXPECT_NE(mw.at("transformer.h.0.attn.c_attn.weight"), pretrained().at("transformer.h.0.attn.c_attn.weight"));
+  EXPECT_EQ(mw.at("transformer.h.0.mlp.c_fc.weight"), pretrained().at("transformer.h.0.mlp.c_fc.weight"));
+  EXPECT_FALSE(e2e::read_json(tmp.path("merged") + "/config.json")["ptft"].contains("lora"));
+  EXPECT_TRUE(sfs::exists(tmp.path("merged") + "/tokenizer/tokenizer_config.json"));
+
   // A LoRA checkpoint loads again (adapters re-attached from config.json): continuing from it
   // fine-tunes the merged model.
   auto again = finetune(tmp, "again", {"finetune.from=" + last, "train.steps=2"});
