@@ -3,8 +3,10 @@
 #include <ATen/Parallel.h>
 #include <sched.h>
 #include <torch/cuda.h>
+#include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
@@ -63,6 +65,28 @@ void set_threads(int threads) {
   // libtorch's own default counts physical cores through cpuinfo, which reports 1 on some VMs
   // with 2 usable CPUs; use every CPU this process may run on unless the user set OMP_NUM_THREADS.
   if (std::getenv("OMP_NUM_THREADS") == nullptr) at::set_num_threads(std::max(1, available_cpus()));
+}
+
+double measure_matmul_tflops(const c10::Device& device, const Precision& precision) {
+  torch::NoGradGuard ng;
+  const int64_t n = device.is_cuda() ? 8192 : 1024;
+  const auto dtype = precision.autocast ? precision.dtype : c10::kFloat;
+  auto opts = torch::TensorOptions().device(device).dtype(dtype);
+  torch::Tensor a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
+  auto sync = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  torch::mm(a, b);  // warm-up: kernel selection, packing buffers
+  sync();
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    torch::Tensor c = torch::mm(a, b);
+    sync();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * n * n * n / std::max(s, 1e-9) / 1e12);
+  }
+  return best;
 }
 
 }  // namespace ptft

@@ -300,8 +300,19 @@ RunOutcome run_training(const RunRequest& req) {
   tctx.resume_command = "ptft " + req.command + " --config " + shell_quote(run_dir + "/config.yaml") + " --out " +
                         shell_quote(run_dir) + " --resume";
 
+  // MFU needs a peak: the configured one, else what a matmul reaches here and now.
+  TrainConfig train_cfg = cfg.train;
+  if (train_cfg.peak_tflops <= 0 && model->flops_per_unit() > 0) {
+    train_cfg.peak_tflops = measure_matmul_tflops(device, precision);
+    metrics.write({{"event", "peak"}, {"peak_tflops", train_cfg.peak_tflops}, {"source", "measured matmul"},
+                   {"precision", precision.name}});
+    if (!req.quiet)
+      log_info("MFU is relative to a measured " + precision.name + " matmul peak of " +
+               std::to_string(train_cfg.peak_tflops * 1e3).substr(0, 6) + " GFLOP/s (set train.peak_tflops to use another)");
+  }
+
   StopSignals::install();
-  Trainer trainer(cfg.train, tctx);
+  Trainer trainer(train_cfg, tctx);
   outcome.fit = trainer.fit(*model, *task, *train_src, val_src.get(), *optimizer, resume ? &*resume : nullptr);
 
   const FitResult& r = outcome.fit;

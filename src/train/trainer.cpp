@@ -268,7 +268,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       if (show)
         progress.update(step, "loss " + fmt(interval_loss / interval_steps) + " | lr " + fmt(lr, "%.2e") +
                                   " | gnorm " + fmt(grad_norm, "%.3f") + " | " + fmt(ups, "%.0f") + " " +
-                                  task.unit() + "/s");
+                                  task.unit() + "/s" +
+                                  (ev.contains("mfu") ? " | MFU " + fmt(100 * ev["mfu"].get<double>(), "%.1f") + "%" : ""));
       interval_t = now;
       interval_loss = 0;
       interval_steps = 0;

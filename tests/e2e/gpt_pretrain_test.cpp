@@ -31,8 +31,16 @@ TEST(GptPretrainE2E, TokenizerDataPrepareAndPretrainOnShards) {
   ASSERT_EQ(run.exit_code, 0) << run.text();
 
   std::vector<double> ppl;
-  for (const auto& e : e2e::read_jsonl(tmp.path("run") + "/metrics.jsonl"))
+  int with_mfu = 0, peaks = 0;
+  for (const auto& e : e2e::read_jsonl(tmp.path("run") + "/metrics.jsonl")) {
     if (e["event"] == "eval") ppl.push_back(e["val_perplexity"].get<double>());
+    if (e["event"] == "peak") ++peaks;
+    // Throughput and MFU (against the measured matmul peak) in every train event.
+    if (e["event"] == "train" && e.contains("mfu") && e["mfu"].get<double>() > 0 && e["tokens_per_s"].get<double>() > 0)
+      ++with_mfu;
+  }
+  EXPECT_EQ(peaks, 1);
+  EXPECT_EQ(with_mfu, 20);  // 200 steps, log_every 10
   ASSERT_EQ(ppl.size(), 2u);
   EXPECT_LT(ppl.back(), ppl.front());
   EXPECT_LT(ppl.back(), 100.0) << "a uniform guess over 500 tokens has perplexity 500; ppl " << ppl.front() << " -> " << ppl.back();

@@ -26,4 +26,9 @@ Precision resolve_precision(const std::string& spec, const c10::Device& device);
 void set_threads(int threads);
 int available_cpus();
 
+// Matrix-multiply throughput this process reaches on `device` in `precision` (TFLOP/s): a
+// square matmul timed after a warm-up, ~0.1-0.5 s. The denominator of MFU in training logs
+// when train.peak_tflops is not given (an achievable peak, not the datasheet's).
+double measure_matmul_tflops(const c10::Device& device, const Precision& precision);
+
 }  // namespace ptft
