@@ -84,7 +84,8 @@ SftJsonl::SftJsonl(const std::string& path, const std::string& split, const Data
   if (!ctx.tokenizer)
     throw UserError("SFT data needs the model's tokenizer: fine-tune from a checkpoint that has tokenizer/ "
                     "(pretrain on `ptft data prepare` shards)",
-                    "'" + path + "' is chat data; the checkpoint given to --from has no tokenizer/ directory");
+                    "'" + path + "' is chat data, encoded with the model's own tokenizer; a checkpoint keeps it in "
+                    "tokenizer/ when it was pre-trained on token shards");
   const Tokenizer& tok = *ctx.tokenizer;
   if (ctx.vocab_size > 0 && tok.vocab_size() > ctx.vocab_size)
     throw UserError("SFT data '" + path + "': the model's tokenizer has " + std::to_string(tok.vocab_size()) +
