@@ -18,15 +18,8 @@
 #     (One document per headword would put an end-of-text token every ~300 bytes.)
 #   - Each licence or copyright file is one document.
 #
-# GCIDE markup, as dictd stores it, is turned into plain text:
-#   headword lines "Feel \Feel\, v. t."      -> "Feel, v. t."   (pronunciation \...\ dropped)
-#   source tags "[1913 Webster]", "[WordNet 1.5]", "[PJC]" -> dropped
-#   "{bold phrases}"                         -> the phrase, braces dropped
-#   accent codes "['e]" "[=a]" "[ae]" "[oe]" "[alpha]" ... -> é ā æ œ α ... (UTF-8)
-#   usage labels "[Obs.]", "[R.]", "[Colloq.]" -> kept (they are part of the definition)
-#   lines wrapped at ~65 columns              -> one line per paragraph; indentation and the
-#                                                right-aligned spacing before "--Author." removed
-#   the database preamble (licence, "00-database-*" entries) -> dropped
+# GCIDE markup, as dictd stores it, is turned into plain text by scripts/lib/Gcide.pm (see there:
+# pronunciations and source tags dropped, accent codes to UTF-8, one line per paragraph).
 #
 # Idempotent: a part is rebuilt only when its sources changed (OUT_DIR/.general.stamp and
 # .legal.stamp record them, outside the corpus directories), into a temporary directory that
@@ -37,6 +30,7 @@ set -euo pipefail
 OUT="${1:-data/text}"
 GCIDE=/usr/share/dictd/gcide.dict.dz
 CHUNK_BYTES=65536
+LIB="$(dirname "$0")/lib"  # Gcide.pm
 VERSION=1  # bump when the conversion changes, to rebuild
 
 command -v perl >/dev/null || { echo "prepare-text-data: perl is needed" >&2; exit 1; }
@@ -74,65 +68,10 @@ build_general() {
   mkdir -p "$tmp"
   CLEANUP="$tmp"
   # dictzip files are gzip files: zcat reads them.
-  zcat "$GCIDE" | CHUNK_BYTES="$CHUNK_BYTES" OUT_DIR="$tmp" perl -CSE -Mutf8 -e '
-    use strict; use warnings; use Encode qw(decode); use Unicode::Normalize qw(NFC);
+  zcat "$GCIDE" | CHUNK_BYTES="$CHUNK_BYTES" OUT_DIR="$tmp" perl -CSE -Mutf8 -I"$LIB" -MGcide -e '
+    use strict; use warnings; use Unicode::Normalize qw(NFC);
     my $chunk = $ENV{CHUNK_BYTES}; my $dir = $ENV{OUT_DIR};
-    # Accent codes: [<mark><letters>] and [<letters>^] (breve), plus named characters.
-    my %mark = ("\x27" => "\x{301}", "`" => "\x{300}", "\"" => "\x{308}", "=" => "\x{304}",
-                "~" => "\x{303}", "^" => "\x{302}", "." => "\x{307}", "," => "\x{327}",
-                "-" => "", "*" => "");
-    my %named = (ae => "æ", AE => "Æ", oe => "œ", OE => "Œ", imac => "ī", aum => "ä", add => "a",
-                 asl => "a", udd => "u", ng => "ŋ", th => "th", eth => "ð", thorn => "þ",
-                 yogh => "ȝ", root => "√", cuberoot => "∛", deg => "°", sect => "§", para => "¶",
-                 pounds => "£", times => "×", divby => "÷", div => "÷", middot => "·",
-                 nbsp => " ", rarr => "→", ldqo => "“", rdqo => "”", prime => "′", bprime => "″",
-                 flat => "♭", sharp => "♯", dsdot => "d", zdot => "z", min => "′", sec => "″",
-                 crescent => "☾", hand => "☞", break => "", digamma => "ϝ");
-    my @greek = qw(alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi
-                   omicron pi rho sigma tau upsilon phi chi psi omega);
-    my $gl = "αβγδεζηθικλμνξοπρστυφχψω"; my $gu = "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ";
-    for my $i (0..$#greek) {
-      $named{$greek[$i]} = substr($gl, $i, 1);
-      $named{ucfirst $greek[$i]} = substr($gu, $i, 1);
-    }
-    sub accent { my ($m, $l) = @_; my $c = $mark{$m} // ""; return $c eq "" ? $l : substr($l, 0, 1) . $c . substr($l, 1); }
-    sub clean {
-      my $s = shift;
-      $s =~ s/\\[^\\]*\\//g;                                        # pronunciations
-      $s =~ s/\[[^\[\]]*(?:Webster|WordNet|PJC)[^\[\]]*\]//g;      # source tags
-      $s =~ s/[{}]//g;                                              # bold phrases
-      $s =~ s/\[([\x27`"=~^.,*-])([A-Za-z]{1,2})\]/accent($1, $2)/ge;
-      $s =~ s/\[([A-Za-z]{1,2})\^\]/$1\x{306}/g;                    # breve
-      $s =~ s/\[([A-Za-z]+)\]/exists $named{$1} ? $named{$1} : "[$1]"/ge;
-      $s =~ s/[ \t]{2,}/ /g;
-      $s =~ s/ +([,;.])/$1/g if $s =~ /^\S/;                        # "Feel , n." -> "Feel, n."
-      $s =~ s/^\s+|\s+$//g;
-      return $s;
-    }
-    # Read everything after the preamble: the first column-0 line with a pronunciation.
-    my @entries; my $cur; my $started = 0; my $para = "";
-    my $flush_para = sub { if ($para ne "") { my $c = clean($para); $cur .= "$c\n" if $c ne ""; $para = ""; } };
-    my $prev_blank = 1;
-    binmode STDIN, ":raw";
-    while (my $raw = <STDIN>) {
-      chomp $raw;
-      # UTF-8, except for a few stray single-byte characters (cp1252 quotes, Latin-1).
-      $raw =~ s/\xb9/\x92/g;
-      my $line = eval { decode("UTF-8", $raw, Encode::FB_CROAK | Encode::LEAVE_SRC) } // decode("cp1252", $raw);
-      if (!$started) { next unless $line =~ /^\S.*\\[^\\]+\\/; $started = 1; }
-      if ($line =~ /^\s*$/) { $flush_para->(); $prev_blank = 1; next; }
-      if ($prev_blank && $line =~ /^\S/) {                          # a new entry
-        $flush_para->();
-        push @entries, $cur if defined $cur && $cur ne "";
-        $cur = "";
-      }
-      # A numbered sense or a quotation starts a new paragraph even without a blank line.
-      $flush_para->() if $line =~ /^\s{1,5}(?:\d+\.|\([a-z]\))\s/;
-      $para .= ($para eq "" ? "" : " ") . $line;
-      $prev_blank = 0;
-    }
-    $flush_para->();
-    push @entries, $cur if defined $cur && $cur ne "";
+    my @entries = Gcide::read_entries(\*STDIN);
     # Files of about $chunk bytes of whole entries, entries separated by a blank line.
     my ($n, $buf, $bytes) = (0, "", 0);
     my $write = sub {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ptft/core/error.h"
+#include "ptft/data/sft_jsonl.h"
 #include "ptft/data/synthetic.h"
 #include "ptft/data/token_windows.h"
 #include "ptft/tokenizer/tokenizer.h"
@@ -18,6 +19,13 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
   std::error_code ec;
   if (!std::filesystem::exists(spec, ec))
     throw UserError(key + ": '" + spec + "' does not exist", "check the path (relative paths are relative to the current directory)");
+  if (is_sft_jsonl_path(spec)) {
+    try {
+      return open_sft_jsonl(spec, split, ctx);
+    } catch (const UserError& e) {
+      throw e.with_context(key);
+    }
+  }
   if (is_token_shard_dir(spec)) {
     if (ctx.block_size <= 0)
       throw UserError(key + ": '" + spec + "' is a token shard directory (ptft data prepare), but this model "
@@ -33,7 +41,8 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
   }
   throw UserError(key + ": no reader recognises '" + spec + "'",
                   "supported sources: synthetic:spirals, token shard directories (ptft data prepare; they hold "
-                  "meta.json); more formats arrive with the model families");
+                  "meta.json), SFT chat data (*.jsonl: prompt/response or messages rows); more formats "
+                  "arrive with the model families");
 }
 
 }  // namespace ptft

@@ -2,10 +2,10 @@
 
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <sstream>
 
 #include "ptft/core/error.h"
+#include "ptft/data/sampling.h"
 
 namespace ptft {
 namespace {
@@ -30,7 +30,7 @@ std::pair<std::string, std::map<std::string, std::string>> parse_spec(const std:
 class Spirals : public DataSource {
  public:
   Spirals(int64_t classes, int64_t n, double noise, const std::string& split, const DataContext& ctx)
-      : classes_(classes), n_(n), noise_(noise), ctx_(ctx) {
+      : classes_(classes), n_(n), noise_(noise), ctx_(ctx), order_(n, ctx.seed * 7919ULL + 17) {
     // Distinct, fixed streams per split: val never overlaps train.
     uint64_t split_salt = split == "train" ? 1 : split == "val" ? 2 : 3;
     auto gen = at::detail::createCPUGenerator(ctx.seed * 1000003ULL + split_salt);
@@ -48,40 +48,25 @@ class Spirals : public DataSource {
   int64_t size() const override { return n_; }
 
   Batch train_batch(const BatchAddress& at) override {
-    // Position in the endless example stream (each epoch a fresh permutation):
-    // step block, then micro-batch, then rank, then example.
-    const int64_t per_step = at.micro_batch * at.grad_accum * ctx_.world_size;
-    const int64_t first = at.step * per_step + (at.micro * ctx_.world_size + ctx_.rank) * at.micro_batch;
+    // Position in the endless example stream (each epoch a fresh permutation).
+    const int64_t first = stream_position(at, ctx_);
     std::vector<int64_t> idx(at.micro_batch);
-    for (int64_t j = 0; j < at.micro_batch; ++j) {
-      int64_t pos = first + j;
-      idx[j] = permutation(pos / n_).data_ptr<int64_t>()[pos % n_];
-    }
+    for (int64_t j = 0; j < at.micro_batch; ++j) idx[j] = order_.example(first + j);
     auto index = torch::tensor(idx, torch::kLong);
     return Batch{{{"x", x_.index_select(0, index)}, {"y", y_.index_select(0, index)}}, at.micro_batch};
   }
-  int64_t eval_batches(int64_t batch_size) const override { return (n_ + batch_size - 1) / batch_size; }
+  int64_t eval_batches(int64_t batch_size) const override { return eval_batch_count(n_, batch_size); }
   Batch eval_batch(int64_t index, int64_t batch_size) override {
-    int64_t begin = index * batch_size, end = std::min(n_, begin + batch_size);
+    const auto [begin, end] = eval_batch_range(n_, index, batch_size);
     return Batch{{{"x", x_.slice(0, begin, end)}, {"y", y_.slice(0, begin, end)}}, end - begin};
   }
 
  private:
-  const torch::Tensor& permutation(int64_t epoch) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = perms_.find(epoch);
-    if (it != perms_.end()) return it->second;
-    if (perms_.size() > 4) perms_.erase(perms_.begin());
-    auto gen = at::detail::createCPUGenerator(ctx_.seed * 7919ULL + static_cast<uint64_t>(epoch) + 17);
-    return perms_[epoch] = torch::randperm(n_, gen, torch::kLong);
-  }
-
   int64_t classes_, n_;
   double noise_;
   DataContext ctx_;
+  EpochShuffle order_;
   torch::Tensor x_, y_;
-  std::mutex mu_;
-  std::map<int64_t, torch::Tensor> perms_;
 };
 
 }  // namespace

@@ -10,18 +10,12 @@
 #include "ptft/core/fs.h"
 #include "ptft/core/hash.h"
 #include "ptft/core/log.h"
+#include "ptft/data/sampling.h"
 
 namespace ptft {
 namespace {
 
 const char* const kRemakeHint = "re-create the directory with `ptft data prepare`";
-
-uint64_t splitmix64(uint64_t x) {
-  uint64_t z = x + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 // A value of meta.json at `path` ("tokens.train"), or a UserError naming the file and key.
 const nlohmann::json& need(const nlohmann::json& meta, const std::string& file, const std::string& path) {
@@ -164,25 +158,16 @@ Batch TokenWindows::make_batch(const std::vector<int64_t>& starts) const {
 }
 
 Batch TokenWindows::train_batch(const BatchAddress& at) {
-  // Stream position of this micro-batch's first example: step block, then micro-batch, then
-  // rank (the same layout as every DataSource, see data_source.h).
-  const int64_t world = ctx_.world_size;
-  const int64_t per_step = at.micro_batch * at.grad_accum * world;
-  const int64_t first = at.step * per_step + (at.micro * world + ctx_.rank) * at.micro_batch;
+  const int64_t first = stream_position(at, ctx_);  // the same layout as every DataSource
   std::vector<int64_t> starts(static_cast<std::size_t>(at.micro_batch));
   for (int64_t j = 0; j < at.micro_batch; ++j) starts[static_cast<std::size_t>(j)] = train_window_start(first + j);
   return make_batch(starts);
 }
 
-int64_t TokenWindows::eval_batches(int64_t batch_size) const {
-  PTFT_CHECK(batch_size > 0, "eval batch size " + std::to_string(batch_size));
-  return (size() + batch_size - 1) / batch_size;
-}
+int64_t TokenWindows::eval_batches(int64_t batch_size) const { return eval_batch_count(size(), batch_size); }
 
 Batch TokenWindows::eval_batch(int64_t index, int64_t batch_size) {
-  PTFT_CHECK(batch_size > 0 && index >= 0 && index < eval_batches(batch_size),
-             "eval batch " + std::to_string(index) + " of " + std::to_string(eval_batches(batch_size)));
-  const int64_t begin = index * batch_size, end = std::min(size(), begin + batch_size);
+  const auto [begin, end] = eval_batch_range(size(), index, batch_size);
   std::vector<int64_t> starts;
   for (int64_t w = begin; w < end; ++w) starts.push_back(w * block_);
   return make_batch(starts);

@@ -13,6 +13,7 @@ struct TaskEntry {
 const TaskEntry kTasks[] = {
     {"classification", [] { return TaskPtr(std::make_shared<ClassificationTask>()); }},
     {"causal_lm", [] { return TaskPtr(std::make_shared<CausalLmTask>()); }},
+    {"sft", [] { return TaskPtr(std::make_shared<CausalLmTask>()); }},  // causal LM on chat data (*.jsonl)
 };
 }  // namespace
 

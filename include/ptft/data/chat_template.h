@@ -39,14 +39,21 @@ class ChatTemplate {
  public:
   // Built-in templates by name ("ptft-chat"); UserError listing the names otherwise.
   static ChatTemplate builtin(const std::string& name);
-  // From a JSON object (config.json's ptft.chat_template or a user file); `source` names it in errors.
+  // From a JSON object (config.json's ptft.chat_template or a user file); `source` names it in
+  // errors. Exactly the keys system, user, assistant, assistant_end (strings) and optionally
+  // name (default "custom"); each role piece holds "{content}" exactly once, assistant_end
+  // never. UserError otherwise (an unknown key with the nearest valid one).
   static ChatTemplate from_json(const nlohmann::json& j, const std::string& source);
-  // `spec`: a built-in name or a path to a JSON file with the object above.
+  // `spec`: a built-in name or a path to a JSON file with the object above (its name defaults
+  // to the path). `where` (a config key or option) starts error messages.
   static ChatTemplate from_spec(const std::string& spec, const std::string& where);
   nlohmann::json to_json() const;
   const std::string& name() const { return name_; }
 
-  // The conversation as pieces, every assistant message's content + assistant_end marked trained.
+  // The conversation as pieces, every assistant message's content (+ any template text after
+  // "{content}") + assistant_end marked trained. Neighbouring pieces with the same mark are
+  // joined and empty ones dropped, so marks alternate: [prompt, answer, prompt, answer...].
+  // A role other than system/user/assistant is a UserError.
   std::vector<ChatPiece> render_pieces(const std::vector<ChatMessage>& messages) const;
   // The conversation followed by the assistant prefix: what generation continues from.
   std::string render_prompt(const std::vector<ChatMessage>& messages) const;
