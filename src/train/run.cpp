@@ -9,7 +9,9 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/core/signals.h"
+#include "ptft/data/chat_template.h"
 #include "ptft/data/replay_mix.h"
+#include "ptft/data/sft_jsonl.h"
 #include "ptft/data/token_windows.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/train/run_config.h"
@@ -182,6 +184,19 @@ RunOutcome run_training(const RunRequest& req) {
   dctx.block_size = model->context_length();  // token windows for sequence models
   dctx.vocab_size = model->vocab_size();
   dctx.tokenizer = tokenizer;
+  // Conversations (SFT JSONL) render with data.chat_template, else the checkpoint's, else
+  // ptft-chat; the template is stored in every checkpoint so `ptft chat` speaks the same format.
+  std::shared_ptr<const ChatTemplate> chat;
+  const bool sft_data = is_sft_jsonl_path(cfg.data.train);
+  const bool from_has_chat = from_config.contains("ptft") && from_config["ptft"].contains("chat_template");
+  if (!cfg.data.chat_template.empty())
+    chat = std::make_shared<ChatTemplate>(ChatTemplate::from_spec(cfg.data.chat_template, doc.origin_of("data.chat_template")));
+  else if (from_has_chat)
+    chat = std::make_shared<ChatTemplate>(
+        ChatTemplate::from_json(from_config["ptft"]["chat_template"], from_dir + "/config.json"));
+  else if (sft_data)
+    chat = std::make_shared<ChatTemplate>(ChatTemplate::builtin("ptft-chat"));
+  dctx.chat_template = chat;
   std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
   if (finetune && cfg.finetune.replay.fraction > 0) {
     auto general = open_data_source(cfg.finetune.replay.data, "train", dctx, "finetune.replay.data");
@@ -287,6 +302,7 @@ RunOutcome run_training(const RunRequest& req) {
       ck["ptft"]["pretrain_data"] = from_config["ptft"].value("pretrain_data", from_config["ptft"]["data"]);
   }
   if (plan && plan->uses_lora()) ck["ptft"]["lora"] = plan->lora()->to_json();
+  if (chat) ck["ptft"]["chat_template"] = chat->to_json();
   tctx.checkpoint_extras = [&](const std::string& dir, ModelImpl& m) {
     if (tokenizer) {
       sfs::create_directories(dir + "/tokenizer");
