@@ -1,0 +1,105 @@
+#include "ptft/infer/generate.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "ptft/core/error.h"
+#include "ptft/core/log.h"
+#include "ptft/infer/text_stream.h"
+
+namespace ptft {
+
+Generator::Generator(ModelPtr model, TokenizerPtr tokenizer, std::string source)
+    : model_(std::move(model)), tok_(std::move(tokenizer)), source_(std::move(source)) {
+  PTFT_CHECK(model_ && tok_, "Generator needs a model and a tokenizer");
+  gpt_ = dynamic_cast<GptImpl*>(model_.get());
+  if (gpt_ == nullptr)
+    throw UserError("generate needs a gpt model; " + source_ + " holds a " + model_->family(),
+                    "pass a checkpoint of a GPT (causal language model) run");
+}
+
+int64_t Generator::prompt_budget(int64_t max_new_tokens) const {
+  const int64_t T = context_length();
+  // The last new token is sampled but never fed back, hence the + 1.
+  return std::clamp<int64_t>(T + 1 - std::min(max_new_tokens, T / 2), 1, T);
+}
+
+GenerateResult Generator::generate(const std::string& prompt, const SamplingOptions& opt, const TextCallback& on_text) {
+  std::vector<int32_t> ids;
+  try {
+    ids = tok_->encode(prompt);
+  } catch (const UserError& e) {
+    throw e.with_context("encoding the prompt");
+  }
+  return generate_ids(std::move(ids), opt, on_text);
+}
+
+GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const SamplingOptions& opt,
+                                       const TextCallback& on_text) {
+  opt.validate();
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t T = context_length();
+  GenerateResult r;
+  if (prompt.empty()) prompt.push_back(tok_->eot_id());
+  const auto P = static_cast<int64_t>(prompt.size());
+  if (P > T) {
+    if (!opt.truncate_prompt)
+      throw UserError("prompt is " + std::to_string(P) + " tokens, model context is " + std::to_string(T),
+                      "shorten the prompt, or pass --truncate-prompt to keep its last tokens");
+    const int64_t keep = prompt_budget(opt.max_new_tokens);
+    r.truncated_tokens = P - keep;
+    prompt.erase(prompt.begin(), prompt.begin() + r.truncated_tokens);
+    log_warn("prompt is " + std::to_string(P) + " tokens, model context is " + std::to_string(T) +
+             ": kept its last " + std::to_string(keep) + " tokens");
+  }
+  r.prompt_tokens = static_cast<int64_t>(prompt.size());
+
+  const bool was_training = model_->is_training();
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  Sampler sampler(opt);
+  TextStream stream(tok_, opt.stop);
+  auto emit = [&](const std::string& piece) {
+    if (!piece.empty() && on_text) on_text(piece);
+  };
+  const int64_t allowed = tok_->vocab_size();
+  const auto device = gpt_->transformer->wte->weight.device();
+  std::vector<nn::KvCache> caches;
+  auto ids = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong).unsqueeze(0).to(device);  // (1,P)
+  auto logits = gpt_->forward_cached(ids, &caches).select(1, -1).squeeze(0);  // (1,P,V) -> (V)
+  int64_t sampled = 0;
+  while (true) {
+    const int64_t next = sampler.sample(logits, allowed);
+    ++sampled;
+    if (next == tok_->eot_id()) {
+      r.stop_reason = "eot";
+      break;
+    }
+    r.ids.push_back(static_cast<int32_t>(next));
+    emit(stream.push(static_cast<int32_t>(next)));
+    const auto n = static_cast<int64_t>(r.ids.size());
+    if (stream.stopped()) {
+      r.stop_reason = "stop_string";
+      break;
+    }
+    if (n >= opt.max_new_tokens) {
+      r.stop_reason = "max_new_tokens";
+      break;
+    }
+    if (r.prompt_tokens + n > T) {  // token n would be fed at position P + n - 1 >= T
+      r.stop_reason = "context";
+      log_warn("generation reached the end of the model's context (" + std::to_string(T) + " tokens: " +
+               std::to_string(r.prompt_tokens) + " prompt + " + std::to_string(n) + " new) and stopped");
+      break;
+    }
+    logits = gpt_->forward_cached(torch::full({1, 1}, next, torch::dtype(torch::kLong).device(device)), &caches).select(1, -1).squeeze(0);  // (V)
+  }
+  emit(stream.finish());
+  model_->train(was_training);
+  r.text = stream.text();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.tokens_per_second = r.seconds > 0 ? static_cast<double>(sampled) / r.seconds : 0.0;
+  return r;
+}
+
+}  // namespace ptft

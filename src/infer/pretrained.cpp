@@ -1,0 +1,84 @@
+#include "ptft/infer/pretrained.h"
+
+#include <filesystem>
+
+#include "ptft/core/error.h"
+#include "ptft/io/checkpoint.h"
+
+namespace ptft {
+namespace {
+
+namespace sfs = std::filesystem;
+
+bool is_dir(const std::string& p) {
+  std::error_code ec;
+  return sfs::is_directory(p, ec);
+}
+
+bool is_file(const std::string& p) {
+  std::error_code ec;
+  return sfs::is_regular_file(p, ec);
+}
+
+// The tokenizer directory of checkpoint `dir`: its tokenizer/ (ptft), or the directory itself
+// when it holds Hugging Face GPT-2 tokenizer files. Empty when there is none.
+std::string tokenizer_dir(const std::string& dir) {
+  if (is_dir(dir + "/tokenizer")) return dir + "/tokenizer";
+  if (is_file(dir + "/vocab.json") && is_file(dir + "/merges.txt")) return dir;
+  return {};
+}
+
+}  // namespace
+
+std::string resolve_checkpoint_dir(const std::string& path) {
+  std::error_code ec;
+  if (!sfs::exists(path, ec))
+    throw UserError("model '" + path + "' does not exist",
+                    "pass a checkpoint directory (runs/NAME/checkpoints/best), a run directory (runs/NAME) or a "
+                    "Hugging Face model directory");
+  if (is_checkpoint_dir(path)) return path;
+  for (const char* which : {"best", "last"}) {
+    const std::string dir = path + "/checkpoints/" + which;
+    if (is_checkpoint_dir(dir)) return dir;
+  }
+  throw UserError("'" + path + "' is neither a checkpoint directory (config.json + model.safetensors) nor a run "
+                      "directory (checkpoints/best or checkpoints/last)",
+                  "pass a checkpoint such as runs/NAME/checkpoints/best, or the run directory runs/NAME");
+}
+
+Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt) {
+  Pretrained p;
+  p.dir = resolve_checkpoint_dir(path);
+  Checkpoint c = read_checkpoint(p.dir, /*with_training_state=*/false);
+  p.config = c.config;
+  p.model = model_from_config_json(c.config, p.dir + "/config.json");
+  load_into(*p.model, c.model, p.dir + "/model.safetensors", /*strict=*/true);
+  p.model->eval();
+
+  const std::string tok_dir = tokenizer_dir(p.dir);
+  if (!tok_dir.empty()) {
+    try {
+      p.tokenizer = load_tokenizer(tok_dir);
+    } catch (const UserError& e) {
+      throw e.with_context("loading the tokenizer of '" + p.dir + "'");
+    }
+    const int64_t model_vocab = p.model->vocab_size();
+    if (model_vocab > 0 && p.tokenizer->vocab_size() > model_vocab)
+      throw UserError("the tokenizer '" + tok_dir + "' has " + std::to_string(p.tokenizer->vocab_size()) +
+                          " tokens, but the model in '" + p.dir + "/config.json' has vocab_size " +
+                          std::to_string(model_vocab),
+                      "the checkpoint's tokenizer/ belongs to another model: copy the tokenizer this model was "
+                      "trained with (the shards' tokenizer/) into the checkpoint");
+  } else if (opt.require_tokenizer) {
+    throw UserError("checkpoint '" + p.dir + "' has no tokenizer (no tokenizer/ directory, no vocab.json + merges.txt)",
+                    "copy the tokenizer the model was trained with (the token shards' tokenizer/ directory) into '" +
+                        p.dir + "/tokenizer'");
+  }
+
+  const auto& ptft_section = c.config.contains("ptft") ? c.config["ptft"] : nlohmann::json();
+  if (ptft_section.is_object() && ptft_section.contains("chat_template") && !ptft_section["chat_template"].is_null())
+    p.chat_template = ChatTemplate::from_json(ptft_section["chat_template"], p.dir + "/config.json ptft.chat_template");
+  return p;
+}
+
+}  // namespace ptft
