@@ -1,0 +1,111 @@
+#include "ptft/eval/lm_eval.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "ptft/core/error.h"
+#include "ptft/core/fs.h"
+#include "ptft/data/token_windows.h"
+#include "ptft/train/causal_lm_task.h"
+
+namespace ptft {
+namespace {
+
+// Evaluation mode and no autograd for the scope; the model's mode is restored afterwards.
+class EvalScope {
+ public:
+  explicit EvalScope(ModelImpl& m) : model_(m), was_training_(m.is_training()) { model_.eval(); }
+  ~EvalScope() { model_.train(was_training_); }
+  EvalScope(const EvalScope&) = delete;
+  EvalScope& operator=(const EvalScope&) = delete;
+
+ private:
+  ModelImpl& model_;
+  bool was_training_;
+  torch::NoGradGuard no_grad_;
+};
+
+void require_causal_lm(const ModelImpl& model, const std::string& what) {
+  if (model.context_length() <= 0 || find_model_family(model.family(), what).default_task != "causal_lm")
+    throw UserError("eval measures next-token prediction, but " + what + " holds a " + model.family() + " model",
+                    "pass a checkpoint of a GPT (causal language model) run");
+}
+
+// Windows of `len` + 1 tokens of `ids` starting at `starts`: inputs and targets (B, len).
+Batch window_batch(const std::vector<int32_t>& ids, const std::vector<int64_t>& starts, int64_t len) {
+  const auto B = static_cast<int64_t>(starts.size());
+  auto windows = torch::empty({B, len + 1}, torch::kLong);  // (B, len+1)
+  auto* p = windows.data_ptr<int64_t>();
+  for (int64_t b = 0; b < B; ++b)
+    std::copy_n(ids.begin() + starts[static_cast<std::size_t>(b)], len + 1, p + b * (len + 1));
+  return Batch{{{"input_ids", windows.slice(1, 0, len).contiguous()}, {"targets", windows.slice(1, 1).contiguous()}},
+               B * len};
+}
+
+}  // namespace
+
+void LmEvalOptions::validate() const {
+  if (data.empty()) throw UserError("no evaluation data given", "pass --data FILE or --data SHARD_DIR");
+  if (split != "train" && split != "val")
+    throw UserError("--split '" + split + "' is not a split of token shards", "use train or val");
+  if (batch_size < 1) throw UserError("--batch-size must be >= 1, got " + std::to_string(batch_size));
+}
+
+nlohmann::json evaluate_lm_tokens(ModelImpl& model, const std::vector<int32_t>& ids, int64_t batch_size,
+                                  const std::string& source) {
+  const auto N = static_cast<int64_t>(ids.size());
+  if (N < 2)
+    throw UserError(source + " is " + std::to_string(N) + " token(s): too short to evaluate",
+                    "next-token prediction needs at least 2 tokens; give more text");
+  const int64_t T = model.context_length(), V = model.vocab_size();
+  for (int32_t id : ids)
+    if (id < 0 || id >= V)
+      throw UserError(source + " holds token id " + std::to_string(id) + ", outside the model's vocabulary of " +
+                          std::to_string(V),
+                      "encode the text with the model's own tokenizer");
+  EvalScope scope(model);
+  auto acc = CausalLmTask().new_eval();
+  // Full windows of T targets, batched; then the shorter last one, alone.
+  const int64_t full = (N - 1) / T, rest = (N - 1) % T;
+  for (int64_t w = 0; w < full; w += batch_size) {
+    std::vector<int64_t> starts;
+    for (int64_t i = w; i < std::min(full, w + batch_size); ++i) starts.push_back(i * T);
+    acc->add(model, window_batch(ids, starts, T));
+  }
+  if (rest > 0) acc->add(model, window_batch(ids, {full * T}, rest));
+  return acc->result();
+}
+
+nlohmann::json evaluate_lm(ModelImpl& model, const TokenizerPtr& tokenizer, const LmEvalOptions& opt) {
+  opt.validate();
+  require_causal_lm(model, "the checkpoint");
+  if (is_token_shard_dir(opt.data)) {
+    DataContext ctx;
+    ctx.block_size = model.context_length();
+    ctx.vocab_size = model.vocab_size();
+    ctx.tokenizer = tokenizer;
+    auto src = open_token_windows(opt.data, opt.split, ctx, ctx.block_size, tokenizer ? tokenizer->content_hash() : "");
+    EvalScope scope(model);
+    auto acc = CausalLmTask().new_eval();
+    const int64_t n = src->eval_batches(opt.batch_size);
+    for (int64_t i = 0; i < n; ++i) acc->add(model, src->eval_batch(i, opt.batch_size));
+    return acc->result();
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(opt.data, ec))
+    throw UserError("'" + opt.data + "' is a directory but not a token shard directory (no meta.json)",
+                    "pass a text file, or a directory made by `ptft data prepare`");
+  if (!tokenizer)
+    throw UserError("evaluating the text file '" + opt.data + "' needs the model's tokenizer",
+                    "copy the tokenizer the model was trained with into the checkpoint's tokenizer/");
+  const std::string text = fs::read_file(opt.data, "evaluation text");
+  std::vector<int32_t> ids;
+  try {
+    ids = tokenizer->encode(text);
+  } catch (const UserError& e) {
+    throw e.with_context("encoding '" + opt.data + "'");
+  }
+  return evaluate_lm_tokens(model, ids, opt.batch_size, "'" + opt.data + "'");
+}
+
+}  // namespace ptft
