@@ -16,5 +16,8 @@ Action add_train(CLI::App& app, const std::string& name);  // pretrain | finetun
 Action add_data(CLI::App& app);                             // data prepare
 Action add_tokenizer(CLI::App& app);                        // tokenizer train | encode | decode
 Action add_export(CLI::App& app);                           // export --format hf
+Action add_generate(CLI::App& app);                         // generate
+Action add_chat(CLI::App& app);                             // chat
+Action add_eval(CLI::App& app);                             // eval
 
 }  // namespace ptft::cli

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
       {"data", ptft::cli::add_data(app)},
       {"tokenizer", ptft::cli::add_tokenizer(app)},
       {"export", ptft::cli::add_export(app)},
+      {"eval", ptft::cli::add_eval(app)},
+      {"generate", ptft::cli::add_generate(app)},
+      {"chat", ptft::cli::add_chat(app)},
   };
   try {
     app.parse(argc, argv);

@@ -1,0 +1,180 @@
+// ptft generate --model CKPT (--prompt TEXT | --prompt-file FILE) [sampling options] [--truncate-prompt] [--json]
+// ptft chat     --model CKPT [--system TEXT] [--template NAME_OR_FILE] [sampling options]
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "ptft/core/device.h"
+#include "ptft/core/error.h"
+#include "ptft/core/fs.h"
+#include "ptft/infer/generate.h"
+#include "ptft/infer/pretrained.h"
+
+namespace ptft::cli {
+namespace {
+
+// What generate and chat share: the model, the sampling options and the threads.
+struct CommonOptions {
+  std::string model;
+  SamplingOptions sampling;
+  int threads = 0;
+};
+
+void add_common_options(CLI::App* sub, CommonOptions& o) {
+  sub->add_option("--model", o.model, "checkpoint directory, run directory or Hugging Face GPT-2 directory")->required();
+  sub->add_option("--max-new-tokens", o.sampling.max_new_tokens, "tokens to generate at most")->capture_default_str();
+  sub->add_option("--temperature", o.sampling.temperature, "sampling temperature; 0 = greedy")->capture_default_str();
+  sub->add_option("--top-k", o.sampling.top_k, "sample among the k most likely tokens; 0 = off")->capture_default_str();
+  sub->add_option("--top-p", o.sampling.top_p, "sample among the most likely tokens of total probability p; 1 = off")
+      ->capture_default_str();
+  sub->add_option("--seed", o.sampling.seed, "random seed of the sampling (same seed, same text)")->capture_default_str();
+  sub->add_option("--stop", o.sampling.stop, "stop when this text appears (not printed; repeatable)");
+  sub->add_flag("--truncate-prompt", o.sampling.truncate_prompt,
+                "a prompt longer than the model's context keeps its last tokens instead of failing");
+  sub->add_option("--threads", o.threads, "intra-op threads (0 = all cores)")->capture_default_str();
+}
+
+// The loaded model and its generator.
+struct Session {
+  Pretrained pretrained;
+  Generator generator;
+};
+
+Session open_session(const CommonOptions& o) {
+  o.sampling.validate();
+  set_threads(o.threads);
+  Pretrained p = load_pretrained(o.model, {});
+  Generator g(p.model, p.tokenizer, "'" + p.dir + "'");
+  return Session{std::move(p), std::move(g)};
+}
+
+// Prints a piece of the answer at once.
+void print_piece(const std::string& piece) { std::cout << piece << std::flush; }
+
+void report(const GenerateResult& r) {
+  std::cerr << "[" << r.ids.size() << " tokens, " << static_cast<int64_t>(r.tokens_per_second * 10) / 10.0
+            << " tokens/s, stop: " << r.stop_reason << "]" << std::endl;
+}
+
+}  // namespace
+
+Action add_generate(CLI::App& app) {
+  auto* sub = app.add_subcommand("generate", "Continue a prompt with a GPT model");
+  auto o = std::make_shared<CommonOptions>();
+  auto prompt = std::make_shared<std::string>();
+  auto prompt_file = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto* text_opt = sub->add_option("--prompt", *prompt, "the text to continue");
+  auto* file_opt = sub->add_option("--prompt-file", *prompt_file, "read the prompt from this file");
+  text_opt->excludes(file_opt);
+  add_common_options(sub, *o);
+  sub->add_flag("--json", *json,
+                "print {\"prompt\", \"text\", \"tokens\", \"stop_reason\", \"tokens_per_second\"} instead of streaming");
+  return [=] {
+    if (text_opt->count() == 0 && file_opt->count() == 0)
+      throw UserError("no prompt given", "pass --prompt TEXT or --prompt-file FILE");
+    const std::string text = file_opt->count() > 0 ? fs::read_file(*prompt_file, "prompt file") : *prompt;
+    Session s = open_session(*o);
+    if (*json) {
+      const GenerateResult r = s.generator.generate(text, o->sampling);
+      const nlohmann::json out = {{"prompt", text},
+                                  {"text", r.text},
+                                  {"tokens", r.ids.size()},
+                                  {"stop_reason", r.stop_reason},
+                                  {"tokens_per_second", r.tokens_per_second}};
+      std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+      return 0;
+    }
+    const GenerateResult r = s.generator.generate(text, o->sampling, print_piece);
+    if (::isatty(1)) std::cout << '\n';
+    std::cout.flush();
+    report(r);
+    return 0;
+  };
+}
+
+namespace {
+
+// Drops the oldest turns (a user message and the answer to it) of `history` until the
+// rendered conversation fits `budget` tokens; returns the prompt's ids, or nothing when even
+// the latest message alone does not fit.
+std::optional<std::vector<int32_t>> fit_conversation(const Generator& g, const ChatTemplate& t,
+                                                     const std::optional<ChatMessage>& system,
+                                                     std::vector<ChatMessage>& history, int64_t budget) {
+  int64_t dropped = 0;
+  while (true) {
+    std::vector<ChatMessage> conv;
+    if (system) conv.push_back(*system);
+    conv.insert(conv.end(), history.begin(), history.end());
+    std::vector<int32_t> ids = g.tokenizer().encode(t.render_prompt(conv));
+    if (static_cast<int64_t>(ids.size()) <= budget) {
+      if (dropped > 0)
+        std::cerr << "(dropped the oldest " << dropped << " turn(s): the conversation no longer fit the model's context of "
+                  << g.context_length() << " tokens)" << std::endl;
+      return ids;
+    }
+    if (history.size() <= 1) {
+      std::cerr << "error: the message is " << ids.size() << " tokens with the template"
+                << (system ? " and the system prompt" : "") << ", more than the " << budget
+                << " that leave room for an answer in the model's context of " << g.context_length() << " tokens"
+                << "\n  hint: write a shorter message" << std::endl;
+      return std::nullopt;
+    }
+    history.erase(history.begin(), history.begin() + std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(history.size()) - 1));
+    ++dropped;
+  }
+}
+
+}  // namespace
+
+Action add_chat(CLI::App& app) {
+  auto* sub = app.add_subcommand("chat", "Talk with a chat model (one user message per line of stdin)");
+  auto o = std::make_shared<CommonOptions>();
+  auto system_prompt = std::make_shared<std::string>();
+  auto template_spec = std::make_shared<std::string>();
+  auto* system_opt = sub->add_option("--system", *system_prompt, "system message at the start of the conversation");
+  sub->add_option("--template", *template_spec,
+                  "chat template: a built-in name (ptft-chat) or a JSON file; default: the checkpoint's");
+  add_common_options(sub, *o);
+  return [=] {
+    Session s = open_session(*o);
+    std::optional<ChatTemplate> tmpl = s.pretrained.chat_template;
+    if (!template_spec->empty()) tmpl = ChatTemplate::from_spec(*template_spec, "--template");
+    if (!tmpl)
+      throw UserError("checkpoint '" + s.pretrained.dir + "' has no chat template (config.json ptft.chat_template)",
+                      "fine-tune with SFT (task sft, JSONL data) or pass --template ptft-chat");
+    SamplingOptions opt = o->sampling;
+    if (!tmpl->assistant_end().empty()) opt.stop.push_back(tmpl->assistant_end());
+    std::optional<ChatMessage> system;
+    if (system_opt->count() > 0) system = ChatMessage{"system", *system_prompt};
+    const bool interactive = ::isatty(0);
+    const int64_t budget = s.generator.prompt_budget(opt.max_new_tokens);
+    std::vector<ChatMessage> history;
+    std::string line;
+    for (uint64_t turn = 0;; ++turn) {
+      if (interactive) std::cerr << "> " << std::flush;
+      if (!std::getline(std::cin, line)) break;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      history.push_back({"user", line});
+      const auto ids = fit_conversation(s.generator, *tmpl, system, history, budget);
+      if (!ids) {
+        history.pop_back();
+        continue;
+      }
+      opt.seed = o->sampling.seed + turn;
+      const GenerateResult r = s.generator.generate_ids(*ids, opt, print_piece);
+      std::cout << std::endl;
+      history.push_back({"assistant", r.text});
+    }
+    if (interactive) std::cerr << std::endl;
+    return 0;
+  };
+}
+
+}  // namespace ptft::cli

@@ -1,0 +1,150 @@
+// `ptft generate` and `ptft chat` end to end, on a small GPT pre-trained by the real binary:
+// streamed text, seeds, --json, prompts longer than the context, chat templates, piped stdin,
+// and the errors a user meets first.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "run_ptft.h"
+#include "tiny_checkpoint.h"
+
+namespace {
+using e2e::contains;
+
+// Runs `ptft args...` with stdin read from `input` (run_ptft gives children /dev/null).
+e2e::Result run_ptft_with_stdin(const std::vector<std::string>& args, const std::string& input,
+                                const e2e::TempDir& tmp) {
+  auto quote = [](const std::string& s) { return "'" + s + "'"; };
+  std::string cmd = quote(e2e::binary());
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " < " + quote(input) + " > " + quote(tmp.path("chat.out")) + " 2> " + quote(tmp.path("chat.err"));
+  const int status = std::system(cmd.c_str());
+  e2e::Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = e2e::read_text(tmp.path("chat.out"));
+  r.err = e2e::read_text(tmp.path("chat.err"));
+  return r;
+}
+
+std::vector<std::string> generate_args(const std::string& model, const std::string& prompt,
+                                       const std::vector<std::string>& more = {}) {
+  return e2e::concat({"generate", "--model", model, "--prompt", prompt, "--max-new-tokens", "20", "--threads", "1"},
+                     more);
+}
+
+TEST(GenerateE2E, StreamsTextSameSeedSameTextJsonAndErrors) {
+  e2e::TempDir tmp;
+  std::string ckpt;
+  ASSERT_NO_FATAL_FAILURE(e2e::make_tiny_gpt_checkpoint(tmp, &ckpt));
+
+  auto a = e2e::run_ptft(generate_args(ckpt, "This License", {"--seed", "5"}));
+  ASSERT_EQ(a.exit_code, 0) << a.text();
+  EXPECT_FALSE(a.out.empty()) << a.text();
+  EXPECT_TRUE(contains(a.err, "tokens/s")) << a.err;
+  auto b = e2e::run_ptft(generate_args(ckpt, "This License", {"--seed", "5"}));
+  ASSERT_EQ(b.exit_code, 0) << b.text();
+  EXPECT_EQ(a.out, b.out);
+  // The run directory stands for its best (else last) checkpoint.
+  auto from_run = e2e::run_ptft(generate_args(tmp.path("run"), "This License", {"--seed", "5"}));
+  ASSERT_EQ(from_run.exit_code, 0) << from_run.text();
+  EXPECT_EQ(from_run.out, a.out);
+
+  // --json: one object with the streamed text.
+  auto j = e2e::run_ptft(generate_args(ckpt, "This License", {"--seed", "5", "--json"}));
+  ASSERT_EQ(j.exit_code, 0) << j.text();
+  const auto obj = nlohmann::json::parse(j.out);
+  for (const char* key : {"prompt", "text", "tokens", "stop_reason", "tokens_per_second"})
+    EXPECT_TRUE(obj.contains(key)) << key << " missing in " << j.out;
+  EXPECT_EQ(obj["prompt"], "This License");
+  EXPECT_EQ(obj["text"].get<std::string>(), a.out);
+  EXPECT_LE(obj["tokens"].get<int>(), 20);
+  EXPECT_GT(obj["tokens_per_second"].get<double>(), 0.0);
+  const std::string reason = obj["stop_reason"];
+  EXPECT_TRUE(reason == "max_new_tokens" || reason == "eot") << reason;
+
+  // --prompt-file reads the same prompt.
+  e2e::write_text(tmp.path("prompt.txt"), "This License");
+  auto f = e2e::run_ptft({"generate", "--model", ckpt, "--prompt-file", tmp.path("prompt.txt"), "--max-new-tokens",
+                          "20", "--seed", "5", "--threads", "1"});
+  ASSERT_EQ(f.exit_code, 0) << f.text();
+  EXPECT_EQ(f.out, a.out);
+
+  // A prompt longer than the model's context.
+  const std::string long_prompt = e2e::read_text(e2e::kGpl).substr(0, 2000);
+  auto too_long = e2e::run_ptft(generate_args(ckpt, long_prompt));
+  EXPECT_EQ(too_long.exit_code, 1) << too_long.text();
+  EXPECT_TRUE(contains(too_long.err, "tokens, model context is " + std::to_string(e2e::kTinyContext))) << too_long.err;
+  EXPECT_TRUE(contains(too_long.err, "--truncate-prompt")) << too_long.err;
+  auto truncated = e2e::run_ptft(generate_args(ckpt, long_prompt, {"--truncate-prompt"}));
+  EXPECT_EQ(truncated.exit_code, 0) << truncated.text();
+  EXPECT_TRUE(contains(truncated.err, "kept its last")) << truncated.err;
+
+  // Bad input: a missing model, a bad option value, no prompt.
+  auto missing = e2e::run_ptft(generate_args(tmp.path("no-such-run"), "x"));
+  EXPECT_EQ(missing.exit_code, 1) << missing.text();
+  EXPECT_TRUE(contains(missing.err, tmp.path("no-such-run"))) << missing.err;
+  auto bad_p = e2e::run_ptft(generate_args(ckpt, "x", {"--top-p", "1.5"}));
+  EXPECT_EQ(bad_p.exit_code, 1) << bad_p.text();
+  EXPECT_TRUE(contains(bad_p.err, "--top-p")) << bad_p.err;
+  auto no_prompt = e2e::run_ptft({"generate", "--model", ckpt});
+  EXPECT_EQ(no_prompt.exit_code, 1) << no_prompt.text();
+  EXPECT_TRUE(contains(no_prompt.err, "--prompt")) << no_prompt.err;
+}
+
+TEST(GenerateE2E, ChatReadsLinesUntilEndOfInput) {
+  e2e::TempDir tmp;
+  std::string ckpt;
+  ASSERT_NO_FATAL_FAILURE(e2e::make_tiny_gpt_checkpoint(tmp, &ckpt));
+  e2e::write_text(tmp.path("in.txt"), "What is a licence?\n\nWho may copy the Program?\n");
+  const std::vector<std::string> chat = {"chat", "--max-new-tokens", "12", "--threads", "1"};
+
+  // Without a template: what to do about it.
+  auto none = run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt}), tmp.path("in.txt"), tmp);
+  EXPECT_EQ(none.exit_code, 1) << none.text();
+  EXPECT_TRUE(contains(none.err, "no chat template")) << none.err;
+  EXPECT_TRUE(contains(none.err, "--template ptft-chat")) << none.err;
+
+  // A built-in template by name; two answers, each ended by a newline; no prompt marker when
+  // stdin is not a terminal.
+  auto named = run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt, "--template", "ptft-chat", "--system",
+                                                      "Answer briefly."}),
+                                   tmp.path("in.txt"), tmp);
+  ASSERT_EQ(named.exit_code, 0) << named.text();
+  ASSERT_FALSE(named.out.empty());
+  EXPECT_EQ(named.out.back(), '\n');
+  EXPECT_FALSE(contains(named.err, "> ")) << named.err;
+
+  // The template a fine-tuned checkpoint carries in config.json.
+  const std::string chat_ckpt = tmp.path("chat-ckpt");
+  e2e::sfs::copy(ckpt, chat_ckpt, e2e::sfs::copy_options::recursive);
+  auto cfg = e2e::read_json(chat_ckpt + "/config.json");
+  cfg["ptft"]["chat_template"] = {{"name", "ptft-chat"},
+                                  {"system", "<|system|>\n{content}\n"},
+                                  {"user", "<|user|>\n{content}\n"},
+                                  {"assistant", "<|assistant|>\n{content}"},
+                                  {"assistant_end", "<|endoftext|>\n"}};
+  e2e::write_text(chat_ckpt + "/config.json", cfg.dump(2));
+  auto own = run_ptft_with_stdin(e2e::concat(chat, {"--model", chat_ckpt}), tmp.path("in.txt"), tmp);
+  ASSERT_EQ(own.exit_code, 0) << own.text();
+  auto by_name = run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt, "--template", "ptft-chat"}),
+                                     tmp.path("in.txt"), tmp);
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.text();
+  EXPECT_EQ(own.out, by_name.out);
+  EXPECT_GE(std::count(own.out.begin(), own.out.end(), '\n'), 2) << "two answers, each ended by a newline";
+
+  // Conversations longer than the context lose their oldest turns, and say so.
+  std::string many;
+  for (int i = 0; i < 6; ++i) many += "Tell me about the Program and its source code.\n";
+  std::string huge = e2e::read_text(e2e::kGpl).substr(0, 1500);
+  std::replace(huge.begin(), huge.end(), '\n', ' ');
+  many += huge + "\nAnd then?\n";
+  e2e::write_text(tmp.path("many.txt"), many);
+  auto longer = run_ptft_with_stdin(e2e::concat(chat, {"--model", chat_ckpt}), tmp.path("many.txt"), tmp);
+  ASSERT_EQ(longer.exit_code, 0) << longer.text();
+  EXPECT_TRUE(contains(longer.err, "dropped the oldest")) << longer.err;
+  // A message that cannot fit is reported and skipped; the conversation goes on.
+  EXPECT_TRUE(contains(longer.err, "write a shorter message")) << longer.err;
+}
+
+}  // namespace

@@ -1,0 +1,47 @@
+// tests/e2e/tiny_checkpoint.h — a small GPT checkpoint made the way a user makes one, for the
+// inference commands' end-to-end tests: `ptft tokenizer train` (SentencePiece BPE, 400 pieces)
+// and `ptft data prepare` on the GPL (one document per paragraph), then `ptft pretrain` of a one-block GPT with a context of
+// 64 tokens for 30 steps (seconds on one thread).
+//
+//   e2e::TempDir tmp;
+//   std::string ckpt;
+//   ASSERT_NO_FATAL_FAILURE(e2e::make_tiny_gpt_checkpoint(tmp, &ckpt));   // tmp/run/checkpoints/last
+//   e2e::run_ptft({"generate", "--model", ckpt, "--prompt", "This", "--threads", "1"});
+#pragma once
+
+#include <string>
+
+#include "run_ptft.h"
+
+namespace e2e {
+
+constexpr int kTinyContext = 64;
+inline const std::string kGpl = "/usr/share/common-licenses/GPL-3";
+
+// Sets *ckpt to the checkpoint directory; a failing step fails the test (wrap the call in
+// ASSERT_NO_FATAL_FAILURE).
+inline void make_tiny_gpt_checkpoint(const TempDir& tmp, std::string* ckpt) {
+  auto tok = run_ptft({"tokenizer", "train", "--input", kGpl, "--vocab-size", "400", "--type", "bpe", "--out",
+                       tmp.path("tok"), "--threads", "1"});
+  ASSERT_EQ(tok.exit_code, 0) << tok.text();
+  auto prep = run_ptft({"data", "prepare", "--tokenizer", tmp.path("tok"), "--input", kGpl, "--out",
+                        tmp.path("shards"), "--val-fraction", "0.2", "--split-documents", "blank-lines", "--threads", "1", "--quiet"});
+  ASSERT_EQ(prep.exit_code, 0) << prep.text();
+  write_text(tmp.path("gpt.yaml"),
+             "model: {family: gpt, vocab_size: 400, n_positions: " + std::to_string(kTinyContext) +
+                 ", n_embd: 32, n_layer: 1, n_head: 2}\n"
+                 "data: {train: " + tmp.path("shards") + ", val: " + tmp.path("shards") + "}\n"
+                 "train: {steps: 30, batch_size: 8, lr: 3.0e-3, warmup: 5, eval_every: 30, eval_batches: 2,\n"
+                 "        save_every: 30, weight_decay: 0.0}\n");
+  auto run = run_ptft({"pretrain", "--config", tmp.path("gpt.yaml"), "--out", tmp.path("run"), "--threads", "1",
+                       "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.text();
+  *ckpt = tmp.path("run/checkpoints/last");
+  // Checkpoints of runs on token shards carry the shards' tokenizer/; put it there for runs
+  // made before they did.
+  std::error_code ec;
+  if (!sfs::exists(*ckpt + "/tokenizer", ec))
+    sfs::copy(tmp.path("shards/tokenizer"), *ckpt + "/tokenizer", sfs::copy_options::recursive);
+}
+
+}  // namespace e2e
