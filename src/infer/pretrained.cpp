@@ -4,27 +4,22 @@
 
 #include "ptft/core/error.h"
 #include "ptft/io/checkpoint.h"
+#include "ptft/io/hf_gpt2.h"
+#include "ptft/transfer/lora.h"
 
 namespace ptft {
 namespace {
 
 namespace sfs = std::filesystem;
 
-bool is_dir(const std::string& p) {
-  std::error_code ec;
-  return sfs::is_directory(p, ec);
-}
-
-bool is_file(const std::string& p) {
-  std::error_code ec;
-  return sfs::is_regular_file(p, ec);
-}
-
-// The tokenizer directory of checkpoint `dir`: its tokenizer/ (ptft), or the directory itself
-// when it holds Hugging Face GPT-2 tokenizer files. Empty when there is none.
+// The tokenizer directory of checkpoint `dir`: its tokenizer/ (ptft), its ptft_tokenizer/ (a
+// SentencePiece tokenizer in an exported HF directory), or the directory itself when it holds
+// Hugging Face GPT-2 tokenizer files. Empty when there is none.
 std::string tokenizer_dir(const std::string& dir) {
-  if (is_dir(dir + "/tokenizer")) return dir + "/tokenizer";
-  if (is_file(dir + "/vocab.json") && is_file(dir + "/merges.txt")) return dir;
+  std::error_code ec;
+  for (const char* sub : {"/tokenizer", "/ptft_tokenizer"})
+    if (sfs::is_directory(dir + sub, ec)) return dir + sub;
+  if (sfs::is_regular_file(dir + "/vocab.json", ec) && sfs::is_regular_file(dir + "/merges.txt", ec)) return dir;
   return {};
 }
 
@@ -36,7 +31,7 @@ std::string resolve_checkpoint_dir(const std::string& path) {
     throw UserError("model '" + path + "' does not exist",
                     "pass a checkpoint directory (runs/NAME/checkpoints/best), a run directory (runs/NAME) or a "
                     "Hugging Face model directory");
-  if (is_checkpoint_dir(path)) return path;
+  if (is_checkpoint_dir(path) || is_hf_model_dir(path)) return path;
   for (const char* which : {"best", "last"}) {
     const std::string dir = path + "/checkpoints/" + which;
     if (is_checkpoint_dir(dir)) return dir;
@@ -51,8 +46,7 @@ Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt
   p.dir = resolve_checkpoint_dir(path);
   Checkpoint c = read_checkpoint(p.dir, /*with_training_state=*/false);
   p.config = c.config;
-  p.model = model_from_config_json(c.config, p.dir + "/config.json");
-  load_into(*p.model, c.model, p.dir + "/model.safetensors", /*strict=*/true);
+  p.model = model_from_checkpoint(c);  // LoRA adapters re-attached
   p.model->eval();
 
   const std::string tok_dir = tokenizer_dir(p.dir);

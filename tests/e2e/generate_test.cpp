@@ -63,6 +63,13 @@ TEST(GenerateE2E, StreamsTextSameSeedSameTextJsonAndErrors) {
   const std::string reason = obj["stop_reason"];
   EXPECT_TRUE(reason == "max_new_tokens" || reason == "eot") << reason;
 
+  // The model exported as a Hugging Face directory writes the same text.
+  auto exp = e2e::run_ptft({"export", "--model", ckpt, "--out", tmp.path("hf")});
+  ASSERT_EQ(exp.exit_code, 0) << exp.text();
+  auto from_hf = e2e::run_ptft(generate_args(tmp.path("hf"), "This License", {"--seed", "5"}));
+  ASSERT_EQ(from_hf.exit_code, 0) << from_hf.text();
+  EXPECT_EQ(from_hf.out, a.out);
+
   // --prompt-file reads the same prompt.
   e2e::write_text(tmp.path("prompt.txt"), "This License");
   auto f = e2e::run_ptft({"generate", "--model", ckpt, "--prompt-file", tmp.path("prompt.txt"), "--max-new-tokens",

@@ -31,6 +31,13 @@ SamplingOptions greedy(int64_t n) {
   return o;
 }
 
+SamplingOptions sampled(int64_t n, uint64_t seed) {
+  SamplingOptions o = greedy(n);
+  o.temperature = 1.0;
+  o.seed = seed;
+  return o;
+}
+
 // Greedy decoding by recomputing the whole sequence at every step (no cache).
 Ids greedy_by_recomputation(GptImpl& m, const Tokenizer& tok, Ids seq, int64_t n) {
   torch::NoGradGuard ng;
@@ -61,23 +68,17 @@ TEST(Generate, GreedyWithKvCacheEqualsFullRecomputation) {
 TEST(Generate, TopK1AndTinyTopPAreGreedy) {
   Fixture f;
   const GenerateResult g = f.gen.generate("the Program", greedy(15));
-  SamplingOptions k1 = greedy(15);
-  k1.temperature = 1.0;
+  SamplingOptions k1 = sampled(15, 99);
   k1.top_k = 1;
-  k1.seed = 99;
   EXPECT_EQ(f.gen.generate("the Program", k1).ids, g.ids);
-  SamplingOptions p = greedy(15);
-  p.temperature = 1.0;
+  SamplingOptions p = sampled(15, 5);
   p.top_p = 1e-6;
-  p.seed = 5;
   EXPECT_EQ(f.gen.generate("the Program", p).ids, g.ids);
 }
 
 TEST(Generate, SameSeedSameTokensOtherSeedDiffers) {
   Fixture f;
-  SamplingOptions o = greedy(20);
-  o.temperature = 1.0;
-  o.seed = 1;
+  SamplingOptions o = sampled(20, 1);
   const GenerateResult a = f.gen.generate("copyright", o);
   torch::manual_seed(12345);  // the global generator must not matter
   const GenerateResult b = f.gen.generate("copyright", o);
@@ -105,9 +106,7 @@ TEST(Generate, IdsBeyondTheTokenizerAreNeverSampled) {
 
 TEST(Generate, StopStringCutsTheText) {
   Fixture f;
-  SamplingOptions o = greedy(24);
-  o.temperature = 1.0;
-  o.seed = 3;
+  SamplingOptions o = sampled(24, 3);
   const GenerateResult full = f.gen.generate("Program", o);
   ASSERT_EQ(full.stop_reason, "max_new_tokens");
   ASSERT_GE(full.text.size(), 8u) << full.text;

@@ -7,7 +7,9 @@
 #include <filesystem>
 
 #include "ptft/core/error.h"
+#include "ptft/infer/generate.h"
 #include "ptft/io/checkpoint.h"
+#include "ptft/transfer/lora.h"
 #include "tiny_lm.h"
 
 namespace ptft {
@@ -16,11 +18,12 @@ namespace sfs = std::filesystem;
 
 // A weights-only checkpoint of `gpt` in `dir`, with `tok` in its tokenizer/ when given.
 void write_gpt_checkpoint(const std::string& dir, GptImpl& gpt, const TokenizerPtr& tok,
-                          const nlohmann::json& chat_template = nullptr) {
+                          const nlohmann::json& chat_template = nullptr, const nlohmann::json& lora = nullptr) {
   Checkpoint c;
   c.config = gpt.config_json();
   c.config["ptft"]["task"] = "causal_lm";
   if (!chat_template.is_null()) c.config["ptft"]["chat_template"] = chat_template;
+  if (!lora.is_null()) c.config["ptft"]["lora"] = lora;
   c.model = state_dict(gpt);
   write_checkpoint(dir, c);
   if (tok) tok->save(dir + "/tokenizer");
@@ -97,6 +100,29 @@ TEST(Pretrained, TokenizerLargerThanTheModelOrMissing) {
   const UserError none = user_error([&] { load_pretrained(tmp.path + "/bare", {}); });
   EXPECT_NE(none.message().find("has no tokenizer"), std::string::npos) << none.message();
   EXPECT_FALSE(load_pretrained(tmp.path + "/bare", {/*require_tokenizer=*/false}).tokenizer);
+}
+
+TEST(Pretrained, LoraCheckpointGeneratesLikeTheModelItWasSavedFrom) {
+  test::TempDir tmp("pretrained_lora");
+  auto tok = test::tiny_tokenizer();
+  auto gpt = test::tiny_gpt(tok->vocab_size(), 16);
+  LoraConfig lc;
+  lc.r = 2;
+  lc.targets = {"c_attn"};
+  attach_lora(*gpt, lc, "test");
+  {
+    torch::NoGradGuard ng;  // adapters start as the identity (B = 0): make them matter
+    for (auto& p : gpt->named_parameters())
+      if (p.key().find("lora_B") != std::string::npos) p.value().normal_(0.0, 0.5);
+  }
+  write_gpt_checkpoint(tmp.path + "/ckpt", *gpt, tok, nullptr, lc.to_json());
+  const Pretrained p = load_pretrained(tmp.path + "/ckpt", {});
+  EXPECT_TRUE(has_lora(*p.model));
+  SamplingOptions o;
+  o.temperature = 0;
+  o.max_new_tokens = 8;
+  EXPECT_EQ(Generator(p.model, tok, "ckpt").generate("the Program", o).ids,
+            Generator(gpt, tok, "model").generate("the Program", o).ids);
 }
 
 TEST(Pretrained, BadChatTemplateNamesTheConfig) {

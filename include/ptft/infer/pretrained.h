@@ -2,8 +2,9 @@
 //
 // `path` may be a ptft checkpoint directory, a run directory (its checkpoints/best, else
 // checkpoints/last), or a Hugging Face GPT-2 directory (config.json + model.safetensors +
-// vocab.json + merges.txt). The tokenizer comes from the checkpoint's tokenizer/ (ptft) or the
-// HF files; a tokenizer whose vocabulary does not fit the model's vocab_size is a UserError.
+// vocab.json + merges.txt). The model comes from model_from_checkpoint (LoRA adapters of a LoRA
+// run re-attached). The tokenizer comes from the checkpoint's tokenizer/ (ptft) or the HF
+// files; a tokenizer whose vocabulary does not fit the model's vocab_size is a UserError.
 //
 //   Pretrained p = load_pretrained("runs/legal-lora", {});
 //   p.model->eval();  p.tokenizer->encode("...");  if (p.chat_template) ...
