@@ -4,7 +4,7 @@
 # the legal text alone with the same fine-tuning budget.
 #
 #   scripts/demo.sh                       # everything: setup, build, data, runs, table
-#   PTFT_DEMO_DIR=runs/demo PTFT_DEMO_PRETRAIN_STEPS=1200 PTFT_DEMO_STEPS=300 scripts/demo.sh
+#   PTFT_DEMO_DIR=runs/demo PTFT_DEMO_PRETRAIN_STEPS=600 PTFT_DEMO_STEPS=150 scripts/demo.sh
 #
 # Steps: corpora from Debian packages (scripts/prepare-text-data.sh: GCIDE dictionary = general,
 # licences + copyright files = legal) -> a SentencePiece BPE tokenizer (8000) trained on the
@@ -18,8 +18,8 @@ scripts/setup.sh
 scripts/build.sh >/dev/null
 PTFT=build/ptft
 OUT="${PTFT_DEMO_DIR:-runs/demo}"
-PRE_STEPS="${PTFT_DEMO_PRETRAIN_STEPS:-1200}"
-FT_STEPS="${PTFT_DEMO_STEPS:-300}"
+PRE_STEPS="${PTFT_DEMO_PRETRAIN_STEPS:-600}"
+FT_STEPS="${PTFT_DEMO_STEPS:-150}"
 THREADS="${PTFT_THREADS:-0}"
 start=$(date +%s)
 
@@ -32,7 +32,7 @@ scripts/prepare-text-data.sh data/text
 if [[ ! -f data/tokenizers/general-8k/tokenizer_config.json ]]; then
   echo "== tokenizer: SentencePiece BPE, 8000 pieces, trained on the general text"
   $PTFT tokenizer train --input data/text/general --vocab-size 8000 --type bpe \
-    --max-sentences 200000 --out data/tokenizers/general-8k
+    --max-sentences 100000 --out data/tokenizers/general-8k
 fi
 for part in general legal; do
   if [[ ! -f data/shards/$part/meta.json ]]; then
@@ -63,7 +63,7 @@ $PTFT pretrain --config configs/gpt-tiny-legal.yaml --out "$OUT/scratch" --set m
 echo "== evaluation on held-out text (val splits): legal and general"
 for run in general full freeze lora scratch; do
   for part in legal general; do
-    $PTFT eval --model "$OUT/$run/checkpoints/last" --data data/shards/$part --split val --json \
+    $PTFT eval --model "$OUT/$run/checkpoints/last" --data data/shards/$part --split val --max-tokens 65536 --batch-size 16 --json \
       "${common[@]}" > "$OUT/$run/eval-$part.json"
   done
 done

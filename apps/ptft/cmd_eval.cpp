@@ -20,6 +20,9 @@ Action add_eval(CLI::App& app) {
   sub->add_option("--data", o->data, "a text file, or a token shard directory made by `ptft data prepare`")->required();
   sub->add_option("--split", o->split, "split of a shard directory: train | val")->capture_default_str();
   sub->add_option("--batch-size", o->batch_size, "windows per forward pass")->capture_default_str();
+  sub->add_option("--max-tokens", o->max_tokens,
+                  "shards: evaluate only the split's first windows, about this many tokens (0 = all)")
+      ->capture_default_str();
   sub->add_flag("--json", *json, "print {\"loss\", \"perplexity\", \"tokens\"} on stdout");
   sub->add_option("--threads", *threads, "intra-op threads (0 = all cores)")->capture_default_str();
   return [=] {

@@ -49,6 +49,7 @@ void LmEvalOptions::validate() const {
   if (split != "train" && split != "val")
     throw UserError("--split '" + split + "' is not a split of token shards", "use train or val");
   if (batch_size < 1) throw UserError("--batch-size must be >= 1, got " + std::to_string(batch_size));
+  if (max_tokens < 0) throw UserError("--max-tokens must be >= 0, got " + std::to_string(max_tokens));
 }
 
 nlohmann::json evaluate_lm_tokens(ModelImpl& model, const std::vector<int32_t>& ids, int64_t batch_size,
@@ -87,7 +88,9 @@ nlohmann::json evaluate_lm(ModelImpl& model, const TokenizerPtr& tokenizer, cons
     auto src = open_token_windows(opt.data, opt.split, ctx, ctx.block_size, tokenizer ? tokenizer->content_hash() : "");
     EvalScope scope(model);
     auto acc = CausalLmTask().new_eval();
-    const int64_t n = src->eval_batches(opt.batch_size);
+    int64_t n = src->eval_batches(opt.batch_size);
+    if (opt.max_tokens > 0)  // the same first windows for every model: comparable numbers
+      n = std::min(n, std::max<int64_t>(1, opt.max_tokens / (opt.batch_size * ctx.block_size)));
     for (int64_t i = 0; i < n; ++i) acc->add(model, src->eval_batch(i, opt.batch_size));
     return acc->result();
   }

@@ -48,6 +48,11 @@ TEST(EvalE2E, TextFileAndShardSplit) {
   const int64_t val = e2e::read_json(tmp.path("shards/meta.json"))["tokens"]["val"].get<int64_t>();
   const int64_t T = e2e::kTinyContext;
   EXPECT_EQ(nlohmann::json::parse(s.out).at("tokens").get<int64_t>(), (val - 1) / T * T) << s.out;
+  // --max-tokens: only the first windows (whole batches of --batch-size windows).
+  auto few = e2e::run_ptft({"eval", "--model", tmp.path("run"), "--data", tmp.path("shards"), "--json", "--threads",
+                            "1", "--batch-size", "1", "--max-tokens", std::to_string(2 * T)});
+  ASSERT_EQ(few.exit_code, 0) << few.text();
+  EXPECT_EQ(nlohmann::json::parse(few.out).at("tokens").get<int64_t>(), 2 * T) << few.out;
 
   // Errors: too short, missing data, missing model.
   e2e::write_text(tmp.path("one.txt"), "a");

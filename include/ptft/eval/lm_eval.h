@@ -27,6 +27,7 @@ struct LmEvalOptions {
   std::string data;           // a text file or a token-shard directory (`ptft data prepare`)
   std::string split = "val";  // the shard split (train | val); text files have none
   int64_t batch_size = 8;     // windows per forward pass
+  int64_t max_tokens = 0;     // shards: only the split's first windows, up to this many targets (0 = all)
   void validate() const;
 };
 
