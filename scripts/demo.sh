@@ -53,9 +53,10 @@ ft=(--config configs/gpt-tiny-legal.yaml --from "$OUT/general/checkpoints/last" 
 echo "== finetune on legal: full -> $OUT/full"
 $PTFT finetune "${ft[@]}" --out "$OUT/full" "${common[@]}"
 echo "== finetune on legal: freeze embeddings + first 2 blocks -> $OUT/freeze"
-$PTFT finetune "${ft[@]}" --out "$OUT/freeze" --set finetune.strategy=freeze --set finetune.freeze_layers=2 "${common[@]}"
+$PTFT finetune "${ft[@]}" --out "$OUT/freeze" --set finetune.strategy=freeze --set finetune.freeze_layers=2 \
+  --set train.lr=3.0e-3 "${common[@]}"
 echo "== finetune on legal: LoRA r=8 -> $OUT/lora"
-$PTFT finetune "${ft[@]}" --out "$OUT/lora" --set finetune.strategy=lora --set train.lr=3.0e-3 "${common[@]}"
+$PTFT finetune "${ft[@]}" --out "$OUT/lora" --set finetune.strategy=lora --set train.lr=1.0e-2 "${common[@]}"
 echo "== scratch: the same gpt-tiny trained on legal only, same budget -> $OUT/scratch"
 $PTFT pretrain --config configs/gpt-tiny-legal.yaml --out "$OUT/scratch" --set model.family=gpt \
   --set model.preset=gpt-tiny --set train.steps="$FT_STEPS" --set train.lr=2.0e-3 "${common[@]}"
