@@ -1,10 +1,12 @@
 #include "ptft/data/synthetic.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
 
 #include "ptft/core/error.h"
+#include "ptft/core/hash.h"
 #include "ptft/data/sampling.h"
 
 namespace ptft {
@@ -69,6 +71,48 @@ class Spirals : public DataSource {
   torch::Tensor x_, y_;
 };
 
+// Uniform random token windows: token j of window i of a split is a hash of (seed, split, i, j)
+// alone, so any batch can be rebuilt from its address.
+class TokenStream : public DataSource {
+ public:
+  TokenStream(int64_t vocab, int64_t n, int64_t block, const std::string& split, const DataContext& ctx)
+      : vocab_(vocab), n_(n), block_(block), ctx_(ctx),
+        key_(splitmix64(ctx.seed ^ splitmix64(fnv1a64("synthetic:tokens/" + split)))) {}
+  std::string describe() const override {
+    return "synthetic tokens (uniform over " + std::to_string(vocab_) + " ids, windows of " + std::to_string(block_) +
+           ", " + std::to_string(n_) + " per pass)";
+  }
+  int64_t size() const override { return n_; }
+
+  // Training example e is window e: the stream never repeats.
+  Batch train_batch(const BatchAddress& at) override { return make_batch(stream_position(at, ctx_), at.micro_batch); }
+  int64_t eval_batches(int64_t batch_size) const override { return eval_batch_count(n_, batch_size); }
+  Batch eval_batch(int64_t index, int64_t batch_size) override {
+    const auto [begin, end] = eval_batch_range(n_, index, batch_size);
+    return make_batch(begin, end - begin);
+  }
+
+ private:
+  Batch make_batch(int64_t first, int64_t count) const {
+    auto windows = torch::empty({count, block_ + 1}, torch::kLong);  // (B, T+1)
+    int64_t* out = windows.data_ptr<int64_t>();
+    for (int64_t i = 0; i < count; ++i) {
+      const uint64_t window = splitmix64(key_ ^ splitmix64(static_cast<uint64_t>(first + i)));
+      for (int64_t j = 0; j <= block_; ++j) {
+        const uint64_t h = splitmix64(window + static_cast<uint64_t>(j));
+        *out++ = static_cast<int64_t>((static_cast<__uint128_t>(h) * static_cast<uint64_t>(vocab_)) >> 64);  // [0, V)
+      }
+    }
+    auto inputs = windows.slice(1, 0, block_).contiguous();       // (B, T)
+    auto targets = windows.slice(1, 1, block_ + 1).contiguous();  // (B, T)
+    return Batch{{{"input_ids", inputs}, {"targets", targets}}, count * block_};
+  }
+
+  int64_t vocab_, n_, block_;
+  DataContext ctx_;
+  uint64_t key_;
+};
+
 }  // namespace
 
 std::unique_ptr<DataSource> make_synthetic(const std::string& spec, const std::string& split,
@@ -87,11 +131,13 @@ std::unique_ptr<DataSource> make_synthetic(const std::string& spec, const std::s
                       it->second + "'");
     }
   };
-  if (name == "spirals") {
+  auto only = [&, &params = params](std::initializer_list<const char*> known, const std::string& hint) {
     for (const auto& kv : params)
-      if (kv.first != "classes" && kv.first != "n" && kv.first != "noise")
-        throw UserError(key + ": 'synthetic:" + spec + "': unknown parameter '" + kv.first + "'",
-                        "spirals takes classes, n and noise");
+      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return kv.first == k; }))
+        throw UserError(key + ": 'synthetic:" + spec + "': unknown parameter '" + kv.first + "'", hint);
+  };
+  if (name == "spirals") {
+    only({"classes", "n", "noise"}, "spirals takes classes, n and noise");
     int64_t classes = static_cast<int64_t>(get("classes", 3));
     int64_t n = static_cast<int64_t>(get("n", split == "train" ? 4096 : 1024));
     double noise = get("noise", 1.0);
@@ -99,7 +145,23 @@ std::unique_ptr<DataSource> make_synthetic(const std::string& spec, const std::s
       throw UserError(key + ": 'synthetic:" + spec + "' needs classes >= 2 and n >= 1");
     return std::make_unique<Spirals>(classes, n, noise, split, ctx);
   }
-  throw UserError(key + ": unknown synthetic data set '" + name + "'", "available: synthetic:spirals");
+  if (name == "tokens") {
+    only({"vocab", "n"}, "tokens takes vocab and n");
+    if (ctx.block_size <= 0)
+      throw UserError(key + ": 'synthetic:" + spec + "' gives token windows, but this model does not read token "
+                      "sequences", "use it with a language model (model.family: gpt)");
+    const auto vocab = static_cast<int64_t>(get("vocab", static_cast<double>(ctx.vocab_size)));
+    const auto n = static_cast<int64_t>(get("n", split == "train" ? 4096 : 256));
+    if (vocab < 1)
+      throw UserError(key + ": 'synthetic:" + spec + "' needs a vocabulary size", "add ?vocab=V (V >= 1)");
+    if (ctx.vocab_size > 0 && vocab > ctx.vocab_size)
+      throw UserError(key + ": 'synthetic:" + spec + "' draws ids 0.." + std::to_string(vocab - 1) +
+                          ", but the model has vocab_size " + std::to_string(ctx.vocab_size),
+                      "use vocab <= " + std::to_string(ctx.vocab_size) + " or leave it out (the model's)");
+    if (n < 1) throw UserError(key + ": 'synthetic:" + spec + "' needs n >= 1");
+    return std::make_unique<TokenStream>(vocab, n, ctx.block_size, split, ctx);
+  }
+  throw UserError(key + ": unknown synthetic data set '" + name + "'", "available: synthetic:spirals, synthetic:tokens");
 }
 
 }  // namespace ptft

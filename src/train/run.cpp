@@ -342,6 +342,7 @@ RunOutcome run_training(const RunRequest& req) {
                             {"first_eval", r.first_eval},
                             {"last_eval", r.last_eval},
                             {"wall_seconds", r.wall_seconds},
+                            {"peak_rss_mb", peak_rss_mb()},
                             {"parameters", total_params},
                             {"trainable_parameters", trainable},
                             {task->unit() + "_seen", r.units_seen}};

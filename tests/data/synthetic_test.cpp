@@ -1,6 +1,6 @@
 // Tests for ptft/data/synthetic.h (through open_data_source): determinism, split separation,
 // and the BatchAddress contract — splitting one effective batch into micro-batches or across
-// data-parallel ranks reads the same examples.
+// data-parallel ranks reads the same examples — for spirals and for random token windows.
 #include "ptft/data/synthetic.h"
 
 #include <gtest/gtest.h>
@@ -161,6 +161,117 @@ TEST(Spirals, ClassesAndNoiseParameters) {
   // noise=0: every point lies on its spiral, radius < 1.
   auto x = src->eval_batch(0, 300).data.at("x");
   EXPECT_LT(x.norm(2, 1).max().item<double>(), 1.0);
+}
+
+std::unique_ptr<DataSource> tokens(const std::string& split, const std::string& params = "vocab=50",
+                                   uint64_t seed = 1337, int rank = 0, int world = 1, int64_t model_vocab = 64) {
+  DataContext ctx;
+  ctx.seed = seed;
+  ctx.rank = rank;
+  ctx.world_size = world;
+  ctx.block_size = 12;
+  ctx.vocab_size = model_vocab;
+  return open_data_source("synthetic:tokens" + (params.empty() ? "" : "?" + params), split, ctx, "data.train");
+}
+
+bool same_tokens(const Batch& a, const Batch& b) {
+  return a.weight == b.weight && torch::equal(a.data.at("input_ids"), b.data.at("input_ids")) &&
+         torch::equal(a.data.at("targets"), b.data.at("targets"));
+}
+
+TEST(SyntheticTokens, WindowsLikeTokenWindows) {
+  auto src = tokens("train");
+  Batch b = src->train_batch({2, 1, 5, 3});
+  const auto& x = b.data.at("input_ids");
+  const auto& y = b.data.at("targets");
+  EXPECT_EQ(x.sizes(), (std::vector<int64_t>{5, 12}));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{5, 12}));
+  EXPECT_EQ(x.scalar_type(), torch::kLong);
+  EXPECT_EQ(b.weight, 5 * 12);
+  // Targets are the inputs shifted left by one token.
+  EXPECT_TRUE(torch::equal(x.slice(1, 1), y.slice(1, 0, 11)));
+  EXPECT_GE(x.min().item<int64_t>(), 0);
+  EXPECT_LT(torch::max(x.max(), y.max()).item<int64_t>(), 50);
+  EXPECT_EQ(src->size(), 4096);
+  EXPECT_NE(src->describe().find("50 ids"), std::string::npos) << src->describe();
+}
+
+TEST(SyntheticTokens, UniformOverTheVocabulary) {
+  auto src = tokens("train", "vocab=8");
+  auto ids = src->train_batch({0, 0, 400, 1}).data.at("input_ids");  // 4800 tokens, 600 expected per id
+  auto counts = torch::bincount(ids.reshape({-1}), {}, 8);
+  EXPECT_EQ(counts.size(0), 8);
+  EXPECT_GT(counts.min().item<int64_t>(), 500) << counts;
+  EXPECT_LT(counts.max().item<int64_t>(), 700) << counts;
+}
+
+TEST(SyntheticTokens, AddressedDeterministically) {
+  auto a = tokens("train"), b = tokens("train");
+  for (int64_t step : {0, 3, 1000000})
+    for (int64_t micro = 0; micro < 2; ++micro)
+      EXPECT_TRUE(same_tokens(a->train_batch({step, micro, 4, 2}), b->train_batch({step, micro, 4, 2})));
+  EXPECT_TRUE(same_tokens(a->train_batch({1, 0, 4, 1}), a->train_batch({1, 0, 4, 1})));  // out of order
+  EXPECT_FALSE(same_tokens(a->train_batch({0, 0, 4, 1}), a->train_batch({1, 0, 4, 1})));
+  // Another seed, another split: other tokens.
+  EXPECT_FALSE(same_tokens(a->train_batch({0, 0, 4, 1}), tokens("train", "vocab=50", 7)->train_batch({0, 0, 4, 1})));
+  EXPECT_FALSE(same_tokens(a->eval_batch(0, 4), tokens("val")->eval_batch(0, 4)));
+}
+
+TEST(SyntheticTokens, MicroBatchesAndRanksReadTheEffectiveBatch) {
+  auto single = tokens("train");
+  auto r0 = tokens("train", "vocab=50", 1337, 0, 2), r1 = tokens("train", "vocab=50", 1337, 1, 2);
+  for (int64_t step : {0, 7}) {
+    SCOPED_TRACE(step);
+    auto big = single->train_batch({step, 0, 8, 1}).data.at("input_ids");  // (8,T)
+    std::vector<torch::Tensor> accum, ranks;
+    for (int64_t m = 0; m < 4; ++m) accum.push_back(single->train_batch({step, m, 2, 4}).data.at("input_ids"));
+    for (int64_t m = 0; m < 2; ++m) {
+      ranks.push_back(r0->train_batch({step, m, 2, 2}).data.at("input_ids"));
+      ranks.push_back(r1->train_batch({step, m, 2, 2}).data.at("input_ids"));
+    }
+    EXPECT_TRUE(torch::equal(torch::cat(accum), big));
+    EXPECT_TRUE(torch::equal(torch::cat(ranks), big));
+  }
+}
+
+TEST(SyntheticTokens, EvalCoversNWindowsAndVocabDefaultsToTheModels) {
+  auto src = tokens("val", "n=10", 1337, 0, 1, /*model_vocab=*/3);
+  EXPECT_EQ(src->size(), 10);
+  ASSERT_EQ(src->eval_batches(4), 3);
+  EXPECT_EQ(src->eval_batch(2, 4).weight, 2 * 12);
+  auto all = src->eval_batch(0, 10).data.at("input_ids");
+  EXPECT_TRUE(torch::equal(torch::cat({src->eval_batch(0, 4).data.at("input_ids"), src->eval_batch(1, 4).data.at("input_ids"),
+                                       src->eval_batch(2, 4).data.at("input_ids")}),
+                           all));
+  EXPECT_EQ(all.max().item<int64_t>(), 2);  // the model's vocab of 3: ids 0..2
+  EXPECT_EQ(tokens("val", "")->size(), 256);
+}
+
+TEST(SyntheticTokens, ErrorsNameTheKeyAndTheFix) {
+  auto msg_of = [](const std::string& spec, int64_t block, int64_t vocab) -> std::string {
+    DataContext ctx;
+    ctx.block_size = block;
+    ctx.vocab_size = vocab;
+    try {
+      open_data_source(spec, "train", ctx, "data.train");
+    } catch (const UserError& e) {
+      return e.message() + "\n  hint: " + e.hint();
+    }
+    ADD_FAILURE() << "expected UserError for " << spec;
+    return "";
+  };
+  std::string m = msg_of("synthetic:tokens?vocab=10", 0, 0);
+  EXPECT_NE(m.find("does not read token sequences"), std::string::npos) << m;
+  m = msg_of("synthetic:tokens", 8, 0);
+  EXPECT_NE(m.find("needs a vocabulary size"), std::string::npos) << m;
+  m = msg_of("synthetic:tokens?vocab=100", 8, 64);
+  EXPECT_NE(m.find("model has vocab_size 64"), std::string::npos) << m;
+  EXPECT_NE(m.find("vocab <= 64"), std::string::npos) << m;
+  m = msg_of("synthetic:tokens?vocab=10&block=4", 8, 64);
+  EXPECT_NE(m.find("unknown parameter 'block'"), std::string::npos) << m;
+  EXPECT_NE(m.find("vocab and n"), std::string::npos) << m;
+  m = msg_of("synthetic:tokens?n=0", 8, 64);
+  EXPECT_NE(m.find("n >= 1"), std::string::npos) << m;
 }
 
 }  // namespace

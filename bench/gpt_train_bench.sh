@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# GPT training throughput: `ptft pretrain` against the same model and step in PyTorch eager
+# (bench/peers/gpt_train_peer.py, Debian's python3-torch: the same libtorch 1.13 and BLAS), in
+# fp32 and in bf16 autocast, for gpt-tiny, gpt-small and gpt2 (configs/models/*.yaml), with the
+# same threads and environment, in one invocation. Prints tokens/s, the ratio
+# ptft / max(torch fp32, torch bf16), MFU and peak RSS.
+#
+#   bench/gpt_train_bench.sh [PTFT_BIN]            # default build/ptft
+#   THREADS=2 SKIP_GPT2=1 bench/gpt_train_bench.sh
+#
+# Environment: THREADS (default 2: torch intra-op threads and OMP_NUM_THREADS for both sides),
+# PRESETS (default "gpt-tiny gpt-small gpt2"), SKIP_GPT2=1 (leave gpt2 out), BF16_LIMIT_S
+# (default 90: a bf16 peer run that has not finished by then reports what it has, see below),
+# PYTHON (default /usr/bin/python3, which sees Debian's python3-torch).
+#
+# Per preset: batch x context, warm-up steps, timed steps:
+#   gpt-tiny   16 x 128    3 + 20
+#   gpt-small   8 x 256    2 + 8
+#   gpt2        1 x 1024   2 + 4
+# ptft's tokens/s is the median of its per-step `train` events in metrics.jsonl (log_every 1)
+# after the warm-up steps; the checkpoint written at the end of the run (unavoidable; save_every
+# is set past the last step, no evaluation) is outside every timed step. The peer times the same
+# steps with a wall clock around forward, backward, clip and the AdamW step. Peak RSS is each
+# whole process's ru_maxrss (ptft: summary.json peak_rss_mb; the peer includes the Python
+# interpreter).
+#
+# MFU = (flops_per_token x tokens/s) / peak, with flops_per_token counted as ptft's
+# GptImpl::flops_per_unit (x3 for forward + backward) and the peak measured once per invocation
+# by the peer with a 2048^3 torch.mm: the fp32 peak for ptft and torch fp32, the bf16 peak for
+# torch bf16.
+#
+# bf16 autocast: without avx512_bf16/amx the bf16 matmuls of libtorch 1.13 run ~20x slower than
+# fp32, so a bf16 step of gpt-small/gpt2 takes minutes. The peer stops at BF16_LIMIT_S: with
+# timed steps done it reports their median (marked ~), with none it reports an upper bound
+# (marked <: the step in flight, or a finished one after the first, took longer than that).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PTFT="${1:-build/ptft}"
+THREADS="${THREADS:-2}"
+PRESETS="${PRESETS:-gpt-tiny gpt-small gpt2}"
+[[ "${SKIP_GPT2:-0}" == 1 ]] && PRESETS="${PRESETS//gpt2/}"
+BF16_LIMIT_S="${BF16_LIMIT_S:-90}"
+PYTHON="${PYTHON:-/usr/bin/python3}"
+PEER=bench/peers/gpt_train_peer.py
+
+[[ -x "$PTFT" ]] || { echo "gpt_train_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
+if ! "$PYTHON" -c 'import torch, yaml' 2>/dev/null; then
+  echo "gpt_train_bench: $PYTHON cannot import torch and yaml (the PyTorch-eager peer needs them)" >&2
+  echo "  install: apt-get install -y python3-torch python3-yaml" >&2
+  exit 1
+fi
+
+# batch size, warm-up steps, timed steps
+shape() {
+  case "$1" in
+    gpt-tiny) echo "16 3 20" ;;
+    gpt-small) echo "8 2 8" ;;
+    gpt2) echo "1 2 4" ;;
+    *) echo "gpt_train_bench: no batch size chosen for preset '$1'" >&2; exit 1 ;;
+  esac
+}
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/ptft-gpt-bench-XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+export OMP_NUM_THREADS="$THREADS"
+
+echo "gpt_train_bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $THREADS threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+"$PYTHON" "$PEER" --measure-peak --threads "$THREADS" > "$WORK/peak.json"
+
+for preset in $PRESETS; do
+  read -r batch warm steps <<< "$(shape "$preset")"
+  echo "$warm" > "$WORK/$preset.warm"
+  echo "[$preset] ptft pretrain, batch $batch, $warm + $steps steps ..." >&2
+  cat > "$WORK/$preset.yaml" <<EOF
+model: {family: gpt, preset: $preset}
+data: {train: "synthetic:tokens"}
+train: {steps: $((warm + steps)), batch_size: $batch, warmup: 1, log_every: 1, eval_every: 0,
+        save_every: 1000000, keep_checkpoints: 1}
+EOF
+  "$PTFT" pretrain --config "$WORK/$preset.yaml" --out "$WORK/run-$preset" --threads "$THREADS" --quiet \
+    > "$WORK/ptft-$preset.log" 2>&1 || { cat "$WORK/ptft-$preset.log" >&2; exit 1; }
+  rm -rf "$WORK/run-$preset/checkpoints"
+  for precision in fp32 bf16; do
+    echo "[$preset] torch eager $precision ..." >&2
+    limit=0
+    [[ "$precision" == bf16 ]] && limit="$BF16_LIMIT_S"
+    "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --batch-size "$batch" --warmup-steps "$warm" \
+      --steps "$steps" --precision "$precision" --threads "$THREADS" --time-limit "$limit" \
+      > "$WORK/torch-$precision-$preset.json"
+  done
+done
+
+"$PYTHON" - "$WORK" "$PRESETS" <<'EOF'
+import json, statistics, sys
+work, presets = sys.argv[1], sys.argv[2].split()
+peak = json.load(open(f"{work}/peak.json"))
+
+def fmt_tok(r):
+    if r.get("tokens_per_s") is None:
+        return f"<{r['tokens_per_s_below']:.0f}", r["tokens_per_s_below"]
+    mark = "~" if r.get("truncated") else ""
+    return f"{mark}{r['tokens_per_s']:.0f}", r["tokens_per_s"]
+
+rows, raw = [], {"peak": peak}
+for p in presets:
+    events = [json.loads(l) for l in open(f"{work}/run-{p}/metrics.jsonl")]
+    start = next(e for e in events if e["event"] == "start")
+    warm = int(open(f"{work}/{p}.warm").read())
+    timed = [e["tokens_per_s"] for e in events if e["event"] == "train" and e["step"] > warm]
+    summary = json.load(open(f"{work}/run-{p}/summary.json"))
+    t32 = json.loads(open(f"{work}/torch-fp32-{p}.json").read().strip().splitlines()[-1])
+    t16 = json.loads(open(f"{work}/torch-bf16-{p}.json").read().strip().splitlines()[-1])
+    ptft = statistics.median(timed)
+    s32, v32 = fmt_tok(t32)
+    s16, v16 = fmt_tok(t16)
+    fpt = t32["flops_per_token"]
+    mfu = lambda tok, pk: f"{100 * fpt * tok / (pk * 1e12):.1f}%"
+    rows.append([p, f"{t32['params'] / 1e6:.1f}M", f"{t32['batch_size']}x{t32['context']}",
+                 f"{ptft:.0f}", s32, s16, f"{ptft / max(v32, v16):.2f}x",
+                 f"{mfu(ptft, peak['peak_tflops_fp32'])} / {mfu(v32, peak['peak_tflops_fp32'])} / "
+                 f"{('<' if t16.get('tokens_per_s') is None else '') + mfu(v16, peak['peak_tflops_bf16'])}",
+                 f"{summary['peak_rss_mb']:.0f} / {t32['peak_rss_mb']:.0f} / {t16['peak_rss_mb']:.0f}"])
+    raw[p] = {"ptft": {"tokens_per_s": ptft, "steps_timed": len(timed), "precision": start["precision"],
+                       "parameters": summary["parameters"], "peak_rss_mb": summary["peak_rss_mb"]},
+              "torch_fp32": t32, "torch_bf16": t16}
+head = ["config", "params", "BxT", "ptft tok/s", "torch fp32", "torch bf16", "ptft/max(torch)",
+        "MFU ptft / fp32 / bf16", "peak RSS MB ptft / fp32 / bf16"]
+w = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+for r in [head] + rows:
+    print("  ".join(str(c).rjust(w[i]) if i else str(c).ljust(w[i]) for i, c in enumerate(r)))
+print(f"matmul peak ({peak['matmul_size']}^3 torch.mm, {peak['threads']} threads): "
+      f"fp32 {peak['peak_tflops_fp32'] * 1e3:.1f} GFLOP/s, bf16 {peak['peak_tflops_bf16'] * 1e3:.1f} GFLOP/s; "
+      f"ptft precision: {raw[presets[0]]['ptft']['precision']}; torch AdamW: {t32['adamw']}")
+print("raw: " + json.dumps(raw), file=sys.stderr)
+EOF
