@@ -57,6 +57,23 @@ std::string eval_line(const nlohmann::json& ev) {
   return line;
 }
 
+// The global L2 norm of the gradients; scales them by max_norm / (norm + 1e-6) when that is
+// below 1, as torch.nn.utils.clip_grad_norm_ does (max_norm 0 = measure only). Unlike libtorch's
+// clip_grad_norm_, which multiplies every gradient by min(1, coefficient) in any case, a step
+// under the limit costs no pass over the gradients.
+double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().norm(2));
+  if (norms.empty()) return 0.0;
+  const double norm = torch::stack(norms).norm(2).item<double>();
+  const double coef = max_norm / (norm + 1e-6);
+  if (max_norm > 0 && coef < 1.0)
+    for (const auto& p : params)
+      if (p.grad().defined()) p.grad().mul_(coef);
+  return norm;
+}
+
 }  // namespace
 
 Trainer::Trainer(TrainConfig cfg, TrainerContext ctx) : cfg_(std::move(cfg)), ctx_(std::move(ctx)) {
@@ -227,11 +244,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     double grad_norm = 0;
     {
       torch::NoGradGuard ng;
-      std::vector<torch::Tensor> with_grad;
-      for (auto& p : params)
-        if (p.grad().defined()) with_grad.push_back(p);
-      grad_norm = torch::nn::utils::clip_grad_norm_(
-          with_grad, cfg_.grad_clip > 0 ? cfg_.grad_clip : std::numeric_limits<double>::infinity());
+      grad_norm = clip_grad_norm(params, cfg_.grad_clip);
     }
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       progress.finish();

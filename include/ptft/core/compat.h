@@ -72,19 +72,30 @@ class AutocastGuard {
 // that a KV cache with Tq < Tk works). Uses the fused kernel where libtorch has one.
 inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool causal,
                             double dropout_p) {
-  const int64_t tq = q.size(-2), tk = k.size(-2);
+  const int64_t tq = q.size(-2), tk = k.size(-2), hs = q.size(-1);
 #if PTFT_TORCH_AT_LEAST(2, 0)
   if (!causal || tq == 1) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, false);
   if (tq == tk) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, true);
 #endif
-  at::Tensor att = at::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(q.size(-1))));  // (B,nh,Tq,Tk)
+  // One batched GEMM for the scores. Causal: the 1/sqrt(hs) scale is its alpha and the mask its
+  // C input (0 where visible, -inf where hidden, broadcast over the batch), so no pass over the
+  // (B*nh,Tq,Tk) scores is spent on either, forward or backward. Unmasked: the scale goes on q
+  // (libtorch 1.13's small-matrix baddbmm reads C even with beta 0, so none is passed).
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
+  auto q3 = q.reshape({-1, tq, hs});                                    // (B*nh,Tq,hs)
+  auto k3t = k.reshape({-1, tk, hs}).transpose(1, 2);                   // (B*nh,hs,Tk)
+  at::Tensor att;                                                       // (B*nh,Tq,Tk)
   if (causal && tq > 1) {
-    auto mask = at::ones({tq, tk}, q.options().dtype(at::kBool)).triu(tk - tq + 1);  // true = hidden
-    att = att.masked_fill(mask, -std::numeric_limits<float>::infinity());
+    auto mask = at::full({tq, tk}, -std::numeric_limits<float>::infinity(), q.options()).triu_(tk - tq + 1);
+    att = at::baddbmm(mask, q3, k3t, /*beta=*/1.0, /*alpha=*/scale);
+  } else {
+    att = at::bmm(q3 * scale, k3t);
   }
-  att = at::softmax(att, -1);
+  att = at::softmax(att, -1);                                           // (B*nh,Tq,Tk)
   if (dropout_p > 0) att = at::dropout(att, dropout_p, true);
-  return at::matmul(att, v);  // (B,nh,Tq,hs)
+  auto shape = q.sizes().vec();
+  shape.back() = v.size(-1);
+  return at::bmm(att, v.reshape({-1, tk, v.size(-1)})).view(shape);     // (B*nh,Tq,hs) -> (B,nh,Tq,hs)
 }
 
 }  // namespace ptft::compat
