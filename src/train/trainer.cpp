@@ -11,6 +11,7 @@
 #include "ptft/core/base64.h"
 #include "ptft/core/compat.h"
 #include "ptft/core/error.h"
+#include "ptft/core/memory.h"
 #include "ptft/core/progress.h"
 #include "ptft/core/signals.h"
 #include "ptft/data/prefetcher.h"
@@ -194,6 +195,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
 
   model.train();
   model.to(ctx_.device);
+  retain_freed_memory();  // every step allocates the same large tensors: keep them in the heap
   const double t0 = now_seconds();
   double interval_t = t0, interval_loss = 0;
   int64_t interval_steps = 0, interval_units = 0;

@@ -4,7 +4,6 @@
 //   EnvInfo env = collect_env();
 //   std::cerr << env_text(env);           // human lines
 //   nlohmann::json j = env_json(env);     // {"torch": "...", "blas": {...}, ...}
-//   summary["peak_rss_mb"] = peak_rss_mb();
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -40,7 +39,5 @@ EnvInfo collect_env();
 nlohmann::json env_json(const EnvInfo& env);
 std::string env_text(const EnvInfo& env);
 bool cpu_has_feature(const std::string& flag);  // from /proc/cpuinfo
-// The largest resident set this process has had so far, in MiB (getrusage ru_maxrss).
-double peak_rss_mb();
 
 }  // namespace ptft
