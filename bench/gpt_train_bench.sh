@@ -26,13 +26,14 @@
 #
 # MFU = (flops_per_token x tokens/s) / peak, with flops_per_token counted as ptft's
 # GptImpl::flops_per_unit (x3 for forward + backward) and the peak measured once per invocation
-# by the peer with a 2048^3 torch.mm: the fp32 peak for ptft and torch fp32, the bf16 peak for
-# torch bf16.
+# by the peer with the best of ten square torch.mm after a warm-up (fp32 2048^3, bf16 1024^3):
+# the fp32 peak for ptft and torch fp32, the bf16 peak for torch bf16.
 #
 # bf16 autocast: without avx512_bf16/amx the bf16 matmuls of libtorch 1.13 run ~20x slower than
 # fp32, so a bf16 step of gpt-small/gpt2 takes minutes. The peer stops at BF16_LIMIT_S: with
 # timed steps done it reports their median (marked ~), with none it reports an upper bound
-# (marked <: the step in flight, or a finished one after the first, took longer than that).
+# (marked <: the step in flight, or a finished one after the first, took longer than that;
+# its MFU is shown as -).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +67,8 @@ trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS="$THREADS"
 
 echo "gpt_train_bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $THREADS threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+# Other work on the machine skews every number: the load average before and after is printed.
+cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.before"
 "$PYTHON" "$PEER" --measure-peak --threads "$THREADS" > "$WORK/peak.json"
 
 for preset in $PRESETS; do
@@ -91,9 +94,11 @@ EOF
   done
 done
 
+cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.after"
 "$PYTHON" - "$WORK" "$PRESETS" <<'EOF'
 import json, statistics, sys
 work, presets = sys.argv[1], sys.argv[2].split()
+load = [open(f"{work}/load.{w}").read().strip() for w in ("before", "after")]
 peak = json.load(open(f"{work}/peak.json"))
 
 def fmt_tok(r):
@@ -119,7 +124,7 @@ for p in presets:
     rows.append([p, f"{t32['params'] / 1e6:.1f}M", f"{t32['batch_size']}x{t32['context']}",
                  f"{ptft:.0f}", s32, s16, f"{ptft / max(v32, v16):.2f}x",
                  f"{mfu(ptft, peak['peak_tflops_fp32'])} / {mfu(v32, peak['peak_tflops_fp32'])} / "
-                 f"{('<' if t16.get('tokens_per_s') is None else '') + mfu(v16, peak['peak_tflops_bf16'])}",
+                 f"{'-' if t16.get('tokens_per_s') is None else mfu(v16, peak['peak_tflops_bf16'])}",
                  f"{summary['peak_rss_mb']:.0f} / {t32['peak_rss_mb']:.0f} / {t16['peak_rss_mb']:.0f}"])
     raw[p] = {"ptft": {"tokens_per_s": ptft, "steps_timed": len(timed), "precision": start["precision"],
                        "parameters": summary["parameters"], "peak_rss_mb": summary["peak_rss_mb"]},
@@ -129,8 +134,10 @@ head = ["config", "params", "BxT", "ptft tok/s", "torch fp32", "torch bf16", "pt
 w = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 for r in [head] + rows:
     print("  ".join(str(c).rjust(w[i]) if i else str(c).ljust(w[i]) for i, c in enumerate(r)))
-print(f"matmul peak ({peak['matmul_size']}^3 torch.mm, {peak['threads']} threads): "
+print(f"matmul peak (best torch.mm, {peak['matmul_size_fp32']}^3 fp32, {peak['matmul_size_bf16']}^3 bf16, "
+      f"{peak['threads']} threads): "
       f"fp32 {peak['peak_tflops_fp32'] * 1e3:.1f} GFLOP/s, bf16 {peak['peak_tflops_bf16'] * 1e3:.1f} GFLOP/s; "
-      f"ptft precision: {raw[presets[0]]['ptft']['precision']}; torch AdamW: {t32['adamw']}")
+      f"ptft precision: {raw[presets[0]]['ptft']['precision']}; torch AdamW: {t32['adamw']}; "
+      f"load average before {load[0]}, after {load[1]}")
 print("raw: " + json.dumps(raw), file=sys.stderr)
 EOF
