@@ -50,6 +50,9 @@ void TransferConfig::validate() const {
   if (layer_lr_decay <= 0 || layer_lr_decay > 1)
     throw UserError("finetune.layer_lr_decay must be in (0, 1], got " + std::to_string(layer_lr_decay),
                     "1 = the same LR everywhere; 0.7-0.95 are usual");
+  if (backbone_lr <= 0 || backbone_lr > 1)
+    throw UserError("finetune.backbone_lr must be in (0, 1], got " + std::to_string(backbone_lr),
+                    "the LR multiplier of the pre-trained layers below the head; 0.1 is usual, 1 = off");
   if (unfreeze_every < 0) throw UserError("finetune.unfreeze_every must be >= 0");
   if (replay.fraction < 0 || replay.fraction >= 1)
     throw UserError("finetune.replay.fraction must be in [0, 1), got " + std::to_string(replay.fraction));
@@ -108,7 +111,8 @@ TransferPlan TransferPlan::apply(ModelImpl& model, const TransferConfig& cfg, co
       }
     const int64_t d = depth(place, L);
     e.stage = cfg.unfreeze_every > 0 ? d : 0;
-    e.lr_mult = std::pow(cfg.layer_lr_decay, static_cast<double>(d));
+    e.lr_mult = std::pow(cfg.layer_lr_decay, static_cast<double>(d)) *
+                (place.kind == ParamPlace::kHead || place.tied_head ? 1.0 : cfg.backbone_lr);
     plan.entries_.push_back(e);
   }
   for (size_t i = 0; i < cfg.freeze.size(); ++i)
@@ -167,6 +171,7 @@ std::string TransferPlan::describe() const {
          std::to_string(lora_modules_.size()) + " projections";
   if (!cfg_.freeze.empty()) s += ", " + std::to_string(cfg_.freeze.size()) + " freeze patterns";
   if (cfg_.layer_lr_decay != 1.0) s += ", layer LR decay " + std::to_string(cfg_.layer_lr_decay).substr(0, 5);
+  if (cfg_.backbone_lr != 1.0) s += ", backbone LR x" + std::to_string(cfg_.backbone_lr).substr(0, 5);
   if (cfg_.unfreeze_every > 0) s += ", one more block unfrozen every " + std::to_string(cfg_.unfreeze_every) + " steps";
   return s;
 }
@@ -175,6 +180,7 @@ nlohmann::json TransferPlan::to_json() const {
   nlohmann::json j = {{"strategy", cfg_.strategy},
                       {"freeze_layers", cfg_.freeze_layers},
                       {"layer_lr_decay", cfg_.layer_lr_decay},
+                      {"backbone_lr", cfg_.backbone_lr},
                       {"unfreeze_every", cfg_.unfreeze_every}};
   if (lora_) {
     j["lora"] = lora_->to_json();

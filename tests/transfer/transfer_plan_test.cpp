@@ -105,6 +105,16 @@ TEST(TransferPlan, LayerLrDecayScalesByDepth) {
   EXPECT_DOUBLE_EQ(p.lr.at("transformer.wpe.weight"), 0.0625);
 }
 
+TEST(TransferPlan, BackboneLrScalesEverythingBelowTheHead) {
+  auto p = plan_for("finetune: {strategy: full, backbone_lr: 0.1, layer_lr_decay: 0.5}\n");
+  EXPECT_DOUBLE_EQ(p.lr.at("transformer.ln_f.weight"), 1.0);
+  // GPT's tied wte is the head for backbone_lr; layer_lr_decay treats it as the embedding it is.
+  EXPECT_DOUBLE_EQ(p.lr.at("transformer.wte.weight"), 0.0625);
+  EXPECT_DOUBLE_EQ(p.lr.at("transformer.h.2.mlp.c_fc.weight"), 0.05);
+  EXPECT_DOUBLE_EQ(p.lr.at("transformer.wpe.weight"), 0.1 * 0.0625);
+  EXPECT_THROW(plan_for("finetune: {strategy: full, backbone_lr: 0}\n"), UserError);
+}
+
 TEST(TransferPlan, GradualUnfreezingAddsOneBlockPerStageTopDown) {
   auto p = plan_for("finetune: {strategy: full, unfreeze_every: 10}\n");
   auto has_block = [&](int b) { return p.model->transformer->h[b]->parameters()[0].requires_grad(); };

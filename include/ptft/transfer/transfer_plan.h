@@ -8,6 +8,7 @@
 //     freeze: ["*.ln_1.*"]      # extra parameter-name globs kept fixed
 //     lora: {r: 8, alpha: 16, dropout: 0.0, targets: [c_attn, c_proj]}   # strategy lora
 //     layer_lr_decay: 0.8       # head x1, top block x0.8, next x0.64 ... embeddings x0.8^(L+1)
+//     backbone_lr: 0.1          # everything below the head at 0.1 x lr (times layer_lr_decay)
 //     unfreeze_every: 100       # gradual unfreezing: head first, one more block (top down)
 //                               # every 100 steps, embeddings last
 //     replay: {data: data/shards/general, fraction: 0.1}   # general windows mixed into batches
@@ -52,6 +53,7 @@ struct TransferConfig {
   std::vector<std::string> freeze;  // parameter-name globs kept frozen
   LoraConfig lora;
   double layer_lr_decay = 1.0;
+  double backbone_lr = 1.0;         // LR multiplier of everything below the head
   int64_t unfreeze_every = 0;
   ReplayConfig replay;
   std::string general_val;
@@ -63,6 +65,7 @@ struct TransferConfig {
     v("freeze", freeze, "extra parameter-name globs kept frozen");
     v("lora", lora, "LoRA adapters (strategy lora)");
     v("layer_lr_decay", layer_lr_decay, "LR multiplier per block below the head (1 = off)");
+    v("backbone_lr", backbone_lr, "LR multiplier of everything but the head (1 = off; e.g. 0.1 for a pre-trained backbone)");
     v("unfreeze_every", unfreeze_every, "gradual unfreezing: one more block every N steps (0 = off)");
     v("replay", replay, "general data mixed into fine-tuning batches");
     v("general_val", general_val, "general validation data to watch forgetting; \"\" = from the checkpoint, none = off");
