@@ -1,6 +1,7 @@
 #include "ptft/data/augment.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "ptft/core/error.h"
 #include "ptft/data/image_preprocess.h"
@@ -110,9 +111,29 @@ torch::Tensor resized_crop(const torch::Tensor& x, const torch::Tensor& boxes) {
 torch::Tensor pad_crop(const torch::Tensor& x, int64_t pad, const torch::Tensor& offsets) {
   check_batch(x, "pad_crop");
   if (pad == 0) return x;
-  const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  auto off = offsets.to(torch::kCPU, torch::kLong).contiguous();
+  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat) {
+    // out[b, c, y, x] = in[b, c, y + dy, x + dx] (0 outside), dy/dx = offset - pad: row copies.
+    const auto in = x.contiguous();
+    auto out = torch::zeros_like(in);
+    const float* src = in.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    const int64_t* o = off.data_ptr<int64_t>();
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t dy = o[2 * b] - pad, dx = o[2 * b + 1] - pad;
+      const int64_t x0 = std::max<int64_t>(0, -dx), x1 = std::min<int64_t>(W, W - dx);  // output columns
+      if (x1 <= x0) continue;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t y = std::max<int64_t>(0, -dy); y < std::min<int64_t>(H, H - dy); ++y)
+          std::memcpy(dst + ((b * C + c) * H + y) * W + x0, src + ((b * C + c) * H + y + dy) * W + x0 + dx,
+                      static_cast<std::size_t>(x1 - x0) * sizeof(float));
+    }
+    return out;
+  }
+  // Other devices / dtypes: one gather by advanced indexing.
   auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0);  // (B, C, H+2p, W+2p)
-  auto off = offsets.to(x.device());
+  off = off.to(x.device());
   auto rows = off.select(1, 0).view({B, 1}) + torch::arange(H, off.options()).view({1, H});  // (B, H)
   auto cols = off.select(1, 1).view({B, 1}) + torch::arange(W, off.options()).view({1, W});  // (B, W)
   auto batch = torch::arange(B, off.options()).view({B, 1, 1});

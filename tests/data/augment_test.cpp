@@ -46,6 +46,8 @@ TEST(Augment, PadCropKeepsSizeAndShifts) {
   // Offset (4, 1): up by 2, right by 1.
   EXPECT_TRUE(torch::equal(y[2].slice(1, 0, 8 - 2).slice(2, 1), x[2].slice(1, 2).slice(2, 0, 10 - 1)));
   EXPECT_TRUE(pad_crop(x, 0, off).is_same(x));
+  // The CPU float fast path (row copies) agrees with the generic gather (double goes there).
+  EXPECT_TRUE(torch::equal(pad_crop(x.to(torch::kDouble), p, off), y.to(torch::kDouble)));
 }
 
 TEST(Augment, ResizedCropOfTheWholeImageIsIdentityAndOfAHalfIsItsResize) {
