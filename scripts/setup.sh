@@ -32,6 +32,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # text corpora for the tokenizer/data tests and demos (general English: GCIDE dictionary)
   dict-gcide
+  # image data for the CNN tests and demos (Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist)
+  dataset-fashion-mnist
 )
 # Optional: bench/gpt_train_bench.sh's PyTorch-eager peer (Debian's torch 1.13, the same libtorch).
 ((BENCH)) && PACKAGES+=(python3-torch python3-yaml)

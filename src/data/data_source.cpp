@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ptft/core/error.h"
+#include "ptft/data/image_source.h"
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/synthetic.h"
 #include "ptft/data/token_windows.h"
@@ -39,10 +40,18 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
       throw e.with_context(key);
     }
   }
+  if (is_image_data_path(spec)) {
+    try {
+      return open_image_source(spec, split, ctx);
+    } catch (const UserError& e) {
+      throw e.with_context(key);
+    }
+  }
   throw UserError(key + ": no reader recognises '" + spec + "'",
-                  "supported sources: synthetic:spirals, token shard directories (ptft data prepare; they hold "
-                  "meta.json), SFT chat data (*.jsonl: prompt/response or messages rows); more formats "
-                  "arrive with the model families");
+                  "supported sources: synthetic:spirals, synthetic:tokens, token shard directories (ptft data "
+                  "prepare; they hold meta.json), SFT chat data (*.jsonl: prompt/response or messages rows), "
+                  "image data (IDX *-images-idx3-ubyte[.gz], a folder of class folders, a CSV of path,label "
+                  "rows)");
 }
 
 }  // namespace ptft

@@ -14,12 +14,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ptft/io/tensor_io.h"
 
 namespace ptft {
 class Tokenizer;
 class ChatTemplate;
+struct ImageDataConfig;
 
 struct Batch {
   TensorMap data;
@@ -52,6 +54,8 @@ struct DataContext {
   std::shared_ptr<const Tokenizer> tokenizer;
   // How conversations are rendered (SFT JSONL); null = the built-in default.
   std::shared_ptr<const ChatTemplate> chat_template;
+  // The data.images section for image data sets (ptft/data/image_config.h); null = defaults.
+  std::shared_ptr<const ImageDataConfig> images;
 };
 
 class DataSource {
@@ -65,6 +69,8 @@ class DataSource {
   // Sequential evaluation batches covering the split once.
   virtual int64_t eval_batches(int64_t batch_size) const = 0;
   virtual Batch eval_batch(int64_t index, int64_t batch_size) = 0;
+  // Class names by class id, for classification data that names its classes; empty otherwise.
+  virtual std::vector<std::string> class_names() const { return {}; }
 };
 
 // Opens `spec` (a path, or "synthetic:<name>[?key=value&...]") for `split`.

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "ptft/core/config.h"
+#include "ptft/data/image_config.h"
 #include "ptft/train/train_config.h"
 #include "ptft/transfer/transfer_plan.h"
 
@@ -21,10 +22,12 @@ struct DataConfig {
   std::string train;  // training data: a path, or synthetic:NAME[?k=v&...]
   std::string val;    // validation data; empty = no validation
   std::string chat_template;  // SFT: built-in template name or JSON file ("" = checkpoint's or ptft-chat)
+  ImageDataConfig images;     // image data sets (data/image_config.h)
   template <class V> void visit(V& v) {
     v("train", train, "training data (path or synthetic:NAME)");
     v("val", val, "validation data; empty = none");
     v("chat_template", chat_template, "SFT JSONL: chat template name or JSON file; empty = the checkpoint's, else ptft-chat");
+    v("images", images, "image data: classes, splits, size, normalisation, augmentation");
   }
 };
 
