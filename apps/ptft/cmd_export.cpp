@@ -1,7 +1,8 @@
-// ptft export --model CKPT --format hf|ptft --out DIR [--merge-lora]
+// ptft export --model CKPT --format hf|ptft|torchvision --out DIR [--merge-lora]
 //
-// CKPT is a checkpoint directory, a run directory (its checkpoints/best, else checkpoints/last)
-// or a Hugging Face model directory. Formats are one line each in `formats` below.
+// CKPT is a checkpoint directory, a run directory (its checkpoints/best, else checkpoints/last),
+// a Hugging Face model directory or bare torchvision/timm ResNet weights (a .safetensors file).
+// Formats are one line each in `formats` below.
 // --merge-lora folds a LoRA checkpoint's adapters into the weights (W += alpha/r * B A) first;
 // `--format ptft --merge-lora` gives a plain ptft checkpoint of the adapted model.
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "ptft/core/fs.h"
 #include "ptft/io/checkpoint.h"
 #include "ptft/io/hf_gpt2.h"
+#include "ptft/io/torchvision_resnet.h"
 #include "ptft/models/model.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/transfer/lora.h"
@@ -41,10 +43,7 @@ using Exporter = std::function<void(const Source&, const ExportRequest&)>;
 
 // A weights-only ptft checkpoint (config.json, model.safetensors, tokenizer/), written atomically.
 void export_ptft(const Source& s, const std::string& out) {
-  std::error_code ec;
-  if (sfs::exists(out, ec) && !(sfs::is_directory(out, ec) && sfs::is_empty(out, ec)))
-    throw UserError("--out '" + out + "' exists and is not empty", "choose a new directory");
-  if (sfs::exists(out, ec)) sfs::remove(out, ec);
+  fs::require_new_dir(out, "--out");
   Checkpoint c;
   c.config = s.model->config_json();
   c.config["ptft"] = s.checkpoint.config.value("ptft", nlohmann::json::object());
@@ -65,18 +64,17 @@ const std::map<std::string, Exporter>& formats() {
   static const std::map<std::string, Exporter> f = {
       {"hf", [](const Source& s, const ExportRequest& r) { export_hf_gpt2(*s.model, s.tokenizer.get(), r.out); }},
       {"ptft", [](const Source& s, const ExportRequest& r) { export_ptft(s, r.out); }},
+      {"torchvision", [](const Source& s, const ExportRequest& r) { export_torchvision_resnet(*s.model, r.out); }},
   };
   return f;
 }
-
-bool is_model_dir(const std::string& dir) { return is_checkpoint_dir(dir) || is_hf_model_dir(dir); }
 
 // The checkpoint `path` stands for: itself, or a run's checkpoints/best, else checkpoints/last.
 std::string checkpoint_dir(const std::string& path) {
   std::error_code ec;
   if (!sfs::exists(path, ec))
     throw UserError("--model '" + path + "' does not exist", "pass a checkpoint or run directory");
-  if (is_model_dir(path)) return path;
+  if (is_model_path(path)) return path;
   for (const char* which : {"best", "last"}) {
     const std::string dir = path + "/checkpoints/" + which;
     if (is_checkpoint_dir(dir)) return dir;
@@ -107,11 +105,11 @@ Source load_source(const std::string& path, bool merge) {
 }  // namespace
 
 Action add_export(CLI::App& app) {
-  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 directory; ptft: a plain checkpoint, e.g. with --merge-lora)");
+  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 directory; ptft: a plain checkpoint, e.g. with --merge-lora; torchvision: a ResNet state dict as model.safetensors)");
   auto req = std::make_shared<ExportRequest>();
   std::vector<std::string> names;
   for (const auto& [name, fn] : formats()) names.push_back(name);
-  sub->add_option("--model", req->model, "checkpoint, run or Hugging Face model directory")->required();
+  sub->add_option("--model", req->model, "checkpoint, run or Hugging Face model directory, or ResNet .safetensors weights")->required();
   sub->add_option("--format", req->format, "output format")->check(CLI::IsMember(names))->capture_default_str();
   sub->add_option("--out", req->out, "output directory (must not exist, or be empty)")->required();
   sub->add_flag("--merge-lora", req->merge_lora, "fold LoRA adapters into the weights before exporting");

@@ -131,4 +131,13 @@ void remove_all_quiet(const std::string& path) {
   std::filesystem::remove_all(path, ec);
 }
 
+void require_new_dir(const std::string& dir, const std::string& what) {
+  namespace sfs = std::filesystem;
+  std::error_code ec;
+  if (!sfs::exists(dir, ec)) return;
+  if (!sfs::is_directory(dir, ec) || !sfs::is_empty(dir, ec))
+    throw UserError(what + " '" + dir + "' exists and is not empty", "choose a new directory (nothing is overwritten)");
+  sfs::remove(dir, ec);  // an empty directory: write_dir_atomic creates it anew
+}
+
 }  // namespace ptft::fs

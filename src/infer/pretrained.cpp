@@ -31,7 +31,7 @@ std::string resolve_checkpoint_dir(const std::string& path) {
     throw UserError("model '" + path + "' does not exist",
                     "pass a checkpoint directory (runs/NAME/checkpoints/best), a run directory (runs/NAME) or a "
                     "Hugging Face model directory");
-  if (is_checkpoint_dir(path) || is_hf_model_dir(path)) return path;
+  if (is_model_path(path)) return path;
   for (const char* which : {"best", "last"}) {
     const std::string dir = path + "/checkpoints/" + which;
     if (is_checkpoint_dir(dir)) return dir;

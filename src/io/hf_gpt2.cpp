@@ -49,13 +49,6 @@ std::vector<HfTensor> hf_tensors(const GptConfig& c) {
   return t;
 }
 
-std::string join_first(const std::vector<std::string>& v, size_t n = 6) {
-  std::string s;
-  for (size_t i = 0; i < v.size() && i < n; ++i) s += (i ? ", " : "") + v[i];
-  if (v.size() > n) s += ", ... (" + std::to_string(v.size()) + " in all)";
-  return s;
-}
-
 bool exists(const std::string& path) {
   std::error_code ec;
   return sfs::exists(path, ec);
@@ -300,13 +293,7 @@ void export_hf_gpt2(ModelImpl& model, const Tokenizer* tok, const std::string& o
                         std::to_string(cfg.vocab_size),
                     "export the tokenizer the model was trained with");
 
-  std::error_code ec;
-  if (sfs::exists(out_dir, ec)) {
-    if (!sfs::is_directory(out_dir, ec) || !sfs::is_empty(out_dir, ec))
-      throw UserError("output directory '" + out_dir + "' already exists and is not empty",
-                      "choose a new --out (nothing is overwritten)");
-    sfs::remove(out_dir, ec);  // an empty directory: replaced atomically by the export
-  }
+  fs::require_new_dir(out_dir, "output directory");
 
   TensorMap out;
   for (const auto& want : hf_tensors(cfg)) {

@@ -44,13 +44,6 @@ st::DType from_torch(torch::ScalarType t, const std::string& name) {
                       ", which safetensors cannot store");
 }
 
-std::string join_first(const std::vector<std::string>& v, size_t n = 8) {
-  std::string s;
-  for (size_t i = 0; i < v.size() && i < n; ++i) s += (i ? ", " : "") + v[i];
-  if (v.size() > n) s += ", ... (" + std::to_string(v.size()) + " in all)";
-  return s;
-}
-
 std::string shape_str(c10::IntArrayRef s) {
   std::ostringstream o;
   o << s;
@@ -58,6 +51,13 @@ std::string shape_str(c10::IntArrayRef s) {
 }
 
 }  // namespace
+
+std::string join_first(const std::vector<std::string>& v, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < n; ++i) s += (i ? ", " : "") + v[i];
+  if (v.size() > n) s += ", ... (" + std::to_string(v.size()) + " in all)";
+  return s;
+}
 
 TensorMap load_tensors(const std::string& path, std::map<std::string, std::string>* metadata) {
   std::shared_ptr<st::File> file = st::File::open(path);

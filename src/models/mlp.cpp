@@ -1,6 +1,7 @@
 #include "ptft/models/mlp.h"
 
 #include "ptft/core/error.h"
+#include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
 
 namespace ptft {
@@ -22,6 +23,15 @@ MlpImpl::MlpImpl(MlpConfig cfg) : cfg_(std::move(cfg)) {
     width = h;
   }
   head_ = register_module("head", torch::nn::Linear(width, cfg_.num_classes));
+  class_names_ = default_class_names(cfg_.num_classes);
+}
+
+void MlpImpl::set_classes(const std::vector<std::string>& names, bool new_head) {
+  check_class_names(names, "mlp classes");
+  const auto k = static_cast<int64_t>(names.size());
+  if (new_head || k != cfg_.num_classes) head_ = replace_linear_head(*this, "head", head_, k);
+  cfg_.num_classes = k;
+  class_names_ = names;
 }
 
 TensorMap MlpImpl::forward(const TensorMap& batch) {
@@ -52,12 +62,14 @@ double MlpImpl::flops_per_unit() const {
 }
 
 nlohmann::json MlpImpl::config_json() const {
-  return {{"model_type", "mlp"},
-          {"ptft", {{"family", "mlp"}}},
-          {"in_features", cfg_.in_features},
-          {"hidden", cfg_.hidden},
-          {"num_classes", cfg_.num_classes},
-          {"dropout", cfg_.dropout}};
+  nlohmann::json j = {{"model_type", "mlp"},
+                      {"ptft", {{"family", "mlp"}}},
+                      {"in_features", cfg_.in_features},
+                      {"hidden", cfg_.hidden},
+                      {"num_classes", cfg_.num_classes},
+                      {"dropout", cfg_.dropout}};
+  j.update(class_names_json(class_names_));
+  return j;
 }
 
 YAML::Node MlpImpl::config_yaml() const {
@@ -81,11 +93,14 @@ ModelFamily mlp_family() {
     c.hidden = j.at("hidden").get<std::vector<int64_t>>();
     c.num_classes = j.at("num_classes").get<int64_t>();
     c.dropout = j.value("dropout", 0.0);
+    std::shared_ptr<MlpImpl> m;
     try {
-      return std::make_shared<MlpImpl>(c);
+      m = std::make_shared<MlpImpl>(c);
     } catch (const UserError& e) {
       throw e.with_context(source);
     }
+    m->set_classes(class_names_from_json(j, c.num_classes, source), /*new_head=*/false);  // errors name source
+    return m;
   };
   return f;
 }

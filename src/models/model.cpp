@@ -18,6 +18,11 @@ bool ModelImpl::no_weight_decay(const std::string& name, const torch::Tensor& p)
   return false;
 }
 
+void ModelImpl::set_classes(const std::vector<std::string>& /*names*/, bool /*new_head*/) {
+  throw UserError("a '" + family() + "' model has no classifier head to name or replace",
+                  "class names and new heads apply to classifier families (mlp, resnet)");
+}
+
 const ModelFamily& find_model_family(const std::string& name, const std::string& where) {
   std::vector<std::string> names;
   for (const auto& f : model_families()) {
@@ -109,6 +114,13 @@ int64_t count_parameters(const torch::nn::Module& m, bool trainable_only) {
   for (const auto& p : m.parameters())
     if (!trainable_only || p.requires_grad()) n += p.numel();
   return n;
+}
+
+torch::nn::Linear replace_linear_head(torch::nn::Module& owner, const std::string& name, const torch::nn::Linear& old,
+                                      int64_t out_features) {
+  torch::nn::Linear head(torch::nn::LinearOptions(old->options.in_features(), out_features).bias(old->options.bias()));
+  head->to(old->weight.device(), old->weight.scalar_type());
+  return owner.replace_module(name, head);
 }
 
 int64_t block_index(const std::string& name, const std::string& prefix) {

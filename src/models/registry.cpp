@@ -1,6 +1,7 @@
 // The model registry: one line per architecture.
 #include "ptft/models/gpt.h"
 #include "ptft/models/mlp.h"
+#include "ptft/models/resnet.h"
 
 namespace ptft {
 
@@ -8,6 +9,7 @@ const std::vector<ModelFamily>& model_families() {
   static const std::vector<ModelFamily> families = {
       mlp_family(),
       gpt_family(),
+      resnet_family(),
   };
   return families;
 }

@@ -10,7 +10,6 @@
 #include "ptft/io/hf_gpt2.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdio>
@@ -19,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../common/python.h"
 #include "../common/temp_dir.h"
 #include "ptft/core/error.h"
 #include "ptft/io/safetensors.h"
@@ -51,36 +51,8 @@ void write_text(const std::string& path, const std::string& text) {
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 void write_json(const std::string& path, const nlohmann::json& j) { write_text(path, j.dump(2)); }
 
-// Runs `cmd` through the shell; returns its stdout and sets *status (0 = success).
-std::string run(const std::string& cmd, int* status) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) {
-    *status = -1;
-    return {};
-  }
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = ::pclose(p);
-  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
-// The first python3 that imports numpy: $PTFT_PYTHON, python3 on PATH, /usr/bin/python3
-// (Debian's python3-numpy installs for the system interpreter, which a pyenv may shadow).
-const std::string& python_with_numpy() {
-  static const std::string found = [] {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("PTFT_PYTHON")) candidates.push_back(env);
-    candidates.push_back("python3");
-    candidates.push_back("/usr/bin/python3");
-    for (const auto& py : candidates)
-      if (std::system((py + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0) return py;
-    return std::string();
-  }();
-  return found;
-}
+using test::python_with_numpy;
+using test::run_command;
 
 #define REQUIRE_NUMPY_REFERENCE()                                                                    \
   if (python_with_numpy().empty())                                                                   \
@@ -89,7 +61,7 @@ const std::string& python_with_numpy() {
 
 void reference_make(const std::string& dir, const std::string& options = "") {
   int status = 0;
-  run(python_with_numpy() + " " + kReference + " make " + dir + " " + options, &status);
+  run_command(python_with_numpy() + " " + kReference + " make " + dir + " " + options, &status);
   ASSERT_EQ(status, 0) << "hf_gpt2_reference.py make failed";
 }
 
@@ -102,7 +74,7 @@ Reference reference_logits(const std::string& dir, const std::vector<int64_t>& i
   std::string cmd = python_with_numpy() + " " + kReference + " logits " + dir;
   for (int64_t id : ids) cmd += " " + std::to_string(id);
   int status = 0;
-  const std::string out = run(cmd, &status);
+  const std::string out = run_command(cmd, &status);
   EXPECT_EQ(status, 0) << "hf_gpt2_reference.py logits failed: " << out;
   const auto j = nlohmann::json::parse(out);
   std::vector<double> flat;

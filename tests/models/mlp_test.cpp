@@ -173,6 +173,65 @@ TEST(Mlp, OverfitsOneBatch) {
   EXPECT_EQ(acc->result().at("accuracy").get<double>(), 1.0);
 }
 
+TEST(Mlp, SetClassesNamesReplacesTheHeadAndRoundTrips) {
+  torch::manual_seed(5);
+  MlpImpl m(small());
+  EXPECT_EQ(m.class_names(), (std::vector<std::string>{"0", "1", "2", "3"}));
+  EXPECT_EQ(m.config_json()["id2label"]["3"], "3");
+  const auto head = state_dict(m).at("head.weight").clone();
+  const auto hidden = state_dict(m).at("layers.0.weight").clone();
+
+  m.set_classes({"a", "b", "c", "d"}, /*new_head=*/false);  // same count: names only
+  EXPECT_TRUE(torch::equal(state_dict(m).at("head.weight"), head));
+  m.set_classes({"a", "b", "c", "d"}, /*new_head=*/true);  // a fresh head
+  EXPECT_FALSE(torch::equal(state_dict(m).at("head.weight"), head));
+  m.set_classes({"yes", "no"}, /*new_head=*/false);  // another count: a head with 2 outputs
+  EXPECT_EQ(m.config().num_classes, 2);
+  EXPECT_EQ(state_dict(m).at("head.weight").sizes(), (std::vector<int64_t>{2, 6}));
+  EXPECT_EQ(m.forward({{"x", torch::randn({3, 3})}}).at("logits").sizes(), (std::vector<int64_t>{3, 2}));
+  EXPECT_TRUE(torch::equal(state_dict(m).at("layers.0.weight"), hidden));
+
+  const auto j = m.config_json();
+  EXPECT_EQ(j["num_classes"], 2);
+  EXPECT_EQ(j["id2label"], nlohmann::json({{"0", "yes"}, {"1", "no"}}));
+  EXPECT_EQ(j["label2id"], nlohmann::json({{"yes", 0}, {"no", 1}}));
+  ModelPtr m2 = model_from_config_json(j, "ckpt/config.json");
+  EXPECT_EQ(m2->class_names(), (std::vector<std::string>{"yes", "no"}));
+
+  // Older checkpoints without id2label get the default names; a count that disagrees is an error.
+  auto old = j;
+  old.erase("id2label");
+  old.erase("label2id");
+  EXPECT_EQ(model_from_config_json(old, "ckpt/config.json")->class_names(), (std::vector<std::string>{"0", "1"}));
+  auto bad = j;
+  bad["num_classes"] = 3;
+  try {
+    model_from_config_json(bad, "ckpt/config.json");
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.message().find("\"id2label\" names 2 classes but the model has 3 outputs"), std::string::npos)
+        << e.message();
+  }
+  EXPECT_THROW(m.set_classes({"only"}, false), UserError);
+  EXPECT_THROW(m.set_classes({"a", ""}, false), UserError);
+}
+
+TEST(ModelImpl, NonClassifiersRefuseSetClasses) {
+  struct NotAClassifier : ModelImpl {
+    std::string family() const override { return "toy"; }
+    nlohmann::json config_json() const override { return {}; }
+    YAML::Node config_yaml() const override { return {}; }
+    TensorMap forward(const TensorMap&) override { return {}; }
+  } toy;
+  EXPECT_TRUE(toy.class_names().empty());
+  try {
+    toy.set_classes({"a", "b"}, true);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.message().find("a 'toy' model has no classifier head"), std::string::npos) << e.message();
+  }
+}
+
 TEST(MlpConfig, ValidateNamesKeyAndValue) {
   struct Case {
     std::function<void(MlpConfig&)> edit;

@@ -51,6 +51,9 @@ void write_dir_atomic(const std::string& dir, Fill&& fill);
 std::string make_temp_sibling(const std::string& path);
 void commit_dir(const std::string& tmp_dir, const std::string& dir);
 void remove_all_quiet(const std::string& path);
+// For outputs written with write_dir_atomic: UserError ("<what> '<dir>' exists and is not empty")
+// unless `dir` is absent or an empty directory, which is then removed. Nothing is overwritten.
+void require_new_dir(const std::string& dir, const std::string& what);
 
 template <class Fill>
 void write_dir_atomic(const std::string& dir, Fill&& fill) {

@@ -39,11 +39,16 @@ struct Checkpoint {
 void write_checkpoint_files(const std::string& dir, const Checkpoint& c);
 // Atomically creates `dir` with the files of `c`. `dir` must not exist.
 void write_checkpoint(const std::string& dir, const Checkpoint& c);
-// Reads a checkpoint directory (or a symlink to one). Missing or corrupt files are UserErrors
-// naming the file. with_training_state=false skips optimizer.safetensors.
+// Reads a checkpoint directory (or a symlink to one), a Hugging Face GPT-2 directory
+// (io/hf_gpt2.h) or bare torchvision/timm ResNet weights: a .safetensors file, or a directory with
+// model.safetensors and no config.json (io/torchvision_resnet.h). Missing or corrupt files are
+// UserErrors naming the file. with_training_state=false skips optimizer.safetensors.
 Checkpoint read_checkpoint(const std::string& dir, bool with_training_state = true);
 // True when `dir` has a config.json and a model.safetensors.
 bool is_checkpoint_dir(const std::string& dir);
+// True for anything read_checkpoint reads: a checkpoint directory, a Hugging Face model
+// directory, or bare ResNet weights (io/torchvision_resnet.h).
+bool is_model_path(const std::string& path);
 
 class CheckpointSet {
  public:

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace ptft {
 
@@ -23,6 +24,9 @@ void save_tensors(const std::string& path, const TensorMap& tensors,
 
 // The module's parameters and buffers by name (what a checkpoint stores).
 TensorMap state_dict(const torch::nn::Module& module);
+
+// "a, b, c, ... (N in all)": the first `n` names, for error messages.
+std::string join_first(const std::vector<std::string>& names, size_t n = 8);
 
 struct LoadReport {
   std::vector<std::string> loaded, missing, unexpected;

@@ -5,6 +5,7 @@
 //
 //   model: {family: mlp, in_features: 2, hidden: [64, 64], num_classes: 3}
 //   out = mlp->forward({{"x", x}});   // x: (B, in_features) -> out["logits"]: (B, num_classes)
+//   mlp->set_classes({"cat", "dog"}, /*new_head=*/false);   // 2 != 3 classes: a new head
 #pragma once
 
 #include "ptft/models/model.h"
@@ -35,12 +36,15 @@ class MlpImpl : public ModelImpl {
   double flops_per_unit() const override;
   int64_t num_blocks() const override { return static_cast<int64_t>(cfg_.hidden.size()); }
   ParamPlace param_place(const std::string& name) const override;  // layers.N: block N, head: head
+  std::vector<std::string> class_names() const override { return class_names_; }
+  void set_classes(const std::vector<std::string>& names, bool new_head) override;  // replaces `head`
   const MlpConfig& config() const { return cfg_; }
 
  private:
   MlpConfig cfg_;
   torch::nn::ModuleList layers_{nullptr};  // Linear (in, h0), (h0, h1), ...
   torch::nn::Linear head_{nullptr};        // (h_last, num_classes)
+  std::vector<std::string> class_names_;   // num_classes names; "0".. by default
 };
 
 ModelFamily mlp_family();

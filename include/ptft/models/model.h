@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 #include <yaml-cpp/yaml.h>
 
 #include "ptft/io/tensor_io.h"
@@ -56,6 +57,12 @@ class ModelImpl : public torch::nn::Module {
   // `name` sits among them. Families without blocks report every parameter as head.
   virtual int64_t num_blocks() const { return 0; }
   virtual ParamPlace param_place(const std::string& /*name*/) const { return {}; }
+  // Classifier families: one name per output class (empty for non-classifiers).
+  virtual std::vector<std::string> class_names() const { return {}; }
+  // Names the classes; with a different count (or new_head) the output layer is replaced by a
+  // freshly initialised one with names.size() outputs, on the old one's device and dtype (build
+  // the optimizer afterwards). Non-classifiers: UserError.
+  virtual void set_classes(const std::vector<std::string>& names, bool new_head);
 };
 using ModelPtr = std::shared_ptr<ModelImpl>;
 
@@ -74,6 +81,10 @@ const ModelFamily& find_model_family(const std::string& name, const std::string&
 ModelPtr create_model(const config::Document& doc, const std::string& prefix);
 ModelPtr model_from_config_json(const nlohmann::json& cfg, const std::string& source);
 int64_t count_parameters(const torch::nn::Module& m, bool trainable_only);
+// Registers a freshly initialised Linear(in of `old`, out_features) under `name` in `owner` in
+// place of `old`, on its device and dtype (classifier heads in set_classes).
+torch::nn::Linear replace_linear_head(torch::nn::Module& owner, const std::string& name, const torch::nn::Linear& old,
+                                      int64_t out_features);
 // The N of a parameter named "<prefix>N.<rest>" (e.g. prefix "transformer.h."), else -1.
 int64_t block_index(const std::string& name, const std::string& prefix);
 
