@@ -536,9 +536,10 @@ TEST(ResNet, PresetsBuildTheirArchitecture) {
   ::setenv("PTFT_CONFIG_DIR", PTFT_SOURCE_DIR "/configs", 1);
   struct Case {
     std::string preset;
-    int64_t params;  // torchvision's, with 1000 classes
+    int64_t params;  // torchvision's, with 1000 classes (resnet-fmnist: 10 classes, width 16)
   };
-  for (const auto& tc : std::vector<Case>{{"resnet18", 11689512}, {"resnet34", 21797672}, {"resnet50", 25557032}}) {
+  for (const auto& tc : std::vector<Case>{
+           {"resnet18", 11689512}, {"resnet34", 21797672}, {"resnet50", 25557032}, {"resnet-fmnist", 308538}}) {
     SCOPED_TRACE(tc.preset);
     auto doc = config::Document::from_string("model: {family: resnet, preset: " + tc.preset + "}\n", "run.yaml");
     ModelPtr m = create_model(doc, "model");
