@@ -164,12 +164,7 @@ GptConfig gpt_config_from_json(const nlohmann::json& j, const std::string& sourc
   return c;
 }
 
-YAML::Node GptImpl::config_yaml() const {
-  YAML::Node out;
-  out["family"] = "gpt";
-  for (const auto& kv : config::to_yaml(cfg_)) out[kv.first.as<std::string>()] = kv.second;
-  return out;
-}
+YAML::Node GptImpl::config_yaml() const { return family_section_yaml("gpt", cfg_); }
 
 ModelFamily gpt_family() {
   ModelFamily f;

@@ -72,13 +72,7 @@ nlohmann::json MlpImpl::config_json() const {
   return j;
 }
 
-YAML::Node MlpImpl::config_yaml() const {
-  YAML::Node n = config::to_yaml(cfg_);
-  YAML::Node out;
-  out["family"] = "mlp";
-  for (const auto& kv : n) out[kv.first.as<std::string>()] = kv.second;
-  return out;
-}
+YAML::Node MlpImpl::config_yaml() const { return family_section_yaml("mlp", cfg_); }
 
 ModelFamily mlp_family() {
   ModelFamily f;

@@ -210,12 +210,7 @@ ResNetConfig resnet_config_from_json(const nlohmann::json& j, const std::string&
   return c;
 }
 
-YAML::Node ResNetImpl::config_yaml() const {
-  YAML::Node out;
-  out["family"] = "resnet";
-  for (const auto& kv : config::to_yaml(cfg_)) out[kv.first.as<std::string>()] = kv.second;
-  return out;
-}
+YAML::Node ResNetImpl::config_yaml() const { return family_section_yaml("resnet", cfg_); }
 
 ModelFamily resnet_family() {
   ModelFamily f;

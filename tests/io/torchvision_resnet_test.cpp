@@ -16,11 +16,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 
 #include "../common/python.h"
 #include "../common/temp_dir.h"
 #include "ptft/core/error.h"
+#include "ptft/core/fs.h"
 #include "ptft/models/mlp.h"
 #include "ptft/transfer/lora.h"
 
@@ -37,13 +37,6 @@ const std::string kReference = PTFT_SOURCE_DIR "/tests/models/resnet_reference.p
   if (python_with_numpy().empty()) \
   GTEST_SKIP() << "no python3 with numpy for the reference ResNet (scripts/setup.sh installs python3-numpy; "  \
                   "PTFT_PYTHON picks an interpreter)"
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void reference_make(const std::string& file, const std::string& options) {
   int status = 0;
@@ -174,7 +167,7 @@ TEST(TorchvisionResnet, ExportHasTorchvisionKeysAndReadsBack) {
 
   EXPECT_TRUE(sfs::is_regular_file(tmp.path + "/out/model.safetensors"));
   EXPECT_FALSE(sfs::exists(tmp.path + "/out/config.json"));  // bare weights: the architecture is in the names
-  const std::string readme = read_text(tmp.path + "/out/README.md");
+  const std::string readme = fs::read_file(tmp.path + "/out/README.md");
   EXPECT_NE(readme.find("block bottleneck, layers [1, 1, 1, 1], width 8"), std::string::npos) << readme;
   EXPECT_NE(readme.find("3: dog"), std::string::npos) << readme;
   std::map<std::string, std::string> meta;

@@ -14,6 +14,7 @@
 #include "ptft/io/checkpoint.h"
 #include "ptft/train/classification_task.h"
 #include "ptft/train/optimizer.h"
+#include "overfit.h"
 
 namespace ptft {
 namespace {
@@ -153,21 +154,10 @@ TEST(Mlp, OverfitsOneBatch) {
   auto m = std::make_shared<MlpImpl>(c);
   auto gen = at::detail::createCPUGenerator(4);
   Batch b{{{"x", torch::randn({8, 2}, gen)}, {"y", torch::randint(3, {8}, gen, torch::kLong)}}, 8};
+  const test::OverfitResult r = test::overfit_classifier(*m, b, 300, 1e-2, 0.05);
+  EXPECT_LT(r.loss, 0.05) << "after " << r.steps << " steps (start " << r.first << ")";
+  EXPECT_GT(r.first, 0.5);  // it really had to learn
   ClassificationTask task;
-  AdamW opt(default_param_groups(*m, 0.0, [](const std::string&) { return 1.0; }), 0.9, 0.999, 1e-8);
-  double loss = 0, first = 0;
-  int steps = 0;
-  for (; steps < 300; ++steps) {
-    auto l = task.loss_sum(*m, b) / 8.0;
-    loss = l.item<double>();
-    if (steps == 0) first = loss;
-    if (loss < 0.05) break;
-    l.backward();
-    opt.step(1e-2);
-    opt.zero_grad();
-  }
-  EXPECT_LT(loss, 0.05) << "after " << steps << " steps (start " << first << ")";
-  EXPECT_GT(first, 0.5);  // it really had to learn
   auto acc = task.new_eval();
   acc->add(*m, b);
   EXPECT_EQ(acc->result().at("accuracy").get<double>(), 1.0);

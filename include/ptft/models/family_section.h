@@ -2,6 +2,7 @@
 // struct: the shared keys (family, preset) plus the architecture keys of that family.
 //
 //   MlpConfig cfg = bind_family_section<MlpConfig>(doc, "model");
+//   YAML::Node section = family_section_yaml("mlp", cfg);   // what config_yaml() returns
 #pragma once
 
 #include <string>
@@ -33,6 +34,15 @@ Arch bind_family_section(const config::Document& doc, const std::string& prefix)
   FamilySection<Arch> section;
   config::bind(doc, section, prefix);
   return section.arch;
+}
+
+// The resolved section: {family: <family>} followed by every architecture key of `arch`.
+template <class Arch>
+YAML::Node family_section_yaml(const std::string& family, const Arch& arch) {
+  YAML::Node out;
+  out["family"] = family;
+  for (const auto& kv : config::to_yaml(arch)) out[kv.first.template as<std::string>()] = kv.second;
+  return out;
 }
 
 }  // namespace ptft
