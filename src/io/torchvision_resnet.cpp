@@ -140,6 +140,11 @@ Checkpoint read_torchvision_resnet(const std::string& path) {
   } catch (const UserError& e) {
     throw e.with_context("reading ResNet weights");
   }
+  if (file != path && !raw.count("conv1.weight"))  // most likely a checkpoint that lost its config
+    throw UserError("'" + path + "/config.json' does not exist, and '" + file +
+                        "' is not a torchvision/timm ResNet state dict (no tensor 'conv1.weight') whose "
+                        "architecture could be inferred",
+                    "a checkpoint needs its config.json: restore it, or use another checkpoint");
   const ResNetConfig cfg = infer_resnet_config(raw, file);
   const TensorMap want = state_dict(ResNetImpl(cfg));  // every name, shape and dtype the architecture has
 
