@@ -1,34 +1,72 @@
 // ptft eval --model CKPT --data FILE|SHARD_DIR [--split val] [--batch-size 8] [--json] [--threads N]
+// Language models: loss and perplexity. Image classifiers (--data an image data set): accuracy,
+// macro-F1, per-class precision/recall and the confusion matrix.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "ptft/core/device.h"
+#include "image_options.h"
+#include "ptft/eval/confusion.h"
 #include "ptft/eval/lm_eval.h"
+#include "ptft/infer/image_classifier.h"
 #include "ptft/infer/pretrained.h"
 
 namespace ptft::cli {
 
 Action add_eval(CLI::App& app) {
-  auto* sub = app.add_subcommand("eval", "Measure a language model's loss and perplexity on a text file or token shards");
+  auto* sub = app.add_subcommand("eval", "Measure a language model's perplexity on text or token shards, or an image "
+                                         "classifier's accuracy on labelled images");
   auto model = std::make_shared<std::string>();
   auto o = std::make_shared<LmEvalOptions>();
   auto json = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
   sub->add_option("--model", *model, "checkpoint directory, run directory or Hugging Face GPT-2 directory")->required();
-  sub->add_option("--data", o->data, "a text file, or a token shard directory made by `ptft data prepare`")->required();
+  sub->add_option("--data", o->data,
+                  "a text file or a token shard directory (language models); an IDX file, class folders or CSV "
+                  "(image classifiers)")
+      ->required();
   sub->add_option("--split", o->split, "split of a shard directory: train | val")->capture_default_str();
   sub->add_option("--batch-size", o->batch_size, "windows per forward pass")->capture_default_str();
   sub->add_option("--max-tokens", o->max_tokens,
                   "shards: evaluate only the split's first windows, about this many tokens (0 = all)")
       ->capture_default_str();
-  sub->add_flag("--json", *json, "print {\"loss\", \"perplexity\", \"tokens\"} on stdout");
+  sub->add_flag("--json", *json,
+                "print {\"loss\", \"perplexity\", \"tokens\"} (classifiers: loss, accuracy, macro_f1, per_class, "
+                "confusion, ...) on stdout");
+  auto img = std::make_shared<ImageOptions>();
+  img->add_to(*sub);
   sub->add_option("--threads", *threads, "intra-op threads (0 = all cores)")->capture_default_str();
   return [=] {
     o->validate();
     set_threads(*threads);
-    const Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
+    Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
+    if (!p.model->class_names().empty()) {
+      const ImageClassifier clf = as_image_classifier(std::move(p), img->get());
+      const nlohmann::json m = evaluate_image_classifier(clf, o->data, o->batch_size);
+      if (*json) {
+        std::cout << m.dump() << std::endl;
+        return 0;
+      }
+      if (m.contains("confusion")) {
+        std::cout << ConfusionMatrix::from_rows(m["confusion"]).table(clf.classes);
+      } else {
+        char acc[96];
+        std::snprintf(acc, sizeof acc, "accuracy %.4f, macro-F1 %.4f over %lld examples\n", m.at("accuracy").get<double>(),
+                      m.at("macro_f1").get<double>(), static_cast<long long>(m.at("examples").get<int64_t>()));
+        std::cout << acc;
+      }
+      char line[96];
+      std::snprintf(line, sizeof line, "loss %.4f", m.at("loss").get<double>());
+      std::cout << line;
+      if (m.contains("top5_accuracy")) {
+        std::snprintf(line, sizeof line, "  top-5 accuracy %.4f", m.at("top5_accuracy").get<double>());
+        std::cout << line;
+      }
+      std::cout << std::endl;
+      return 0;
+    }
     const nlohmann::json m = evaluate_lm(*p.model, p.tokenizer, *o);
     if (*json) {
       std::cout << nlohmann::json{{"loss", m.at("loss")}, {"perplexity", m.at("perplexity")}, {"tokens", m.at("tokens")}}.dump()

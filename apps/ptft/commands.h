@@ -19,5 +19,6 @@ Action add_export(CLI::App& app);                           // export --format h
 Action add_generate(CLI::App& app);                         // generate
 Action add_chat(CLI::App& app);                             // chat
 Action add_eval(CLI::App& app);                             // eval
+Action add_predict(CLI::App& app);                          // predict (image classifiers)
 
 }  // namespace ptft::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       {"tokenizer", ptft::cli::add_tokenizer(app)},
       {"export", ptft::cli::add_export(app)},
       {"eval", ptft::cli::add_eval(app)},
+      {"predict", ptft::cli::add_predict(app)},
       {"generate", ptft::cli::add_generate(app)},
       {"chat", ptft::cli::add_chat(app)},
   };

@@ -11,6 +11,21 @@ ConfusionMatrix::ConfusionMatrix(int64_t num_classes) : n_(num_classes), counts_
   PTFT_CHECK(num_classes > 0, "ConfusionMatrix needs at least one class");
 }
 
+ConfusionMatrix ConfusionMatrix::from_rows(const nlohmann::json& rows) {
+  const auto bad = [] { return UserError("a confusion matrix must be a non-empty square array of counts"); };
+  if (!rows.is_array() || rows.empty()) throw bad();
+  ConfusionMatrix cm(static_cast<int64_t>(rows.size()));
+  for (int64_t t = 0; t < cm.n_; ++t) {
+    const auto& row = rows[t];
+    if (!row.is_array() || static_cast<int64_t>(row.size()) != cm.n_) throw bad();
+    for (int64_t p = 0; p < cm.n_; ++p) {
+      if (!row[p].is_number_integer() || row[p].get<int64_t>() < 0) throw bad();
+      cm.counts_[t * cm.n_ + p] = row[p].get<int64_t>();
+    }
+  }
+  return cm;
+}
+
 void ConfusionMatrix::add(const torch::Tensor& pred, const torch::Tensor& target) {
   PTFT_CHECK(pred.numel() == target.numel(), "ConfusionMatrix::add: prediction and target sizes differ");
   auto p = pred.reshape({-1}).to(torch::kCPU, torch::kLong).contiguous();

@@ -11,6 +11,9 @@
 #include "ptft/core/memory.h"
 #include "ptft/core/signals.h"
 #include "ptft/data/chat_template.h"
+#include "ptft/data/image_source.h"
+#include "ptft/eval/confusion.h"
+#include "ptft/infer/image_classifier.h"
 #include "ptft/data/replay_mix.h"
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/token_windows.h"
@@ -54,6 +57,38 @@ std::string absolute(const std::string& p) {
   std::error_code ec;
   auto a = sfs::absolute(p, ec);
   return ec ? p : a.lexically_normal().string();
+}
+
+// Names the model's classes after the data's (classification data): a pre-training run whose
+// model.num_classes was left to the preset, and every fine-tuning run whose data has other
+// classes than its checkpoint, get a new, freshly initialised head. Returns a line saying so
+// (empty when nothing changed).
+std::string match_classes(ModelImpl& model, const std::vector<std::string>& data_classes, bool finetune,
+                          bool user_num_classes, const config::Document& doc) {
+  if (data_classes.empty()) return {};
+  const std::vector<std::string> have = model.class_names();
+  if (have.empty())
+    throw UserError("data.train names " + std::to_string(data_classes.size()) + " classes, but a " + model.family() +
+                        " model has no classifier head",
+                    "use a classifier family (resnet, mlp) for image classification data");
+  if (have == data_classes) return {};
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size() && i < 12; ++i) s += (i ? ", " : "") + v[i];
+    return s + (v.size() > 12 ? ", ..." : "");
+  };
+  const bool same_count = have.size() == data_classes.size();
+  if (!finetune && !same_count && user_num_classes)
+    throw UserError(doc.origin_of("model.num_classes") + ": model.num_classes is " + std::to_string(have.size()) +
+                        " but the training data has " + std::to_string(data_classes.size()) + " classes (" +
+                        list(data_classes) + ")",
+                    "remove model.num_classes (the data sets it), or select classes with data.images.classes");
+  // Pre-training: same count, just names. Fine-tuning: other classes always mean a new head.
+  const bool new_head = finetune || !same_count;
+  model.set_classes(data_classes, new_head);
+  if (!new_head) return {};
+  return std::string(finetune ? "new head: " : "head: ") + std::to_string(data_classes.size()) + " classes (" +
+         list(data_classes) + ")" + (finetune ? " replace the checkpoint's " + std::to_string(have.size()) + " (" + list(have) + ")" : "");
 }
 
 // The general validation set watched while fine-tuning: finetune.general_val, or else the
@@ -122,6 +157,9 @@ RunOutcome run_training(const RunRequest& req) {
       throw UserError(doc.source() + ": no 'model' section", "add e.g. `model: {family: mlp}`");
   }
   const bool finetune = req.command == "finetune";
+  // Before a preset fills the model section in: did the user set num_classes?
+  const YAML::Node& model_section = cfg.model;
+  const bool user_num_classes = model_section && model_section.IsMap() && model_section["num_classes"];
   if (finetune && cfg.finetune.from.empty())
     throw UserError("finetune needs a checkpoint to start from", "pass --from CKPT_DIR (or set finetune.from)");
   if (cfg.data.train.empty())
@@ -152,7 +190,7 @@ RunOutcome run_training(const RunRequest& req) {
   std::string from_dir;
   nlohmann::json from_config;
   if (finetune) {
-    from_dir = cfg.finetune.from;
+    from_dir = resolve_checkpoint_dir(cfg.finetune.from);  // a run directory means its best checkpoint
     Checkpoint src = read_checkpoint(from_dir, /*with_training_state=*/false);
     from_config = src.config;
     model = model_from_checkpoint(src);
@@ -176,8 +214,6 @@ RunOutcome run_training(const RunRequest& req) {
   const ModelFamily& family = find_model_family(model->family(), "model.family");
   const std::string task_name = cfg.task.empty() ? family.default_task : cfg.task;
   TaskPtr task = create_task(task_name, doc.origin_of("task"));
-  std::optional<TransferPlan> plan;
-  if (finetune) plan = TransferPlan::apply(*model, cfg.finetune, doc);
 
   // Data. Token shards must come from the model's tokenizer (content hash compared).
   DataContext dctx;
@@ -198,7 +234,19 @@ RunOutcome run_training(const RunRequest& req) {
   else if (sft_data)
     chat = std::make_shared<ChatTemplate>(ChatTemplate::builtin("ptft-chat"));
   dctx.chat_template = chat;
+  dctx.images = std::make_shared<ImageDataConfig>(cfg.data.images);
   std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
+  // Classifiers take their classes from the data: names, and a new head when they differ.
+  const std::vector<std::string> data_classes = train_src->class_names();
+  const std::string head_change = match_classes(*model, data_classes, finetune, user_num_classes, doc);
+  if (!data_classes.empty() && cfg.data.images.classes.empty()) {
+    // The val data must number the classes as the training data does.
+    auto images = std::make_shared<ImageDataConfig>(cfg.data.images);
+    images->classes = data_classes;
+    dctx.images = images;
+  }
+  std::optional<TransferPlan> plan;
+  if (finetune) plan = TransferPlan::apply(*model, cfg.finetune, doc);
   if (finetune && cfg.finetune.replay.fraction > 0) {
     auto general = open_data_source(cfg.finetune.replay.data, "train", dctx, "finetune.replay.data");
     auto mix = std::make_unique<ReplayMix>(std::move(train_src), std::move(general), cfg.finetune.replay.fraction);
@@ -209,9 +257,16 @@ RunOutcome run_training(const RunRequest& req) {
     train_src = std::move(mix);
   }
   std::unique_ptr<DataSource> val_src;
+  if (!cfg.data.val.empty() && cfg.data.images.val_fraction > 0)
+    throw UserError(doc.origin_of("data.images.val_fraction") + ": data.val is set and data.images.val_fraction is " +
+                        std::to_string(cfg.data.images.val_fraction) + ": the val data would be split again",
+                    "set either data.val (a separate validation set) or data.images.val_fraction (held out from data.train)");
   if (!cfg.data.val.empty()) val_src = open_data_source(cfg.data.val, "val", dctx, "data.val");
+  else if (cfg.data.images.val_fraction > 0) val_src = open_data_source(cfg.data.train, "val", dctx, "data.train");
+  const auto* image_src = dynamic_cast<const ImageSource*>(train_src.get());
   std::unique_ptr<DataSource> general_src;
-  if (finetune) {
+  // (Classifiers: a new head cannot score the pre-training classes, so no general-data watch.)
+  if (finetune && data_classes.empty()) {
     const std::string spec = general_val_spec(cfg.finetune, from_config, req.quiet);
     if (!spec.empty()) general_src = open_data_source(spec, "val", dctx, "finetune.general_val");
   }
@@ -280,6 +335,7 @@ RunOutcome run_training(const RunRequest& req) {
     log_info(req.command + ": " + model->family() + " model, " + std::to_string(total_params) + " parameters (" +
              std::to_string(trainable) + " trainable), task " + task_name + ", data " + train_src->describe() +
              "\nrun directory: " + run_dir);
+    if (!head_change.empty()) log_info(head_change);
     if (plan) log_info(plan->describe());
     if (general_src) log_info("forgetting watch: general validation data " + general_src->describe());
   }
@@ -304,6 +360,8 @@ RunOutcome run_training(const RunRequest& req) {
   }
   if (plan && plan->uses_lora()) ck["ptft"]["lora"] = plan->lora()->to_json();
   if (chat) ck["ptft"]["chat_template"] = chat->to_json();
+  if (image_src)
+    ck["ptft"]["images"] = image_record(image_src->preprocess(), {cfg.data.images.class_names, data_classes});
   tctx.checkpoint_extras = [&](const std::string& dir, ModelImpl& m) {
     if (tokenizer) {
       sfs::create_directories(dir + "/tokenizer");
@@ -366,6 +424,10 @@ RunOutcome run_training(const RunRequest& req) {
       line += "; general perplexity " + std::to_string(summary["forgetting"]["perplexity"]["before"].get<double>()) +
               " -> " + std::to_string(summary["forgetting"]["perplexity"]["after"].get<double>());
     log_info(line);
+    // Classifiers: per-class precision/recall and the confusion matrix of the last evaluation.
+    if (r.last_eval.is_object() && r.last_eval.contains("val_confusion"))
+      log_info("validation at step " + std::to_string(r.step) + ":\n" +
+               ConfusionMatrix::from_rows(r.last_eval["val_confusion"]).table(model->class_names()));
   }
   return outcome;
 }

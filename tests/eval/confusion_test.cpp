@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ptft/core/error.h"
+
 namespace ptft {
 namespace {
 
@@ -37,6 +39,8 @@ TEST(ConfusionMatrix, MetricsMatchHandComputedValues) {
   EXPECT_EQ(j["confusion"], nlohmann::json::parse("[[2,1,0,0],[0,1,1,0],[0,0,1,0],[0,0,0,0]]"));
   EXPECT_EQ(j["support"], nlohmann::json::parse("[3,2,1,0]"));
   EXPECT_FALSE(cm.to_json(false).contains("confusion"));
+  EXPECT_EQ(ConfusionMatrix::from_rows(j["confusion"]).to_json(true), j);
+  EXPECT_THROW(ConfusionMatrix::from_rows(nlohmann::json::parse("[[1,2],[3]]")), UserError);
 }
 
 TEST(ConfusionMatrix, TableNamesClassesAndShowsTheMatrix) {

@@ -24,6 +24,8 @@ namespace ptft {
 class ConfusionMatrix {
  public:
   explicit ConfusionMatrix(int64_t num_classes);
+  // From to_json()'s "confusion" rows (square, non-negative counts); UserError otherwise.
+  static ConfusionMatrix from_rows(const nlohmann::json& rows);
 
   // pred, target: (B) integer class ids in [0, num_classes).
   void add(const torch::Tensor& pred, const torch::Tensor& target);

@@ -1,0 +1,98 @@
+#include "ptft/infer/image_classifier.h"
+
+#include <algorithm>
+
+#include "ptft/core/error.h"
+#include "ptft/data/image_source.h"
+#include "ptft/train/task.h"
+
+namespace ptft {
+
+nlohmann::json image_record(const ImagePreprocess& preprocess, const ImageClassSelection& selection) {
+  return {{"preprocess", preprocess}, {"selection", selection}};
+}
+
+ImageClassifier load_image_classifier(const std::string& path, const std::optional<ImagePreprocess>& preprocess) {
+  return as_image_classifier(load_pretrained(path, {/*require_tokenizer=*/false}), preprocess);
+}
+
+ImageClassifier as_image_classifier(Pretrained pretrained, const std::optional<ImagePreprocess>& preprocess) {
+  ImageClassifier clf;
+  clf.pretrained = std::move(pretrained);
+  const ModelImpl& m = *clf.pretrained.model;
+  clf.classes = m.class_names();
+  if (clf.classes.empty())
+    throw UserError("'" + clf.pretrained.dir + "' holds a " + m.family() + " model, not an image classifier",
+                    "predict and image evaluation need a classifier checkpoint (e.g. a resnet run)");
+  const std::string where = clf.pretrained.dir + "/config.json ptft.images";
+  const nlohmann::json& cfg = clf.pretrained.config;
+  const bool recorded = cfg.contains("ptft") && cfg["ptft"].is_object() && cfg["ptft"].contains("images");
+  if (recorded) {
+    const nlohmann::json& rec = cfg["ptft"]["images"];
+    try {
+      clf.preprocess = rec.at("preprocess").get<ImagePreprocess>();
+      clf.selection = rec.at("selection").get<ImageClassSelection>();
+    } catch (const UserError& e) {
+      throw e.with_context(where);
+    } catch (const nlohmann::json::exception& e) {
+      throw UserError(where + " is malformed: " + e.what(), "re-export the checkpoint with ptft");
+    }
+  } else if (!preprocess) {
+    throw UserError("'" + clf.pretrained.dir + "' does not record how its images were preprocessed (no " + where + ")",
+                    "pass --size, --channels, --mean and --std (e.g. 224, 3, 0.485,0.456,0.406 and 0.229,0.224,0.225 "
+                    "for ImageNet weights)");
+  }
+  if (preprocess) clf.preprocess = *preprocess;
+  // Without a record the classes are the model's own names.
+  if (clf.selection.classes.empty()) clf.selection.classes = clf.classes;
+  return clf;
+}
+
+std::vector<ImagePrediction> predict_images(const ImageClassifier& clf, const std::vector<std::string>& files,
+                                            int64_t top_k, int64_t batch_size) {
+  const int64_t C = static_cast<int64_t>(clf.classes.size());
+  const int64_t k = top_k <= 0 ? C : std::min(top_k, C);
+  batch_size = std::max<int64_t>(1, batch_size);
+  std::vector<ImagePrediction> out;
+  torch::NoGradGuard ng;
+  for (size_t start = 0; start < files.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(files.size(), start + static_cast<size_t>(batch_size));
+    std::vector<torch::Tensor> xs;
+    for (size_t i = start; i < end; ++i) xs.push_back(load_image_for_model(files[i], clf.preprocess));  // (C,H,W)
+    auto logits = clf.pretrained.model->forward({{"x", torch::stack(xs)}}).at("logits").to(torch::kFloat);  // (B, C)
+    PTFT_CHECK(logits.size(1) == C, "classifier logits do not match its class names");
+    auto probs = torch::softmax(logits, 1);
+    auto [p, idx] = probs.topk(k, 1);  // (B, k)
+    for (size_t i = start; i < end; ++i) {
+      ImagePrediction pred;
+      pred.file = files[i];
+      const int64_t r = static_cast<int64_t>(i - start);
+      for (int64_t j = 0; j < k; ++j)
+        pred.top.emplace_back(clf.classes[idx[r][j].item<int64_t>()], p[r][j].item<double>());
+      out.push_back(std::move(pred));
+    }
+  }
+  return out;
+}
+
+nlohmann::json evaluate_image_classifier(const ImageClassifier& clf, const std::string& data_spec,
+                                         int64_t batch_size) {
+  auto images = std::make_shared<ImageDataConfig>();
+  images->class_names = clf.selection.class_names;
+  images->classes = clf.classes;
+  images->size = clf.preprocess.size;
+  images->channels = clf.preprocess.channels;
+  images->mean = clf.preprocess.mean;
+  images->std = clf.preprocess.std;
+  DataContext ctx;
+  ctx.images = images;
+  ImageSource src(data_spec, "test", ctx);
+  auto acc = create_task("classification", "eval")->new_eval();
+  torch::NoGradGuard ng;
+  for (int64_t i = 0; i < src.eval_batches(batch_size); ++i) acc->add(*clf.pretrained.model, src.eval_batch(i, batch_size));
+  nlohmann::json m = acc->result();
+  m["classes"] = clf.classes;
+  return m;
+}
+
+}  // namespace ptft
