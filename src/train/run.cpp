@@ -190,6 +190,12 @@ RunOutcome run_training(const RunRequest& req) {
   std::string from_dir;
   nlohmann::json from_config;
   if (finetune) {
+    std::error_code from_ec;
+    if (!sfs::exists(cfg.finetune.from, from_ec))
+      throw UserError("checkpoint '" + cfg.finetune.from + "' does not exist (finetune.from, " +
+                          doc.origin_of("finetune.from") + ")",
+                      "pass --from a checkpoint directory (runs/NAME/checkpoints/best), a run directory (its best "
+                      "checkpoint is used), a Hugging Face directory or a .safetensors state dict");
     from_dir = resolve_checkpoint_dir(cfg.finetune.from);  // a run directory means its best checkpoint
     Checkpoint src = read_checkpoint(from_dir, /*with_training_state=*/false);
     from_config = src.config;
