@@ -1,5 +1,11 @@
 #include "ptft/data/prefetcher.h"
 
+#include <torch/torch.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "ptft/core/error.h"
 
 namespace ptft {
@@ -21,6 +27,13 @@ Prefetcher::~Prefetcher() {
 }
 
 void Prefetcher::run() {
+  // The training step owns the cores: batch making (decoding, augmentation) on this thread runs
+  // its tensor ops on one thread instead of a second OpenMP team that would fight the step's.
+  // (at::get_num_threads() first: libtorch initialises a thread's OpenMP settings on first use.)
+  (void)at::get_num_threads();
+#ifdef _OPENMP
+  omp_set_num_threads(1);
+#endif
   try {
     for (int64_t step = step_; step < end_; ++step) {
       for (int64_t micro = 0; micro < accum_; ++micro) {
