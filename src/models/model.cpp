@@ -1,5 +1,7 @@
 #include "ptft/models/model.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cctype>
@@ -59,6 +61,9 @@ std::string find_preset(const std::string& name, const std::string& where) {
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
       if (e.path().extension() == ".yaml") known.push_back(e.path().stem().string());
   }
+  // The same directory can be reached twice (build/../configs and ./configs): list each name once.
+  std::sort(known.begin(), known.end());
+  known.erase(std::unique(known.begin(), known.end()), known.end());
   std::string hint = known.empty() ? "no preset directory found; set PTFT_CONFIG_DIR to the repository's configs/"
                                    : "known presets:";
   for (const auto& k : known) hint += " " + k;

@@ -184,7 +184,7 @@ TEST(TorchvisionResnet, ExportHasTorchvisionKeysAndReadsBack) {
   }
 
   // The directory (no config.json) and the file both read back as the same model.
-  for (const std::string path : {tmp.path + "/out", tmp.path + "/out/model.safetensors"}) {
+  for (const std::string& path : {tmp.path + "/out", tmp.path + "/out/model.safetensors"}) {
     SCOPED_TRACE(path);
     EXPECT_TRUE(is_bare_weights(path));
     EXPECT_TRUE(is_model_path(path));
