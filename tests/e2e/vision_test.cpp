@@ -166,7 +166,7 @@ TEST(VisionE2E, FolderDataTrainsAndPredictLabelsUnseenImages) {
   r = e2e::run_ptft({"predict", "--model", run, tmp.path("broken.png"), "--threads", "1"});
   EXPECT_EQ(r.exit_code, 1) << r.text();
   EXPECT_TRUE(contains(r.err, "broken.png")) << r.err;
-  // Predict on a language model: a clear error.
+  // A model path that does not exist: a clear error, exit 1.
   r = e2e::run_ptft({"predict", "--model", tmp.path("missing"), tmp.path("h.bmp")});
   EXPECT_EQ(r.exit_code, 1) << r.text();
 }
