@@ -56,6 +56,12 @@ struct DataContext {
   std::shared_ptr<const ChatTemplate> chat_template;
   // The data.images section for image data sets (ptft/data/image_config.h); null = defaults.
   std::shared_ptr<const ImageDataConfig> images;
+  // Class names by class id for classification data: the training data's, passed on to the
+  // val/eval data so that every split numbers its labels alike. Empty = the data's own order.
+  std::vector<std::string> classes;
+  // Masked-LM pre-training: token shards become masked [CLS] ... [SEP] sequences
+  // (ptft/data/mlm_windows.h) when this is > 0 (the share of tokens to predict, BERT: 0.15).
+  double mlm_probability = 0;
 };
 
 class DataSource {

@@ -59,6 +59,8 @@ class ModelImpl : public torch::nn::Module {
   virtual ParamPlace param_place(const std::string& /*name*/) const { return {}; }
   // Classifier families: one name per output class (empty for non-classifiers).
   virtual std::vector<std::string> class_names() const { return {}; }
+  // Whether set_classes can give this model a classifier head (a masked LM can become one).
+  virtual bool can_classify() const { return !class_names().empty(); }
   // Names the classes; with a different count (or new_head) the output layer is replaced by a
   // freshly initialised one with names.size() outputs, on the old one's device and dtype (build
   // the optimizer afterwards). Non-classifiers: UserError.
