@@ -14,6 +14,7 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/io/checkpoint.h"
+#include "ptft/io/hf_bert.h"
 #include "ptft/io/hf_gpt2.h"
 #include "ptft/io/torchvision_resnet.h"
 #include "ptft/models/model.h"
@@ -62,7 +63,10 @@ void export_ptft(const Source& s, const std::string& out) {
 
 const std::map<std::string, Exporter>& formats() {
   static const std::map<std::string, Exporter> f = {
-      {"hf", [](const Source& s, const ExportRequest& r) { export_hf_gpt2(*s.model, s.tokenizer.get(), r.out); }},
+      {"hf", [](const Source& s, const ExportRequest& r) {
+         if (s.model->family() == "bert") export_hf_bert(*s.model, s.tokenizer.get(), r.out);
+         else export_hf_gpt2(*s.model, s.tokenizer.get(), r.out);
+       }},
       {"ptft", [](const Source& s, const ExportRequest& r) { export_ptft(s, r.out); }},
       {"torchvision", [](const Source& s, const ExportRequest& r) { export_torchvision_resnet(*s.model, r.out); }},
   };
@@ -98,14 +102,14 @@ Source load_source(const std::string& path, bool merge) {
   }
   std::error_code ec;
   if (sfs::is_directory(s.dir + "/tokenizer", ec)) s.tokenizer = load_tokenizer(s.dir + "/tokenizer");
-  else if (is_hf_model_dir(s.dir) && sfs::exists(s.dir + "/vocab.json", ec)) s.tokenizer = load_tokenizer(s.dir);
+  else if (is_hf_model_dir(s.dir)) s.tokenizer = find_tokenizer(s.dir);
   return s;
 }
 
 }  // namespace
 
 Action add_export(CLI::App& app) {
-  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 directory; ptft: a plain checkpoint, e.g. with --merge-lora; torchvision: a ResNet state dict as model.safetensors)");
+  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 or BERT directory; ptft: a plain checkpoint, e.g. with --merge-lora; torchvision: a ResNet state dict as model.safetensors)");
   auto req = std::make_shared<ExportRequest>();
   std::vector<std::string> names;
   for (const auto& [name, fn] : formats()) names.push_back(name);

@@ -4,6 +4,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/data/image_source.h"
+#include "ptft/data/mlm_windows.h"
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/synthetic.h"
 #include "ptft/data/token_windows.h"
@@ -34,6 +35,7 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
                       "token shards are read by the language-model families (gpt, bert); use a data set "
                       "for this model's task, or model.family: gpt");
     try {
+      if (ctx.mlm_probability > 0) return open_mlm_windows(spec, split, ctx, ctx.block_size);
       return open_token_windows(spec, split, ctx, ctx.block_size,
                                 ctx.tokenizer ? ctx.tokenizer->content_hash() : std::string());
     } catch (const UserError& e) {

@@ -8,6 +8,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/io/hf_bert.h"
 #include "ptft/io/hf_gpt2.h"
 #include "ptft/io/torchvision_resnet.h"
 
@@ -64,7 +65,7 @@ Checkpoint read_checkpoint(const std::string& dir, bool with_training_state) {
                     "a checkpoint is a directory with config.json and model.safetensors (or a ResNet's "
                     ".safetensors file)");
   // A Hugging Face model directory (config.json without "ptft"): weights only, HF layout.
-  if (is_hf_model_dir(dir)) return read_hf_gpt2(dir);
+  if (is_hf_model_dir(dir)) return hf_model_type(dir) == "bert" ? read_hf_bert(dir) : read_hf_gpt2(dir);
   Checkpoint c;
   c.dir = dir;
   c.config = read_json(dir + "/config.json", "checkpoint config");

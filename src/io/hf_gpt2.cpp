@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/core/log.h"
+#include "ptft/io/hf_files.h"
 #include "ptft/models/gpt.h"
 
 namespace ptft {
@@ -49,20 +49,6 @@ std::vector<HfTensor> hf_tensors(const GptConfig& c) {
   return t;
 }
 
-bool exists(const std::string& path) {
-  std::error_code ec;
-  return sfs::exists(path, ec);
-}
-
-nlohmann::json parse_json_file(const std::string& path, const std::string& what) {
-  const std::string text = fs::read_file(path, what);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(what + " '" + path + "' is not valid JSON: " + e.what(), "fix or replace the file");
-  }
-}
-
 // The causal-mask buffers old HF files carry ("h.N.attn.bias", "h.N.attn.masked_bias").
 bool is_mask_buffer(const std::string& name) {
   auto ends_with = [&](const std::string& s) {
@@ -85,34 +71,6 @@ void check_hf_options(const nlohmann::json& j, const std::string& path) {
   flag("scale_attn_weights", false, "ptft always scales attention scores by 1/sqrt(head size)");
   flag("add_cross_attention", true, "ptft's GPT-2 has no cross-attention");
   flag("tie_word_embeddings", false, "ptft ties the output head to wte");
-}
-
-// The safetensors files of `dir`: model.safetensors, or the shards named by its index.
-std::vector<std::string> weight_files(const std::string& dir) {
-  if (exists(dir + "/model.safetensors")) return {dir + "/model.safetensors"};
-  const std::string index = dir + "/model.safetensors.index.json";
-  if (exists(index)) {
-    const nlohmann::json j = parse_json_file(index, "safetensors index");
-    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-      throw UserError("'" + index + "' has no \"weight_map\" object", "the index of a sharded model is damaged");
-    std::set<std::string> files;
-    for (const auto& [name, file] : j["weight_map"].items()) {
-      if (!file.is_string() || file.get<std::string>().find('/') != std::string::npos)
-        throw UserError("'" + index + "': weight_map[\"" + name + "\"] must be a file name in the directory, got " +
-                        file.dump());
-      files.insert(dir + "/" + file.get<std::string>());
-    }
-    return {files.begin(), files.end()};
-  }
-  for (const char* pickle : {"pytorch_model.bin", "pytorch_model.bin.index.json"})
-    if (exists(dir + "/" + pickle))
-      throw UserError("'" + dir + "' holds " + pickle + " but no model.safetensors: ptft reads safetensors only "
-                      "(pickle files can run code when loaded)",
-                      "convert it where transformers is installed: python3 -c \"from transformers import "
-                      "AutoModelForCausalLM as M; M.from_pretrained('" + dir + "').save_pretrained('" + dir +
-                      "', safe_serialization=True)\"");
-  throw UserError("'" + dir + "' has no model.safetensors (nor model.safetensors.index.json)",
-                  "a Hugging Face model directory needs its weights as safetensors");
 }
 
 // The eot token of an export: the tokenizer's, else GPT-2's own 50256 for GPT-2's vocabulary.
@@ -169,28 +127,15 @@ void write_hf_gpt2_tokenizer(const Tokenizer& tok, const GptConfig& c, const std
 
 }  // namespace
 
-bool is_hf_model_dir(const std::string& dir) {
-  const std::string path = dir + "/config.json";
-  std::error_code ec;
-  if (!sfs::is_regular_file(path, ec)) return false;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(fs::read_file(path, "model config"));
-  } catch (const nlohmann::json::exception&) {
-    return false;  // the checkpoint reader reports the broken file
-  }
-  return j.is_object() && !j.contains("ptft") && j.contains("model_type");
-}
-
 Checkpoint read_hf_gpt2(const std::string& dir) {
   const std::string config_path = dir + "/config.json";
-  const nlohmann::json hf = parse_json_file(config_path, "Hugging Face model config");
+  const nlohmann::json hf = read_json_file(config_path, "Hugging Face model config");
   if (!hf.is_object() || !hf.contains("model_type") || !hf["model_type"].is_string())
     throw UserError("'" + config_path + "' has no \"model_type\"", "is this a Hugging Face model directory?");
   const std::string type = hf["model_type"].get<std::string>();
   if (type != "gpt2")
     throw UserError("'" + config_path + "': model_type \"" + type + "\" is not supported",
-                    "ptft reads Hugging Face GPT-2 directories (model_type \"gpt2\") and its own checkpoints");
+                    "ptft reads Hugging Face GPT-2 (model_type \"gpt2\") and BERT (\"bert\") directories and its own checkpoints");
   check_hf_options(hf, config_path);
   GptConfig cfg;
   try {
@@ -200,25 +145,9 @@ Checkpoint read_hf_gpt2(const std::string& dir) {
   }
 
   // Tensors by name without "transformer.", with the file each came from.
-  TensorMap raw;
-  std::map<std::string, std::string> file_of;
-  for (const auto& file : weight_files(dir)) {
-    TensorMap part;
-    try {
-      part = load_tensors(file);
-    } catch (const UserError& e) {
-      throw e.with_context("reading Hugging Face weights");
-    }
-    for (auto& [full, t] : part) {
-      const std::string name = full.rfind(kPrefix, 0) == 0 ? full.substr(std::string(kPrefix).size()) : full;
-      if (raw.count(name))
-        throw UserError("'" + file + "': tensor '" + full + "' appears twice (also in '" + file_of[name] +
-                            "', with or without the \"transformer.\" prefix)",
-                        "the weights are ambiguous; re-save the model with save_pretrained");
-      raw[name] = t;
-      file_of[name] = file;
-    }
-  }
+  HfTensors loaded = load_hf_tensors(dir, kPrefix);
+  TensorMap& raw = loaded.tensors;
+  std::map<std::string, std::string>& file_of = loaded.file_of;
 
   Checkpoint c;
   c.dir = dir;

@@ -1,4 +1,5 @@
 // The model registry: one line per architecture.
+#include "ptft/models/bert.h"
 #include "ptft/models/gpt.h"
 #include "ptft/models/mlp.h"
 #include "ptft/models/resnet.h"
@@ -10,6 +11,7 @@ const std::vector<ModelFamily>& model_families() {
       mlp_family(),
       gpt_family(),
       resnet_family(),
+      bert_family(),
   };
   return families;
 }

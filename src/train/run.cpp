@@ -67,10 +67,10 @@ std::string match_classes(ModelImpl& model, const std::vector<std::string>& data
                           bool user_num_classes, const config::Document& doc) {
   if (data_classes.empty()) return {};
   const std::vector<std::string> have = model.class_names();
-  if (have.empty())
+  if (!model.can_classify())
     throw UserError("data.train names " + std::to_string(data_classes.size()) + " classes, but a " + model.family() +
                         " model has no classifier head",
-                    "use a classifier family (resnet, mlp) for image classification data");
+                    "use a classifier family: resnet or mlp for images, bert for text");
   if (have == data_classes) return {};
   auto list = [](const std::vector<std::string>& v) {
     std::string s;
@@ -210,15 +210,25 @@ RunOutcome run_training(const RunRequest& req) {
   } else {
     model = create_model(doc, "model");
   }
-  // A pre-training run on token shards uses (and passes on) the shards' tokenizer.
+  // A pre-training run on token shards uses (and passes on) the shards' tokenizer; text data
+  // (JSONL) without a checkpoint takes data.tokenizer.
   if (!tokenizer && is_token_shard_dir(cfg.data.train)) tokenizer = find_tokenizer(cfg.data.train);
+  if (!cfg.data.tokenizer.empty()) {
+    TokenizerPtr given = load_tokenizer(cfg.data.tokenizer);
+    if (tokenizer && tokenizer->content_hash() != given->content_hash())
+      throw UserError(doc.origin_of("data.tokenizer") + ": data.tokenizer '" + cfg.data.tokenizer + "' is not the " +
+                          (finetune ? "checkpoint's" : "shards'") + " tokenizer (hash " + given->content_hash() + " vs " +
+                          tokenizer->content_hash() + ")",
+                      "remove data.tokenizer: the model's own tokenizer is used");
+    tokenizer = given;
+  }
   // (Shards check their own tokenizer against the model; a checkpoint's tokenizer/ must fit it.)
   if (finetune && tokenizer && model->vocab_size() > 0 && tokenizer->vocab_size() > model->vocab_size())
     throw UserError("the tokenizer of checkpoint '" + from_dir + "' has " + std::to_string(tokenizer->vocab_size()) +
                         " tokens but its model's vocab_size is " + std::to_string(model->vocab_size()),
                     "the checkpoint's tokenizer/ does not belong to its weights; restore it");
   const ModelFamily& family = find_model_family(model->family(), "model.family");
-  const std::string task_name = cfg.task.empty() ? family.default_task : cfg.task;
+  std::string task_name = cfg.task.empty() ? family.default_task : cfg.task;
   TaskPtr task = create_task(task_name, doc.origin_of("task"));
 
   // Data. Token shards must come from the model's tokenizer (content hash compared).
@@ -241,9 +251,17 @@ RunOutcome run_training(const RunRequest& req) {
     chat = std::make_shared<ChatTemplate>(ChatTemplate::builtin("ptft-chat"));
   dctx.chat_template = chat;
   dctx.images = std::make_shared<ImageDataConfig>(cfg.data.images);
+  if (task_name == "masked_lm") dctx.mlm_probability = cfg.data.mlm_probability;
   std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
   // Classifiers take their classes from the data: names, and a new head when they differ.
   const std::vector<std::string> data_classes = train_src->class_names();
+  // A family whose default task is not classification (BERT: masked LM) classifies labelled data.
+  if (cfg.task.empty() && !data_classes.empty() && task_name != "classification") {
+    task_name = "classification";
+    task = create_task(task_name, doc.origin_of("task"));
+    dctx.mlm_probability = 0;
+  }
+  dctx.classes = data_classes;  // val data numbers its labels as the training data does
   const std::string head_change = match_classes(*model, data_classes, finetune, user_num_classes, doc);
   if (!data_classes.empty() && cfg.data.images.classes.empty()) {
     // The val data must number the classes as the training data does.

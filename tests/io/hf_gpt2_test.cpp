@@ -254,13 +254,14 @@ TEST(HfGpt2, ExportThenReadGivesTheSameModel) {
   EXPECT_EQ(std::distance(sfs::directory_iterator(tmp.path), sfs::directory_iterator()), 1);
 }
 
-TEST(HfGpt2, ModelTypeBertIsUnsupported) {
-  TempDir tmp("hf_bert");
-  write_json(tmp.path + "/config.json", {{"model_type", "bert"}, {"hidden_size", 768}});
+TEST(HfGpt2, ModelTypeT5IsUnsupported) {
+  TempDir tmp("hf_t5");
+  write_json(tmp.path + "/config.json", {{"model_type", "t5"}, {"d_model", 512}});
   EXPECT_TRUE(is_hf_model_dir(tmp.path));
   const std::string err = user_error_of([&] { read_checkpoint(tmp.path); });
-  EXPECT_TRUE(contains(err, "model_type \"bert\" is not supported")) << err;
+  EXPECT_TRUE(contains(err, "model_type \"t5\" is not supported")) << err;
   EXPECT_TRUE(contains(err, "gpt2")) << err;
+  EXPECT_TRUE(contains(err, "bert")) << err;
 }
 
 TEST(HfGpt2, PickleOnlyDirectoryIsRefused) {

@@ -19,14 +19,11 @@
 #include <string>
 
 #include "ptft/io/checkpoint.h"
+#include "ptft/io/hf_files.h"
 #include "ptft/models/model.h"
 #include "ptft/tokenizer/tokenizer.h"
 
 namespace ptft {
-
-// True when `dir`/config.json is a JSON object with "model_type" and without "ptft" (a Hugging
-// Face model directory rather than a ptft checkpoint).
-bool is_hf_model_dir(const std::string& dir);
 
 // Reads an HF GPT-2 directory as a weights-only checkpoint: config in ptft's form
 // (gpt_config_json + "ptft": {family gpt, task causal_lm, source "huggingface:<dir>"}), weights

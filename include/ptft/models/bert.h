@@ -178,6 +178,7 @@ class BertImpl : public ModelImpl {
 // hidden_act "gelu" only and position_embedding_type "absolute" only, takes num_classes from
 // id2label when architectures names a sequence classifier, validates, and names `source` in errors.
 BertConfig bert_config_from_json(const nlohmann::json& j, const std::string& source);
+nlohmann::json bert_config_json(const BertConfig& c, const std::vector<std::string>& class_names);  // config_json()
 
 ModelFamily bert_family();
 

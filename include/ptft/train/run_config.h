@@ -23,10 +23,14 @@ struct DataConfig {
   std::string val;    // validation data; empty = no validation
   std::string chat_template;  // SFT: built-in template name or JSON file ("" = checkpoint's or ptft-chat)
   ImageDataConfig images;     // image data sets (data/image_config.h)
+  std::string tokenizer;      // tokenizer directory for text data when no checkpoint or shard directory brings one
+  double mlm_probability = 0.15;  // masked LM: share of tokens selected for prediction (data/mlm_windows.h)
   template <class V> void visit(V& v) {
     v("train", train, "training data (path or synthetic:NAME)");
     v("val", val, "validation data; empty = none");
     v("chat_template", chat_template, "SFT JSONL: chat template name or JSON file; empty = the checkpoint's, else ptft-chat");
+    v("tokenizer", tokenizer, "tokenizer directory for text data (JSONL) when neither finetune.from nor token shards bring one");
+    v("mlm_probability", mlm_probability, "masked LM (task masked_lm): share of tokens selected for prediction");
     v("images", images, "image data: classes, splits, size, normalisation, augmentation");
   }
 };

@@ -1,0 +1,247 @@
+#include "ptft/io/hf_bert.h"
+
+#include <filesystem>
+
+#include "ptft/core/error.h"
+#include "ptft/core/fs.h"
+#include "ptft/core/log.h"
+#include "ptft/io/hf_files.h"
+#include "ptft/models/bert.h"
+#include "ptft/models/class_names.h"
+#include "ptft/tokenizer/wordpiece.h"
+
+namespace ptft {
+namespace sfs = std::filesystem;
+
+namespace {
+
+constexpr const char* kTransformersVersion = "4.40.0";  // the BertConfig layout export writes
+
+// One ptft tensor and the HF tensor(s) it is made of (without "bert."); several parts are
+// concatenated along dim 0 (q|k|v).
+struct NamePair {
+  std::string ptft;
+  std::vector<std::string> hf;
+};
+
+// Every tensor of a ptft BERT for `c`, with its HF name(s).
+std::vector<NamePair> name_pairs(const BertConfig& c) {
+  std::vector<NamePair> v;
+  auto both = [&](const std::string& ptft, const std::string& hf) {
+    for (const char* s : {".weight", ".bias"}) v.push_back({ptft + s, {hf + s}});
+  };
+  for (const char* e : {"word_embeddings", "position_embeddings", "token_type_embeddings"})
+    v.push_back({std::string("bert.embeddings.") + e + ".weight", {std::string("embeddings.") + e + ".weight"}});
+  both("bert.embeddings.LayerNorm", "embeddings.LayerNorm");
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".", h = "encoder.layer." + std::to_string(i) + ".";
+    for (const char* s : {".weight", ".bias"})
+      v.push_back({p + "attn.c_attn" + s, {h + "attention.self.query" + s, h + "attention.self.key" + s,
+                                           h + "attention.self.value" + s}});
+    both(p + "attn.c_proj", h + "attention.output.dense");
+    both(p + "ln_1", h + "attention.output.LayerNorm");
+    both(p + "mlp.c_fc", h + "intermediate.dense");
+    both(p + "mlp.c_proj", h + "output.dense");
+    both(p + "ln_2", h + "output.LayerNorm");
+  }
+  both("bert.pooler.dense", "pooler.dense");
+  if (c.num_classes > 0) {
+    both("classifier", "classifier");
+  } else {
+    both("cls.dense", "cls.predictions.transform.dense");
+    both("cls.LayerNorm", "cls.predictions.transform.LayerNorm");
+    v.push_back({"cls.bias", {"cls.predictions.bias"}});
+  }
+  return v;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// TF-converted checkpoints call LayerNorm's weight and bias gamma and beta.
+std::string modern_name(const std::string& name) {
+  if (name.find("LayerNorm.") == std::string::npos) return name;
+  if (ends_with(name, ".gamma")) return name.substr(0, name.size() - 6) + ".weight";
+  if (ends_with(name, ".beta")) return name.substr(0, name.size() - 5) + ".bias";
+  return name;
+}
+
+bool is_skipped(const std::string& name) {
+  return name == "embeddings.position_ids" || name.rfind("cls.seq_relationship.", 0) == 0;
+}
+
+// Parts of an optional head: missing in some files, then freshly initialised.
+bool is_optional(const std::string& hf_name) {
+  return hf_name.rfind("pooler.", 0) == 0 || hf_name.rfind("cls.predictions.", 0) == 0;
+}
+
+}  // namespace
+
+Checkpoint read_hf_bert(const std::string& dir) {
+  const std::string config_path = dir + "/config.json";
+  const nlohmann::json hf = read_json_file(config_path, "Hugging Face model config");
+  if (hf.value("model_type", std::string()) != "bert")
+    throw UserError("'" + config_path + "' is not a BERT config (model_type " + hf.value("model_type", nlohmann::json()).dump() + ")");
+  if (hf.value("is_decoder", false) || hf.value("add_cross_attention", false))
+    throw UserError("'" + config_path + "': is_decoder / add_cross_attention BERT variants are not supported",
+                    "ptft reads the bidirectional BERT encoder");
+  const BertConfig cfg = bert_config_from_json(hf, config_path);
+
+  HfTensors loaded = load_hf_tensors(dir, "bert.");
+  TensorMap raw;
+  std::map<std::string, std::string> file_of;
+  for (auto& [name, t] : loaded.tensors) {
+    const std::string m = modern_name(name);
+    raw[m] = t;
+    file_of[m] = loaded.file_of[name];
+  }
+
+  Checkpoint c;
+  c.dir = dir;
+  std::vector<std::string> missing, bad_shape, fresh;
+  BertImpl init(cfg);  // the initial values of heads the file lacks
+  const TensorMap init_sd = state_dict(init);
+  for (const auto& pair : name_pairs(cfg)) {
+    const torch::Tensor& want = init_sd.at(pair.ptft);
+    std::vector<torch::Tensor> parts;
+    for (const auto& h : pair.hf) {
+      auto it = raw.find(h);
+      if (it == raw.end()) break;
+      if (!it->second.is_floating_point())
+        throw UserError("'" + file_of[h] + "': tensor '" + h + "' has dtype " +
+                            std::string(c10::toString(it->second.scalar_type())) + ", expected a floating-point type",
+                        "the weights file is not a BERT model");
+      parts.push_back(it->second.to(torch::kFloat32));
+      raw.erase(it);
+    }
+    if (parts.size() != pair.hf.size()) {
+      if (is_optional(pair.hf[0])) {
+        c.model[pair.ptft] = want.clone();
+        fresh.push_back(pair.hf[0]);
+      } else {
+        missing.push_back(pair.hf[0]);
+      }
+      continue;
+    }
+    torch::Tensor t = parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
+    if (!t.sizes().equals(want.sizes())) {
+      bad_shape.push_back("'" + pair.hf[0] + "' gives " + c10::str(t.sizes()) + ", config.json says " + c10::str(want.sizes()));
+      continue;
+    }
+    c.model[pair.ptft] = t.contiguous();
+  }
+  if (!bad_shape.empty())
+    throw UserError("'" + dir + "': " + std::to_string(bad_shape.size()) + " tensor(s) do not fit config.json: " +
+                        join_first(bad_shape),
+                    "the weights were saved for another architecture, or config.json was edited");
+  if (!missing.empty())
+    throw UserError("'" + dir + "' lacks tensor(s) " + join_first(missing),
+                    cfg.num_classes > 0 ? "a BertForSequenceClassification file needs the encoder and classifier.*"
+                                        : "the weights file is incomplete or not a BERT model");
+
+  // Left: the tied decoder (must equal what it is tied to), skipped buffers/heads, unknowns.
+  std::vector<std::string> unknown;
+  for (const auto& [name, t] : raw) {
+    if (is_skipped(name)) continue;
+    const char* tied = name == "cls.predictions.decoder.weight" ? "bert.embeddings.word_embeddings.weight"
+                       : name == "cls.predictions.decoder.bias" ? "cls.bias"
+                                                                : nullptr;
+    if (tied && cfg.num_classes == 0) {
+      const torch::Tensor& to = c.model.at(tied);
+      if (!t.sizes().equals(to.sizes()) || !torch::allclose(t.to(torch::kFloat32), to))
+        throw UserError("'" + file_of[name] + "': " + name + " differs from the tensor it is tied to (" + tied + ")",
+                        "ptft's BERT ties the MLM decoder to the word embeddings; an untied model cannot be loaded "
+                        "without changing its outputs");
+      continue;
+    }
+    if (tied || name.rfind("cls.predictions.", 0) == 0) continue;  // a classifier file's stray MLM head
+    unknown.push_back(name);
+  }
+  if (!unknown.empty())
+    throw UserError("'" + dir + "' holds tensor(s) that BERT does not have: " + join_first(unknown),
+                    "is this a BertModel / BertForMaskedLM / BertForSequenceClassification directory? (config.json's "
+                    "num_hidden_layers is " + std::to_string(cfg.num_hidden_layers) + ")");
+  if (!fresh.empty())
+    log_info("note: '" + dir + "' has no " + join_first(fresh) + " (" + std::to_string(fresh.size()) +
+             " tensors): freshly initialised");
+
+  c.config = bert_config_json(cfg, cfg.num_classes > 0 ? class_names_from_json(hf, cfg.num_classes, config_path)
+                                                      : std::vector<std::string>{});
+  c.config["ptft"]["task"] = cfg.num_classes > 0 ? "classification" : "masked_lm";
+  c.config["ptft"]["source"] = "huggingface:" + dir;
+  return c;
+}
+
+void export_hf_bert(ModelImpl& model, const Tokenizer* tok, const std::string& out_dir) {
+  auto* bert = dynamic_cast<BertImpl*>(&model);
+  if (!bert)
+    throw UserError("cannot export a '" + model.family() + "' model as Hugging Face BERT",
+                    "--format hf writes GPT (gpt) and BERT (bert) models");
+  const TensorMap sd = state_dict(model);
+  for (const auto& [name, t] : sd)
+    if (name.find("lora_") != std::string::npos)
+      throw UserError("the model has LoRA adapters attached ('" + name + "')",
+                      "merge the adapters first: ptft export --merge-lora");
+  const BertConfig& cfg = bert->config();
+  if (tok && tok->vocab_size() > cfg.vocab_size)
+    throw UserError("the tokenizer has " + std::to_string(tok->vocab_size()) + " tokens but the model's vocab_size is " +
+                        std::to_string(cfg.vocab_size),
+                    "export the tokenizer the model was trained with");
+  fs::require_new_dir(out_dir, "output directory");
+
+  TensorMap out;
+  size_t used = 0;
+  for (const auto& pair : name_pairs(cfg)) {
+    auto it = sd.find(pair.ptft);
+    PTFT_CHECK(it != sd.end(), "BERT model has no parameter " + pair.ptft);
+    ++used;
+    torch::Tensor w = it->second.detach().to(torch::kCPU, torch::kFloat32);
+    auto parts = w.chunk(static_cast<int64_t>(pair.hf.size()), 0);  // c_attn (3C,..) -> q, k, v
+    for (size_t i = 0; i < pair.hf.size(); ++i) out["bert." + pair.hf[i]] = parts[i].contiguous();
+  }
+  PTFT_CHECK(used == sd.size(), "BERT model has tensors that the HF layout does not name");
+  // HF names the heads without the trunk prefix.
+  TensorMap renamed;
+  for (auto& [name, t] : out) {
+    const std::string bare = name.substr(5);
+    renamed[bare.rfind("cls.", 0) == 0 || bare.rfind("classifier.", 0) == 0 ? bare : name] = t;
+  }
+
+  fs::write_dir_atomic(out_dir, [&](const std::string& tmp) {
+    sfs::create_directories(tmp);
+    nlohmann::json config = bert->config_json();
+    config.erase("ptft");
+    config["torch_dtype"] = "float32";
+    config["transformers_version"] = kTransformersVersion;
+    config["use_cache"] = true;
+    fs::write_file_atomic(tmp + "/config.json", config.dump(2) + "\n");
+    save_tensors(tmp + "/model.safetensors", renamed, {{"format", "pt"}});
+    if (!tok) return;
+    const auto* wp = dynamic_cast<const WordPiece*>(tok);
+    if (!wp) {
+      tok->save(tmp + "/ptft_tokenizer");
+      log_info("note: the " + tok->kind() + " tokenizer cannot be read by Hugging Face's BertTokenizer; it is saved "
+               "in ptft's form in " + out_dir + "/ptft_tokenizer/ (ptft tokenizer encode --tokenizer reads it)");
+      return;
+    }
+    wp->save(tmp);  // vocab.txt (+ ptft's tokenizer_config.json, replaced by HF's below)
+    const WordPieceOptions& o = wp->options();
+    nlohmann::json tc = {{"tokenizer_class", "BertTokenizer"},
+                         {"do_lower_case", o.do_lower_case},
+                         {"strip_accents", o.strip_accents ? nlohmann::json(*o.strip_accents) : nlohmann::json(nullptr)},
+                         {"tokenize_chinese_chars", o.tokenize_chinese_chars},
+                         {"model_max_length", cfg.max_position_embeddings},
+                         {"unk_token", "[UNK]"},
+                         {"sep_token", "[SEP]"},
+                         {"pad_token", "[PAD]"},
+                         {"cls_token", "[CLS]"},
+                         {"mask_token", "[MASK]"}};
+    fs::write_file_atomic(tmp + "/tokenizer_config.json", tc.dump(2) + "\n");
+    nlohmann::json sm = {{"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
+                         {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
+    fs::write_file_atomic(tmp + "/special_tokens_map.json", sm.dump(2) + "\n");
+  });
+}
+
+}  // namespace ptft

@@ -1,0 +1,327 @@
+#include "ptft/models/bert.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ptft/core/error.h"
+#include "ptft/models/class_names.h"
+#include "ptft/models/family_section.h"
+
+namespace ptft {
+
+void BertConfig::validate() const {
+  auto positive = [](const char* key, int64_t v) {
+    if (v <= 0) throw UserError(std::string("model.") + key + " must be > 0, got " + std::to_string(v));
+  };
+  positive("vocab_size", vocab_size);
+  positive("hidden_size", hidden_size);
+  positive("num_hidden_layers", num_hidden_layers);
+  positive("num_attention_heads", num_attention_heads);
+  positive("intermediate_size", intermediate_size);
+  positive("max_position_embeddings", max_position_embeddings);
+  positive("type_vocab_size", type_vocab_size);
+  if (hidden_size % num_attention_heads != 0)
+    throw UserError("model.hidden_size (" + std::to_string(hidden_size) + ") must be divisible by "
+                    "model.num_attention_heads (" + std::to_string(num_attention_heads) + ")",
+                    "e.g. hidden_size 256 with num_attention_heads 4");
+  for (double p : {hidden_dropout_prob, attention_probs_dropout_prob, classifier_p()})
+    if (p < 0 || p >= 1) throw UserError("model dropout probabilities must be in [0, 1), got " + std::to_string(p));
+  if (pad_token_id < 0 || pad_token_id >= vocab_size)
+    throw UserError("model.pad_token_id " + std::to_string(pad_token_id) + " is not a token id (vocab_size " +
+                    std::to_string(vocab_size) + ")");
+  if (num_classes == 1 || num_classes < 0)
+    throw UserError("model.num_classes must be 0 (masked LM) or >= 2, got " + std::to_string(num_classes));
+}
+
+// --- blocks ------------------------------------------------------------------------------------
+
+BertLayerImpl::BertLayerImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
+
+void BertLayerImpl::reset() {
+  const auto ln = torch::nn::LayerNormOptions({cfg.hidden_size}).eps(cfg.layer_norm_eps);
+  attn = register_module("attn", nn::SelfAttention(nn::SelfAttentionOptions(cfg.hidden_size, cfg.num_attention_heads)
+                                                       .causal(false)
+                                                       .attn_dropout(cfg.attention_probs_dropout_prob)
+                                                       .resid_dropout(cfg.hidden_dropout_prob)));
+  ln_1 = register_module("ln_1", torch::nn::LayerNorm(ln));
+  mlp = register_module("mlp", nn::FeedForward(nn::FeedForwardOptions(cfg.hidden_size, cfg.intermediate_size)
+                                                   .activation("gelu")
+                                                   .dropout(cfg.hidden_dropout_prob)));
+  ln_2 = register_module("ln_2", torch::nn::LayerNorm(ln));
+}
+
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& key_padding) {
+  auto h = ln_1->forward(x + attn->forward(x, nullptr, key_padding));  // (B,T,C), post-LN
+  return ln_2->forward(h + mlp->forward(h));                          // (B,T,C)
+}
+
+BertEmbeddingsImpl::BertEmbeddingsImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
+
+void BertEmbeddingsImpl::reset() {
+  word_embeddings = register_module("word_embeddings", torch::nn::Embedding(cfg.vocab_size, cfg.hidden_size));
+  position_embeddings =
+      register_module("position_embeddings", torch::nn::Embedding(cfg.max_position_embeddings, cfg.hidden_size));
+  token_type_embeddings =
+      register_module("token_type_embeddings", torch::nn::Embedding(cfg.type_vocab_size, cfg.hidden_size));
+  LayerNorm = register_module(
+      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.hidden_size}).eps(cfg.layer_norm_eps)));
+}
+
+torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& types) {
+  const int64_t T = ids.size(1);
+  auto pos = torch::arange(T, ids.options().dtype(torch::kLong));  // (T)
+  auto x = word_embeddings->forward(ids) + position_embeddings->forward(pos);  // (B,T,C)
+  x = types.defined() ? x + token_type_embeddings->forward(types)
+                      : x + token_type_embeddings->weight[0];  // all type 0
+  x = LayerNorm->forward(x);
+  if (is_training() && cfg.hidden_dropout_prob > 0) x = torch::dropout(x, cfg.hidden_dropout_prob, true);
+  return x;
+}
+
+BertEncoderImpl::BertEncoderImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
+
+void BertEncoderImpl::reset() {
+  layer = register_module("layer", torch::nn::ModuleList());
+  for (int64_t i = 0; i < cfg.num_hidden_layers; ++i) layer->push_back(BertLayer(cfg));
+}
+
+BertPoolerImpl::BertPoolerImpl(int64_t c) : hidden_size(c) { reset(); }
+
+void BertPoolerImpl::reset() { dense = register_module("dense", torch::nn::Linear(hidden_size, hidden_size)); }
+
+torch::Tensor BertPoolerImpl::forward(const torch::Tensor& h) {
+  return torch::tanh(dense->forward(h.select(1, 0)));  // [CLS]: (B,T,C) -> (B,C)
+}
+
+BertMlmHeadImpl::BertMlmHeadImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
+
+void BertMlmHeadImpl::reset() {
+  dense = register_module("dense", torch::nn::Linear(cfg.hidden_size, cfg.hidden_size));
+  LayerNorm = register_module(
+      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.hidden_size}).eps(cfg.layer_norm_eps)));
+  bias = register_parameter("bias", torch::zeros({cfg.vocab_size}));
+}
+
+torch::Tensor BertMlmHeadImpl::forward(const torch::Tensor& h, const torch::Tensor& decoder) {
+  auto x = LayerNorm->forward(torch::gelu(dense->forward(h)));  // (N,C)
+  return torch::addmm(bias, x, decoder.t());                    // (N,C) @ (C,V) + (V) -> (N,V)
+}
+
+BertTrunkImpl::BertTrunkImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
+
+void BertTrunkImpl::reset() {
+  embeddings = register_module("embeddings", BertEmbeddings(cfg));
+  encoder = register_module("encoder", BertEncoder(cfg));
+  pooler = register_module("pooler", BertPooler(cfg.hidden_size));
+}
+
+// --- the model ---------------------------------------------------------------------------------
+
+namespace {
+
+bool ends_with(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// HF's BertPreTrainedModel._init_weights: N(0, initializer_range) for Linear and Embedding
+// weights, zero biases, LayerNorm 1/0, the [PAD] embedding row zero.
+void init_bert_parameters(torch::nn::Module& m, const BertConfig& cfg, const std::string& only_prefix = "") {
+  torch::NoGradGuard ng;
+  for (auto& p : m.named_parameters(true)) {
+    const std::string& name = p.key();
+    if (!only_prefix.empty() && name.rfind(only_prefix, 0) != 0) continue;
+    auto& t = p.value();
+    const bool norm = name.find("LayerNorm.") != std::string::npos || name.find("ln_") != std::string::npos;
+    if (norm) {
+      if (ends_with(name, "weight")) t.fill_(1.0);
+      else t.zero_();
+    } else if (ends_with(name, "bias")) {
+      t.zero_();
+    } else {
+      t.normal_(0.0, cfg.initializer_range);
+    }
+  }
+}
+
+}  // namespace
+
+BertImpl::BertImpl(BertConfig cfg) : cfg_(std::move(cfg)) {
+  cfg_.validate();
+  bert = register_module("bert", BertTrunk(cfg_));
+  build_heads();
+  init_bert_parameters(*this, cfg_);
+  torch::NoGradGuard ng;
+  bert->embeddings->word_embeddings->weight[cfg_.pad_token_id].zero_();
+}
+
+void BertImpl::build_heads() {
+  if (cfg_.num_classes > 0) {
+    classifier = register_module("classifier", torch::nn::Linear(cfg_.hidden_size, cfg_.num_classes));
+    if (class_names_.size() != static_cast<size_t>(cfg_.num_classes)) class_names_ = default_class_names(cfg_.num_classes);
+  } else {
+    cls = register_module("cls", BertMlmHead(cfg_));
+    class_names_.clear();
+  }
+}
+
+torch::Tensor BertImpl::encode(const torch::Tensor& ids, const torch::Tensor& types, const torch::Tensor& attention_mask) {
+  const int64_t T = ids.size(1);
+  if (T > cfg_.max_position_embeddings)
+    throw UserError("sequence of " + std::to_string(T) + " tokens is longer than the model's context "
+                    "(max_position_embeddings " + std::to_string(cfg_.max_position_embeddings) + ")",
+                    "truncate the input");
+  torch::Tensor key_padding;  // (B,T) bool, true = padding
+  if (attention_mask.defined()) key_padding = attention_mask.eq(0);
+  auto x = bert->embeddings->forward(ids, types);  // (B,T,C)
+  for (const auto& layer : *bert->encoder->layer) x = layer->as<BertLayer>()->forward(x, key_padding);
+  return x;  // (B,T,C)
+}
+
+TensorMap BertImpl::forward(const TensorMap& batch) {
+  auto get = [&](const char* name) {
+    auto it = batch.find(name);
+    return it == batch.end() ? torch::Tensor() : it->second;
+  };
+  const torch::Tensor ids = get("input_ids");
+  PTFT_CHECK(ids.defined(), "bert expects batch field 'input_ids'");
+  const torch::Tensor h = encode(ids, get("token_type_ids"), get("attention_mask"));  // (B,T,C)
+  if (is_classifier()) {
+    auto pooled = bert->pooler->forward(h);  // (B,C)
+    if (is_training() && cfg_.classifier_p() > 0) pooled = torch::dropout(pooled, cfg_.classifier_p(), true);
+    return {{"logits", classifier->forward(pooled)}};  // (B,K)
+  }
+  const torch::Tensor& decoder = bert->embeddings->word_embeddings->weight;  // tied: (V,C)
+  const torch::Tensor targets = get("targets");
+  if (!targets.defined())
+    return {{"logits", cls->forward(h.reshape({-1, cfg_.hidden_size}), decoder).view({ids.size(0), ids.size(1), -1})}};
+  // Only the predicted positions go through the V-wide decoder (15 % of the tokens in MLM).
+  auto where = targets.reshape({-1}).ne(-100).nonzero().squeeze(1);        // (N)
+  auto hs = h.reshape({-1, cfg_.hidden_size}).index_select(0, where);       // (B*T,C) -> (N,C)
+  return {{"logits", cls->forward(hs, decoder)}, {"targets", targets.reshape({-1}).index_select(0, where)}};
+}
+
+bool BertImpl::no_weight_decay(const std::string& name, const torch::Tensor& p) const {
+  return ModelImpl::no_weight_decay(name, p) || name.find("LayerNorm") != std::string::npos;
+}
+
+ParamPlace BertImpl::param_place(const std::string& name) const {
+  const int64_t b = block_index(name, "bert.encoder.layer.");
+  if (b >= 0) return {ParamPlace::kBlock, b};
+  if (name.rfind("bert.embeddings.word_embeddings.", 0) == 0)
+    return {ParamPlace::kEmbedding, -1, /*tied_head=*/!is_classifier()};
+  if (name.rfind("bert.embeddings.", 0) == 0) return {ParamPlace::kEmbedding, -1};
+  return {ParamPlace::kHead, -1};  // pooler, cls (MLM head), classifier
+}
+
+void BertImpl::set_classes(const std::vector<std::string>& names, bool new_head) {
+  check_class_names(names, "bert classes");
+  const auto k = static_cast<int64_t>(names.size());
+  if (!is_classifier()) {
+    // A masked LM becomes a sequence classifier: the MLM head goes, a fresh classifier comes.
+    const auto device = bert->pooler->dense->weight.device();
+    const auto dtype = bert->pooler->dense->weight.scalar_type();
+    unregister_module("cls");
+    cls = nullptr;
+    cfg_.num_classes = k;
+    build_heads();
+    init_bert_parameters(*this, cfg_, "classifier.");
+    classifier->to(device, dtype);
+  } else if (new_head || k != cfg_.num_classes) {
+    classifier = replace_linear_head(*this, "classifier", classifier, k);
+    torch::NoGradGuard ng;
+    classifier->weight.normal_(0.0, cfg_.initializer_range);
+    classifier->bias.zero_();
+    cfg_.num_classes = k;
+  }
+  class_names_ = names;
+}
+
+nlohmann::json bert_config_json(const BertConfig& c, const std::vector<std::string>& class_names) {
+  nlohmann::json j = {{"model_type", "bert"},
+                      {"architectures", {c.num_classes > 0 ? "BertForSequenceClassification" : "BertForMaskedLM"}},
+                      {"ptft", {{"family", "bert"}}},
+                      {"vocab_size", c.vocab_size},
+                      {"hidden_size", c.hidden_size},
+                      {"num_hidden_layers", c.num_hidden_layers},
+                      {"num_attention_heads", c.num_attention_heads},
+                      {"intermediate_size", c.intermediate_size},
+                      {"hidden_act", "gelu"},
+                      {"hidden_dropout_prob", c.hidden_dropout_prob},
+                      {"attention_probs_dropout_prob", c.attention_probs_dropout_prob},
+                      {"classifier_dropout", c.classifier_dropout < 0 ? nlohmann::json(nullptr) : nlohmann::json(c.classifier_dropout)},
+                      {"max_position_embeddings", c.max_position_embeddings},
+                      {"type_vocab_size", c.type_vocab_size},
+                      {"initializer_range", c.initializer_range},
+                      {"layer_norm_eps", c.layer_norm_eps},
+                      {"pad_token_id", c.pad_token_id},
+                      {"position_embedding_type", "absolute"},
+                      {"tie_word_embeddings", true}};
+  if (c.num_classes > 0) {
+    j.update(class_names_json(class_names));
+    j["problem_type"] = "single_label_classification";
+  }
+  return j;
+}
+
+nlohmann::json BertImpl::config_json() const { return bert_config_json(cfg_, class_names_); }
+
+BertConfig bert_config_from_json(const nlohmann::json& j, const std::string& source) {
+  auto unsupported = [&](const char* key, const char* want) {
+    if (j.contains(key) && !j[key].is_null() && j[key] != want)
+      throw UserError("'" + source + "': " + key + " " + j[key].dump() + " is not supported (ptft's BERT has " + want + ")",
+                      "only the original BERT architecture is read");
+  };
+  unsupported("hidden_act", "gelu");
+  unsupported("position_embedding_type", "absolute");
+  BertConfig c;
+  try {
+    c.vocab_size = j.at("vocab_size").get<int64_t>();
+    c.hidden_size = j.at("hidden_size").get<int64_t>();
+    c.num_hidden_layers = j.at("num_hidden_layers").get<int64_t>();
+    c.num_attention_heads = j.at("num_attention_heads").get<int64_t>();
+    c.intermediate_size = j.at("intermediate_size").get<int64_t>();
+    c.max_position_embeddings = j.value("max_position_embeddings", c.max_position_embeddings);
+    c.type_vocab_size = j.value("type_vocab_size", c.type_vocab_size);
+    c.hidden_dropout_prob = j.value("hidden_dropout_prob", c.hidden_dropout_prob);
+    c.attention_probs_dropout_prob = j.value("attention_probs_dropout_prob", c.attention_probs_dropout_prob);
+    if (j.contains("classifier_dropout") && j["classifier_dropout"].is_number())
+      c.classifier_dropout = j["classifier_dropout"].get<double>();
+    c.layer_norm_eps = j.value("layer_norm_eps", c.layer_norm_eps);
+    c.initializer_range = j.value("initializer_range", c.initializer_range);
+    if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"].get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError("'" + source + "' is not a BERT config.json: " + e.what(),
+                    "it needs vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size");
+  }
+  bool classifier = false;
+  if (j.contains("architectures") && j["architectures"].is_array())
+    for (const auto& a : j["architectures"])
+      if (a.is_string() && a.get<std::string>() == "BertForSequenceClassification") classifier = true;
+  if (classifier) c.num_classes = static_cast<int64_t>(class_names_from_json(j, -1, source).size());
+  try {
+    c.validate();
+  } catch (const UserError& e) {
+    throw e.with_context(source);
+  }
+  return c;
+}
+
+YAML::Node BertImpl::config_yaml() const { return family_section_yaml("bert", cfg_); }
+
+ModelFamily bert_family() {
+  ModelFamily f;
+  f.name = "bert";
+  f.default_task = "masked_lm";
+  f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
+    return std::make_shared<BertImpl>(bind_family_section<BertConfig>(doc, prefix));
+  };
+  f.from_config_json = [](const nlohmann::json& j, const std::string& source) -> ModelPtr {
+    auto m = std::make_shared<BertImpl>(bert_config_from_json(j, source));
+    if (m->is_classifier()) m->set_classes(class_names_from_json(j, m->config().num_classes, source), /*new_head=*/false);
+    return m;
+  };
+  return f;
+}
+
+}  // namespace ptft

@@ -1,0 +1,201 @@
+// BERT model: shapes, bidirectional attention, padding is invisible, the gathered MLM logits equal
+// the full ones, MLM head -> classifier, config.json round trip, save -> load, transfer places,
+// overfit one batch (MLM and classification), a check of one block against the formula in double.
+#include <gtest/gtest.h>
+
+#include "overfit.h"
+#include "ptft/core/error.h"
+#include "ptft/io/tensor_io.h"
+#include "ptft/models/bert.h"
+#include "ptft/train/masked_lm_task.h"
+#include "ptft/train/optimizer.h"
+
+namespace ptft {
+namespace {
+
+BertConfig tiny() {
+  BertConfig c;
+  c.vocab_size = 53;
+  c.hidden_size = 32;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.intermediate_size = 64;
+  c.max_position_embeddings = 16;
+  c.hidden_dropout_prob = 0.0;
+  c.attention_probs_dropout_prob = 0.0;
+  return c;
+}
+
+TEST(Bert, MlmLogitsHaveShapeBTV) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  auto ids = torch::randint(1, 53, {3, 10}, torch::kLong);
+  EXPECT_EQ(m.forward({{"input_ids", ids}}).at("logits").sizes(), (std::vector<int64_t>{3, 10, 53}));
+  EXPECT_EQ(m.class_names().size(), 0u);
+  EXPECT_EQ(m.config_json()["architectures"][0], "BertForMaskedLM");
+}
+
+TEST(Bert, IsBidirectional) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  m.eval();
+  auto a = torch::randint(1, 53, {1, 12}, torch::kLong);
+  auto b = a.clone();
+  b.index_put_({0, 11}, (a.index({0, 11}) % 52) + 1);  // change only the last token
+  auto la = m.forward({{"input_ids", a}}).at("logits");
+  auto lb = m.forward({{"input_ids", b}}).at("logits");
+  EXPECT_FALSE(torch::allclose(la.select(1, 0), lb.select(1, 0), 1e-5, 1e-6)) << "position 0 must see the future";
+}
+
+TEST(Bert, PaddingIsInvisibleToRealTokens) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  m.eval();
+  auto ids = torch::randint(1, 53, {1, 7}, torch::kLong);
+  auto padded = torch::cat({ids, torch::zeros({1, 5}, torch::kLong)}, 1);  // 5 x [PAD]
+  auto mask = torch::cat({torch::ones({1, 7}, torch::kLong), torch::zeros({1, 5}, torch::kLong)}, 1);
+  auto short_h = m.encode(ids, {}, {});
+  auto long_h = m.encode(padded, {}, mask);
+  EXPECT_TRUE(torch::allclose(short_h, long_h.slice(1, 0, 7), 1e-5, 1e-5));
+}
+
+TEST(Bert, GatheredMlmLogitsEqualTheFullOnes) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  m.eval();
+  auto ids = torch::randint(1, 53, {2, 9}, torch::kLong);
+  auto targets = torch::full({2, 9}, -100, torch::kLong);
+  targets.index_put_({0, 3}, 7);
+  targets.index_put_({1, 0}, 11);
+  targets.index_put_({1, 8}, 2);
+  auto full = m.forward({{"input_ids", ids}}).at("logits");                      // (B,T,V)
+  auto out = m.forward({{"input_ids", ids}, {"targets", targets}});
+  ASSERT_EQ(out.at("logits").sizes(), (std::vector<int64_t>{3, 53}));
+  EXPECT_TRUE(torch::equal(out.at("targets"), torch::tensor({7, 11, 2}, torch::kLong)));
+  EXPECT_TRUE(torch::allclose(out.at("logits")[0], full[0][3], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(out.at("logits")[1], full[1][0], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(out.at("logits")[2], full[1][8], 1e-5, 1e-6));
+}
+
+// One post-LN block in double from its own weights: LN(x + attn(x)), LN(h + W2 gelu(W1 h)).
+TEST(Bert, BlockMatchesTheFormulaInDouble) {
+  torch::manual_seed(0);
+  BertConfig c = tiny();
+  BertLayerImpl layer(c);
+  layer.to(torch::kDouble);
+  layer.eval();
+  auto x = torch::randn({2, 5, 32}, torch::kDouble);
+  auto y = layer.forward(x, {});
+  auto lin = [](const torch::Tensor& v, const nn::Linear& l) { return torch::matmul(v, l->weight.t()) + l->bias; };
+  auto ln = [](const torch::Tensor& v, const torch::nn::LayerNorm& n, double eps) {
+    auto mu = v.mean(-1, true);
+    auto var = (v - mu).pow(2).mean(-1, true);
+    return (v - mu) / torch::sqrt(var + eps) * n->weight + n->bias;
+  };
+  auto qkv = lin(x, layer.attn->c_attn).split(32, 2);
+  auto heads = [](const torch::Tensor& t) { return t.view({2, 5, 4, 8}).transpose(1, 2); };  // (B,nh,T,hs)
+  auto att = torch::softmax(torch::matmul(heads(qkv[0]), heads(qkv[1]).transpose(-2, -1)) / std::sqrt(8.0), -1);
+  auto a = torch::matmul(att, heads(qkv[2])).transpose(1, 2).reshape({2, 5, 32});
+  auto h = ln(x + lin(a, layer.attn->c_proj), layer.ln_1, c.layer_norm_eps);
+  auto f = lin(h, layer.mlp->c_fc);
+  f = 0.5 * f * (1 + torch::erf(f / std::sqrt(2.0)));  // exact GELU
+  auto want = ln(h + lin(f, layer.mlp->c_proj), layer.ln_2, c.layer_norm_eps);
+  EXPECT_LT((y - want).abs().max().item<double>(), 1e-12);
+}
+
+TEST(Bert, SetClassesTurnsTheMlmHeadIntoAClassifier) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  const auto before = state_dict(m);
+  m.set_classes({"law", "food", "love"}, true);
+  auto out = m.forward({{"input_ids", torch::randint(1, 53, {4, 6}, torch::kLong)}});
+  EXPECT_EQ(out.at("logits").sizes(), (std::vector<int64_t>{4, 3}));
+  const auto after = state_dict(m);
+  EXPECT_EQ(after.count("cls.bias"), 0u);
+  EXPECT_EQ(after.count("classifier.weight"), 1u);
+  EXPECT_TRUE(torch::equal(after.at("bert.encoder.layer.1.attn.c_attn.weight"), before.at("bert.encoder.layer.1.attn.c_attn.weight")));
+  const auto j = m.config_json();
+  EXPECT_EQ(j["architectures"][0], "BertForSequenceClassification");
+  EXPECT_EQ(j["id2label"]["1"], "food");
+  EXPECT_EQ(m.param_place("classifier.weight").kind, ParamPlace::kHead);
+  EXPECT_EQ(m.param_place("bert.pooler.dense.weight").kind, ParamPlace::kHead);
+  EXPECT_EQ(m.param_place("bert.encoder.layer.1.ln_2.bias").block, 1);
+  EXPECT_EQ(m.param_place("bert.embeddings.word_embeddings.weight").kind, ParamPlace::kEmbedding);
+  EXPECT_FALSE(m.param_place("bert.embeddings.word_embeddings.weight").tied_head);
+}
+
+TEST(Bert, ConfigJsonRoundTripAndWeightsReload) {
+  torch::manual_seed(0);
+  auto m = std::make_shared<BertImpl>(tiny());
+  m->set_classes({"a", "b"}, true);
+  const auto j = m->config_json();
+  EXPECT_EQ(j["model_type"], "bert");
+  EXPECT_EQ(j["hidden_act"], "gelu");
+  EXPECT_DOUBLE_EQ(j["layer_norm_eps"].get<double>(), 1e-12);
+  ModelPtr m2 = model_from_config_json(j, "test");
+  load_into(*m2, state_dict(*m), "test", true);
+  m->eval();
+  m2->eval();
+  auto ids = torch::randint(1, 53, {2, 8}, torch::kLong);
+  EXPECT_TRUE(torch::equal(m->forward({{"input_ids", ids}}).at("logits"), m2->forward({{"input_ids", ids}}).at("logits")));
+  EXPECT_EQ(m2->class_names(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Bert, ConfigValidationNamesTheKeys) {
+  BertConfig c = tiny();
+  c.num_attention_heads = 5;
+  try {
+    BertImpl m(c);
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.num_attention_heads"), std::string::npos) << e.what();
+  }
+  nlohmann::json j = BertImpl(tiny()).config_json();
+  j["hidden_act"] = "relu";
+  EXPECT_THROW(bert_config_from_json(j, "x/config.json"), UserError);
+}
+
+TEST(Bert, LongerThanContextIsAUserError) {
+  BertImpl m(tiny());
+  EXPECT_THROW(m.forward({{"input_ids", torch::ones({1, 17}, torch::kLong)}}), UserError);
+}
+
+TEST(Bert, OverfitsOneMlmBatch) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  auto ids = torch::randint(5, 53, {4, 12}, torch::kLong);
+  auto targets = torch::full({4, 12}, -100, torch::kLong);
+  auto masked = ids.clone();
+  for (int b = 0; b < 4; ++b)
+    for (int t : {2, 7}) {
+      targets.index_put_({b, t}, ids.index({b, t}));
+      masked.index_put_({b, t}, 4);  // a [MASK]-like id
+    }
+  Batch batch{{{"input_ids", masked}, {"targets", targets}}, 8};
+  MaskedLmTask task;
+  AdamW opt(default_param_groups(m, 0.0, [](const std::string&) { return 1.0; }), 0.9, 0.999, 1e-8);
+  double first = 0, loss = 0;
+  for (int s = 0; s < 200; ++s) {
+    auto l = task.loss_sum(m, batch) / 8.0;
+    loss = l.item<double>();
+    if (s == 0) first = loss;
+    if (loss < 0.05) break;
+    l.backward();
+    opt.step(5e-3);
+    opt.zero_grad();
+  }
+  EXPECT_GT(first, 3.0);
+  EXPECT_LT(loss, 0.05);
+}
+
+TEST(Bert, OverfitsOneClassificationBatch) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  m.set_classes({"x", "y", "z"}, true);
+  Batch b{{{"input_ids", torch::randint(1, 53, {6, 10}, torch::kLong)}, {"y", torch::tensor({0, 1, 2, 0, 1, 2}, torch::kLong)}}, 6};
+  auto r = test::overfit_classifier(m, b, 300, 3e-3, 0.05);
+  EXPECT_LT(r.loss, 0.05) << "after " << r.steps << " steps (start " << r.first << ")";
+}
+
+}  // namespace
+}  // namespace ptft
