@@ -103,7 +103,9 @@ void BertMlmHeadImpl::reset() {
 }
 
 torch::Tensor BertMlmHeadImpl::forward(const torch::Tensor& h, const torch::Tensor& decoder) {
-  auto x = LayerNorm->forward(torch::gelu(dense->forward(h)));  // (N,C)
+  // Under autocast the dense output is bf16; LayerNorm (not autocast in libtorch 1.13) needs its
+  // input in its weight's dtype.
+  auto x = LayerNorm->forward(torch::gelu(dense->forward(h)).to(LayerNorm->weight.scalar_type()));  // (N,C)
   return torch::addmm(bias, x, decoder.t());                    // (N,C) @ (C,V) + (V) -> (N,V)
 }
 

@@ -90,13 +90,16 @@ TransferPlan TransferPlan::apply(ModelImpl& model, const TransferConfig& cfg, co
     plan.lora_modules_ = attach_lora(model, cfg.lora, doc.origin_of("finetune.lora.targets") + ": finetune.lora.targets");
   }
 
+  const bool classifier = !model.class_names().empty();
   std::vector<int> glob_hits(cfg.freeze.size(), 0);
   for (auto& np : model.named_parameters(true)) {
     Entry e;
     e.name = np.key();
     const ParamPlace place = model.param_place(base_param_name(e.name));
     if (cfg.strategy == "lora") {
-      e.trains = is_adapter(e.name);
+      // A classifier's head trains with its adapters (PEFT's modules_to_save): a new head is
+      // random, and the pooled features it reads shift as the adapters learn.
+      e.trains = is_adapter(e.name) || (classifier && place.kind == ParamPlace::kHead);
     } else if (cfg.strategy == "head") {
       e.trains = place.kind == ParamPlace::kHead || place.tied_head;
     } else {  // full, freeze

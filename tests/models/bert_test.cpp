@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "overfit.h"
+#include "ptft/core/compat.h"
 #include "ptft/core/error.h"
 #include "ptft/io/tensor_io.h"
 #include "ptft/models/bert.h"
@@ -195,6 +196,39 @@ TEST(Bert, OverfitsOneClassificationBatch) {
   Batch b{{{"input_ids", torch::randint(1, 53, {6, 10}, torch::kLong)}, {"y", torch::tensor({0, 1, 2, 0, 1, 2}, torch::kLong)}}, 6};
   auto r = test::overfit_classifier(m, b, 300, 3e-3, 0.05);
   EXPECT_LT(r.loss, 0.05) << "after " << r.steps << " steps (start " << r.first << ")";
+}
+
+}  // namespace
+}  // namespace ptft
+
+namespace ptft {
+namespace {
+
+// bf16 autocast (the CPU default where bf16 is fast): MLM and classification forward + backward.
+TEST(Bert, TrainsUnderBf16Autocast) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  auto ids = torch::randint(5, 53, {2, 12}, torch::kLong);
+  auto targets = torch::full({2, 12}, -100, torch::kLong);
+  targets.index_put_({0, 3}, 9);
+  targets.index_put_({1, 5}, 10);
+  {
+    compat::AutocastGuard amp(torch::kCPU, torch::kBFloat16, true);
+    MaskedLmTask task;
+    auto l = task.loss_sum(m, {{{"input_ids", ids}, {"targets", targets}}, 2});
+    l.backward();
+    EXPECT_TRUE(std::isfinite(l.item<double>()));
+  }
+  m.set_classes({"a", "b"}, true);
+  {
+    compat::AutocastGuard amp(torch::kCPU, torch::kBFloat16, true);
+    auto mask = torch::ones({2, 12}, torch::kLong);
+    mask.index_put_({1, torch::indexing::Slice(8)}, 0);
+    auto out = m.forward({{"input_ids", ids}, {"attention_mask", mask}});
+    auto l = torch::nn::functional::cross_entropy(out.at("logits").to(torch::kFloat), torch::tensor({0, 1}, torch::kLong));
+    l.backward();
+    EXPECT_TRUE(std::isfinite(l.item<double>()));
+  }
 }
 
 }  // namespace

@@ -17,6 +17,8 @@
 //
 // A parameter's place (embedding, block i, head) comes from ModelImpl::param_place, so the
 // plan works for every family. With a tied head (GPT's wte), "head" trains the tied embedding.
+// Classifiers (BERT with a class head) also train their head under strategy lora, as PEFT's
+// modules_to_save does: a fresh head must learn, and it is a tiny share of the parameters.
 //
 //   TransferPlan plan = TransferPlan::apply(*model, cfg.finetune, doc);
 //   auto groups = plan.param_groups(*model, weight_decay);   // every parameter that ever trains
