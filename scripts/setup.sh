@@ -32,6 +32,9 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # text corpora for the tokenizer/data tests and demos (general English: GCIDE dictionary)
   dict-gcide
+  # text classification data (scripts/prepare-fortunes-data.sh: one class per fortune category;
+  # fortunes-min, which holds some of the categories, comes with it)
+  fortunes
   # image data for the CNN tests and demos (Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist)
   dataset-fashion-mnist
 )

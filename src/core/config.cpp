@@ -660,4 +660,11 @@ std::string nearest(const std::string& key, const std::vector<std::string>& cand
   return out;
 }
 
+std::string list_names(const std::vector<std::string>& names, std::size_t max) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > max) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
+}
+
 }  // namespace ptft::config

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <set>
 
 #include "ptft/core/error.h"
 
@@ -10,6 +11,13 @@ namespace ptft {
 
 void log_info(const std::string& msg) { std::cerr << msg << std::endl; }
 void log_warn(const std::string& msg) { std::cerr << "warning: " << msg << std::endl; }
+
+void log_warn_once(const std::string& key, const std::string& msg) {
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  std::lock_guard<std::mutex> lock(mu);
+  if (warned.insert(key).second) log_warn(msg);
+}
 
 double now_seconds() {
   using clock = std::chrono::steady_clock;

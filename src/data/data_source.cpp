@@ -7,6 +7,7 @@
 #include "ptft/data/mlm_windows.h"
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/synthetic.h"
+#include "ptft/data/text_classification.h"
 #include "ptft/data/token_windows.h"
 #include "ptft/tokenizer/tokenizer.h"
 
@@ -21,6 +22,13 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
   std::error_code ec;
   if (!std::filesystem::exists(spec, ec))
     throw UserError(key + ": '" + spec + "' does not exist", "check the path (relative paths are relative to the current directory)");
+  if (is_text_classification_jsonl(spec)) {  // before SFT: both are *.jsonl; this one has "label"
+    try {
+      return std::make_unique<TextClassificationJsonl>(spec, split, ctx);
+    } catch (const UserError& e) {
+      throw e.with_context(key);
+    }
+  }
   if (is_sft_jsonl_path(spec)) {
     try {
       return open_sft_jsonl(spec, split, ctx);
@@ -51,7 +59,8 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
   }
   throw UserError(key + ": no reader recognises '" + spec + "'",
                   "supported sources: synthetic:spirals, synthetic:tokens, token shard directories (ptft data "
-                  "prepare; they hold meta.json), SFT chat data (*.jsonl: prompt/response or messages rows), "
+                  "prepare; they hold meta.json), text classification data (*.jsonl: text or text_a/text_b rows "
+                  "with a label), SFT chat data (*.jsonl: prompt/response or messages rows), "
                   "image data (IDX *-images-idx3-ubyte[.gz], a folder of class folders, a CSV of path,label "
                   "rows)");
 }

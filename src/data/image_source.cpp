@@ -57,13 +57,6 @@ bool is_image_file(const fsys::path& p) {
   return exts.count(lower(p.extension().string())) > 0;
 }
 
-std::string list_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size() && i < 20; ++i) out += (i ? ", " : "") + names[i];
-  if (names.size() > 20) out += ", ... (" + std::to_string(names.size()) + " in all)";
-  return out;
-}
-
 // Names of numeric labels 0..max_label: data.images.class_names, or "0", "1", ...
 std::vector<std::string> numeric_classes(int64_t max_label, const ImageDataConfig& cfg, const std::string& spec) {
   const auto named = static_cast<int64_t>(cfg.class_names.size());
@@ -256,7 +249,7 @@ ImageSource::ImageSource(const std::string& spec, const std::string& split, cons
       if (it == cat.available.end()) {
         const std::string near = config::nearest(cfg_.classes[k], cat.available);
         throw UserError("data.images.classes: '" + cfg_.classes[k] + "' is not a class of " + spec + " (classes: " +
-                            list_names(cat.available) + ")",
+                            config::list_names(cat.available) + ")",
                         near.empty() ? "use the class names of the data"
                                      : "did you mean '" + near + "'?");
       }
@@ -384,7 +377,7 @@ ImageSource::ImageSource(const std::string& spec, const std::string& split, cons
   if (kept.empty())
     throw UserError("image data '" + spec + "' has no examples in its " + split + " split (" +
                         std::to_string(file_examples_) + " in the data" +
-                        (cfg_.classes.empty() ? "" : ", classes kept: " + list_names(cfg_.classes)) +
+                        (cfg_.classes.empty() ? "" : ", classes kept: " + config::list_names(cfg_.classes)) +
                         (holdout ? ", val_fraction " + std::to_string(cfg_.val_fraction) : "") +
                         (skipped_ ? ", " + std::to_string(skipped_) + " unreadable" : "") + ")",
                     "check the path and data.images.classes / val_fraction");

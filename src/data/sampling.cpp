@@ -1,6 +1,7 @@
 #include "ptft/data/sampling.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "ptft/core/error.h"
 
@@ -15,6 +16,13 @@ std::pair<int64_t, int64_t> eval_batch_range(int64_t n, int64_t index, int64_t b
   PTFT_CHECK(index >= 0 && index < eval_batch_count(n, batch_size),
              "eval batch " + std::to_string(index) + " of " + std::to_string(eval_batch_count(n, batch_size)));
   return {index * batch_size, std::min(n, (index + 1) * batch_size)};
+}
+
+std::vector<int64_t> eval_batch_examples(int64_t n, int64_t index, int64_t batch_size) {
+  const auto [begin, end] = eval_batch_range(n, index, batch_size);
+  std::vector<int64_t> examples(static_cast<std::size_t>(end - begin));
+  std::iota(examples.begin(), examples.end(), begin);
+  return examples;
 }
 
 EpochShuffle::EpochShuffle(int64_t n, uint64_t key) : n_(n), key_(key) {
@@ -32,6 +40,12 @@ int64_t EpochShuffle::example(int64_t position) {
     it = perms_.emplace(epoch, torch::randperm(n_, gen, torch::kLong)).first;
   }
   return it->second.data_ptr<int64_t>()[position % n_];
+}
+
+std::vector<int64_t> EpochShuffle::examples(int64_t first, int64_t count) {
+  std::vector<int64_t> out(static_cast<std::size_t>(count));
+  for (int64_t j = 0; j < count; ++j) out[static_cast<std::size_t>(j)] = example(first + j);
+  return out;
 }
 
 }  // namespace ptft

@@ -1,9 +1,7 @@
 #include "ptft/data/sft_jsonl.h"
 
 #include <algorithm>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
@@ -22,11 +20,7 @@ const char* const kRowHint =
 
 // The string field `key` of row `j`, or a UserError at `where`.
 std::string need_string(const nlohmann::json& j, const std::string& key, const std::string& where) {
-  const auto it = j.find(key);
-  if (it == j.end()) throw UserError(where + ": no '" + key + "' field", kRowHint);
-  if (!it->is_string())
-    throw UserError(where + ": '" + key + "' is " + std::string(it->type_name()) + ", expected a string", kRowHint);
-  return it->get<std::string>();
+  return text::json_string_field(j, key, where, kRowHint);
 }
 
 // One JSONL row as a conversation; `where` ("file:line") starts error messages.
@@ -98,25 +92,14 @@ SftJsonl::SftJsonl(const std::string& path, const std::string& split, const Data
   const int64_t max_tokens = ctx.block_size + 1;  // inputs of T and targets of T
 
   text::TextFile file(path);
-  std::string line;
-  int64_t line_no = 0, examples = 0, replaced = 0;
+  text::JsonlLines lines(file, kRowHint);
+  nlohmann::json j;
+  int64_t examples = 0, replaced = 0;
   offsets_.push_back(0);
-  while (file.getline(line)) {
-    ++line_no;
-    if (line_no == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // byte-order mark
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (text::is_blank(line)) continue;
+  while (lines.next(j)) {
     ++stats_.rows;
-    const std::string where = path + ":" + std::to_string(line_no);
-    replaced += text::sanitize_utf8(line) > 0;  // nlohmann::json rejects invalid UTF-8
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      const std::string msg = e.what();  // "[json.exception.parse_error.101] parse error at ..."
-      throw UserError(where + ": not valid JSON (" + msg.substr(std::min(msg.find("parse error"), msg.size())) + ")",
-                      kRowHint);
-    }
+    replaced += lines.replaced() > 0;
+    const std::string where = lines.where();
     const std::vector<ChatPiece> pieces = tmpl.render_pieces(parse_row(j, where));  // roles checked
     ++examples;
 
@@ -158,17 +141,11 @@ SftJsonl::SftJsonl(const std::string& path, const std::string& split, const Data
                     "shorten the prompts (the answer must start within the first " + T +
                         " tokens), or fine-tune a model with a longer context");
   if (stats_.truncated > 0 || stats_.dropped > 0 || replaced > 0) {
-    // Once per file and context length: train and eval may open the same file more than once.
-    static std::mutex warned_mu;
-    static std::set<std::string> warned;
-    std::lock_guard<std::mutex> lock(warned_mu);
-    if (warned.insert(path + "\n" + T).second) {
-      std::string msg = "SFT data '" + path + "': " + std::to_string(stats_.truncated) + " of " +
-                        std::to_string(examples) + " examples truncated to " + T + " tokens; " +
-                        std::to_string(stats_.dropped) + " dropped (no response tokens left)";
-      if (replaced > 0) msg += "; " + std::to_string(replaced) + " lines had invalid UTF-8 (replaced by U+FFFD)";
-      log_warn(msg);
-    }
+    std::string msg = "SFT data '" + path + "': " + std::to_string(stats_.truncated) + " of " +
+                      std::to_string(examples) + " examples truncated to " + T + " tokens; " +
+                      std::to_string(stats_.dropped) + " dropped (no response tokens left)";
+    if (replaced > 0) msg += "; " + std::to_string(replaced) + " lines had invalid UTF-8 (replaced by U+FFFD)";
+    log_warn_once("sft:" + path + "\n" + T, msg);  // train and eval may open the same file more than once
   }
   order_ = std::make_unique<EpochShuffle>(size(), splitmix64(ctx.seed ^ splitmix64(fnv1a64("sft:" + split))));
 }
@@ -214,19 +191,13 @@ Batch SftJsonl::make_batch(const std::vector<int64_t>& examples) const {
 }
 
 Batch SftJsonl::train_batch(const BatchAddress& at) {
-  const int64_t first = stream_position(at, ctx_);
-  std::vector<int64_t> examples(static_cast<std::size_t>(at.micro_batch));
-  for (int64_t j = 0; j < at.micro_batch; ++j) examples[j] = order_->example(first + j);
-  return make_batch(examples);
+  return make_batch(order_->examples(stream_position(at, ctx_), at.micro_batch));
 }
 
 int64_t SftJsonl::eval_batches(int64_t batch_size) const { return eval_batch_count(size(), batch_size); }
 
 Batch SftJsonl::eval_batch(int64_t index, int64_t batch_size) {
-  const auto [begin, end] = eval_batch_range(size(), index, batch_size);
-  std::vector<int64_t> examples;
-  for (int64_t e = begin; e < end; ++e) examples.push_back(e);
-  return make_batch(examples);
+  return make_batch(eval_batch_examples(size(), index, batch_size));
 }
 
 std::unique_ptr<SftJsonl> open_sft_jsonl(const std::string& path, const std::string& split, const DataContext& ctx) {

@@ -278,10 +278,47 @@ bool TextFile::getline(std::string& line) {
   }
 }
 
+// --- JsonlLines -----------------------------------------------------------------------------
+
+JsonlLines::JsonlLines(TextFile& file, std::string hint) : file_(file), hint_(std::move(hint)) {}
+
+std::string JsonlLines::where() const { return file_.path() + ":" + std::to_string(line_); }
+
+bool JsonlLines::next(nlohmann::json& value) {
+  while (file_.getline(buf_)) {
+    ++line_;
+    if (line_ == 1 && buf_.compare(0, 3, "\xEF\xBB\xBF") == 0) buf_.erase(0, 3);  // byte-order mark
+    if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
+    if (is_blank(buf_)) continue;
+    replaced_ = sanitize_utf8(buf_);  // nlohmann::json rejects invalid UTF-8
+    try {
+      value = nlohmann::json::parse(buf_);
+    } catch (const nlohmann::json::parse_error& e) {
+      const std::string msg = e.what();  // "[json.exception.parse_error.101] parse error at ..."
+      throw UserError(where() + ": not valid JSON (" + msg.substr(std::min(msg.find("parse error"), msg.size())) + ")",
+                      hint_);
+    }
+    return true;
+  }
+  return false;
+}
+
+std::string json_string_field(const nlohmann::json& row, const std::string& key, const std::string& where,
+                              const std::string& hint) {
+  const auto it = row.find(key);
+  if (it == row.end()) throw UserError(where + ": no '" + key + "' field", hint);
+  if (!it->is_string())
+    throw UserError(where + ": '" + key + "' is " + std::string(it->type_name()) + ", expected a string", hint);
+  return it->get<std::string>();
+}
+
 // --- DocumentReader -------------------------------------------------------------------------
 
 DocumentReader::DocumentReader(const std::string& path, const DocumentOptions& opts)
-    : file_(path), opts_(opts), format_(resolve_format(path, opts.format)) {
+    : file_(path),
+      jsonl_(file_, "each line of a JSONL file must hold one JSON object; for plain text use --format text"),
+      opts_(opts),
+      format_(resolve_format(path, opts.format)) {
   if (format_ != "text" && format_ != "jsonl")
     throw InternalError("DocumentReader: format '" + format_ + "'");
   if (opts_.piece_bytes < 16) opts_.piece_bytes = 16;
@@ -365,43 +402,27 @@ bool DocumentReader::next_block(Document& doc) {
 }
 
 bool DocumentReader::next_jsonl(Document& doc) {
-  std::string line;
-  while (file_.getline(line)) {
-    ++line_;
-    if (line_ == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // byte-order mark
-    if (is_blank(line)) continue;
-    doc.replaced = sanitize_utf8(line);  // nlohmann::json rejects invalid UTF-8
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      std::string msg = e.what();
-      const auto colon = msg.find("parse error");
-      if (colon != std::string::npos) msg = msg.substr(colon);
-      throw UserError(where() + ": not valid JSON (" + msg + ")",
-                      "each line of a JSONL file must hold one JSON object; for plain text use --format text");
-    }
-    if (!j.is_object())
-      throw UserError(where() + ": expected a JSON object with a '" + opts_.field + "' field, got " + json_type(j),
-                      "each line of a JSONL file must hold one JSON object");
-    auto it = j.find(opts_.field);
-    if (it == j.end()) {
-      std::string keys;
-      for (auto k = j.begin(); k != j.end(); ++k) keys += (keys.empty() ? "" : ", ") + k.key();
-      throw UserError(where() + ": the JSON object has no field '" + opts_.field + "' (it has: " +
-                          (keys.empty() ? std::string("no fields") : keys) + ")",
-                      "name the field that holds the text with --field NAME");
-    }
-    if (!it->is_string())
-      throw UserError(where() + ": field '" + opts_.field + "' is " + json_type(*it) + ", expected a string",
-                      "name the field that holds the text with --field NAME");
-    const std::size_t replaced = doc.replaced;
-    doc.text = it->get<std::string>();
-    doc.line = line_;
-    doc.replaced = replaced;
-    return true;
+  nlohmann::json j;
+  if (!jsonl_.next(j)) return false;
+  line_ = jsonl_.line();
+  if (!j.is_object())
+    throw UserError(where() + ": expected a JSON object with a '" + opts_.field + "' field, got " + json_type(j),
+                    "each line of a JSONL file must hold one JSON object");
+  auto it = j.find(opts_.field);
+  if (it == j.end()) {
+    std::string keys;
+    for (auto k = j.begin(); k != j.end(); ++k) keys += (keys.empty() ? "" : ", ") + k.key();
+    throw UserError(where() + ": the JSON object has no field '" + opts_.field + "' (it has: " +
+                        (keys.empty() ? std::string("no fields") : keys) + ")",
+                    "name the field that holds the text with --field NAME");
   }
-  return false;
+  if (!it->is_string())
+    throw UserError(where() + ": field '" + opts_.field + "' is " + json_type(*it) + ", expected a string",
+                    "name the field that holds the text with --field NAME");
+  doc.text = it->get<std::string>();
+  doc.line = line_;
+  doc.replaced = jsonl_.replaced();
+  return true;
 }
 
 }  // namespace ptft::text

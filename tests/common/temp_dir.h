@@ -2,6 +2,7 @@
 // everything in it when the object goes out of scope.
 //
 //   test::TempDir tmp("resume");   // tmp.path: ".../ptft_resume_<pid>_<n>"
+//   const std::string cfg = tmp.write("a.yaml", "train: {steps: 2}\n");   // tmp.path + "/a.yaml"
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace ptft::test {
@@ -25,6 +27,12 @@ struct TempDir {
   ~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
+  }
+  // Writes `text` (bytes as they are) to path/name and returns that path.
+  std::string write(const std::string& name, const std::string& text) const {
+    const std::string file = path + "/" + name;
+    std::ofstream(file, std::ios::binary) << text;
+    return file;
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

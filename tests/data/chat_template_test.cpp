@@ -8,21 +8,13 @@
 #include <fstream>
 
 #include "../common/temp_dir.h"
+#include "../common/user_error.h"
 #include "ptft/core/error.h"
 
 namespace ptft {
 namespace {
 
-// The UserError message thrown by `f` ("" when nothing is thrown).
-template <class F>
-std::string user_error(F&& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.message() + "\n  hint: " + e.hint();
-  }
-  return "";
-}
+using test::user_error;
 
 TEST(ChatTemplate, BuiltinRendersPromptAndTrainedPieces) {
   const ChatTemplate t = ChatTemplate::builtin("ptft-chat");

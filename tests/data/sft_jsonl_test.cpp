@@ -13,11 +13,14 @@
 #include <set>
 
 #include "../common/temp_dir.h"
+#include "../common/user_error.h"
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/sentencepiece_tokenizer.h"
 
 namespace ptft {
 namespace {
+
+using test::user_error;
 
 constexpr int64_t kIgnore = -100;
 const std::string kEnd = "<|endoftext|>\n";
@@ -69,17 +72,6 @@ class SftJsonlTest : public ::testing::Test {
       if (t[j].item<int64_t>() != kIgnore) out.push_back(static_cast<int32_t>(t[j].item<int64_t>()));
     return tok_->decode(out);
   }
-  // The UserError message (and hint) of `f`; "" when it throws none.
-  template <class F>
-  static std::string user_error(F&& f) {
-    try {
-      f();
-    } catch (const UserError& e) {
-      return e.message() + "\n  hint: " + e.hint();
-    }
-    return "";
-  }
-
   static test::TempDir* tok_dir_;
   static std::shared_ptr<const Tokenizer> tok_;
   test::TempDir dir_{"sft_jsonl"};

@@ -118,6 +118,8 @@ std::vector<std::string> keys(const T& cfg);
 // The candidate closest to `key` by edit distance (transpositions count 1, case ignored; a
 // dotted key also matches on its last part, so "lr" finds "train.lr"); "" if nothing is close.
 std::string nearest(const std::string& key, const std::vector<std::string>& candidates);
+// "a, b, c" for messages; after `max` names: ", ... (N in all)".
+std::string list_names(const std::vector<std::string>& names, std::size_t max = 20);
 
 // Help listing, one line per field with its current value and help, aligned:
 //   "  train.steps = 2000   # optimizer steps"

@@ -15,6 +15,9 @@ namespace ptft {
 
 void log_info(const std::string& msg);
 void log_warn(const std::string& msg);
+// log_warn the first time `key` comes in this process, nothing after (a data file that training
+// and evaluation open more than once warns once).
+void log_warn_once(const std::string& key, const std::string& msg);
 // Milliseconds since the Unix epoch / seconds since process start (monotonic).
 double now_seconds();
 std::string utc_timestamp();  // "2026-11-28T04:01:36Z"

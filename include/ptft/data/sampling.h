@@ -11,6 +11,7 @@
 //   EpochShuffle order(n_examples, /*key=*/splitmix64(seed));
 //   const int64_t first = stream_position(at, ctx);
 //   for (int64_t j = 0; j < at.micro_batch; ++j) use(order.example(first + j));
+//   std::vector<int64_t> batch = order.examples(first, at.micro_batch);     // the same, at once
 //   auto [begin, end] = eval_batch_range(n_examples, index, batch_size);   // evaluation
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "ptft/data/data_source.h"
 
@@ -42,6 +44,8 @@ inline int64_t stream_position(const BatchAddress& at, const DataContext& ctx) {
 // batch size or index is out of range).
 int64_t eval_batch_count(int64_t n, int64_t batch_size);
 std::pair<int64_t, int64_t> eval_batch_range(int64_t n, int64_t index, int64_t batch_size);
+// The same batch as example indices: begin, begin + 1, ..., end - 1.
+std::vector<int64_t> eval_batch_examples(int64_t n, int64_t index, int64_t batch_size);
 
 // Epoch-wise shuffling of n examples: stream position p is example perm_e[p % n] of epoch
 // e = p / n, perm_e = torch::randperm(n) from a CPU generator seeded with key + e. Each epoch
@@ -50,6 +54,8 @@ class EpochShuffle {
  public:
   EpochShuffle(int64_t n, uint64_t key);
   int64_t example(int64_t position);
+  // The examples at stream positions first, first + 1, ..., first + count - 1 (one micro-batch).
+  std::vector<int64_t> examples(int64_t first, int64_t count);
   int64_t size() const { return n_; }
 
  private:

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,36 @@ class TextFile {
   uint64_t consumed_ = 0;
 };
 
+// The JSON values of the lines of a JSONL file, in order. Blank lines are skipped; a byte-order
+// mark before the first line and a trailing '\r' are dropped; invalid UTF-8 bytes become U+FFFD
+// (nlohmann::json rejects them). A line that is not JSON is a UserError naming file:line, with
+// `hint` as its hint. Reads through `file`, which must outlive this object.
+//
+//   text::TextFile f(path);
+//   text::JsonlLines lines(f, "each line holds {\"text\": \"...\"}");
+//   nlohmann::json row;
+//   while (lines.next(row)) use(row, lines.where());   // where(): "path:line"
+class JsonlLines {
+ public:
+  JsonlLines(TextFile& file, std::string hint);
+  bool next(nlohmann::json& value);  // false at the end of the file
+  std::size_t line() const { return line_; }          // 1-based line of the last value (0: none yet)
+  std::size_t replaced() const { return replaced_; }  // invalid UTF-8 bytes replaced in that line
+  std::string where() const;                          // "file:line" of the last value
+
+ private:
+  TextFile& file_;
+  std::string hint_;
+  std::string buf_;
+  std::size_t line_ = 0;
+  std::size_t replaced_ = 0;
+};
+
+// The string field `key` of the JSON object `row`; UserError "<where>: no 'key' field" or
+// "<where>: 'key' is number, expected a string", with `hint`.
+std::string json_string_field(const nlohmann::json& row, const std::string& key, const std::string& where,
+                              const std::string& hint);
+
 struct DocumentOptions {
   std::string format = "auto";          // auto | text | jsonl
   std::string field = "text";           // JSONL: the field holding the text
@@ -112,6 +143,7 @@ class DocumentReader {
   bool next_jsonl(Document& doc);
   std::string where() const;  // "file:line"
   TextFile file_;
+  JsonlLines jsonl_;  // jsonl format: the rows of file_
   DocumentOptions opts_;
   std::string format_;
   std::string pending_;  // whole-file mode: bytes read but not yet handed out
