@@ -1,6 +1,7 @@
 // ptft eval --model CKPT --data FILE|SHARD_DIR [--split val] [--batch-size 8] [--json] [--threads N]
-// Language models: loss and perplexity. Image classifiers (--data an image data set): accuracy,
-// macro-F1, per-class precision/recall and the confusion matrix.
+// Language models: loss and perplexity. Image classifiers (--data an image data set) and text
+// classifiers (--data a labelled JSONL file): accuracy, macro-F1, per-class precision/recall and
+// the confusion matrix.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,8 +13,36 @@
 #include "ptft/eval/lm_eval.h"
 #include "ptft/infer/image_classifier.h"
 #include "ptft/infer/pretrained.h"
+#include "ptft/infer/text_classifier.h"
 
 namespace ptft::cli {
+namespace {
+
+// Classifier metrics: one JSON object, or the per-class table + confusion matrix and the loss.
+void print_classification(const nlohmann::json& m, const std::vector<std::string>& classes, bool json) {
+  if (json) {
+    std::cout << m.dump() << std::endl;
+    return;
+  }
+  if (m.contains("confusion")) {
+    std::cout << ConfusionMatrix::from_rows(m["confusion"]).table(classes);
+  } else {
+    char acc[96];
+    std::snprintf(acc, sizeof acc, "accuracy %.4f, macro-F1 %.4f over %lld examples\n", m.at("accuracy").get<double>(),
+                  m.at("macro_f1").get<double>(), static_cast<long long>(m.at("examples").get<int64_t>()));
+    std::cout << acc;
+  }
+  char line[96];
+  std::snprintf(line, sizeof line, "loss %.4f", m.at("loss").get<double>());
+  std::cout << line;
+  if (m.contains("top5_accuracy")) {
+    std::snprintf(line, sizeof line, "  top-5 accuracy %.4f", m.at("top5_accuracy").get<double>());
+    std::cout << line;
+  }
+  std::cout << std::endl;
+}
+
+}  // namespace
 
 Action add_eval(CLI::App& app) {
   auto* sub = app.add_subcommand("eval", "Measure a language model's perplexity on text or token shards, or an image "
@@ -25,7 +54,7 @@ Action add_eval(CLI::App& app) {
   sub->add_option("--model", *model, "checkpoint directory, run directory or Hugging Face GPT-2 directory")->required();
   sub->add_option("--data", o->data,
                   "a text file or a token shard directory (language models); an IDX file, class folders or CSV "
-                  "(image classifiers)")
+                  "(image classifiers); a JSONL file of {\"text\", \"label\"} rows (text classifiers)")
       ->required();
   sub->add_option("--split", o->split, "split of a shard directory: train | val")->capture_default_str();
   sub->add_option("--batch-size", o->batch_size, "windows per forward pass")->capture_default_str();
@@ -33,7 +62,7 @@ Action add_eval(CLI::App& app) {
                   "shards: evaluate only the split's first windows, about this many tokens (0 = all)")
       ->capture_default_str();
   sub->add_flag("--json", *json,
-                "print {\"loss\", \"perplexity\", \"tokens\"} (classifiers: loss, accuracy, macro_f1, per_class, "
+                "print {\"loss\", \"perplexity\", \"tokens\"} (masked LMs: + accuracy; classifiers: loss, accuracy, macro_f1, per_class, "
                 "confusion, ...) on stdout");
   auto img = std::make_shared<ImageOptions>();
   img->add_to(*sub);
@@ -42,40 +71,35 @@ Action add_eval(CLI::App& app) {
     o->validate();
     set_threads(*threads);
     Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
+    if (!p.model->class_names().empty() && is_text_classification_jsonl(o->data)) {
+      const TextClassifier clf = as_text_classifier(std::move(p));
+      const nlohmann::json m = evaluate_text_classifier(clf, o->data, o->batch_size);
+      print_classification(m, clf.classes, *json);
+      return 0;
+    }
     if (!p.model->class_names().empty()) {
       const ImageClassifier clf = as_image_classifier(std::move(p), img->get());
       const nlohmann::json m = evaluate_image_classifier(clf, o->data, o->batch_size);
-      if (*json) {
-        std::cout << m.dump() << std::endl;
-        return 0;
-      }
-      if (m.contains("confusion")) {
-        std::cout << ConfusionMatrix::from_rows(m["confusion"]).table(clf.classes);
-      } else {
-        char acc[96];
-        std::snprintf(acc, sizeof acc, "accuracy %.4f, macro-F1 %.4f over %lld examples\n", m.at("accuracy").get<double>(),
-                      m.at("macro_f1").get<double>(), static_cast<long long>(m.at("examples").get<int64_t>()));
-        std::cout << acc;
-      }
-      char line[96];
-      std::snprintf(line, sizeof line, "loss %.4f", m.at("loss").get<double>());
-      std::cout << line;
-      if (m.contains("top5_accuracy")) {
-        std::snprintf(line, sizeof line, "  top-5 accuracy %.4f", m.at("top5_accuracy").get<double>());
-        std::cout << line;
-      }
-      std::cout << std::endl;
+      print_classification(m, clf.classes, *json);
       return 0;
     }
     const nlohmann::json m = evaluate_lm(*p.model, p.tokenizer, *o);
+    // Masked LMs also report the accuracy of the masked-token predictions.
     if (*json) {
-      std::cout << nlohmann::json{{"loss", m.at("loss")}, {"perplexity", m.at("perplexity")}, {"tokens", m.at("tokens")}}.dump()
-                << std::endl;
+      nlohmann::json out = {{"loss", m.at("loss")}, {"perplexity", m.at("perplexity")}, {"tokens", m.at("tokens")}};
+      if (m.contains("accuracy")) out["accuracy"] = m["accuracy"];
+      std::cout << out.dump() << std::endl;
     } else {
-      char line[160];
-      std::snprintf(line, sizeof line, "loss %.4f  perplexity %.3f  (%lld tokens)", m.at("loss").get<double>(),
-                    m.at("perplexity").get<double>(), static_cast<long long>(m.at("tokens").get<int64_t>()));
-      std::cout << line << std::endl;
+      char line[200];
+      std::snprintf(line, sizeof line, "loss %.4f  perplexity %.3f  (%lld %stokens)", m.at("loss").get<double>(),
+                    m.at("perplexity").get<double>(), static_cast<long long>(m.at("tokens").get<int64_t>()),
+                    m.contains("accuracy") ? "masked " : "");
+      std::cout << line;
+      if (m.contains("accuracy")) {
+        std::snprintf(line, sizeof line, "  accuracy %.4f", m.at("accuracy").get<double>());
+        std::cout << line;
+      }
+      std::cout << std::endl;
     }
     return 0;
   };

@@ -244,26 +244,37 @@ int64_t TextClassificationJsonl::label(int64_t i) const {
   return labels_[static_cast<std::size_t>(i)];
 }
 
-Batch TextClassificationJsonl::make_batch(const std::vector<int64_t>& examples) const {
-  const auto B = static_cast<int64_t>(examples.size());
+TensorMap classification_inputs(const std::vector<EncodedText>& texts, int32_t pad) {
+  const auto B = static_cast<int64_t>(texts.size());
   int64_t T = 0;  // the longest example
-  for (int64_t e : examples) T = std::max(T, offsets_[e + 1] - offsets_[e]);
-  auto input_ids = torch::full({B, T}, static_cast<int64_t>(specials_.pad), torch::kLong);  // (B, T)
-  auto token_types = torch::zeros({B, T}, torch::kLong);                                   // (B, T)
-  auto mask = torch::zeros({B, T}, torch::kLong);                                          // (B, T)
-  auto y = torch::empty({B}, torch::kLong);                                                // (B)
+  for (const auto& e : texts) T = std::max(T, static_cast<int64_t>(e.ids.size()));
+  auto input_ids = torch::full({B, T}, static_cast<int64_t>(pad), torch::kLong);  // (B, T)
+  auto token_types = torch::zeros({B, T}, torch::kLong);                         // (B, T)
+  auto mask = torch::zeros({B, T}, torch::kLong);                                // (B, T)
   int64_t* in = input_ids.data_ptr<int64_t>();
   int64_t* tt = token_types.data_ptr<int64_t>();
   int64_t* am = mask.data_ptr<int64_t>();
-  int64_t* yy = y.data_ptr<int64_t>();
   for (int64_t b = 0; b < B; ++b) {
-    const int64_t begin = offsets_[examples[b]], n = offsets_[examples[b] + 1] - begin;
-    std::copy(ids_.begin() + begin, ids_.begin() + begin + n, in + b * T);
-    std::copy(types_.begin() + begin, types_.begin() + begin + n, tt + b * T);
-    std::fill(am + b * T, am + b * T + n, 1);
+    const auto& e = texts[static_cast<std::size_t>(b)];
+    std::copy(e.ids.begin(), e.ids.end(), in + b * T);
+    std::copy(e.types.begin(), e.types.end(), tt + b * T);
+    std::fill(am + b * T, am + b * T + static_cast<int64_t>(e.ids.size()), 1);
+  }
+  return {{"input_ids", input_ids}, {"token_type_ids", token_types}, {"attention_mask", mask}};
+}
+
+Batch TextClassificationJsonl::make_batch(const std::vector<int64_t>& examples) const {
+  std::vector<EncodedText> texts;
+  texts.reserve(examples.size());
+  auto y = torch::empty({static_cast<int64_t>(examples.size())}, torch::kLong);  // (B)
+  int64_t* yy = y.data_ptr<int64_t>();
+  for (std::size_t b = 0; b < examples.size(); ++b) {
+    texts.push_back(example(examples[b]));
     yy[b] = labels_[static_cast<std::size_t>(examples[b])];
   }
-  return Batch{{{"input_ids", input_ids}, {"token_type_ids", token_types}, {"attention_mask", mask}, {"y", y}}, B};
+  TensorMap data = classification_inputs(texts, specials_.pad);
+  data["y"] = y;
+  return Batch{std::move(data), static_cast<int64_t>(examples.size())};
 }
 
 Batch TextClassificationJsonl::train_batch(const BatchAddress& at) {

@@ -7,6 +7,8 @@
 #include "ptft/core/fs.h"
 #include "ptft/data/token_windows.h"
 #include "ptft/train/causal_lm_task.h"
+#include "ptft/data/mlm_windows.h"
+#include "ptft/train/task.h"
 
 namespace ptft {
 namespace {
@@ -25,10 +27,13 @@ class EvalScope {
   torch::NoGradGuard no_grad_;
 };
 
-void require_causal_lm(const ModelImpl& model, const std::string& what) {
-  if (model.context_length() <= 0 || find_model_family(model.family(), what).default_task != "causal_lm")
-    throw UserError("eval measures next-token prediction, but " + what + " holds a " + model.family() + " model",
-                    "pass a checkpoint of a GPT (causal language model) run");
+// The language-model task of `model`'s family: "causal_lm" (GPT) or "masked_lm" (BERT).
+std::string lm_task(const ModelImpl& model, const std::string& what) {
+  const std::string task = model.context_length() > 0 ? find_model_family(model.family(), what).default_task : "";
+  if (task != "causal_lm" && task != "masked_lm")
+    throw UserError("eval measures token prediction, but " + what + " holds a " + model.family() + " model",
+                    "pass a checkpoint of a GPT (causal LM) or BERT (masked LM) run");
+  return task;
 }
 
 // Windows of `len` + 1 tokens of `ids` starting at `starts`: inputs and targets (B, len).
@@ -79,21 +84,31 @@ nlohmann::json evaluate_lm_tokens(ModelImpl& model, const std::vector<int32_t>& 
 
 nlohmann::json evaluate_lm(ModelImpl& model, const TokenizerPtr& tokenizer, const LmEvalOptions& opt) {
   opt.validate();
-  require_causal_lm(model, "the checkpoint");
+  const std::string task = lm_task(model, "the checkpoint");
   if (is_token_shard_dir(opt.data)) {
     DataContext ctx;
     ctx.block_size = model.context_length();
     ctx.vocab_size = model.vocab_size();
     ctx.tokenizer = tokenizer;
-    auto src = open_token_windows(opt.data, opt.split, ctx, ctx.block_size, tokenizer ? tokenizer->content_hash() : "");
+    // Masked LM: BERT's masking with the fixed evaluation masks (ptft/data/mlm_windows.h).
+    std::unique_ptr<DataSource> src;
+    if (task == "masked_lm") {
+      ctx.mlm_probability = 0.15;
+      src = open_mlm_windows(opt.data, opt.split, ctx, ctx.block_size);
+    } else {
+      src = open_token_windows(opt.data, opt.split, ctx, ctx.block_size, tokenizer ? tokenizer->content_hash() : "");
+    }
     EvalScope scope(model);
-    auto acc = CausalLmTask().new_eval();
+    auto acc = create_task(task, "eval")->new_eval();
     int64_t n = src->eval_batches(opt.batch_size);
     if (opt.max_tokens > 0)  // the same first windows for every model: comparable numbers
       n = std::min(n, std::max<int64_t>(1, opt.max_tokens / (opt.batch_size * ctx.block_size)));
     for (int64_t i = 0; i < n; ++i) acc->add(model, src->eval_batch(i, opt.batch_size));
     return acc->result();
   }
+  if (task == "masked_lm")
+    throw UserError("masked-LM evaluation reads token shards, and '" + opt.data + "' is not a shard directory",
+                    "make shards with `ptft data prepare --tokenizer CKPT/tokenizer --input FILE --out DIR`");
   std::error_code ec;
   if (std::filesystem::is_directory(opt.data, ec))
     throw UserError("'" + opt.data + "' is a directory but not a token shard directory (no meta.json)",

@@ -4,7 +4,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/data/image_source.h"
-#include "ptft/train/task.h"
+#include "ptft/infer/class_scores.h"
 
 namespace ptft {
 
@@ -50,8 +50,6 @@ ImageClassifier as_image_classifier(Pretrained pretrained, const std::optional<I
 
 std::vector<ImagePrediction> predict_images(const ImageClassifier& clf, const std::vector<std::string>& files,
                                             int64_t top_k, int64_t batch_size) {
-  const int64_t C = static_cast<int64_t>(clf.classes.size());
-  const int64_t k = top_k <= 0 ? C : std::min(top_k, C);
   batch_size = std::max<int64_t>(1, batch_size);
   std::vector<ImagePrediction> out;
   torch::NoGradGuard ng;
@@ -59,18 +57,9 @@ std::vector<ImagePrediction> predict_images(const ImageClassifier& clf, const st
     const size_t end = std::min(files.size(), start + static_cast<size_t>(batch_size));
     std::vector<torch::Tensor> xs;
     for (size_t i = start; i < end; ++i) xs.push_back(load_image_for_model(files[i], clf.preprocess));  // (C,H,W)
-    auto logits = clf.pretrained.model->forward({{"x", torch::stack(xs)}}).at("logits").to(torch::kFloat);  // (B, C)
-    PTFT_CHECK(logits.size(1) == C, "classifier logits do not match its class names");
-    auto probs = torch::softmax(logits, 1);
-    auto [p, idx] = probs.topk(k, 1);  // (B, k)
-    for (size_t i = start; i < end; ++i) {
-      ImagePrediction pred;
-      pred.file = files[i];
-      const int64_t r = static_cast<int64_t>(i - start);
-      for (int64_t j = 0; j < k; ++j)
-        pred.top.emplace_back(clf.classes[idx[r][j].item<int64_t>()], p[r][j].item<double>());
-      out.push_back(std::move(pred));
-    }
+    auto logits = clf.pretrained.model->forward({{"x", torch::stack(xs)}}).at("logits");  // (B, C)
+    auto tops = top_classes(logits, clf.classes, top_k);
+    for (size_t i = start; i < end; ++i) out.push_back({files[i], std::move(tops[i - start])});
   }
   return out;
 }
@@ -87,12 +76,7 @@ nlohmann::json evaluate_image_classifier(const ImageClassifier& clf, const std::
   DataContext ctx;
   ctx.images = images;
   ImageSource src(data_spec, "test", ctx);
-  auto acc = create_task("classification", "eval")->new_eval();
-  torch::NoGradGuard ng;
-  for (int64_t i = 0; i < src.eval_batches(batch_size); ++i) acc->add(*clf.pretrained.model, src.eval_batch(i, batch_size));
-  nlohmann::json m = acc->result();
-  m["classes"] = clf.classes;
-  return m;
+  return evaluate_classifier(*clf.pretrained.model, src, clf.classes, batch_size);
 }
 
 }  // namespace ptft

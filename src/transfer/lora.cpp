@@ -125,8 +125,20 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
       std::string last = m.substr(m.rfind('.') + 1);
       if (std::find(targets.begin(), targets.end(), last) == targets.end()) targets.push_back(last);
     }
+  // Classifiers also train their head (transfer_plan.h): PEFT's SEQ_CLS with modules_to_save.
+  const bool classifier = !model.class_names().empty();
+  const nlohmann::json task_type = model.family() == "gpt" ? nlohmann::json("CAUSAL_LM")
+                                   : classifier           ? nlohmann::json("SEQ_CLS")
+                                                          : nlohmann::json(nullptr);
+  std::vector<std::string> to_save;
+  if (classifier)
+    for (const auto& p : model.named_parameters(true)) {
+      if (model.param_place(p.key()).kind != ParamPlace::kHead) continue;
+      const std::string module = p.key().substr(0, p.key().rfind('.'));
+      if (std::find(to_save.begin(), to_save.end(), module) == to_save.end()) to_save.push_back(module);
+    }
   nlohmann::json config = {{"peft_type", "LORA"},
-                           {"task_type", model.family() == "gpt" ? "CAUSAL_LM" : nullptr},
+                           {"task_type", task_type},
                            {"r", cfg.r},
                            {"lora_alpha", cfg.alpha},
                            {"lora_dropout", cfg.dropout},
@@ -135,7 +147,7 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
                            // HF GPT-2 projections are Conv1D with (in, out) weights.
                            {"fan_in_fan_out", model.family() == "gpt"},
                            {"inference_mode", true},
-                           {"modules_to_save", nullptr},
+                           {"modules_to_save", to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(to_save)},
                            {"base_model_name_or_path", base_model}};
   save_tensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}});
   fs::write_file_atomic(dir + "/adapter_config.json", config.dump(2) + "\n");

@@ -61,6 +61,10 @@ struct EncodedText {
 EncodedText encode_for_classification(const Tokenizer& tok, const ClassificationSpecials& sp, std::string_view a,
                                       const std::string* b, int64_t max_len);
 
+// The model inputs of encoded texts, padded to the longest with `pad`: input_ids, token_type_ids
+// (0 on padding), attention_mask (1 = token, 0 = padding), each (B, T_b) int64.
+TensorMap classification_inputs(const std::vector<EncodedText>& texts, int32_t pad);
+
 class TextClassificationJsonl : public DataSource {
  public:
   // Reads and encodes every row of `path` with ctx.tokenizer (UserError when null), cut to
