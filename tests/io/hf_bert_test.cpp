@@ -339,6 +339,83 @@ std::string exported_small_bert(const TempDir& tmp) {
   return dir;
 }
 
+TEST(HfBert, MissingEncoderTensorIsNamed) {
+  TempDir tmp("hf_bert_missing");
+  const std::string dir = exported_small_bert(tmp);
+  TensorMap t = owned_tensors(dir);
+  const TensorMap all = t;
+  t.erase("bert.encoder.layer.1.attention.self.key.weight");  // a middle part of the fused c_attn
+  save_weights(dir, t);
+  std::string err = user_error_of([&] { read_checkpoint(dir); });
+  EXPECT_TRUE(contains(err, "lacks tensor(s) encoder.layer.1.attention.self.key.weight")) << err;
+  EXPECT_TRUE(contains(err, "incomplete")) << err;
+
+  save_weights(dir, all);
+  auto cfg = read_json(dir + "/config.json");
+  cfg["num_hidden_layers"] = 3;  // the file has two blocks
+  write_json(dir + "/config.json", cfg);
+  err = user_error_of([&] { read_checkpoint(dir); });
+  EXPECT_TRUE(contains(err, "lacks tensor(s) encoder.layer.2.attention.self.query.weight")) << err;
+}
+
+TEST(HfBert, ShapeMismatchNamesTheTensorAndBothShapes) {
+  TempDir tmp("hf_bert_shape");
+  const std::string dir = exported_small_bert(tmp);
+  const auto good = read_json(dir + "/config.json");
+  auto cfg = good;
+  cfg["intermediate_size"] = 24;  // the file's MLP is 32 wide
+  write_json(dir + "/config.json", cfg);
+  std::string err = user_error_of([&] { read_checkpoint(dir); });
+  EXPECT_TRUE(contains(err, "'encoder.layer.0.intermediate.dense.weight' is [32, 16], config.json says [24, 16]")) << err;
+  EXPECT_TRUE(contains(err, "another architecture")) << err;
+
+  // One of the fused parts alone: named with its own shape.
+  write_json(dir + "/config.json", good);
+  TensorMap t = owned_tensors(dir);
+  t["bert.encoder.layer.1.attention.self.value.weight"] = torch::zeros({16, 15});
+  save_weights(dir, t);
+  err = user_error_of([&] { read_checkpoint(dir); });
+  EXPECT_TRUE(contains(err, "'encoder.layer.1.attention.self.value.weight' is [16, 15], config.json says [16, 16]")) << err;
+}
+
+TEST(HfBert, DecoderMustBeTiedToTheWordEmbeddings) {
+  TempDir tmp("hf_bert_untied");
+  const std::string dir = exported_small_bert(tmp);
+  TensorMap t = owned_tensors(dir);
+  t["cls.predictions.decoder.weight"] = t.at("bert.embeddings.word_embeddings.weight").clone();
+  t["cls.predictions.decoder.bias"] = t.at("cls.predictions.bias").clone();
+  save_weights(dir, t);
+  EXPECT_NO_THROW(read_checkpoint(dir)) << "a decoder equal to the word embeddings is the tied one";
+
+  t["cls.predictions.decoder.weight"][3][1] += 1.0f;
+  save_weights(dir, t);
+  std::string err = user_error_of([&] { read_checkpoint(dir); });
+  EXPECT_TRUE(contains(err, "cls.predictions.decoder.weight differs from bert.embeddings.word_embeddings.weight")) << err;
+  EXPECT_TRUE(contains(err, "ties the MLM decoder")) << err;
+
+  t["cls.predictions.decoder.weight"] = t.at("bert.embeddings.word_embeddings.weight").clone();
+  t["cls.predictions.decoder.bias"][0] += 1.0f;
+  save_weights(dir, t);
+  err = user_error_of([&] { read_checkpoint(dir); });
+  EXPECT_TRUE(contains(err, "cls.predictions.decoder.bias differs from cls.predictions.bias")) << err;
+}
+
+TEST(HfBert, DecoderBiasAloneIsTheMlmBias) {
+  // Some files keep only cls.predictions.decoder.bias of the two tied biases.
+  TempDir tmp("hf_bert_decoder_bias");
+  const std::string dir = exported_small_bert(tmp);
+  TensorMap t = owned_tensors(dir);
+  const torch::Tensor bias = t.at("cls.predictions.bias");
+  t.erase("cls.predictions.bias");
+  t["cls.predictions.decoder.bias"] = bias;
+  save_weights(dir, t);
+  testing::internal::CaptureStderr();
+  const Checkpoint c = read_checkpoint(dir);
+  const std::string note = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(torch::equal(c.model.at("cls.bias"), bias));
+  EXPECT_FALSE(contains(note, "freshly initialised")) << note;
+}
+
 TEST(HfBert, UnsupportedConfigOptionsAreUserErrors) {
   TempDir tmp("hf_bert_options");
   const std::string dir = exported_small_bert(tmp);
