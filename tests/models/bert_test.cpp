@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "overfit.h"
+#include "ptft/core/compat.h"
 #include "ptft/core/error.h"
 #include "ptft/io/tensor_io.h"
 #include "ptft/models/bert.h"
@@ -195,6 +196,27 @@ TEST(Bert, OverfitsOneClassificationBatch) {
   Batch b{{{"input_ids", torch::randint(1, 53, {6, 10}, torch::kLong)}, {"y", torch::tensor({0, 1, 2, 0, 1, 2}, torch::kLong)}}, 6};
   auto r = test::overfit_classifier(m, b, 300, 3e-3, 0.05);
   EXPECT_LT(r.loss, 0.05) << "after " << r.steps << " steps (start " << r.first << ")";
+}
+
+// What `train.precision: bf16` does on CPU: the MLM loss and its gradients under bf16 autocast,
+// close to fp32's (the MLM head once fed bf16 into a float LayerNorm, which libtorch 1.13 refuses).
+TEST(Bert, MlmLossRunsUnderBf16Autocast) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  auto ids = torch::randint(5, 53, {2, 12}, torch::kLong);
+  auto targets = torch::full({2, 12}, -100, torch::kLong);
+  targets.index_put_({torch::indexing::Slice(), 3}, ids.select(1, 3));
+  Batch batch{{{"input_ids", ids}, {"targets", targets}, {"attention_mask", torch::ones({2, 12}, torch::kLong)}}, 2};
+  MaskedLmTask task;
+  const double fp32 = task.loss_sum(m, batch).item<double>();
+  torch::Tensor loss;
+  {
+    compat::AutocastGuard amp(torch::kCPU, torch::kBFloat16, /*enabled=*/true);
+    loss = task.loss_sum(m, batch);
+  }
+  loss.backward();
+  EXPECT_NEAR(loss.item<double>(), fp32, 0.05 * fp32);
+  EXPECT_TRUE(m.cls->dense->weight.grad().defined());
 }
 
 }  // namespace
