@@ -1,5 +1,6 @@
 #include "ptft/io/hf_bert.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "ptft/core/error.h"
@@ -93,8 +94,17 @@ Checkpoint read_hf_bert(const std::string& dir) {
   std::map<std::string, std::string> file_of;
   for (auto& [name, t] : loaded.tensors) {
     const std::string m = modern_name(name);
+    if (raw.count(m))
+      throw UserError("'" + loaded.file_of[name] + "': tensor '" + name + "' appears twice (also as '" + m + "')",
+                      "a file has LayerNorm.gamma/beta or LayerNorm.weight/bias, not both");
     raw[m] = t;
     file_of[m] = loaded.file_of[name];
+  }
+  // The two tied MLM biases are one parameter; a file may keep either (transformers drops the
+  // decoder's when it saves).
+  if (!raw.count("cls.predictions.bias") && raw.count("cls.predictions.decoder.bias")) {
+    raw["cls.predictions.bias"] = raw.at("cls.predictions.decoder.bias");
+    file_of["cls.predictions.bias"] = file_of["cls.predictions.decoder.bias"];
   }
 
   Checkpoint c;
@@ -104,32 +114,36 @@ Checkpoint read_hf_bert(const std::string& dir) {
   const TensorMap init_sd = state_dict(init);
   for (const auto& pair : name_pairs(cfg)) {
     const torch::Tensor& want = init_sd.at(pair.ptft);
-    std::vector<torch::Tensor> parts;
-    for (const auto& h : pair.hf) {
-      auto it = raw.find(h);
-      if (it == raw.end()) break;
-      if (!it->second.is_floating_point())
-        throw UserError("'" + file_of[h] + "': tensor '" + h + "' has dtype " +
-                            std::string(c10::toString(it->second.scalar_type())) + ", expected a floating-point type",
-                        "the weights file is not a BERT model");
-      parts.push_back(it->second.to(torch::kFloat32));
-      raw.erase(it);
-    }
-    if (parts.size() != pair.hf.size()) {
-      if (is_optional(pair.hf[0])) {
+    std::vector<int64_t> part_shape = want.sizes().vec();  // each of q, k, v: (C,C) of c_attn's (3C,C)
+    part_shape[0] /= static_cast<int64_t>(pair.hf.size());
+    auto absent = std::find_if(pair.hf.begin(), pair.hf.end(), [&](const std::string& h) { return !raw.count(h); });
+    if (absent != pair.hf.end()) {
+      if (is_optional(pair.hf[0])) {  // a head the file lacks (never a fused part)
         c.model[pair.ptft] = want.clone();
         fresh.push_back(pair.hf[0]);
       } else {
-        missing.push_back(pair.hf[0]);
+        missing.push_back(*absent);
       }
+      for (const auto& h : pair.hf) raw.erase(h);
       continue;
     }
-    torch::Tensor t = parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
-    if (!t.sizes().equals(want.sizes())) {
-      bad_shape.push_back("'" + pair.hf[0] + "' gives " + c10::str(t.sizes()) + ", config.json says " + c10::str(want.sizes()));
-      continue;
+    std::vector<torch::Tensor> parts;
+    for (const auto& h : pair.hf) {
+      const torch::Tensor t = raw.at(h);
+      raw.erase(h);
+      if (!t.sizes().equals(part_shape)) {
+        bad_shape.push_back("'" + h + "' is " + c10::str(t.sizes()) + ", config.json says " +
+                            c10::str(c10::IntArrayRef(part_shape)));
+      } else if (!t.is_floating_point()) {
+        throw UserError("'" + file_of[h] + "': tensor '" + h + "' has dtype " +
+                            std::string(c10::toString(t.scalar_type())) + ", expected a floating-point type",
+                        "the weights file is not a BERT model");
+      } else {
+        parts.push_back(t.to(torch::kFloat32));
+      }
     }
-    c.model[pair.ptft] = t.contiguous();
+    if (parts.size() != pair.hf.size()) continue;  // a shape is wrong: reported below
+    c.model[pair.ptft] = (parts.size() == 1 ? parts[0] : torch::cat(parts, 0)).contiguous();
   }
   if (!bad_shape.empty())
     throw UserError("'" + dir + "': " + std::to_string(bad_shape.size()) + " tensor(s) do not fit config.json: " +
@@ -144,18 +158,21 @@ Checkpoint read_hf_bert(const std::string& dir) {
   std::vector<std::string> unknown;
   for (const auto& [name, t] : raw) {
     if (is_skipped(name)) continue;
-    const char* tied = name == "cls.predictions.decoder.weight" ? "bert.embeddings.word_embeddings.weight"
-                       : name == "cls.predictions.decoder.bias" ? "cls.bias"
-                                                                : nullptr;
-    if (tied && cfg.num_classes == 0) {
-      const torch::Tensor& to = c.model.at(tied);
-      if (!t.sizes().equals(to.sizes()) || !torch::allclose(t.to(torch::kFloat32), to))
-        throw UserError("'" + file_of[name] + "': " + name + " differs from the tensor it is tied to (" + tied + ")",
-                        "ptft's BERT ties the MLM decoder to the word embeddings; an untied model cannot be loaded "
-                        "without changing its outputs");
+    // HF name of the tied decoder tensor -> {ptft name, HF name} of the one it is tied to.
+    static const std::map<std::string, std::pair<std::string, std::string>> kTied = {
+        {"cls.predictions.decoder.weight", {"bert.embeddings.word_embeddings.weight", "bert.embeddings.word_embeddings.weight"}},
+        {"cls.predictions.decoder.bias", {"cls.bias", "cls.predictions.bias"}},
+    };
+    auto tied = kTied.find(name);
+    if (tied != kTied.end() && cfg.num_classes == 0) {
+      const torch::Tensor& to = c.model.at(tied->second.first);
+      if (!t.sizes().equals(to.sizes()) || !torch::equal(t.to(torch::kFloat32), to))
+        throw UserError("'" + file_of[name] + "': " + name + " differs from " + tied->second.second,
+                        "ptft's BERT ties the MLM decoder to the word embeddings (and its bias to "
+                        "cls.predictions.bias); an untied model cannot be loaded without changing its outputs");
       continue;
     }
-    if (tied || name.rfind("cls.predictions.", 0) == 0) continue;  // a classifier file's stray MLM head
+    if (name.rfind("cls.predictions.", 0) == 0) continue;  // a classifier file's stray MLM head
     unknown.push_back(name);
   }
   if (!unknown.empty())

@@ -103,8 +103,8 @@ void BertMlmHeadImpl::reset() {
 }
 
 torch::Tensor BertMlmHeadImpl::forward(const torch::Tensor& h, const torch::Tensor& decoder) {
-  // Under autocast the dense output is bf16; LayerNorm (not autocast in libtorch 1.13) needs its
-  // input in its weight's dtype.
+  // Under bf16 autocast dense gives bf16, and libtorch 1.13's CPU LayerNorm takes no bf16 input
+  // with float weights: back to the weights' dtype (a no-op in fp32).
   auto x = LayerNorm->forward(torch::gelu(dense->forward(h)).to(LayerNorm->weight.scalar_type()));  // (N,C)
   return torch::addmm(bias, x, decoder.t());                    // (N,C) @ (C,V) + (V) -> (N,V)
 }

@@ -2,10 +2,13 @@
 //
 //   int status = 0;
 //   std::string out = test::run_command(test::python_with_numpy() + " ref.py logits DIR", &status);
+//   std::string json = test::run_reference(kReference, "logits " + dir);   // failure if it exits != 0
 //   if (test::python_with_numpy().empty()) GTEST_SKIP() << "no python3 with numpy";
 //   std::string py = test::python_with("torchvision");   // "" when none imports it
+//   PTFT_REQUIRE_NUMPY("the reference GPT-2");             // skips the test without numpy
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -58,4 +61,20 @@ inline const std::string& python_with_numpy() {
   return py;
 }
 
+// The stdout of `python_with_numpy() script args`; a non-zero exit is a test failure naming the
+// script, the arguments and the output (then "" is returned). The script's stderr is the test's.
+inline std::string run_reference(const std::string& script, const std::string& args) {
+  int status = 0;
+  std::string out = run_command(python_with_numpy() + " " + script + " " + args, &status);
+  if (status == 0) return out;
+  ADD_FAILURE() << script << " " << args << " exited with " << status << ": " << out;
+  return {};
+}
+
 }  // namespace ptft::test
+
+// Skips the current test when no python3 imports numpy; `what` (a string literal) names what needed it.
+#define PTFT_REQUIRE_NUMPY(what)                                                                      \
+  if (::ptft::test::python_with_numpy().empty())                                                     \
+  GTEST_SKIP() << "no python3 with numpy for " what " (scripts/setup.sh installs python3-numpy; "    \
+                  "PTFT_PYTHON picks an interpreter)"

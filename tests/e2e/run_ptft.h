@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/files.h"
 #include "ptft/io/safetensors.h"
 
 namespace e2e {
@@ -46,17 +47,9 @@ namespace sfs = std::filesystem;
 inline std::string binary() { return PTFT_BINARY; }
 inline std::string spirals_config() { return std::string(PTFT_SOURCE_DIR) + "/configs/mlp-spirals.yaml"; }
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using ::ptft::test::read_json;
+using ::ptft::test::read_text;
+using ::ptft::test::write_text;
 
 // A fresh directory: <TMPDIR>/ptft-e2e-<Suite>.<Test>-XXXXXX (or -<label>-XXXXXX). Removed by the
 // destructor unless PTFT_E2E_KEEP is set (then its path is printed for inspection).
@@ -216,7 +209,6 @@ inline bool wait_until(const std::function<bool()>& cond,
   return cond();
 }
 
-inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 
 // metrics.jsonl -> one JSON object per line.
 inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {

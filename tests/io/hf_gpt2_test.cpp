@@ -15,11 +15,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "../common/files.h"
+#include "../common/golden.h"
 #include "../common/python.h"
 #include "../common/temp_dir.h"
+#include "../common/user_error.h"
 #include "ptft/core/error.h"
 #include "ptft/io/safetensors.h"
 #include "ptft/models/gpt.h"
@@ -36,33 +37,18 @@ using test::TempDir;
 const std::string kReference = PTFT_SOURCE_DIR "/tests/io/hf_gpt2_reference.py";
 const std::vector<int64_t> kIds = {1, 5, 9, 96, 3, 3, 40, 77, 12, 0, 95, 60, 7, 21};
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::contains;
+using test::max_abs_diff;
+using test::read_json;
+using test::read_text;
+using test::user_error_of;
+using test::write_json;
+using test::write_text;
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
-void write_json(const std::string& path, const nlohmann::json& j) { write_text(path, j.dump(2)); }
-
-using test::python_with_numpy;
-using test::run_command;
-
-#define REQUIRE_NUMPY_REFERENCE()                                                                    \
-  if (python_with_numpy().empty())                                                                   \
-  GTEST_SKIP() << "no python3 with numpy for the reference GPT-2 (scripts/setup.sh installs "        \
-                  "python3-numpy; PTFT_PYTHON picks an interpreter)"
+#define REQUIRE_NUMPY_REFERENCE() PTFT_REQUIRE_NUMPY("the reference GPT-2")
 
 void reference_make(const std::string& dir, const std::string& options = "") {
-  int status = 0;
-  run_command(python_with_numpy() + " " + kReference + " make " + dir + " " + options, &status);
-  ASSERT_EQ(status, 0) << "hf_gpt2_reference.py make failed";
+  test::run_reference(kReference, "make " + dir + " " + options);
 }
 
 struct Reference {
@@ -71,18 +57,13 @@ struct Reference {
 };
 
 Reference reference_logits(const std::string& dir, const std::vector<int64_t>& ids) {
-  std::string cmd = python_with_numpy() + " " + kReference + " logits " + dir;
-  for (int64_t id : ids) cmd += " " + std::to_string(id);
-  int status = 0;
-  const std::string out = run_command(cmd, &status);
-  EXPECT_EQ(status, 0) << "hf_gpt2_reference.py logits failed: " << out;
-  const auto j = nlohmann::json::parse(out);
-  std::vector<double> flat;
-  for (const auto& row : j["logits"])
-    for (const auto& v : row) flat.push_back(v.get<double>());
-  const auto T = static_cast<int64_t>(j["logits"].size());
+  std::string args = "logits " + dir;
+  for (int64_t id : ids) args += " " + std::to_string(id);
+  const std::string out = test::run_reference(kReference, args);
   Reference r;
-  r.logits = torch::tensor(flat, torch::kFloat64).reshape({T, -1});
+  if (out.empty()) return r;
+  const auto j = nlohmann::json::parse(out);
+  r.logits = test::json_tensor(j["logits"]);
   r.loss = j["loss"].get<double>();
   return r;
 }
@@ -114,22 +95,6 @@ double ptft_loss(ModelImpl& m, const std::vector<int64_t>& ids) {
   return task.loss_sum(m, b).item<double>() / static_cast<double>(T - 1);
 }
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
-
-template <class F>
-std::string user_error_of(F&& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.full();
-  }
-  ADD_FAILURE() << "expected a UserError";
-  return {};
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 bool ends_with(const std::string& s, const std::string& end) {
   return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
 }
@@ -194,21 +159,11 @@ TEST(HfGpt2Golden, ExportReadsBackInTheReferenceWithHfNamesShapesAndConfig) {
 
   // Every tensor HF's own file has (but the mask buffers and the tied head) under the same name
   // and shape, and nothing else.
-  auto orig = safetensors::File::open(hf + "/model.safetensors");
-  auto exported = safetensors::File::open(out + "/model.safetensors");
-  EXPECT_EQ(exported->metadata().at("format"), "pt");
-  size_t expected = 0;
-  for (const auto& t : orig->tensors()) {
-    if (t.name == "lm_head.weight" || ends_with(t.name, ".attn.bias") || ends_with(t.name, ".attn.masked_bias"))
-      continue;
-    ++expected;
-    const auto* e = exported->find(t.name);
-    ASSERT_NE(e, nullptr) << t.name << " missing from the export";
-    EXPECT_EQ(e->shape, t.shape) << t.name;
-    EXPECT_EQ(e->dtype, safetensors::DType::F32) << t.name;
-  }
-  EXPECT_EQ(exported->tensors().size(), expected);
-  EXPECT_EQ(exported->at("transformer.h.0.attn.c_attn.weight").shape, (std::vector<int64_t>{32, 96}));  // (in, out)
+  test::expect_same_tensors(hf + "/model.safetensors", out + "/model.safetensors", [](const std::string& name) {
+    return name == "lm_head.weight" || ends_with(name, ".attn.bias") || ends_with(name, ".attn.masked_bias");
+  });
+  EXPECT_EQ(safetensors::File::open(out + "/model.safetensors")->at("transformer.h.0.attn.c_attn.weight").shape,
+            (std::vector<int64_t>{32, 96}));  // (in, out)
 
   // config.json: HF's keys with the reference's architecture values.
   const auto ref_cfg = read_json(hf + "/config.json"), cfg = read_json(out + "/config.json");

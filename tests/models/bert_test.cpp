@@ -198,6 +198,27 @@ TEST(Bert, OverfitsOneClassificationBatch) {
   EXPECT_LT(r.loss, 0.05) << "after " << r.steps << " steps (start " << r.first << ")";
 }
 
+// What `train.precision: bf16` does on CPU: the MLM loss and its gradients under bf16 autocast,
+// close to fp32's (the MLM head once fed bf16 into a float LayerNorm, which libtorch 1.13 refuses).
+TEST(Bert, MlmLossRunsUnderBf16Autocast) {
+  torch::manual_seed(0);
+  BertImpl m(tiny());
+  auto ids = torch::randint(5, 53, {2, 12}, torch::kLong);
+  auto targets = torch::full({2, 12}, -100, torch::kLong);
+  targets.index_put_({torch::indexing::Slice(), 3}, ids.select(1, 3));
+  Batch batch{{{"input_ids", ids}, {"targets", targets}, {"attention_mask", torch::ones({2, 12}, torch::kLong)}}, 2};
+  MaskedLmTask task;
+  const double fp32 = task.loss_sum(m, batch).item<double>();
+  torch::Tensor loss;
+  {
+    compat::AutocastGuard amp(torch::kCPU, torch::kBFloat16, /*enabled=*/true);
+    loss = task.loss_sum(m, batch);
+  }
+  loss.backward();
+  EXPECT_NEAR(loss.item<double>(), fp32, 0.05 * fp32);
+  EXPECT_TRUE(m.cls->dense->weight.grad().defined());
+}
+
 }  // namespace
 }  // namespace ptft
 

@@ -15,8 +15,9 @@
 // The "bert." prefix is optional (BertModel files have none); TF-converted LayerNorm.gamma/beta
 // read as weight/bias. Skipped: embeddings.position_ids, the NSP head cls.seq_relationship.*, and
 // cls.predictions.decoder.weight/bias, which must equal the word embeddings / cls.predictions.bias
-// (tied). A file without the pooler (BertForMaskedLM) or the MLM head (BertModel) gets them
-// freshly initialised, as transformers does; a note on stderr lists them.
+// (tied; a file with only the decoder's bias gives it as cls.predictions.bias). A file without the
+// pooler (BertForMaskedLM) or the MLM head (BertModel) gets them freshly initialised, as
+// transformers does; a note on stderr lists them.
 //
 //   Checkpoint c = read_hf_bert("bert-base-uncased");   // read_checkpoint dispatches here
 //   export_hf_bert(*model, tok.get(), "out/hf");          // config.json, model.safetensors, vocab.txt
