@@ -1,7 +1,7 @@
 // End-to-end: BERT with the real binary on real text (/usr/share/common-licenses).
 //
 // A 400-piece BERT-family SentencePiece vocabulary and token shards of every licence; a 2-block,
-// 32-wide BERT pre-trained with masked LM for 80 steps; a 3-class text-classification set of
+// 32-wide BERT pre-trained with masked LM for 200 steps; a 3-class text-classification set of
 // licence paragraphs labelled by their licence (GPL-3, Apache-2.0, MPL-2.0; every 5th paragraph
 // held out). Then: fine-tuning with every strategy (new head from the data's classes, id2label in
 // the checkpoint), predict --text, eval on JSONL, export to a Hugging Face directory that
@@ -67,8 +67,8 @@ const TinyBert& tiny_bert() {
     if (prep.exit_code != 0) return fail("data prepare", prep);
     write_text(t->dir.path("pre.yaml"),
                std::string(kModel) + "data: {train: " + t->shards + ", val: " + t->shards + "}\n" +
-                   "train: {steps: 80, batch_size: 16, lr: 3.0e-3, warmup: 8, eval_every: 40, eval_batches: 4,\n"
-                   "        save_every: 80, weight_decay: 0.0, seed: 7}\n");
+                   "train: {steps: 200, batch_size: 16, lr: 3.0e-3, warmup: 10, eval_every: 100, eval_batches: 4,\n"
+                   "        save_every: 200, weight_decay: 0.0, seed: 7}\n");
     auto pre = run_ptft({"pretrain", "--config", t->dir.path("pre.yaml"), "--out", t->pre, "--threads", "1"});
     if (pre.exit_code != 0) return fail("pretrain", pre);
     std::string train, val;
@@ -87,7 +87,7 @@ const TinyBert& tiny_bert() {
 
 std::string finetune_yaml(const TinyBert& b, const std::string& extra) {
   return "data: {train: " + b.train + ", val: " + b.val + "}\n"
-         "train: {steps: 60, batch_size: 16, lr: 2.0e-3, warmup: 6, eval_every: 30, save_every: 60, seed: 3,\n"
+         "train: {steps: 300, batch_size: 16, lr: 1.0e-3, warmup: 10, eval_every: 150, save_every: 300, seed: 3,\n"
          "        metric: val_accuracy}\n" + extra;
 }
 
@@ -140,7 +140,8 @@ TEST(BertE2E, FineTunesANewClassifierThatBeatsChanceAndPredictsAndEvaluates) {
   ASSERT_EQ(r.exit_code, 0) << r.text();
   EXPECT_NE(r.err.find("new head: 3 classes (Apache-2.0, GPL-3, MPL-2.0)"), std::string::npos) << r.err;
   const auto e = last_eval(run);
-  EXPECT_GT(e["val_accuracy"].get<double>(), 0.6) << e.dump();  // chance: ~0.6 would be "always GPL-3"; see below
+  // Always answering GPL-3 (the majority) scores 21/39 = 0.54 and macro-F1 0.23.
+  EXPECT_GT(e["val_accuracy"].get<double>(), 0.6) << e.dump();
   EXPECT_GT(e["val_macro_f1"].get<double>(), 0.4) << e.dump();
   const auto cfg = read_json(run + "/checkpoints/best/config.json");
   EXPECT_EQ(cfg["architectures"][0], "BertForSequenceClassification");
