@@ -206,6 +206,17 @@ RunOutcome run_training(const RunRequest& req) {
       throw UserError(doc.origin_of("model.family") + ": model.family is '" + cfg.model["family"].as<std::string>() +
                           "' but checkpoint '" + from_dir + "' holds a '" + model->family() + "' model",
                       "remove the model section (fine-tuning uses the checkpoint's architecture)");
+    // Architecture keys cannot change a trained model: say so rather than ignore them silently.
+    if (cfg.model && cfg.model.IsMap() && !req.quiet) {
+      std::string ignored;
+      for (const auto& kv : cfg.model) {
+        const std::string key = kv.first.as<std::string>();
+        if (key != "family" && key != "preset") ignored += (ignored.empty() ? "model." : ", model.") + key;
+      }
+      if (!ignored.empty())
+        log_warn(ignored + ": ignored when fine-tuning; the architecture (dropout included) is the checkpoint's ('" +
+                 from_dir + "/config.json')");
+    }
     tokenizer = find_tokenizer(from_dir);
   } else {
     model = create_model(doc, "model");
