@@ -195,17 +195,8 @@ void export_hf_bert(ModelImpl& model, const Tokenizer* tok, const std::string& o
   if (!bert)
     throw UserError("cannot export a '" + model.family() + "' model as Hugging Face BERT",
                     "--format hf writes GPT (gpt) and BERT (bert) models");
-  const TensorMap sd = state_dict(model);
-  for (const auto& [name, t] : sd)
-    if (name.find("lora_") != std::string::npos)
-      throw UserError("the model has LoRA adapters attached ('" + name + "')",
-                      "merge the adapters first: ptft export --merge-lora");
   const BertConfig& cfg = bert->config();
-  if (tok && tok->vocab_size() > cfg.vocab_size)
-    throw UserError("the tokenizer has " + std::to_string(tok->vocab_size()) + " tokens but the model's vocab_size is " +
-                        std::to_string(cfg.vocab_size),
-                    "export the tokenizer the model was trained with");
-  fs::require_new_dir(out_dir, "output directory");
+  const TensorMap sd = hf_export_state(model, tok, cfg.vocab_size, out_dir);
 
   TensorMap out;
   size_t used = 0;

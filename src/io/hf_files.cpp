@@ -74,6 +74,20 @@ std::vector<std::string> hf_weight_files(const std::string& dir) {
                   "a Hugging Face model directory needs its weights as safetensors");
 }
 
+TensorMap hf_export_state(ModelImpl& model, const Tokenizer* tok, int64_t vocab_size, const std::string& out_dir) {
+  TensorMap sd = state_dict(model);
+  for (const auto& [name, t] : sd)
+    if (name.find("lora_") != std::string::npos)
+      throw UserError("the model has LoRA adapters attached ('" + name + "')",
+                      "merge the adapters first: ptft export --merge-lora");
+  if (tok && tok->vocab_size() > vocab_size)
+    throw UserError("the tokenizer has " + std::to_string(tok->vocab_size()) + " tokens but the model's vocab_size is " +
+                        std::to_string(vocab_size),
+                    "export the tokenizer the model was trained with");
+  fs::require_new_dir(out_dir, "output directory");
+  return sd;
+}
+
 HfTensors load_hf_tensors(const std::string& dir, const std::string& prefix) {
   HfTensors r;
   for (const auto& file : hf_weight_files(dir)) {

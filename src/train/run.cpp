@@ -16,6 +16,7 @@
 #include "ptft/infer/image_classifier.h"
 #include "ptft/data/replay_mix.h"
 #include "ptft/data/sft_jsonl.h"
+#include "ptft/data/text_classification.h"
 #include "ptft/data/token_windows.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/train/run_config.h"
@@ -251,7 +252,7 @@ RunOutcome run_training(const RunRequest& req) {
   // Conversations (SFT JSONL) render with data.chat_template, else the checkpoint's, else
   // ptft-chat; the template is stored in every checkpoint so `ptft chat` speaks the same format.
   std::shared_ptr<const ChatTemplate> chat;
-  const bool sft_data = is_sft_jsonl_path(cfg.data.train);
+  const bool sft_data = is_sft_jsonl_path(cfg.data.train) && !is_text_classification_jsonl(cfg.data.train);
   const bool from_has_chat = from_config.contains("ptft") && from_config["ptft"].contains("chat_template");
   if (!cfg.data.chat_template.empty())
     chat = std::make_shared<ChatTemplate>(ChatTemplate::from_spec(cfg.data.chat_template, doc.origin_of("data.chat_template")));

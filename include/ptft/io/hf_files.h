@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "ptft/io/tensor_io.h"
+#include "ptft/models/model.h"
+#include "ptft/tokenizer/tokenizer.h"
 
 namespace ptft {
 
@@ -33,6 +35,11 @@ struct HfTensors {
   TensorMap tensors;                           // by name, `prefix` stripped where present
   std::map<std::string, std::string> file_of;  // name -> file it came from (for messages)
 };
+// What every HF exporter checks first, before anything is written: no LoRA adapters attached
+// (UserError: merge them), a tokenizer that fits `vocab_size`, `out_dir` new or empty. Returns
+// the model's state dict.
+TensorMap hf_export_state(ModelImpl& model, const Tokenizer* tok, int64_t vocab_size, const std::string& out_dir);
+
 // Every tensor of `dir`'s weights; a name found both with and without `prefix` is a UserError.
 HfTensors load_hf_tensors(const std::string& dir, const std::string& prefix);
 
