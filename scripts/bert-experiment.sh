@@ -34,7 +34,7 @@ STEPS="${STEPS:-400}"
 SHOTS="${SHOTS:-30 all}"
 SEEDS="${SEEDS:-1 2 3}"
 LRS_FT="${LRS_FT:-1e-4 3e-4 1e-3}"
-LRS_LORA="${LRS_LORA:-1e-3 3e-3}"
+LRS_LORA="${LRS_LORA:-1e-3 3e-3 1e-2}"
 LRS_SCRATCH="${LRS_SCRATCH:-1e-4 3e-4 1e-3}"
 JOBS="${JOBS:-2}"
 TOK=data/tokenizers/general-bert-8k
@@ -93,13 +93,12 @@ echo "== pre-train bert-tiny with masked LM on general English ($PRE_STEPS steps
 if [[ ! -f "$OUT/pretrain/summary.json" ]]; then
   rm -rf "${OUT:?}/pretrain"
   $PTFT pretrain --config configs/bert-tiny-general.yaml --out "$OUT/pretrain" --set train.steps="$PRE_STEPS" \
-    --set train.lr=2e-3 --set train.warmup=200 --set train.eval_every=2000 --set train.save_every=2000 --quiet
+    --quiet
 fi
 $PTFT eval --model "$OUT/pretrain/checkpoints/last" --data $SHARDS --json > "$OUT/pretrain/mlm-val.json"
 PRE="$OUT/pretrain/checkpoints/last"
 
-common=(--config configs/bert-tiny-fortunes.yaml --set train.steps="$STEPS" --set train.eval_every=50
-        --set train.warmup=40)
+common=(--config configs/bert-tiny-fortunes.yaml --set train.steps="$STEPS")
 method_args() {  # METHOD -> the ptft arguments of that method
   case $1 in
     finetune) echo "finetune --from $PRE --set finetune.strategy=full" ;;
