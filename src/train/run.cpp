@@ -89,7 +89,10 @@ std::string match_classes(ModelImpl& model, const std::vector<std::string>& data
   model.set_classes(data_classes, new_head);
   if (!new_head) return {};
   return std::string(finetune ? "new head: " : "head: ") + std::to_string(data_classes.size()) + " classes (" +
-         list(data_classes) + ")" + (finetune ? " replace the checkpoint's " + std::to_string(have.size()) + " (" + list(have) + ")" : "");
+         list(data_classes) + ")" +
+         (!finetune     ? ""
+          : have.empty() ? " replace the checkpoint's " + model.family() + " output head"
+                         : " replace the checkpoint's " + std::to_string(have.size()) + " (" + list(have) + ")");
 }
 
 // The general validation set watched while fine-tuning: finetune.general_val, or else the

@@ -6,8 +6,8 @@
 //
 // Parameter names are HF's where no shared block says otherwise: bert.embeddings.*,
 // bert.pooler.dense, classifier; the MLM head is cls.{dense, LayerNorm, bias} (HF:
-// cls.predictions.transform.{dense, LayerNorm}, cls.predictions.bias). The blocks are the shared nn/ ones, so a
-// layer is bert.encoder.layer.N.{attn.c_attn (q,k,v fused: HF's query/key/value), attn.c_proj
+// cls.predictions.transform.{dense, LayerNorm}, cls.predictions.bias). The blocks are the shared
+// nn/ ones, so a layer is bert.encoder.layer.N.{attn.c_attn (q,k,v fused: HF's query/key/value), attn.c_proj
 // (attention.output.dense), ln_1 (attention.output.LayerNorm), mlp.c_fc (intermediate.dense),
 // mlp.c_proj (output.dense), ln_2 (output.LayerNorm)}; io/hf_bert.h maps them to HF's names.
 //
