@@ -54,8 +54,12 @@ MlmWindows::MlmWindows(const std::string& dir, const std::string& split, const D
 }
 
 std::string MlmWindows::describe() const {
+  // The shards' own description, without its window size (TokenWindows reads T - 3 + 1 tokens).
+  std::string shards = windows_->describe();
+  const auto w = shards.find(", windows of ");
+  if (w != std::string::npos) shards.erase(w, shards.find(',', w + 2) - w);
   return "masked LM (" + std::to_string(static_cast<int>(p_ * 100 + 0.5)) + "% of tokens, [CLS] + " +
-         std::to_string(seq_len_ - 2) + " + [SEP]) over " + windows_->describe();
+         std::to_string(seq_len_ - 2) + " + [SEP]) over " + shards;
 }
 
 Batch MlmWindows::mask(const torch::Tensor& content, int64_t first, uint64_t key) const {

@@ -53,6 +53,9 @@ class MlmWindowsTest : public ::testing::Test {
 
 TEST_F(MlmWindowsTest, SequencesArePackedBetweenClsAndSep) {
   MlmWindows src(dir_.path + "/shards", "train", ctx_, 32);
+  EXPECT_NE(src.describe().find("15% of tokens, [CLS] + 30 + [SEP]"), std::string::npos) << src.describe();
+  EXPECT_EQ(src.describe().find("windows of"), std::string::npos) << src.describe();
+  EXPECT_NE(src.describe().find("tokenizer wordpiece"), std::string::npos) << src.describe();
   Batch b = src.train_batch({3, 0, 8, 1});
   const auto& ids = b.data.at("input_ids");
   const auto& tg = b.data.at("targets");
