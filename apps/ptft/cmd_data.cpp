@@ -1,6 +1,8 @@
 // ptft data prepare --tokenizer DIR --input P... --out DIR [--val-fraction F] [--format auto|text|jsonl]
 //                   [--field text] [--split-documents file|blank-lines] [--threads N]
 //                   [--shard-tokens N] [--force] [--json] [--quiet]
+// ptft data synth-detection --out DIR [--source IDX] [--classes A,B...] [--train N] [--val N] [--size S]
+//                   [--min-objects N] [--max-objects N] [--min-scale X] [--max-scale X] [--negatives F] [--seed S]
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,13 +10,14 @@
 
 #include "commands.h"
 #include "ptft/core/signals.h"
+#include "ptft/data/synth_detection.h"
 #include "ptft/data/text_prepare.h"
 #include "ptft/tokenizer/tokenizer.h"
 
 namespace ptft::cli {
 
 Action add_data(CLI::App& app) {
-  auto* data = app.add_subcommand("data", "Prepare training data (text corpora -> token shards)");
+  auto* data = app.add_subcommand("data", "Prepare training data (text corpora -> token shards; synthetic detection scenes)");
   data->require_subcommand(1);
   auto* prep = data->add_subcommand(
       "prepare", "Tokenize text files, directories, globs, .gz and JSONL into train/val token shards");
@@ -43,7 +46,30 @@ Action add_data(CLI::App& app) {
   prep->add_flag("--json", *json, "print the summary (meta.json + timing) as one JSON object on stdout");
   prep->add_flag("--quiet", *quiet, "no progress or summary on stderr");
 
+  auto* synth = data->add_subcommand(
+      "synth-detection", "Write synthetic detection scenes (Fashion-MNIST items on textured backgrounds) in the "
+                         "Ultralytics layout: data.yaml, images/{train,val}, labels/{train,val}");
+  auto so = std::make_shared<SynthDetectionOptions>();
+  synth->add_option("--out", so->out, "output directory (new, or empty)")->required();
+  synth->add_option("--source", so->source, "IDX images file whose items are placed (its labels file next to it)")
+      ->capture_default_str();
+  synth->add_option("--classes", so->classes, "source classes to place, in output id order (default: all)")->delimiter(',');
+  synth->add_option("--train", so->train, "train scenes")->capture_default_str();
+  synth->add_option("--val", so->val, "val scenes")->capture_default_str();
+  synth->add_option("--size", so->size, "scene side in pixels")->capture_default_str();
+  synth->add_option("--min-objects", so->min_objects, "items per scene, at least")->capture_default_str();
+  synth->add_option("--max-objects", so->max_objects, "items per scene, at most")->capture_default_str();
+  synth->add_option("--min-scale", so->min_scale, "smallest item scale (x the source image side)")->capture_default_str();
+  synth->add_option("--max-scale", so->max_scale, "largest item scale")->capture_default_str();
+  synth->add_option("--negatives", so->negatives, "share of scenes without items")->capture_default_str();
+  synth->add_option("--seed", so->seed, "scenes are a pure function of the seed")->capture_default_str();
+
   return [=] {
+    if (synth->parsed()) {
+      const SynthDetectionSummary s = synth_detection(*so);
+      std::cerr << s.text() << " -> " << so->out << std::endl;
+      return 0;
+    }
     if (!prep->parsed()) return 1;
     StopSignals::install();
     opt->should_stop = [] { return StopSignals::requested(); };
