@@ -2,7 +2,37 @@
 
 #include "ptft/core/error.h"
 
+#include <cmath>
+
 namespace ptft {
+namespace {
+
+class TokenEval : public EvalAccumulator {
+ public:
+  explicit TokenEval(bool accuracy) : accuracy_(accuracy) {}
+  void add(ModelImpl& model, const Batch& batch) override {
+    const TokenLoss l = token_cross_entropy(model, batch, accuracy_);
+    loss_sum_ += l.sum.item<double>();
+    tokens_ += l.tokens;
+    correct_ += l.correct;
+  }
+  nlohmann::json result() const override {
+    const double n = tokens_ > 0 ? static_cast<double>(tokens_) : 1.0;
+    const double loss = tokens_ > 0 ? loss_sum_ / n : 0.0;
+    nlohmann::json r = {{"loss", loss}, {"perplexity", std::exp(loss)}, {"tokens", tokens_}};
+    if (accuracy_) r["accuracy"] = static_cast<double>(correct_) / n;
+    return r;
+  }
+
+ private:
+  bool accuracy_;
+  double loss_sum_ = 0;
+  int64_t tokens_ = 0, correct_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<EvalAccumulator> new_token_eval(bool accuracy) { return std::make_unique<TokenEval>(accuracy); }
 
 TokenLoss token_cross_entropy(ModelImpl& model, const Batch& batch, bool count_correct) {
   auto in = batch.data.find("targets");

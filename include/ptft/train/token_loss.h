@@ -6,10 +6,12 @@
 //
 //   TokenLoss l = token_cross_entropy(model, batch, /*count_correct=*/true);
 //   l.sum.backward();  l.tokens;  l.correct;
+//   auto acc = new_token_eval(/*accuracy=*/true);   // what CausalLmTask / MaskedLmTask evaluate with
 #pragma once
 
 #include "ptft/data/data_source.h"
 #include "ptft/models/model.h"
+#include "ptft/train/task.h"
 
 namespace ptft {
 
@@ -22,5 +24,9 @@ struct TokenLoss {
 constexpr int64_t kIgnoreTarget = -100;
 
 TokenLoss token_cross_entropy(ModelImpl& model, const Batch& batch, bool count_correct);
+
+// The evaluation of the language-model tasks: {"loss" (mean per predicted token), "perplexity",
+// "tokens"}, and with `accuracy` also "accuracy" (argmax = target).
+std::unique_ptr<EvalAccumulator> new_token_eval(bool accuracy);
 
 }  // namespace ptft
