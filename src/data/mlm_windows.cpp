@@ -43,7 +43,9 @@ MlmWindows::MlmWindows(const std::string& dir, const std::string& split, const D
                                       static_cast<int32_t>(specials_.mask), tok.eot_id()};
   for (const auto& s : tok.special_tokens())
     if (auto id = tok.token_to_id(s)) special_ids.push_back(*id);
+  if (specials_.pad >= 0) special_ids.push_back(static_cast<int32_t>(specials_.pad));
   std::sort(special_ids.begin(), special_ids.end());
+  special_ids_.assign(special_ids.begin(), special_ids.end());
   for (int32_t id = 0; id < tok.vocab_size(); ++id)
     if (!std::binary_search(special_ids.begin(), special_ids.end(), id)) random_pool_.push_back(id);
   PTFT_CHECK(!random_pool_.empty(), "the tokenizer has only special tokens");
@@ -73,7 +75,7 @@ Batch MlmWindows::mask(const torch::Tensor& content, int64_t first, uint64_t key
   int64_t* y = targets.data_ptr<int64_t>();
   const auto pool = static_cast<uint64_t>(random_pool_.size());
   int64_t selected = 0;
-  auto is_special = [&](int64_t t) { return t == specials_.cls || t == specials_.sep || t == specials_.mask || t == specials_.pad; };
+  auto is_special = [&](int64_t t) { return std::binary_search(special_ids_.begin(), special_ids_.end(), t); };
   for (int64_t b = 0; b < B; ++b) {
     int64_t* xb = x + b * T;
     int64_t* yb = y + b * T;

@@ -94,6 +94,18 @@ TEST_F(MlmWindowsTest, SelectionAndReplacementRatesAreBerts) {
   EXPECT_NEAR(random / n, 0.1 * 13 / 14, 0.015);
 }
 
+TEST_F(MlmWindowsTest, UnknownTokensAreNeverSelected) {
+  MlmWindows src(dir_.path + "/shards", "train", ctx_, 32);
+  // 30 content tokens: [UNK] (id 1) everywhere but every third position ("cat", id 6).
+  auto content = torch::ones({64, 30}, torch::kLong);
+  content.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, 30, 3)}, 6);
+  Batch b = src.mask(content, 0, 99);
+  const auto tg = b.data.at("targets");
+  EXPECT_GT(b.weight, 0);
+  EXPECT_EQ(tg.eq(1).sum().item<int64_t>(), 0);               // no [UNK] target
+  EXPECT_EQ(tg.ne(-100).sum().item<int64_t>(), tg.eq(6).sum().item<int64_t>());
+}
+
 TEST_F(MlmWindowsTest, BatchesArePureFunctionsOfTheAddressAndFreshPerExample) {
   MlmWindows a(dir_.path + "/shards", "train", ctx_, 32);
   MlmWindows b(dir_.path + "/shards", "train", ctx_, 32);

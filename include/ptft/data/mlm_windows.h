@@ -56,6 +56,7 @@ class MlmWindows : public DataSource {
   int64_t seq_len_ = 0;
   double p_ = 0.15;
   MlmSpecials specials_;
+  std::vector<int64_t> special_ids_;  // sorted: [CLS] [SEP] [MASK] [PAD] [UNK] ... never selected
   std::vector<int64_t> random_pool_;  // the non-special ids a "random" replacement draws from
   uint64_t train_key_ = 0, eval_key_ = 0;
 };
