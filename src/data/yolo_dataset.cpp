@@ -47,6 +47,12 @@ std::vector<std::string> entries(const YAML::Node& n, const std::string& key, co
 
 }  // namespace
 
+namespace {
+
+YoloDataYaml parse_data_yaml(const std::string& path, const YAML::Node& root);
+
+}  // namespace
+
 YoloDataYaml read_yolo_data_yaml(const std::string& path) {
   YAML::Node root;
   try {
@@ -55,6 +61,17 @@ YoloDataYaml read_yolo_data_yaml(const std::string& path) {
     throw UserError("'" + path + "' is not valid YAML: " + e.what(), "fix the file (Ultralytics data.yaml layout)");
   }
   if (!root.IsMap()) throw UserError("'" + path + "' is not a YAML mapping", "give path, train, val and names");
+  try {
+    return parse_data_yaml(path, root);
+  } catch (const YAML::Exception& e) {  // a value of the wrong kind (a list where a name belongs, nc: two)
+    throw UserError("'" + path + "': a value has the wrong type: " + e.what(),
+                    "path/train/val/test are paths (or lists of paths), names a list or {id: name}, nc an integer");
+  }
+}
+
+namespace {
+
+YoloDataYaml parse_data_yaml(const std::string& path, const YAML::Node& root) {
   for (const auto& kv : root) {
     const std::string k = kv.first.as<std::string>();
     if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) {
@@ -104,6 +121,8 @@ YoloDataYaml read_yolo_data_yaml(const std::string& path) {
   if (d.train.empty()) throw UserError("'" + path + "' has no 'train'", "train: images/train (relative to path)");
   return d;
 }
+
+}  // namespace
 
 std::vector<std::string> yolo_split_images(const YoloDataYaml& d, const std::string& split) {
   const std::vector<std::string>* list = split == "train" ? &d.train : split == "val" ? &d.val : split == "test" ? &d.test : nullptr;

@@ -173,6 +173,11 @@ torch::Tensor BertImpl::encode(const torch::Tensor& ids, const torch::Tensor& ty
     throw UserError("sequence of " + std::to_string(T) + " tokens is longer than the model's context "
                     "(max_position_embeddings " + std::to_string(cfg_.max_position_embeddings) + ")",
                     "truncate the input");
+  if (types.defined() && types.numel() > 0 &&
+      (types.max().item<int64_t>() >= cfg_.type_vocab_size || types.min().item<int64_t>() < 0))
+    throw UserError("token_type_ids up to " + std::to_string(types.max().item<int64_t>()) + " for a model with type_vocab_size " +
+                        std::to_string(cfg_.type_vocab_size),
+                    "sentence pairs need type_vocab_size >= 2; classify single texts ({\"text\", \"label\"}) with this model");
   torch::Tensor key_padding;  // (B,T) bool, true = padding
   if (attention_mask.defined()) key_padding = attention_mask.eq(0);
   auto x = bert->embeddings->forward(ids, types);  // (B,T,C)

@@ -270,7 +270,12 @@ RunOutcome run_training(const RunRequest& req) {
   std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
   // Classifiers take their classes from the data: names, and a new head when they differ.
   const std::vector<std::string> data_classes = train_src->class_names();
-  // A family whose default task is not classification (BERT: masked LM) classifies labelled data.
+  // A family whose default task is not classification (BERT: masked LM) classifies labelled data;
+  // a language-model task asked for explicitly cannot train on it.
+  if (!cfg.task.empty() && !data_classes.empty() && task_name != "classification")
+    throw UserError(doc.origin_of("task") + ": task " + task_name + " cannot train on '" + cfg.data.train +
+                        "', which is classification data (" + std::to_string(data_classes.size()) + " classes)",
+                    "remove `task` (labelled data trains a classifier), or give token shards for " + task_name);
   if (cfg.task.empty() && !data_classes.empty() && task_name != "classification") {
     task_name = "classification";
     task = create_task(task_name, doc.origin_of("task"));

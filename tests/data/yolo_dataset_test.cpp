@@ -96,6 +96,8 @@ TEST(YoloDataset, BadDataYamlIsAClearError) {
       {"train: a\nnames: {0: x, 2: y}\n", "names has no class 1"},
       {"train: a\nnames: [x, y]\nnc: 3\n", "nc is 3 but names has 2 classes"},
       {"train: [a: 1]\nnames: [x]\n", "'train' must list paths"},
+      {"train: a\nnames: [x]\nnc: two\n", "a value has the wrong type"},
+      {"train: a\nnames: [[x, y]]\n", "a value has the wrong type"},
   };
   for (const auto& c : cases) {
     put(t.path + "/data.yaml", c.text);

@@ -219,44 +219,43 @@ TEST(Bert, MlmLossRunsUnderBf16Autocast) {
   EXPECT_TRUE(m.cls->dense->weight.grad().defined());
 }
 
-}  // namespace
-}  // namespace ptft
-
-namespace ptft {
-namespace {
 
 // bf16 autocast (the CPU default where bf16 is fast): MLM and classification forward + backward.
-TEST(Bert, TrainsUnderBf16Autocast) {
+// The classifier under bf16 autocast, with padding: logits close to fp32's, gradients finite
+// (MlmLossRunsUnderBf16Autocast covers the MLM head).
+TEST(Bert, ClassifierRunsUnderBf16AutocastWithPadding) {
   torch::manual_seed(0);
   BertImpl m(tiny());
-  auto ids = torch::randint(5, 53, {2, 12}, torch::kLong);
-  auto targets = torch::full({2, 12}, -100, torch::kLong);
-  targets.index_put_({0, 3}, 9);
-  targets.index_put_({1, 5}, 10);
-  {
-    compat::AutocastGuard amp(torch::kCPU, torch::kBFloat16, true);
-    MaskedLmTask task;
-    auto l = task.loss_sum(m, {{{"input_ids", ids}, {"targets", targets}}, 2});
-    l.backward();
-    EXPECT_TRUE(std::isfinite(l.item<double>()));
-  }
   m.set_classes({"a", "b"}, true);
-  {
-    compat::AutocastGuard amp(torch::kCPU, torch::kBFloat16, true);
-    auto mask = torch::ones({2, 12}, torch::kLong);
-    mask.index_put_({1, torch::indexing::Slice(8)}, 0);
-    auto out = m.forward({{"input_ids", ids}, {"attention_mask", mask}});
-    auto l = torch::nn::functional::cross_entropy(out.at("logits").to(torch::kFloat), torch::tensor({0, 1}, torch::kLong));
-    l.backward();
-    EXPECT_TRUE(std::isfinite(l.item<double>()));
-  }
+  m.eval();
+  auto ids = torch::randint(5, 53, {2, 12}, torch::kLong);
+  auto mask = torch::ones({2, 12}, torch::kLong);
+  mask.index_put_({1, torch::indexing::Slice(8)}, 0);
+  const TensorMap batch = {{"input_ids", ids}, {"attention_mask", mask}};
+  const auto fp32 = m.forward(batch).at("logits");
+  compat::AutocastGuard amp(torch::kCPU, torch::kBFloat16, true);
+  auto logits = m.forward(batch).at("logits").to(torch::kFloat);
+  EXPECT_LT((logits - fp32).abs().max().item<double>(), 0.05);  // bf16: 8 mantissa bits
+  torch::nn::functional::cross_entropy(logits, torch::tensor({0, 1}, torch::kLong)).backward();
+  for (const auto& p : m.parameters())
+    if (p.grad().defined()) EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
 }
 
-}  // namespace
-}  // namespace ptft
+TEST(Bert, TokenTypesBeyondTypeVocabSizeAreAUserError) {
+  BertConfig c = tiny();
+  c.type_vocab_size = 1;
+  BertImpl m(c);
+  auto ids = torch::randint(5, 53, {1, 6}, torch::kLong);
+  auto types = torch::tensor({{0, 0, 0, 1, 1, 1}}, torch::kLong);
+  try {
+    m.forward({{"input_ids", ids}, {"token_type_ids", types}});
+    FAIL() << "expected a UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("type_vocab_size 1"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(m.forward({{"input_ids", ids}, {"token_type_ids", torch::zeros({1, 6}, torch::kLong)}}));
+}
 
-namespace ptft {
-namespace {
 
 // The masked token can only be known from its neighbour: sequences of pairs "a a b b c c d d",
 // one token masked. Attention must learn to look at the position next door (a unigram model
