@@ -136,6 +136,9 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
       if (model.param_place(p.key()).kind != ParamPlace::kHead) continue;
       const std::string module = p.key().substr(0, p.key().rfind('.'));
       if (std::find(to_save.begin(), to_save.end(), module) == to_save.end()) to_save.push_back(module);
+      // PEFT stores a modules_to_save weight under the plain name (its "modules_to_save.default."
+      // wrapper is stripped on save), so the adapter file carries the trained head.
+      tensors["base_model.model." + p.key()] = p.value().detach().to(torch::kCPU).contiguous();
     }
   nlohmann::json config = {{"peft_type", "LORA"},
                            {"task_type", task_type},

@@ -8,6 +8,7 @@
 // fine-tunes and evaluates again, and the errors a user meets.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 
 #include "run_ptft.h"
@@ -127,7 +128,9 @@ TEST(BertE2E, MaskedLmPretrainingLogsLossAndAccuracyAndWritesABertCheckpoint) {
   ASSERT_EQ(ev.exit_code, 0) << ev.text();
   const auto m = nlohmann::json::parse(ev.out);
   EXPECT_GT(m["tokens"].get<int64_t>(), 0);
-  EXPECT_GE(m["accuracy"].get<double>(), 0.0);
+  EXPECT_GT(m["accuracy"].get<double>(), 0.0);
+  EXPECT_LT(m["accuracy"].get<double>(), 1.0);
+  EXPECT_LT(m["loss"].get<double>(), std::log(400.0)) << "a trained masked LM beats the uniform guess";
 }
 
 TEST(BertE2E, FineTunesANewClassifierThatBeatsChanceAndPredictsAndEvaluates) {
@@ -211,7 +214,15 @@ TEST(BertE2E, EveryTransferStrategyTrainsWhatItShould) {
       // LoRA r=4 on c_attn (32->96), c_proj (32->32), c_fc (32->64), mlp c_proj (64->32) per block, + the head.
       const int64_t lora = 2 * 4 * ((32 + 96) + (32 + 32) + (32 + 64) + (64 + 32));
       EXPECT_EQ(trainable, lora + head);
-      EXPECT_TRUE(sfs::exists(run + "/checkpoints/last/adapter_config.json"));
+      const auto ac = read_json(run + "/checkpoints/last/adapter_config.json");
+      EXPECT_EQ(ac["task_type"], "SEQ_CLS");
+      EXPECT_EQ(ac["modules_to_save"], nlohmann::json({"bert.pooler.dense", "classifier"}));
+      // The adapter file carries the adapters and the trained head, equal to the checkpoint's.
+      const auto ad = read_tensors(run + "/checkpoints/last/adapter_model.safetensors");
+      const auto full = read_tensors(run + "/checkpoints/last/model.safetensors");
+      ASSERT_TRUE(ad.count("base_model.model.classifier.weight"));
+      EXPECT_TRUE(ad.at("base_model.model.classifier.weight") == full.at("classifier.weight"));
+      EXPECT_TRUE(ad.count("base_model.model.bert.encoder.layer.0.attn.c_attn.lora_A.weight"));
     }
   }
 }
@@ -276,6 +287,11 @@ TEST(BertE2E, UserErrorsNameTheProblem) {
   r = run_ptft({"predict", "--model", b.pre, "--text", "hello"});
   EXPECT_EQ(r.exit_code, 1) << r.text();
   EXPECT_NE(r.err.find("not a text classifier"), std::string::npos) << r.err;
+  // An explicit language-model task on labelled data.
+  r = run_ptft({"finetune", "--config", tmp.path("scratch.yaml"), "--from", b.pre, "--out", tmp.path("m"), "--set",
+                "task=masked_lm", "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_NE(r.err.find("task masked_lm cannot train on"), std::string::npos) << r.err;
   // A typo in the new data key.
   r = run_ptft({"pretrain", "--config", tmp.path("scratch.yaml"), "--out", tmp.path("t"), "--set",
                 "data.mlm_probabilty=0.2", "--quiet"});
