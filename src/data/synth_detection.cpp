@@ -111,6 +111,7 @@ SynthDetectionSummary synth_detection(const SynthDetectionOptions& o) {
     const char* split_names[2] = {"train", "val"};
     for (int sp = 0; sp < 2; ++sp) {
       const int64_t n_scenes = sp == 0 ? o.train : o.val;
+      if (n_scenes == 0) continue;  // --val 0: no val split at all
       sfs::create_directories(tmp + "/images/" + split_names[sp]);
       sfs::create_directories(tmp + "/labels/" + split_names[sp]);
       for (int64_t k = 0; k < n_scenes; ++k) {
@@ -168,7 +169,7 @@ SynthDetectionSummary synth_detection(const SynthDetectionOptions& o) {
         s.objects[sp] += static_cast<int64_t>(boxes.size());
       }
     }
-    std::string yaml = "# ptft data synth-detection: items of " + o.source + " on textured backgrounds\npath: .\ntrain: images/train\nval: images/val\nnames:\n";
+    std::string yaml = "# ptft data synth-detection: items of " + o.source + " on textured backgrounds\npath: .\ntrain: images/train\n" + std::string(o.val > 0 ? "val: images/val\n" : "") + "names:\n";
     for (size_t c = 0; c < s.names.size(); ++c) yaml += "  " + std::to_string(c) + ": " + quote_yaml(s.names[c]) + "\n";
     fs::write_file_atomic(tmp + "/data.yaml", yaml);
   });

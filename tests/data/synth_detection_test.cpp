@@ -89,6 +89,12 @@ TEST(SynthDetection, NegativesAndErrors) {
   }
   EXPECT_GE(empty, 10);  // binomial(40, 0.5): 10..30 holds with probability > 0.999
   EXPECT_LE(empty, 30);
+  o = small(t.path + "/noval");
+  o.val = 0;
+  synth_detection(o);
+  const auto d = read_yolo_data_yaml(t.path + "/noval/data.yaml");
+  EXPECT_TRUE(d.val.empty());
+  EXPECT_FALSE(sfs::exists(t.path + "/noval/images/val"));
   o = small(t.path + "/e");
   o.classes = {"Bag", "Cat"};
   EXPECT_NE(test::user_error([&] { synth_detection(o); }).find("'Cat' is not a class of the source"), std::string::npos);

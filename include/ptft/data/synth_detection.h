@@ -9,7 +9,7 @@
 // level > 25). A placement overlapping an earlier box by IoU > 0.3 is redrawn (at most 20 times,
 // then that item is left out). A share `negatives` of the scenes has no items (empty label files).
 //
-//   OUT/data.yaml                  path: ., train: images/train, val: images/val, names: [...]
+//   OUT/data.yaml                  path: ., train: images/train, val: images/val (left out for --val 0), names
 //   OUT/images/{train,val}/NNNNNN.png    OUT/labels/{train,val}/NNNNNN.txt  (class cx cy w h)
 //
 //   SynthDetectionOptions o;  o.out = "data/scenes";  o.classes = {"Bag", "Sneaker"};
