@@ -83,10 +83,15 @@ run() {  # NAME then ptft arguments
   [[ -f "$OUT/$name/test.json" ]] ||
     "$PTFT" eval --model "$OUT/$name/checkpoints/best" --data "$FORTUNES/test.jsonl" --json --threads 1 > "$OUT/$name/test.json"
 }
-# Up to JOBS runs at once (a failed run stops the script at the next wait).
+# Up to JOBS runs at once; a failed run stops the script at the next wait (queue or wait_all).
 queue() {
   while (( $(jobs -rp | wc -l) >= JOBS )); do wait -n; done
   run "$@" &
+}
+wait_all() {  # plain `wait` returns 0 whatever its jobs returned
+  local pid failed=0
+  for pid in $(jobs -p); do wait "$pid" || failed=1; done
+  (( failed == 0 )) || { echo "bert-experiment: a run failed (see the messages above)" >&2; exit 1; }
 }
 
 echo "== pre-train bert-tiny with masked LM on general English ($PRE_STEPS steps)"
@@ -116,7 +121,7 @@ for m in $METHODS; do
     queue "$m-all-s1-lr$lr" $(method_args $m) "${common[@]}" --set train.seed=1 --set train.lr="$lr"
   done
 done
-wait
+wait_all
 declare -A LR
 for m in $METHODS; do
   best=-1
@@ -139,7 +144,7 @@ for n in $SHOTS; do
     done
   done
 done
-wait
+wait_all
 
 python3 - "$OUT" "$SHOTS" "$SEEDS" "$STEPS" "$(( $(date +%s) - start ))" "${LR[finetune]}" "${LR[lora]}" "${LR[scratch]}" <<'PY' | tee "$OUT/results.md"
 import json, statistics, sys
