@@ -1,5 +1,6 @@
 #include "ptft/data/image_io.h"
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 
@@ -38,6 +39,15 @@ void check_hwc_uint8(const torch::Tensor& t, const char* what) {
 }
 
 }  // namespace
+
+bool is_image_file(const std::string& path) {
+  static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".pgm", ".ppm", ".pnm"};
+  std::string e = std::filesystem::path(path).extension().string();
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* x : kExtensions)
+    if (e == x) return true;
+  return false;
+}
 
 torch::Tensor decode_image_bytes(const std::string& bytes, const std::string& name) {
   if (bytes.empty()) throw UserError("image '" + name + "' is empty (0 bytes)", kImageHint);

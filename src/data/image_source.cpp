@@ -52,11 +52,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool is_image_file(const fsys::path& p) {
-  static const std::set<std::string> exts = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".pgm", ".ppm", ".pnm"};
-  return exts.count(lower(p.extension().string())) > 0;
-}
-
 // Names of numeric labels 0..max_label: data.images.class_names, or "0", "1", ...
 std::vector<std::string> numeric_classes(int64_t max_label, const ImageDataConfig& cfg, const std::string& spec) {
   const auto named = static_cast<int64_t>(cfg.class_names.size());
@@ -121,7 +116,7 @@ Catalogue read_folder_catalogue(const std::string& dir) {
         continue;
       }
       if (!it->is_regular_file()) continue;
-      if (!is_image_file(it->path())) {
+      if (!is_image_file(it->path().string())) {
         ++c.ignored;
         continue;
       }

@@ -13,6 +13,7 @@
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/data/image_io.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;
@@ -20,12 +21,6 @@ namespace sfs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kKeys = {"path", "train", "val", "test", "names", "nc", "download"};
-
-bool is_image(const sfs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".bmp";
-}
 
 std::string resolve(const std::string& base, const std::string& p) {
   return sfs::path(p).is_absolute() ? p : (sfs::path(base) / p).lexically_normal().string();
@@ -134,7 +129,7 @@ std::vector<std::string> yolo_split_images(const YoloDataYaml& d, const std::str
     std::vector<std::string> here;
     if (sfs::is_directory(e, ec)) {
       for (auto it = sfs::recursive_directory_iterator(e, ec); it != sfs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file(ec) && is_image(it->path())) here.push_back(it->path().string());
+        if (it->is_regular_file(ec) && is_image_file(it->path().string())) here.push_back(it->path().string());
     } else if (sfs::is_regular_file(e, ec) && sfs::path(e).extension() == ".txt") {
       std::istringstream in(fs::read_file(e, "image list"));
       std::string line;
@@ -150,7 +145,7 @@ std::vector<std::string> yolo_split_images(const YoloDataYaml& d, const std::str
     std::sort(here.begin(), here.end());
     out.insert(out.end(), here.begin(), here.end());
   }
-  if (out.empty()) throw UserError("'" + d.file + "': the " + split + " split holds no images", "images are .jpg, .jpeg, .png or .bmp files");
+  if (out.empty()) throw UserError("'" + d.file + "': the " + split + " split holds no images", "images are files decode_image reads (.png, .jpg, .jpeg, .bmp, ...)");
   return out;
 }
 

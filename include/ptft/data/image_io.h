@@ -21,6 +21,10 @@ namespace ptft {
 // The longest side decode_image accepts (a guard against decompression bombs and typos).
 constexpr int64_t kMaxImageSide = 16384;
 
+// Whether `path` has the extension of a format decode_image reads (.png .jpg .jpeg .bmp .gif
+// .tga .pgm .ppm .pnm, any case): how folders of images are listed.
+bool is_image_file(const std::string& path);
+
 // (H, W, C) uint8 of the image file `path`, C in {1, 3}.
 torch::Tensor decode_image(const std::string& path);
 // The same from the bytes of an image file; `name` (a path) is what error messages call it.
