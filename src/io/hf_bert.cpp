@@ -145,14 +145,9 @@ Checkpoint read_hf_bert(const std::string& dir) {
     if (parts.size() != pair.hf.size()) continue;  // a shape is wrong: reported below
     c.model[pair.ptft] = (parts.size() == 1 ? parts[0] : torch::cat(parts, 0)).contiguous();
   }
-  if (!bad_shape.empty())
-    throw UserError("'" + dir + "': " + std::to_string(bad_shape.size()) + " tensor(s) do not fit config.json: " +
-                        join_first(bad_shape),
-                    "the weights were saved for another architecture, or config.json was edited");
-  if (!missing.empty())
-    throw UserError("'" + dir + "' lacks tensor(s) " + join_first(missing),
-                    cfg.num_classes > 0 ? "a BertForSequenceClassification file needs the encoder and classifier.*"
-                                        : "the weights file is incomplete or not a BERT model");
+  check_hf_tensors(dir, bad_shape, missing,
+                   cfg.num_classes > 0 ? "a BertForSequenceClassification file needs the encoder and classifier.*"
+                                       : "the weights file is incomplete or not a BERT model");
 
   // Left: the tied decoder (must equal what it is tied to), skipped buffers/heads, unknowns.
   std::vector<std::string> unknown;

@@ -88,6 +88,15 @@ TensorMap hf_export_state(ModelImpl& model, const Tokenizer* tok, int64_t vocab_
   return sd;
 }
 
+void check_hf_tensors(const std::string& dir, const std::vector<std::string>& bad_shape,
+                      const std::vector<std::string>& missing, const std::string& missing_hint) {
+  if (!bad_shape.empty())
+    throw UserError("'" + dir + "': " + std::to_string(bad_shape.size()) + " tensor(s) do not fit config.json: " +
+                        join_first(bad_shape),
+                    "the weights were saved for another architecture, or config.json was edited");
+  if (!missing.empty()) throw UserError("'" + dir + "' lacks tensor(s) " + join_first(missing), missing_hint);
+}
+
 HfTensors load_hf_tensors(const std::string& dir, const std::string& prefix) {
   HfTensors r;
   for (const auto& file : hf_weight_files(dir)) {

@@ -172,13 +172,7 @@ Checkpoint read_hf_gpt2(const std::string& dir) {
     }
     raw.erase(it);
   }
-  if (!bad_shape.empty())
-    throw UserError("'" + dir + "': " + std::to_string(bad_shape.size()) + " tensor(s) do not fit config.json: " +
-                        join_first(bad_shape),
-                    "the weights were saved for another architecture, or config.json was edited");
-  if (!missing.empty())
-    throw UserError("'" + dir + "' lacks tensor(s) " + join_first(missing),
-                    "the weights file is incomplete or not a GPT2LMHeadModel/GPT2Model");
+  check_hf_tensors(dir, bad_shape, missing, "the weights file is incomplete or not a GPT2LMHeadModel/GPT2Model");
 
   // What is left: the tied head, mask buffers to skip, and anything unknown.
   std::vector<std::string> unknown;

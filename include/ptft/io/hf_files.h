@@ -40,6 +40,11 @@ struct HfTensors {
 // the model's state dict.
 TensorMap hf_export_state(ModelImpl& model, const Tokenizer* tok, int64_t vocab_size, const std::string& out_dir);
 
+// The readers' verdict after matching a file's tensors to the architecture: UserError listing the
+// tensors whose shapes do not fit config.json (first), or the missing ones (with `missing_hint`).
+void check_hf_tensors(const std::string& dir, const std::vector<std::string>& bad_shape,
+                      const std::vector<std::string>& missing, const std::string& missing_hint);
+
 // Every tensor of `dir`'s weights; a name found both with and without `prefix` is a UserError.
 HfTensors load_hf_tensors(const std::string& dir, const std::string& prefix);
 
