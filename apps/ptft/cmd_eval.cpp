@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "ptft/core/error.h"
 #include "ptft/core/device.h"
 #include "image_options.h"
 #include "ptft/eval/confusion.h"
@@ -71,6 +72,10 @@ Action add_eval(CLI::App& app) {
     o->validate();
     set_threads(*threads);
     Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
+    if (!p.model->class_names().empty() && p.model->context_length() > 0 && !is_text_classification_jsonl(o->data))
+      throw UserError("'" + p.dir + "' is a text classifier, and --data '" + o->data +
+                          "' is not labelled JSONL (no \"label\" in its first row)",
+                      "pass a JSONL file of {\"text\", \"label\"} rows, e.g. data/fortunes/test.jsonl");
     if (!p.model->class_names().empty() && is_text_classification_jsonl(o->data)) {
       const TextClassifier clf = as_text_classifier(std::move(p));
       const nlohmann::json m = evaluate_text_classifier(clf, o->data, o->batch_size);

@@ -287,6 +287,15 @@ TEST(BertE2E, UserErrorsNameTheProblem) {
   r = run_ptft({"predict", "--model", b.pre, "--text", "hello"});
   EXPECT_EQ(r.exit_code, 1) << r.text();
   EXPECT_NE(r.err.find("not a text classifier"), std::string::npos) << r.err;
+  // A text classifier evaluated on something that is not labelled JSONL.
+  write_text(tmp.path("ft.yaml"), finetune_yaml(b, ""));
+  ASSERT_EQ(run_ptft({"finetune", "--config", tmp.path("ft.yaml"), "--from", b.pre, "--out", tmp.path("c"), "--set",
+                      "train.steps=2", "--quiet", "--threads", "1"})
+                .exit_code,
+            0);
+  r = run_ptft({"eval", "--model", tmp.path("c"), "--data", b.shards});
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_NE(r.err.find("is not labelled JSONL"), std::string::npos) << r.err;
   // An explicit language-model task on labelled data.
   r = run_ptft({"finetune", "--config", tmp.path("scratch.yaml"), "--from", b.pre, "--out", tmp.path("m"), "--set",
                 "task=masked_lm", "--quiet"});
