@@ -75,21 +75,61 @@ torch::Tensor ResNetBlockImpl::forward(const torch::Tensor& x) {
   return torch::relu(h + shortcut);
 }
 
+void ResNetTrunk::build(torch::nn::Module& owner, const ResNetConfig& cfg) {
+  const bool small = cfg.stem == "small";
+  conv1 = owner.register_module("conv1", conv(cfg.in_channels, cfg.width, small ? 3 : 7, small ? 1 : 2));
+  bn1 = owner.register_module("bn1", nn::BatchNorm2d(nn::BatchNorm2dOptions(cfg.width)));
+  int64_t in = cfg.width;
+  stages.clear();
+  for (size_t k = 0; k < cfg.layers.size(); ++k) {
+    torch::nn::Sequential stage;
+    for (int64_t i = 0; i < cfg.layers[k]; ++i) {
+      const int64_t stride = (k > 0 && i == 0) ? 2 : 1;
+      stage->push_back(ResNetBlock(cfg.bottleneck(), in, cfg.stage_width(k), stride));
+      in = cfg.stage_out(k);
+    }
+    stages.push_back(owner.register_module("layer" + std::to_string(k + 1), stage));
+  }
+}
+
+std::vector<torch::Tensor> ResNetTrunk::forward(const torch::Tensor& x, const ResNetConfig& cfg) {
+  torch::Tensor h = torch::relu(bn1->forward(conv1->forward(x)));  // (B,width,H/2,W/2) (small stem: H,W)
+  if (cfg.stem == "imagenet") h = torch::max_pool2d(h, 3, 2, 1);  // (B,width,H/4,W/4)
+  std::vector<torch::Tensor> outs;
+  for (auto& stage : stages) {
+    h = stage->forward(h);  // stage k: (B,stage_out(k),H/2^(k+2),W/2^(k+2)) (small: H/2^k)
+    outs.push_back(h);
+  }
+  return outs;
+}
+
+double ResNetTrunk::flops(const ResNetConfig& cfg, int64_t input_side) {
+  const bool small = cfg.stem == "small";
+  int64_t side = out_side(input_side, small ? 3 : 7, small ? 1 : 2);
+  double f = conv_flops(cfg.in_channels, cfg.width, small ? 3 : 7, side);
+  if (!small) side = out_side(side, 3, 2);  // max-pool
+  int64_t in = cfg.width;
+  for (size_t k = 0; k < cfg.layers.size(); ++k) {
+    const int64_t planes = cfg.stage_width(k), out = cfg.stage_out(k);
+    for (int64_t i = 0; i < cfg.layers[k]; ++i) {
+      const int64_t stride = (k > 0 && i == 0) ? 2 : 1;
+      const int64_t s_out = out_side(side, 3, stride);
+      if (cfg.bottleneck()) {
+        f += conv_flops(in, planes, 1, side) + conv_flops(planes, planes, 3, s_out) + conv_flops(planes, out, 1, s_out);
+      } else {
+        f += conv_flops(in, planes, 3, s_out) + conv_flops(planes, planes, 3, s_out);
+      }
+      if (stride != 1 || in != out) f += conv_flops(in, out, 1, s_out);
+      side = s_out;
+      in = out;
+    }
+  }
+  return f;
+}
+
 ResNetImpl::ResNetImpl(ResNetConfig cfg) : cfg_(std::move(cfg)) {
   cfg_.validate();
-  const bool small = cfg_.stem == "small";
-  conv1 = register_module("conv1", conv(cfg_.in_channels, cfg_.width, small ? 3 : 7, small ? 1 : 2));
-  bn1 = register_module("bn1", nn::BatchNorm2d(nn::BatchNorm2dOptions(cfg_.width)));
-  int64_t in = cfg_.width;
-  for (size_t k = 0; k < cfg_.layers.size(); ++k) {
-    torch::nn::Sequential stage;
-    for (int64_t i = 0; i < cfg_.layers[k]; ++i) {
-      const int64_t stride = (k > 0 && i == 0) ? 2 : 1;
-      stage->push_back(ResNetBlock(cfg_.bottleneck(), in, cfg_.stage_width(k), stride));
-      in = cfg_.stage_out(k);
-    }
-    stages.push_back(register_module("layer" + std::to_string(k + 1), stage));
-  }
+  trunk.build(*this, cfg_);
   fc = register_module("fc", torch::nn::Linear(cfg_.features(), cfg_.num_classes));  // torch.nn.Linear's init
   class_names_ = default_class_names(cfg_.num_classes);
 }
@@ -102,9 +142,7 @@ TensorMap ResNetImpl::forward(const TensorMap& batch) {
     throw UserError("resnet expects images of shape (B, " + std::to_string(cfg_.in_channels) + ", H, W), got " +
                         c10::str(x.sizes()),
                     "the model's in_channels must match the images (1 for grayscale, 3 for RGB)");
-  torch::Tensor h = torch::relu(bn1->forward(conv1->forward(x)));  // (B,width,H/2,W/2) (small stem: H,W)
-  if (cfg_.stem == "imagenet") h = torch::max_pool2d(h, 3, 2, 1);  // (B,width,H/4,W/4)
-  for (auto& stage : stages) h = stage->forward(h);                // (B,features,H/32,W/32) (small: H/8)
+  torch::Tensor h = trunk.forward(x, cfg_).back();                 // (B,features,H/32,W/32) (small: H/8)
   h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);            // (B,features)
   if (cfg_.dropout > 0) h = torch::dropout(h, cfg_.dropout, is_training());
   return {{"logits", fc->forward(h)}};  // (B,num_classes)
@@ -120,27 +158,7 @@ ParamPlace ResNetImpl::param_place(const std::string& name) const {
 double ResNetImpl::flops_per_unit() const {
   // Convolutions and fc at image_size x image_size; BatchNorm, ReLU, pooling and additions
   // (under 1% of the total) are not counted.
-  const bool small = cfg_.stem == "small";
-  int64_t side = out_side(cfg_.input_size(), small ? 3 : 7, small ? 1 : 2);
-  double f = conv_flops(cfg_.in_channels, cfg_.width, small ? 3 : 7, side);
-  if (!small) side = out_side(side, 3, 2);  // max-pool
-  int64_t in = cfg_.width;
-  for (size_t k = 0; k < cfg_.layers.size(); ++k) {
-    const int64_t planes = cfg_.stage_width(k), out = cfg_.stage_out(k);
-    for (int64_t i = 0; i < cfg_.layers[k]; ++i) {
-      const int64_t stride = (k > 0 && i == 0) ? 2 : 1;
-      const int64_t s_out = out_side(side, 3, stride);
-      if (cfg_.bottleneck()) {
-        f += conv_flops(in, planes, 1, side) + conv_flops(planes, planes, 3, s_out) + conv_flops(planes, out, 1, s_out);
-      } else {
-        f += conv_flops(in, planes, 3, s_out) + conv_flops(planes, planes, 3, s_out);
-      }
-      if (stride != 1 || in != out) f += conv_flops(in, out, 1, s_out);
-      side = s_out;
-      in = out;
-    }
-  }
-  return f + 2.0 * static_cast<double>(cfg_.features() * cfg_.num_classes);
+  return ResNetTrunk::flops(cfg_, cfg_.input_size()) + 2.0 * static_cast<double>(cfg_.features() * cfg_.num_classes);
 }
 
 void ResNetImpl::set_classes(const std::vector<std::string>& names, bool new_head) {

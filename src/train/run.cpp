@@ -266,6 +266,9 @@ RunOutcome run_training(const RunRequest& req) {
     chat = std::make_shared<ChatTemplate>(ChatTemplate::builtin("ptft-chat"));
   dctx.chat_template = chat;
   dctx.images = std::make_shared<ImageDataConfig>(cfg.data.images);
+  dctx.detection = std::make_shared<DetectionDataConfig>(cfg.data.detection);
+  dctx.total_steps = cfg.train.steps;
+  dctx.examples_per_step = cfg.train.batch_size * cfg.train.grad_accum;  // x world size (one process)
   if (task_name == "masked_lm") dctx.mlm_probability = cfg.data.mlm_probability;
   std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
   // Classifiers take their classes from the data: names, and a new head when they differ.

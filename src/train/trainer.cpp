@@ -274,6 +274,11 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       nlohmann::json ev = {{"event", "train"},    {"step", step},         {"loss", interval_loss / interval_steps},
                            {"lr", lr},            {"grad_norm", grad_norm}, {task.unit() + "_per_s", ups},
                            {"elapsed_s", now - t0}};
+      std::string parts;
+      for (const auto& [name, value] : task.take_loss_components()) {
+        ev[name] = value;
+        parts += " | " + name + " " + fmt(value);
+      }
       if (model.flops_per_unit() > 0) {
         const double tflops = 3.0 * model.flops_per_unit() * ups / 1e12;  // forward + backward
         ev["tflops"] = tflops;
@@ -281,7 +286,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       }
       if (ctx_.metrics) ctx_.metrics->write(ev);
       if (show)
-        progress.update(step, "loss " + fmt(interval_loss / interval_steps) + " | lr " + fmt(lr, "%.2e") +
+        progress.update(step, "loss " + fmt(interval_loss / interval_steps) + parts + " | lr " + fmt(lr, "%.2e") +
                                   " | gnorm " + fmt(grad_norm, "%.3f") + " | " + fmt(ups, "%.0f") + " " +
                                   task.unit() + "/s" +
                                   (ev.contains("mfu") ? " | MFU " + fmt(100 * ev["mfu"].get<double>(), "%.1f") + "%" : ""));

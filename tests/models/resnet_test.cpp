@@ -560,7 +560,7 @@ TEST(ResNet, ForwardShapesForBothStemsAndBlocks) {
       ASSERT_TRUE(out.count("logits"));
       EXPECT_EQ(out.at("logits").sizes(), (std::vector<int64_t>{3, 5}));
       EXPECT_EQ(m.fc->weight.size(1), block == "basic" ? 64 : 256);  // width 8 * 2^3 (* 4)
-      EXPECT_EQ(m.conv1->weight.size(2), stem == "imagenet" ? 7 : 3);
+      EXPECT_EQ(m.trunk.conv1->weight.size(2), stem == "imagenet" ? 7 : 3);
     }
 }
 
@@ -633,8 +633,8 @@ TEST(ResNet, FrozenBatchNormKeepsStatisticsWhileTheModelTrains) {
   m.train();
   const auto x = torch::randn({4, 3, 16, 16}) * 2 + 1;
   m.forward({{"x", x}});  // trainable: statistics move
-  EXPECT_EQ(m.bn1->num_batches_tracked.item<int64_t>(), 1);
-  EXPECT_FALSE(torch::allclose(m.bn1->running_mean, torch::zeros_like(m.bn1->running_mean)));
+  EXPECT_EQ(m.trunk.bn1->num_batches_tracked.item<int64_t>(), 1);
+  EXPECT_FALSE(torch::allclose(m.trunk.bn1->running_mean, torch::zeros_like(m.trunk.bn1->running_mean)));
 
   // Freeze everything but fc (what a frozen backbone does): training-mode outputs equal eval ones.
   for (auto& p : m.named_parameters())
@@ -663,7 +663,7 @@ TEST(ResNet, SetClassesNamesAndReplacesTheHead) {
   ResNetImpl m(tiny());
   EXPECT_EQ(m.class_names(), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
   const auto w = m.fc->weight.clone();
-  const auto conv_w = m.conv1->weight.clone();
+  const auto conv_w = m.trunk.conv1->weight.clone();
 
   // Same count, no new head: names only.
   m.set_classes({"a", "b", "c", "d", "e"}, /*new_head=*/false);
@@ -680,7 +680,7 @@ TEST(ResNet, SetClassesNamesAndReplacesTheHead) {
   EXPECT_EQ(m.config().num_classes, 3);
   EXPECT_EQ(state_dict(m).at("fc.weight").sizes(), (std::vector<int64_t>{3, 64}));
   EXPECT_EQ(m.forward({{"x", torch::randn({2, 3, 16, 16})}}).at("logits").sizes(), (std::vector<int64_t>{2, 3}));
-  EXPECT_TRUE(torch::equal(m.conv1->weight, conv_w));  // the backbone is untouched
+  EXPECT_TRUE(torch::equal(m.trunk.conv1->weight, conv_w));  // the backbone is untouched
   int n_fc = 0;
   for (const auto& p : m.named_parameters()) n_fc += p.key().rfind("fc.", 0) == 0;
   EXPECT_EQ(n_fc, 2);

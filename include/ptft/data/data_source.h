@@ -22,6 +22,7 @@ namespace ptft {
 class Tokenizer;
 class ChatTemplate;
 struct ImageDataConfig;
+struct DetectionDataConfig;
 
 struct Batch {
   TensorMap data;
@@ -62,6 +63,13 @@ struct DataContext {
   // Masked-LM pre-training: token shards become masked [CLS] ... [SEP] sequences
   // (ptft/data/mlm_windows.h) when this is > 0 (the share of tokens to predict, BERT: 0.15).
   double mlm_probability = 0;
+  // The data.detection section for detection data (ptft/data/detection_config.h); null = defaults.
+  std::shared_ptr<const DetectionDataConfig> detection;
+  // The run's length, for sources whose augmentation depends on the epoch (detection closes
+  // mosaic for the last epochs): optimizer steps, and examples per step over all ranks
+  // (micro_batch x grad_accum x world_size). 0 = unknown (epoch-dependent options stay on).
+  int64_t total_steps = 0;
+  int64_t examples_per_step = 0;
 };
 
 class DataSource {

@@ -68,6 +68,21 @@ class ResNetBlockImpl : public torch::nn::Cloneable<ResNetBlockImpl> {
 };
 TORCH_MODULE(ResNetBlock);
 
+// The convolutional trunk of a ResNet — stem (conv1, bn1[, max-pool]) and the 4 stages
+// layer1..layer4 — registered into `owner` under torchvision's names. The classifier below and
+// the detector's backbone (ptft/models/detector.h) are both built on it.
+struct ResNetTrunk {
+  torch::nn::Conv2d conv1{nullptr};       // (width, in_channels, 7|3, 7|3)
+  nn::BatchNorm2d bn1{nullptr};           // (width)
+  std::vector<torch::nn::Sequential> stages;  // layer1..layer4 of ResNetBlock
+  void build(torch::nn::Module& owner, const ResNetConfig& cfg);
+  // x (B, in_channels, H, W) -> the output of every stage: stage k (0-based) is
+  // (B, stage_out(k), H / 2^(k+2), W / 2^(k+2)) with the imagenet stem (small stem: H / 2^k).
+  std::vector<torch::Tensor> forward(const torch::Tensor& x, const ResNetConfig& cfg);
+  // Forward FLOPs of the trunk at side x side input (convolutions only).
+  static double flops(const ResNetConfig& cfg, int64_t side);
+};
+
 class ResNetImpl : public ModelImpl {
  public:
   explicit ResNetImpl(ResNetConfig cfg);
@@ -83,9 +98,7 @@ class ResNetImpl : public ModelImpl {
   void set_classes(const std::vector<std::string>& names, bool new_head) override;  // replaces fc
   const ResNetConfig& config() const { return cfg_; }
 
-  torch::nn::Conv2d conv1{nullptr};       // (width, in_channels, 7|3, 7|3)
-  nn::BatchNorm2d bn1{nullptr};           // (width)
-  std::vector<torch::nn::Sequential> stages;  // layer1..layer4 of ResNetBlock
+  ResNetTrunk trunk;                      // conv1, bn1, layer1..layer4
   torch::nn::Linear fc{nullptr};          // (num_classes, features)
 
  private:

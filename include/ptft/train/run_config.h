@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "ptft/core/config.h"
+#include "ptft/data/detection_config.h"
 #include "ptft/data/image_config.h"
 #include "ptft/train/train_config.h"
 #include "ptft/transfer/transfer_plan.h"
@@ -23,6 +24,7 @@ struct DataConfig {
   std::string val;    // validation data; empty = no validation
   std::string chat_template;  // SFT: built-in template name or JSON file ("" = checkpoint's or ptft-chat)
   ImageDataConfig images;     // image data sets (data/image_config.h)
+  DetectionDataConfig detection;  // object-detection data (data/detection_config.h)
   std::string tokenizer;      // tokenizer directory for text data when no checkpoint or shard directory brings one
   double mlm_probability = 0.15;  // masked LM: share of tokens selected for prediction (data/mlm_windows.h)
   template <class V> void visit(V& v) {
@@ -32,6 +34,7 @@ struct DataConfig {
     v("tokenizer", tokenizer, "tokenizer directory for text data (JSONL) when neither finetune.from nor token shards bring one");
     v("mlm_probability", mlm_probability, "masked LM (task masked_lm): share of tokens selected for prediction");
     v("images", images, "image data: classes, splits, size, normalisation, augmentation");
+    v("detection", detection, "object-detection data (data.yaml): input size, mosaic, flips, HSV, scale/translate");
   }
 };
 

@@ -8,6 +8,7 @@
 //   auto acc = task->new_eval();  for (...) acc->add(model, batch);  json m = acc->result();
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,6 +35,10 @@ class Task {
   virtual std::unique_ptr<EvalAccumulator> new_eval() const = 0;
   // Word for the loss units in logs ("examples", "tokens").
   virtual std::string unit() const { return "examples"; }
+  // Named parts of the training loss (detection: "box_loss", "cls_loss"), each the mean per
+  // unit over the loss_sum calls since the last call, which resets them. Empty for tasks whose
+  // loss has one part. The Trainer adds them to its train log events.
+  virtual std::map<std::string, double> take_loss_components() { return {}; }
 };
 using TaskPtr = std::shared_ptr<Task>;
 
