@@ -667,4 +667,34 @@ std::string list_names(const std::vector<std::string>& names, std::size_t max) {
   return out;
 }
 
+nlohmann::json to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& e : n) j.push_back(to_json(e));
+      return j;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& v = n.Scalar();
+      if (n.Tag() == "!") return v;  // quoted in the YAML: a string
+      if (v == "true" || v == "false") return v == "true";
+      try {
+        size_t used = 0;
+        long long i = std::stoll(v, &used);
+        if (used == v.size()) return i;
+        double d = std::stod(v, &used);
+        if (used == v.size()) return d;
+      } catch (const std::exception&) {
+      }
+      return v;
+    }
+    default: return nullptr;
+  }
+}
+
 }  // namespace ptft::config

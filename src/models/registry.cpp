@@ -1,5 +1,6 @@
 // The model registry: one line per architecture.
 #include "ptft/models/bert.h"
+#include "ptft/models/detector.h"
 #include "ptft/models/gpt.h"
 #include "ptft/models/mlp.h"
 #include "ptft/models/resnet.h"
@@ -12,6 +13,7 @@ const std::vector<ModelFamily>& model_families() {
       gpt_family(),
       resnet_family(),
       bert_family(),
+      detector_family(),
   };
   return families;
 }

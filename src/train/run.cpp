@@ -117,36 +117,6 @@ std::string general_val_spec(const TransferConfig& t, const nlohmann::json& ckpt
   return v;
 }
 
-nlohmann::json yaml_to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json j = nlohmann::json::object();
-      for (const auto& kv : n) j[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-      return j;
-    }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : n) j.push_back(yaml_to_json(e));
-      return j;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& v = n.Scalar();
-      if (n.Tag() == "!") return v;  // quoted in the YAML: a string
-      if (v == "true" || v == "false") return v == "true";
-      try {
-        size_t used = 0;
-        long long i = std::stoll(v, &used);
-        if (used == v.size()) return i;
-        double d = std::stod(v, &used);
-        if (used == v.size()) return d;
-      } catch (const std::exception&) {
-      }
-      return v;
-    }
-    default: return nullptr;
-  }
-}
-
 }  // namespace
 
 RunOutcome run_training(const RunRequest& req) {
@@ -372,7 +342,7 @@ RunOutcome run_training(const RunRequest& req) {
                           {"env", env_json(env)},
                           {"device", device.str()},
                           {"precision", precision.name},
-                          {"config", yaml_to_json(resolved)},
+                          {"config", config::to_json(resolved)},
                           {"parameters", total_params},
                           {"trainable_parameters", trainable}};
   if (plan) start["transfer"] = plan->to_json();

@@ -3,6 +3,7 @@
 #include "ptft/core/error.h"
 #include "ptft/train/causal_lm_task.h"
 #include "ptft/train/classification_task.h"
+#include "ptft/train/detection_task.h"
 #include "ptft/train/masked_lm_task.h"
 
 namespace ptft {
@@ -15,6 +16,7 @@ const TaskEntry kTasks[] = {
     {"classification", [] { return TaskPtr(std::make_shared<ClassificationTask>()); }},
     {"causal_lm", [] { return TaskPtr(std::make_shared<CausalLmTask>()); }},
     {"masked_lm", [] { return TaskPtr(std::make_shared<MaskedLmTask>()); }},
+    {"detection", [] { return TaskPtr(std::make_shared<DetectionTask>()); }},
     {"sft", [] { return TaskPtr(std::make_shared<CausalLmTask>()); }},  // causal LM on chat data (*.jsonl)
 };
 }  // namespace

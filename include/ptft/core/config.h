@@ -45,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "ptft/core/error.h"
@@ -110,6 +111,9 @@ YAML::Node to_yaml(const T& cfg);
 std::string emit(const YAML::Node& node);
 // One line, flow style ("[c_attn, c_proj]", "{r: 8}"); used for help and hints.
 std::string emit_inline(const YAML::Node& node);
+// The same values as JSON: maps, lists, and scalars as bool / integer / double / string (a
+// quoted YAML scalar stays a string); for metrics.jsonl and config.json.
+nlohmann::json to_json(const YAML::Node& node);
 
 // All dotted keys in declaration order, sections included: "r", "lora", "lora.r", ...
 template <class T>
