@@ -1,5 +1,7 @@
 #include "ptft/eval/detection_map.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cmath>
 
@@ -120,6 +122,47 @@ nlohmann::json DetectionEvaluator::result() const {
   const double n = counted > 0 ? static_cast<double>(counted) : 1.0;
   return {{"map50", m50 / n}, {"map50_95", m5095 / n}, {"precision", p_sum / n}, {"recall", r_sum / n},
           {"images", images_}, {"per_class", per}};
+}
+
+std::string detection_table(const nlohmann::json& per_class, const std::vector<std::string>& names) {
+  size_t width = 5;
+  for (const auto& n : names) width = std::max(width, n.size());
+  auto row = [&](const std::string& name, const std::string& gt, double a50, double a5095, double p, double r) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%-*s %8s %8.3f %8.3f %9.3f %7.3f\n", static_cast<int>(width), name.c_str(),
+                  gt.c_str(), a50, a5095, p, r);
+    return std::string(buf);
+  };
+  char head[160];
+  std::snprintf(head, sizeof head, "%-*s %8s %8s %8s %9s %7s\n", static_cast<int>(width), "class", "boxes", "AP50",
+                "AP50-95", "precision", "recall");
+  std::string out = head;
+  double s50 = 0, s5095 = 0, sp = 0, sr = 0;
+  int64_t n = 0, boxes = 0;
+  for (const auto& c : per_class) {
+    const int64_t id = c.value("class", int64_t{0});
+    const std::string name = id >= 0 && id < static_cast<int64_t>(names.size()) ? names[static_cast<size_t>(id)]
+                                                                                : std::to_string(id);
+    const int64_t gt = c.value("ground_truth", int64_t{0});
+    if (gt == 0) {
+      out += name + std::string(width > name.size() ? width - name.size() : 0, ' ') + "        0  (no ground truth)\n";
+      continue;
+    }
+    const double a50 = c.value("ap50", 0.0), a5095 = c.value("ap50_95", 0.0);
+    const double p = c.value("precision", 0.0), r = c.value("recall", 0.0);
+    out += row(name, std::to_string(gt), a50, a5095, p, r);
+    s50 += a50;
+    s5095 += a5095;
+    sp += p;
+    sr += r;
+    boxes += gt;
+    ++n;
+  }
+  if (n > 0) {
+    const double k = static_cast<double>(n);
+    out += row("all", std::to_string(boxes), s50 / k, s5095 / k, sp / k, sr / k);
+  }
+  return out;
 }
 
 }  // namespace ptft

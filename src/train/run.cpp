@@ -13,7 +13,9 @@
 #include "ptft/data/chat_template.h"
 #include "ptft/data/image_source.h"
 #include "ptft/eval/confusion.h"
+#include "ptft/eval/detection_map.h"
 #include "ptft/infer/image_classifier.h"
+#include "ptft/models/detector.h"
 #include "ptft/data/replay_mix.h"
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/text_classification.h"
@@ -117,6 +119,26 @@ std::string general_val_spec(const TransferConfig& t, const nlohmann::json& ckpt
   return v;
 }
 
+// A new detector (the run config's model section) whose backbone is the trunk of the ResNet
+// classifier in `src`; `model` (the classifier) is replaced. Returns a line saying so.
+std::string backbone_from_classifier(config::Document& doc, const Checkpoint& src, ModelPtr& model) {
+  const nlohmann::json& cfg = src.config;
+  if (cfg.contains("ptft") && cfg["ptft"].contains("images") && cfg["ptft"]["images"].contains("preprocess")) {
+    const nlohmann::json& pre = cfg["ptft"]["images"]["preprocess"];
+    for (const auto& [key, from] : {std::pair<const char*, const char*>{"pixel_mean", "mean"}, {"pixel_std", "std"}}) {
+      const YAML::Node& section = doc.root()["model"];
+      if (!section[key] && pre.contains(from)) doc.set(std::string("model.") + key + "=" + pre[from].dump());
+    }
+  }
+  ModelPtr det = create_model(doc, "model");
+  auto* d = dynamic_cast<DetectorImpl*>(det.get());
+  PTFT_CHECK(d != nullptr, "model.family yolo did not build a detector");
+  const int64_t n = d->load_backbone(src.model, src.dir + "/model.safetensors");
+  model = det;
+  return "backbone: " + std::to_string(n) + " tensors from the resnet classifier '" + src.dir +
+         "' (its fc head is dropped; neck and detection head start fresh)";
+}
+
 }  // namespace
 
 RunOutcome run_training(const RunRequest& req) {
@@ -161,7 +183,7 @@ RunOutcome run_training(const RunRequest& req) {
   // checkpoint's adapters are folded in: fine-tuning starts from the adapted model).
   ModelPtr model;
   TokenizerPtr tokenizer;
-  std::string from_dir;
+  std::string from_dir, backbone_note;
   nlohmann::json from_config;
   if (finetune) {
     std::error_code from_ec;
@@ -175,13 +197,18 @@ RunOutcome run_training(const RunRequest& req) {
     from_config = src.config;
     model = model_from_checkpoint(src);
     if (has_lora(*model)) merge_lora(*model);
-    if (cfg.model && cfg.model.IsMap() && cfg.model["family"] &&
-        cfg.model["family"].as<std::string>() != model->family())
+    const std::string want_family =
+        cfg.model && cfg.model.IsMap() && cfg.model["family"] ? cfg.model["family"].as<std::string>() : "";
+    if (want_family == "yolo" && model->family() == "resnet") {
+      // The seed's "pre-train on ImageNet, then adapt": an image classifier's trunk becomes the
+      // backbone of a new detector (its input normalisation too, unless the config sets one).
+      backbone_note = backbone_from_classifier(doc, src, model);
+    } else if (!want_family.empty() && want_family != model->family())
       throw UserError(doc.origin_of("model.family") + ": model.family is '" + cfg.model["family"].as<std::string>() +
                           "' but checkpoint '" + from_dir + "' holds a '" + model->family() + "' model",
                       "remove the model section (fine-tuning uses the checkpoint's architecture)");
     // Architecture keys cannot change a trained model: say so rather than ignore them silently.
-    if (cfg.model && cfg.model.IsMap() && !req.quiet) {
+    if (backbone_note.empty() && cfg.model && cfg.model.IsMap() && !req.quiet) {
       std::string ignored;
       for (const auto& kv : cfg.model) {
         const std::string key = kv.first.as<std::string>();
@@ -215,6 +242,9 @@ RunOutcome run_training(const RunRequest& req) {
   const ModelFamily& family = find_model_family(model->family(), "model.family");
   std::string task_name = cfg.task.empty() ? family.default_task : cfg.task;
   TaskPtr task = create_task(task_name, doc.origin_of("task"));
+  // Detection selects its best checkpoint by mAP50-95 unless the config names a metric.
+  if (task_name == "detection" && !(doc.root()["train"] && doc.root()["train"]["metric"]))
+    cfg.train.metric = "val_map50_95";
 
   // Data. Token shards must come from the model's tokenizer (content hash compared).
   DataContext dctx;
@@ -245,11 +275,12 @@ RunOutcome run_training(const RunRequest& req) {
   const std::vector<std::string> data_classes = train_src->class_names();
   // A family whose default task is not classification (BERT: masked LM) classifies labelled data;
   // a language-model task asked for explicitly cannot train on it.
-  if (!cfg.task.empty() && !data_classes.empty() && task_name != "classification")
+  if (!cfg.task.empty() && !data_classes.empty() && task_name != "classification" &&
+      task_name != "detection")
     throw UserError(doc.origin_of("task") + ": task " + task_name + " cannot train on '" + cfg.data.train +
                         "', which is classification data (" + std::to_string(data_classes.size()) + " classes)",
                     "remove `task` (labelled data trains a classifier), or give token shards for " + task_name);
-  if (cfg.task.empty() && !data_classes.empty() && task_name != "classification") {
+  if (cfg.task.empty() && !data_classes.empty() && task_name != "classification" && task_name != "detection") {
     task_name = "classification";
     task = create_task(task_name, doc.origin_of("task"));
     dctx.mlm_probability = 0;
@@ -352,6 +383,7 @@ RunOutcome run_training(const RunRequest& req) {
     log_info(req.command + ": " + model->family() + " model, " + std::to_string(total_params) + " parameters (" +
              std::to_string(trainable) + " trainable), task " + task_name + ", data " + train_src->describe() +
              "\nrun directory: " + run_dir);
+    if (!backbone_note.empty()) log_info(backbone_note);
     if (!head_change.empty()) log_info(head_change);
     if (plan) log_info(plan->describe());
     if (general_src) log_info("forgetting watch: general validation data " + general_src->describe());
@@ -445,6 +477,10 @@ RunOutcome run_training(const RunRequest& req) {
     if (r.last_eval.is_object() && r.last_eval.contains("val_confusion"))
       log_info("validation at step " + std::to_string(r.step) + ":\n" +
                ConfusionMatrix::from_rows(r.last_eval["val_confusion"]).table(model->class_names()));
+    // Detectors: AP, precision and recall per class.
+    if (r.last_eval.is_object() && r.last_eval.contains("val_map50") && r.last_eval.contains("val_per_class"))
+      log_info("validation at step " + std::to_string(r.step) + " (precision/recall at confidence 0.25):\n" +
+               detection_table(r.last_eval["val_per_class"], model->class_names()));
   }
   return outcome;
 }

@@ -60,4 +60,8 @@ class DetectionEvaluator {
   std::vector<std::vector<Scored>> scored_;  // per class
 };
 
+// A printable per-class table of result()["per_class"] (rows: class name, ground truth boxes,
+// AP50, AP50-95, precision, recall; then "all" with the means of the classes with ground truth).
+std::string detection_table(const nlohmann::json& per_class, const std::vector<std::string>& names);
+
 }  // namespace ptft
