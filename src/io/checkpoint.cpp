@@ -32,6 +32,8 @@ nlohmann::json read_json(const std::string& path, const std::string& what) {
 void write_checkpoint_files(const std::string& dir, const Checkpoint& c) {
   fs::write_file_atomic(dir + "/config.json", c.config.dump(2) + "\n");
   save_tensors(dir + "/model.safetensors", c.model, {{"format", "pt"}});
+  if (!c.training_model.empty())
+    save_tensors(dir + "/training_model.safetensors", c.training_model, {{"format", "pt"}});
   if (!c.optimizer.empty()) save_tensors(dir + "/optimizer.safetensors", c.optimizer, {{"format", "ptft-optimizer"}});
   if (!c.trainer_state.is_null())
     fs::write_file_atomic(dir + "/trainer_state.json", c.trainer_state.dump(2) + "\n");
@@ -78,6 +80,8 @@ Checkpoint read_checkpoint(const std::string& dir, bool with_training_state) {
   }
   if (with_training_state) {
     if (sfs::exists(dir + "/optimizer.safetensors", ec)) c.optimizer = load_tensors(dir + "/optimizer.safetensors");
+    if (sfs::exists(dir + "/training_model.safetensors", ec))
+      c.training_model = load_tensors(dir + "/training_model.safetensors");
     if (sfs::exists(dir + "/trainer_state.json", ec))
       c.trainer_state = read_json(dir + "/trainer_state.json", "trainer state");
   }

@@ -33,6 +33,12 @@ void TrainConfig::validate() const {
     throw UserError("train.lr_min_ratio must be in [0, 1], got " + std::to_string(lr_min_ratio));
   if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1)
     throw UserError("train.beta1 and train.beta2 must be in [0, 1)");
+  if (ema < 0 || ema >= 1)
+    throw UserError("train.ema must be in [0, 1), got " + std::to_string(ema),
+                    "0 = off; Ultralytics uses 0.9999 (with train.ema_tau 2000)");
+  if (ema > 0 && !(ema_tau > 0))
+    throw UserError("train.ema_tau must be > 0 when train.ema is set, got " + std::to_string(ema_tau),
+                    "the EMA warm-up in optimizer steps; 2000 is usual, fewer for short runs");
   auto one_of = [](const char* key, const std::string& v, std::initializer_list<const char*> allowed) {
     std::string list;
     for (const char* a : allowed) {

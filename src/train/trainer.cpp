@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <optional>
 
 #include "ptft/core/base64.h"
 #include "ptft/core/compat.h"
@@ -15,6 +16,8 @@
 #include "ptft/core/progress.h"
 #include "ptft/core/signals.h"
 #include "ptft/data/prefetcher.h"
+#include "ptft/train/ema.h"
+#include "ptft/train/results_csv.h"
 #include "ptft/train/schedule.h"
 
 namespace ptft {
@@ -121,9 +124,10 @@ nlohmann::json Trainer::evaluate(ModelImpl& model, Task& task, DataSource& src) 
   return acc->result();
 }
 
-nlohmann::json Trainer::trainer_state(int64_t step, const FitResult& r, int64_t bad_evals) const {
+nlohmann::json Trainer::trainer_state(int64_t step, const FitResult& r, int64_t bad_evals, const ModelEma* ema,
+                                      double elapsed_s) const {
   const int64_t per_step = cfg_.batch_size * cfg_.grad_accum;  // per process
-  return {{"step", step},
+  nlohmann::json st = {{"step", step},
           {"samples_seen", step * per_step},
           {"data_position", {{"step", step}, {"micro_batch", cfg_.batch_size}, {"grad_accum", cfg_.grad_accum}}},
           {"best_metric", std::isnan(r.best_metric) ? nlohmann::json(nullptr) : nlohmann::json(r.best_metric)},
@@ -131,19 +135,29 @@ nlohmann::json Trainer::trainer_state(int64_t step, const FitResult& r, int64_t 
           {"metric", cfg_.metric},
           {"bad_evals", bad_evals},
           {"rng", {{"torch_cpu", rng_state_b64()}}},
-          {"seed", cfg_.seed}};
+          {"seed", cfg_.seed},
+          {"elapsed_s", elapsed_s}};
+  if (ema) st["ema"] = {{"decay", ema->decay()}, {"tau", ema->tau()}, {"updates", ema->updates()}};
+  return st;
 }
 
 void Trainer::save(CheckpointSet& set, int64_t step, ModelImpl& model, Optimizer& opt, const FitResult& r,
-                   int64_t bad_evals) {
+                   int64_t bad_evals, const ModelEma* ema, double elapsed_s) {
   set.save(step, [&](const std::string& dir) {
     Checkpoint c;
     c.config = ctx_.checkpoint_config;
-    c.model = state_dict(model);
+    // Under EMA, model.safetensors is the average (what eval/predict/--from use) and the raw
+    // weights that --resume continues from go next to it.
+    c.model = ema ? ema->state() : state_dict(model);
+    if (ema) c.training_model = state_dict(model);
     c.optimizer = opt.state();
-    c.trainer_state = trainer_state(step, r, bad_evals);
+    c.trainer_state = trainer_state(step, r, bad_evals, ema, elapsed_s);
     write_checkpoint_files(dir, c);
-    if (ctx_.checkpoint_extras) ctx_.checkpoint_extras(dir, model);
+    if (ctx_.checkpoint_extras) {
+      std::optional<EmaSwap> in;  // extras (LoRA adapter files) see the weights model.safetensors holds
+      if (ema) in.emplace(*ema, model);
+      ctx_.checkpoint_extras(dir, model);
+    }
   });
 }
 
@@ -153,6 +167,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   r.best_metric = std::numeric_limits<double>::quiet_NaN();
   const std::string mode = cfg_.resolved_mode();
   int64_t start = 0, bad_evals = 0;
+  int64_t ema_updates = -1;  // from the checkpoint; -1 = it has no EMA state
+  double elapsed_before = 0;  // training seconds of the processes before a resume
   if (resume) {
     const std::string src = resume->dir + "/trainer_state.json";
     const auto& st = resume->trainer_state;
@@ -164,6 +180,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       if (!st.at("best_metric").is_null()) r.best_metric = st.at("best_metric").get<double>();
       r.best_step = st.at("best_step").get<int64_t>();
       bad_evals = st.value("bad_evals", int64_t{0});
+      elapsed_before = st.value("elapsed_s", 0.0);
+      if (st.contains("ema")) ema_updates = st.at("ema").at("updates").get<int64_t>();
       opt.load_state(resume->optimizer, resume->dir + "/optimizer.safetensors");
       set_rng_state_b64(st.at("rng").at("torch_cpu").get<std::string>(), src);
     } catch (const nlohmann::json::exception& e) {
@@ -195,21 +213,48 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
 
   model.train();
   model.to(ctx_.device);
+  // A checkpoint written under EMA holds the average in model.safetensors (what the caller
+  // loaded) and the weights training continues from in training_model.safetensors.
+  if (resume && !resume->training_model.empty())
+    load_into(model, resume->training_model, resume->dir + "/training_model.safetensors");
+  std::optional<ModelEma> ema;
+  if (cfg_.ema > 0) {
+    ema.emplace(model, cfg_.ema, cfg_.ema_tau);
+    if (resume && ema_updates >= 0 && !resume->training_model.empty())
+      ema->load(resume->model, ema_updates, resume->dir + "/model.safetensors");
+    else if (resume)
+      log_warn("train.ema is " + fmt(cfg_.ema) + " but '" + resume->dir + "' was trained without EMA: the average "
+               "starts from its weights at step " + std::to_string(start));
+  } else if (resume && !resume->training_model.empty()) {
+    log_warn("train.ema is 0 but '" + resume->dir + "' was trained with EMA: training continues from its raw "
+             "weights, without the average (set train.ema to continue it)");
+  }
+  const ModelEma* ema_ptr = ema ? &*ema : nullptr;
   retain_freed_memory();  // every step allocates the same large tensors: keep them in the heap
   const double t0 = now_seconds();
+  auto elapsed = [&] { return elapsed_before + (now_seconds() - t0); };
+  ResultsCsv results(ctx_.run_dir + "/results.csv", cfg_.batch_size * cfg_.grad_accum, train.size());
+  if (resume) results.resume(start);
   double interval_t = t0, interval_loss = 0;
   int64_t interval_steps = 0, interval_units = 0;
 
+  // Evaluates the EMA weights when there are any (the raw ones are back in the model after),
+  // and adds the row to results.csv.
   auto run_eval = [&](int64_t step) -> nlohmann::json {
     nlohmann::json ev = {{"event", "eval"}, {"step", step}};
-    if (val) {
-      const nlohmann::json m = evaluate(model, task, *val);
-      for (auto& [k, v] : m.items()) ev["val_" + k] = v;
+    {
+      std::optional<EmaSwap> in;
+      if (ema) in.emplace(*ema, model);
+      if (val) {
+        const nlohmann::json m = evaluate(model, task, *val);
+        for (auto& [k, v] : m.items()) ev["val_" + k] = v;
+      }
+      for (auto& [name, src] : ctx_.extra_evals) {
+        const nlohmann::json m = evaluate(model, task, *src);
+        for (auto& [k, v] : m.items()) ev[name + "_" + k] = v;
+      }
     }
-    for (auto& [name, src] : ctx_.extra_evals) {
-      const nlohmann::json m = evaluate(model, task, *src);
-      for (auto& [k, v] : m.items()) ev[name + "_" + k] = v;
-    }
+    results.add_eval(ev, elapsed(), sched.at(step));
     return ev;
   };
 
@@ -261,6 +306,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     }
     opt.step(lr);
     opt.zero_grad();
+    if (ema) ema->update(model);
     step = s;
     r.step = step;
     r.units_seen += units;
@@ -275,10 +321,13 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
                            {"lr", lr},            {"grad_norm", grad_norm}, {task.unit() + "_per_s", ups},
                            {"elapsed_s", now - t0}};
       std::string parts;
-      for (const auto& [name, value] : task.take_loss_components()) {
+      const std::map<std::string, double> components = task.take_loss_components();
+      for (const auto& [name, value] : components) {
         ev[name] = value;
         parts += " | " + name + " " + fmt(value);
       }
+      results.add_train(interval_loss / interval_steps, components);
+      if (ema) ev["ema_decay"] = ema->current_decay();
       if (model.flops_per_unit() > 0) {
         const double tflops = 3.0 * model.flops_per_unit() * ups / 1e12;  // forward + backward
         ev["tflops"] = tflops;
@@ -309,7 +358,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
           r.best_metric = value;
           r.best_step = step;
           bad_evals = 0;
-          save(ckpts, step, model, opt, r, bad_evals);
+          save(ckpts, step, model, opt, r, bad_evals, ema_ptr, elapsed());
           ckpts.mark_best(step);
           if (ctx_.metrics)
             ctx_.metrics->write({{"event", "best"}, {"step", step}, {cfg_.metric, value}});
@@ -329,7 +378,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     }
 
     const bool save_now = (cfg_.save_every > 0 && step % cfg_.save_every == 0) || step == cfg_.steps;
-    if (save_now || stop_early || StopSignals::requested()) save(ckpts, step, model, opt, r, bad_evals);
+    if (save_now || stop_early || StopSignals::requested())
+      save(ckpts, step, model, opt, r, bad_evals, ema_ptr, elapsed());
 
     if (stop_early) {
       r.early_stopped = true;

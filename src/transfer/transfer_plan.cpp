@@ -54,6 +54,19 @@ void TransferConfig::validate() const {
     throw UserError("finetune.backbone_lr must be in (0, 1], got " + std::to_string(backbone_lr),
                     "the LR multiplier of the pre-trained layers below the head; 0.1 is usual, 1 = off");
   if (unfreeze_every < 0) throw UserError("finetune.unfreeze_every must be >= 0");
+  if (unfreeze_after < 0)
+    throw UserError("finetune.unfreeze_after must be >= 0, got " + std::to_string(unfreeze_after),
+                    "the number of steps before the frozen parameters start training; 0 = off");
+  if (unfreeze_after > 0 && (strategy == "full" || strategy == "lora"))
+    throw UserError("finetune.unfreeze_after is " + std::to_string(unfreeze_after) + " but finetune.strategy is " +
+                        strategy + ", which has nothing to unfreeze",
+                    "use strategy head (the head first, then everything) or freeze (with freeze_layers), or "
+                    "remove finetune.unfreeze_after");
+  if (unfreeze_after > 0 && unfreeze_every > 0)
+    throw UserError("finetune.unfreeze_after and finetune.unfreeze_every are both set (" +
+                        std::to_string(unfreeze_after) + ", " + std::to_string(unfreeze_every) + ")",
+                    "choose one: unfreeze_after N unfreezes everything at once after N steps, unfreeze_every K "
+                    "one block every K steps");
   if (replay.fraction < 0 || replay.fraction >= 1)
     throw UserError("finetune.replay.fraction must be in [0, 1), got " + std::to_string(replay.fraction));
   if (replay.fraction > 0 && replay.data.empty())
@@ -96,24 +109,31 @@ TransferPlan TransferPlan::apply(ModelImpl& model, const TransferConfig& cfg, co
     Entry e;
     e.name = np.key();
     const ParamPlace place = model.param_place(base_param_name(e.name));
+    bool strategy_frozen = false;  // frozen by the strategy (unfreeze_after lifts it), not by a glob
     if (cfg.strategy == "lora") {
       // A classifier's head trains with its adapters (PEFT's modules_to_save): a new head is
       // random, and the pooled features it reads shift as the adapters learn.
       e.trains = is_adapter(e.name) || (classifier && place.kind == ParamPlace::kHead);
     } else if (cfg.strategy == "head") {
       e.trains = place.kind == ParamPlace::kHead || place.tied_head;
+      strategy_frozen = !e.trains;
     } else {  // full, freeze
       const bool frozen_low = cfg.freeze_layers > 0 && (place.kind == ParamPlace::kEmbedding ||
                                                         (place.kind == ParamPlace::kBlock && place.block < cfg.freeze_layers));
       e.trains = !frozen_low;
+      strategy_frozen = frozen_low;
+    }
+    const int64_t d = depth(place, L);
+    e.stage = cfg.unfreeze_every > 0 ? d : 0;
+    if (cfg.unfreeze_after > 0 && strategy_frozen) {
+      e.trains = true;  // from stage 1: step unfreeze_after + 1
+      e.stage = 1;
     }
     for (size_t i = 0; i < cfg.freeze.size(); ++i)
       if (::fnmatch(cfg.freeze[i].c_str(), e.name.c_str(), 0) == 0) {
         e.trains = false;
         ++glob_hits[i];
       }
-    const int64_t d = depth(place, L);
-    e.stage = cfg.unfreeze_every > 0 ? d : 0;
     e.lr_mult = std::pow(cfg.layer_lr_decay, static_cast<double>(d)) *
                 (place.kind == ParamPlace::kHead || place.tied_head ? 1.0 : cfg.backbone_lr);
     plan.entries_.push_back(e);
@@ -146,8 +166,14 @@ std::vector<ParamGroup> TransferPlan::param_groups(ModelImpl& model, double weig
   return groups;
 }
 
+int64_t TransferPlan::stage_at(int64_t step) const {
+  if (cfg_.unfreeze_every > 0) return (step - 1) / cfg_.unfreeze_every;
+  if (cfg_.unfreeze_after > 0) return step > cfg_.unfreeze_after ? 1 : 0;
+  return 0;
+}
+
 std::string TransferPlan::before_step(ModelImpl& model, int64_t step) {
-  const int64_t stage = cfg_.unfreeze_every > 0 ? (step - 1) / cfg_.unfreeze_every : 0;
+  const int64_t stage = stage_at(step);
   if (stage == current_stage_) return "";
   const bool first = current_stage_ < 0;
   current_stage_ = stage;
@@ -161,7 +187,10 @@ std::string TransferPlan::before_step(ModelImpl& model, int64_t step) {
     np.value().set_requires_grad(on);
     if (on) trainable += np.value().numel();
   }
-  if (first || changed == 0 || cfg_.unfreeze_every == 0) return "";
+  if (first || changed == 0) return "";
+  if (cfg_.unfreeze_after > 0)
+    return "unfreeze after " + std::to_string(cfg_.unfreeze_after) + " steps: from step " + std::to_string(step) +
+           " the parameters " + cfg_.strategy + " froze train too, " + fmt_count(trainable) + " in all";
   return "gradual unfreezing: stage " + std::to_string(stage) + " at step " + std::to_string(step) + ", " +
          fmt_count(trainable) + " parameters train";
 }
@@ -176,6 +205,7 @@ std::string TransferPlan::describe() const {
   if (cfg_.layer_lr_decay != 1.0) s += ", layer LR decay " + std::to_string(cfg_.layer_lr_decay).substr(0, 5);
   if (cfg_.backbone_lr != 1.0) s += ", backbone LR x" + std::to_string(cfg_.backbone_lr).substr(0, 5);
   if (cfg_.unfreeze_every > 0) s += ", one more block unfrozen every " + std::to_string(cfg_.unfreeze_every) + " steps";
+  if (cfg_.unfreeze_after > 0) s += ", the frozen part trains after step " + std::to_string(cfg_.unfreeze_after);
   return s;
 }
 
@@ -184,7 +214,8 @@ nlohmann::json TransferPlan::to_json() const {
                       {"freeze_layers", cfg_.freeze_layers},
                       {"layer_lr_decay", cfg_.layer_lr_decay},
                       {"backbone_lr", cfg_.backbone_lr},
-                      {"unfreeze_every", cfg_.unfreeze_every}};
+                      {"unfreeze_every", cfg_.unfreeze_every},
+                      {"unfreeze_after", cfg_.unfreeze_after}};
   if (lora_) {
     j["lora"] = lora_->to_json();
     j["lora"]["modules"] = lora_modules_;

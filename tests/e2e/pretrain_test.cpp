@@ -1,7 +1,10 @@
-// End-to-end: `ptft pretrain` on configs/mlp-spirals.yaml — the run directory it writes, that
+// End-to-end: `ptft pretrain` on configs/mlp-spirals.yaml — the run directory it writes (results.csv
+// included), that
 // its resolved config.yaml reproduces the run bit for bit, and the user errors (exit status 1,
 // a message naming the file/key/value and the fix).
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "run_ptft.h"
 
@@ -120,6 +123,19 @@ TEST(PretrainE2E, WritesTheRunDirectoryAndLearns) {
   auto steps = e2e::entries_with_prefix(ck, "step-");
   EXPECT_LE(steps.size(), 4u);
   for (const auto& s : steps) EXPECT_FALSE(contains(s, ".tmp-")) << s;
+
+  // results.csv: one row per evaluation, Ultralytics-style columns; the confusion matrix left out.
+  std::vector<std::string> rows;
+  {
+    std::istringstream in(e2e::read_text(run + "/results.csv"));
+    for (std::string l; std::getline(in, l);) rows.push_back(l);
+  }
+  ASSERT_EQ(rows.size(), 1u + count["eval"]) << e2e::read_text(run + "/results.csv");
+  EXPECT_EQ(rows[0].rfind("epoch,step,time,train/loss,val/loss,val/accuracy,", 0), 0u) << rows[0];
+  EXPECT_TRUE(contains(rows[0], ",lr/pg0")) << rows[0];
+  EXPECT_FALSE(contains(rows[0], "confusion")) << rows[0];
+  // Step 200 of batch 64 over 4096 examples: epoch 3.125.
+  EXPECT_EQ(rows[2].rfind("3.125,200,", 0), 0u) << rows[2];
 }
 
 TEST(PretrainE2E, ResolvedConfigReproducesTheRun) {

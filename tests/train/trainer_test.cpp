@@ -1,10 +1,12 @@
 // Tests for Trainer::fit (ptft/train/trainer.h) on the smallest real problem: an MLP on
 // synthetic spirals, in a temporary run directory. Covers learning, bit-exact resume after an
-// interrupt, divergence, early stopping, SIGINT, the `best` checkpoint and pruning.
+// interrupt (also with an EMA of the weights), divergence, early stopping, SIGINT, the `best`
+// checkpoint and pruning, what EMA checkpoints hold, and results.csv rows.
 #include "ptft/train/trainer.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -232,6 +234,107 @@ TEST(Trainer, ResumeAfterInterruptIsBitExact) {
   EXPECT_EQ(fa.trainer_state.at("rng"), fc.trainer_state.at("rng"));
   EXPECT_EQ(fc.trainer_state.at("step").get<int64_t>(), 40);
   EXPECT_EQ(c.events("resume").size(), 1u);
+}
+
+TEST(Trainer, EmaResumeAfterInterruptEqualsUninterrupted) {
+  SignalReset reset;
+  TempDir tmp("ema_resume");
+  auto cfg = base_config();
+  cfg.ema = 0.9;
+  cfg.ema_tau = 5;
+
+  Harness a(cfg, tmp.path + "/a", 7);
+  ProbeTask ta;
+  FitResult ra = a.fit(ta);
+  ASSERT_EQ(ra.step, 40);
+
+  Harness b(cfg, tmp.path + "/b", 7);
+  ProbeTask tb;
+  tb.on_call = [](int64_t call, torch::Tensor&) {
+    if (call == 25) StopSignals::raise_for_test(SIGINT);  // between checkpoints
+  };
+  FitResult rb = b.fit(tb);
+  ASSERT_TRUE(rb.interrupted);
+  ASSERT_EQ(rb.step, 25);
+  StopSignals::reset();
+  Checkpoint ck = read_checkpoint(b.ckpt("last"));
+  ASSERT_FALSE(ck.training_model.empty());
+  EXPECT_EQ(ck.trainer_state.at("ema").at("updates").get<int64_t>(), 25);
+
+  // As run_training does: the checkpoint's model.safetensors (the average) goes into the model;
+  // the trainer takes the raw weights from training_model.safetensors.
+  Harness c(cfg, tmp.path + "/b", 999);
+  load_into(*c.model, ck.model, ck.dir + "/model.safetensors");
+  ProbeTask tc;
+  FitResult rc = c.fit(tc, &ck);
+  ASSERT_EQ(rc.step, 40);
+  EXPECT_EQ(tc.calls, 15);
+  EXPECT_EQ(rc.best_step, ra.best_step);
+  EXPECT_NEAR(rc.best_metric, ra.best_metric, 1e-6);
+  EXPECT_NEAR(rc.last_eval.at("val_loss").get<double>(), ra.last_eval.at("val_loss").get<double>(), 1e-6);
+
+  auto fa = read_checkpoint(a.ckpt("last")), fc = read_checkpoint(c.ckpt("last"));
+  EXPECT_EQ(fc.trainer_state.at("ema").at("updates").get<int64_t>(), 40);
+  auto expect_close = [](const std::string& what, const TensorMap& x, const TensorMap& y) {
+    ASSERT_EQ(x.size(), y.size()) << what;
+    for (const auto& [name, t] : x) EXPECT_TRUE(torch::allclose(t, y.at(name), 1e-6, 1e-7)) << what << " " << name;
+  };
+  expect_close("model.safetensors (EMA)", fa.model, fc.model);
+  expect_close("training_model.safetensors", fa.training_model, fc.training_model);
+  expect_close("optimizer.safetensors", fa.optimizer, fc.optimizer);
+  expect_close("raw weights", state_dict(*a.model), state_dict(*c.model));
+  // results.csv: the rows up to step 25 kept, the rest redone: one per evaluation, as in `a`.
+  auto rows = [](const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l.substr(0, l.find(',', l.find(',') + 1)));
+    return out;  // "epoch,step" of every line
+  };
+  EXPECT_EQ(rows(c.run_dir + "/results.csv"), rows(a.run_dir + "/results.csv"));
+  EXPECT_EQ(rows(a.run_dir + "/results.csv").size(), 5u);  // header + evaluations at 10, 20, 30, 40
+}
+
+TEST(Trainer, EmaCheckpointsHoldTheAverageThatEvaluationScored) {
+  TempDir tmp("ema_ckpt");
+  auto cfg = base_config();
+  cfg.steps = 20;
+  cfg.ema = 0.9;
+  cfg.ema_tau = 5;
+  Harness h(cfg, tmp.path + "/run", 7);
+  ProbeTask task;
+  TrainerContext ctx = h.context();
+  TensorMap extras_saw;  // what checkpoint_extras (LoRA adapter files) find in the model
+  ctx.checkpoint_extras = [&](const std::string&, ModelImpl& m) {
+    for (const auto& [k, v] : state_dict(m)) extras_saw[k] = v.clone();
+  };
+  Trainer t(cfg, ctx);
+  FitResult r = t.fit(*h.model, task, *h.train, h.val.get(), *h.opt);
+  ASSERT_EQ(r.step, 20);
+
+  Checkpoint last = read_checkpoint(h.ckpt("last"));
+  EXPECT_EQ(last.trainer_state.at("ema").at("updates").get<int64_t>(), 20);
+  EXPECT_DOUBLE_EQ(last.trainer_state.at("ema").at("decay").get<double>(), 0.9);
+  // The raw weights are back in the model after every evaluation, and in training_model.
+  const auto raw = state_dict(*h.model);
+  ASSERT_EQ(last.training_model.size(), raw.size());
+  for (const auto& [k, v] : raw) EXPECT_TRUE(torch::equal(v, last.training_model.at(k))) << k;
+  // model.safetensors is the average, not the raw weights; the extras saw it too.
+  EXPECT_FALSE(torch::equal(last.model.at("head.weight"), raw.at("head.weight")));
+  for (const auto& [k, v] : last.model) EXPECT_TRUE(torch::equal(v, extras_saw.at(k))) << k;
+
+  // Evaluating the saved average reproduces the last eval event; the raw weights score otherwise.
+  Harness fresh(cfg, tmp.path + "/fresh", 99);
+  load_into(*fresh.model, last.model, last.dir + "/model.safetensors");
+  Trainer probe(cfg, fresh.context());
+  const double ema_loss = probe.evaluate(*fresh.model, task, *fresh.val).at("loss").get<double>();
+  const double raw_loss = probe.evaluate(*h.model, task, *h.val).at("loss").get<double>();
+  EXPECT_NEAR(ema_loss, r.last_eval.at("val_loss").get<double>(), 1e-6);
+  EXPECT_GT(std::abs(raw_loss - ema_loss), 1e-4);
+
+  auto train = h.events("train");
+  ASSERT_FALSE(train.empty());
+  EXPECT_NEAR(train.back().at("ema_decay").get<double>(), 0.9 * (1 - std::exp(-20.0 / 5.0)), 1e-12);
+  EXPECT_FALSE(read_checkpoint(h.ckpt("step-00000010")).training_model.empty());
 }
 
 TEST(Trainer, ResumeOfAFinishedRunTrainsNothing) {

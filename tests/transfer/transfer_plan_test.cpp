@@ -1,6 +1,7 @@
 // TransferPlan and LoRA on a small GPT-2: which parameters train under each strategy, per-layer
-// LR multipliers, gradual unfreezing stages, adapter attachment by name (and the error that
-// lists the projections), merge == adapted model, PEFT adapter files.
+// LR multipliers, gradual unfreezing stages, unfreeze_after (frozen, then training at
+// backbone_lr), adapter attachment by name (and the error that lists the projections), merge ==
+// adapted model, PEFT adapter files.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "ptft/core/error.h"
 #include "ptft/io/tensor_io.h"
 #include "ptft/models/gpt.h"
+#include "ptft/train/optimizer.h"
 #include "ptft/transfer/lora.h"
 #include "ptft/transfer/transfer_plan.h"
 
@@ -139,6 +141,73 @@ TEST(TransferPlan, GradualUnfreezingAddsOneBlockPerStageTopDown) {
   q.plan.before_step(*q.model, 25);
   EXPECT_TRUE(q.model->transformer->h[1]->parameters()[0].requires_grad());
   EXPECT_FALSE(q.model->transformer->h[0]->parameters()[0].requires_grad());
+}
+
+TEST(TransferPlan, UnfreezeAfterTrainsWhatTheStrategyFrozeFromStepNPlusOneAtBackboneLr) {
+  const std::string yaml =
+      "finetune: {strategy: head, unfreeze_after: 3, backbone_lr: 0.1, layer_lr_decay: 0.5, "
+      "freeze: [\"transformer.wpe.*\"]}\n";
+  auto p = plan_for(yaml);
+  // In the optimizer from the start, at backbone_lr x layer_lr_decay^depth; the head at x1;
+  // the `freeze` glob's parameters never train.
+  EXPECT_DOUBLE_EQ(p.lr.at("transformer.ln_f.weight"), 1.0);
+  EXPECT_DOUBLE_EQ(p.lr.at("transformer.h.2.mlp.c_fc.weight"), 0.1 * 0.5);
+  EXPECT_DOUBLE_EQ(p.lr.at("transformer.h.0.mlp.c_fc.weight"), 0.1 * 0.125);
+  EXPECT_FALSE(p.lr.count("transformer.wpe.weight"));
+
+  torch::Tensor block0 = p.model->transformer->h[0]->parameters()[0];
+  torch::Tensor wpe = p.model->transformer->wpe->weight;
+  const torch::Tensor block0_start = block0.detach().clone(), wpe_start = wpe.detach().clone();
+  OptimConfig oc;
+  auto opt = make_optimizer(oc, p.groups);
+  torch::manual_seed(1);
+  const auto ids = torch::randint(50, {2, 8}, torch::kLong);
+  for (int64_t step = 1; step <= 6; ++step) {
+    const std::string msg = p.plan.before_step(*p.model, step);
+    EXPECT_EQ(msg.empty(), step != 4) << "step " << step << ": " << msg;
+    if (step == 4) EXPECT_NE(msg.find("unfreeze after 3 steps"), std::string::npos) << msg;
+    EXPECT_EQ(block0.requires_grad(), step > 3) << "step " << step;
+    EXPECT_FALSE(wpe.requires_grad()) << "step " << step;
+    p.model->forward({{"input_ids", ids}}).at("logits").pow(2).mean().backward();
+    opt->step(1e-2);
+    opt->zero_grad();
+    if (step == 3) EXPECT_TRUE(torch::equal(block0, block0_start)) << "block 0 changed while frozen";
+  }
+  EXPECT_FALSE(torch::equal(block0, block0_start)) << "block 0 did not train after step 3";
+  EXPECT_TRUE(torch::equal(wpe, wpe_start));
+
+  // A run resumed after the switch starts unfrozen; strategy freeze unfreezes its frozen layers.
+  auto q = plan_for(yaml);
+  q.plan.before_step(*q.model, 10);
+  EXPECT_TRUE(q.model->transformer->h[0]->parameters()[0].requires_grad());
+  auto f = plan_for("finetune: {strategy: freeze, freeze_layers: 2, unfreeze_after: 5}\n");
+  EXPECT_FALSE(f.model->transformer->h[1]->parameters()[0].requires_grad());
+  EXPECT_FALSE(f.model->transformer->wte->weight.requires_grad());
+  f.plan.before_step(*f.model, 6);
+  EXPECT_TRUE(f.model->transformer->h[1]->parameters()[0].requires_grad());
+  EXPECT_TRUE(f.model->transformer->wte->weight.requires_grad());
+}
+
+TEST(TransferPlan, UnfreezeAfterNeedsAFreezingStrategyAndNotUnfreezeEvery) {
+  for (const char* strategy : {"full", "lora"}) {
+    try {
+      plan_for(std::string("finetune: {strategy: ") + strategy + ", unfreeze_after: 5}\n");
+      FAIL() << strategy << ": expected a UserError";
+    } catch (const UserError& e) {
+      EXPECT_NE(e.message().find("finetune.unfreeze_after"), std::string::npos) << e.message();
+      EXPECT_NE(e.message().find(strategy), std::string::npos) << e.message();
+      EXPECT_NE(e.hint().find("strategy head"), std::string::npos) << e.hint();
+    }
+  }
+  try {
+    plan_for("finetune: {strategy: head, unfreeze_after: 5, unfreeze_every: 2}\n");
+    FAIL() << "expected a UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.message().find("finetune.unfreeze_after and finetune.unfreeze_every"), std::string::npos)
+        << e.message();
+    EXPECT_NE(e.hint().find("choose one"), std::string::npos) << e.hint();
+  }
+  EXPECT_THROW(plan_for("finetune: {strategy: head, unfreeze_after: -1}\n"), UserError);
 }
 
 TEST(TransferPlan, FreezePatternThatMatchesNothingNamesParameters) {

@@ -2,9 +2,11 @@
 //
 // A checkpoint is a directory (no pickle, no TorchScript: loading one cannot run code):
 //   config.json            model architecture (HF names) + {"ptft": {family, task, ...}}
-//   model.safetensors      weights
+//   model.safetensors      weights (a run with train.ema: their moving average, train/ema.h)
+//   training_model.safetensors  train.ema runs: the raw weights training continues from (--resume)
 //   optimizer.safetensors  optimizer moments and step per parameter (training checkpoints)
-//   trainer_state.json     step, epoch, samples seen, RNG state, best metric, early-stop state
+//   trainer_state.json     step, epoch, samples seen, RNG state, best metric, early-stop state,
+//                          EMA update count
 // Every checkpoint is written into a temporary sibling directory and renamed into place, so a
 // kill at any instant leaves the previous checkpoints intact.
 //
@@ -29,7 +31,8 @@ namespace ptft {
 
 struct Checkpoint {
   nlohmann::json config;       // config.json
-  TensorMap model;             // model.safetensors
+  TensorMap model;             // model.safetensors (the EMA weights when training used train.ema)
+  TensorMap training_model;    // training_model.safetensors: the raw weights under EMA (empty otherwise)
   TensorMap optimizer;         // optimizer.safetensors (empty when absent)
   nlohmann::json trainer_state;  // trainer_state.json (null when absent)
   std::string dir;             // where it was read from
@@ -42,7 +45,8 @@ void write_checkpoint(const std::string& dir, const Checkpoint& c);
 // Reads a checkpoint directory (or a symlink to one), a Hugging Face GPT-2 directory
 // (io/hf_gpt2.h) or bare torchvision/timm ResNet weights: a .safetensors file, or a directory with
 // model.safetensors and no config.json (io/torchvision_resnet.h). Missing or corrupt files are
-// UserErrors naming the file. with_training_state=false skips optimizer.safetensors.
+// UserErrors naming the file. with_training_state=false skips optimizer.safetensors,
+// training_model.safetensors and trainer_state.json.
 Checkpoint read_checkpoint(const std::string& dir, bool with_training_state = true);
 // True when `dir` has a config.json and a model.safetensors.
 bool is_checkpoint_dir(const std::string& dir);

@@ -36,6 +36,8 @@ struct TrainConfig {
   std::string precision = "auto";  // auto | fp32 | bf16 (autocast, fp32 master weights)
   int64_t threads = 0;             // intra-op threads; 0 = OMP_NUM_THREADS or every usable CPU
   double peak_tflops = 0.0;        // device peak for MFU in logs; 0 = not reported
+  double ema = 0.0;                // EMA of the weights (train/ema.h): decay, e.g. 0.9999; 0 = off
+  double ema_tau = 2000.0;         // EMA warm-up: decay * (1 - exp(-updates / ema_tau))
 
   template <class V> void visit(V& v) {
     v("steps", steps, "optimizer steps in the run");
@@ -66,6 +68,8 @@ struct TrainConfig {
     v.choice("precision", precision, {"auto", "fp32", "bf16"}, "numeric precision");
     v("threads", threads, "intra-op threads; 0 = OMP_NUM_THREADS or every usable CPU");
     v("peak_tflops", peak_tflops, "device peak TFLOP/s for MFU; 0 = not reported");
+    v("ema", ema, "EMA of the weights for evaluation and checkpoints: decay, e.g. 0.9999; 0 = off");
+    v("ema_tau", ema_tau, "EMA warm-up in updates: decay * (1 - exp(-updates / ema_tau))");
   }
   void validate() const;
   // "min" or "max" for the monitored metric.

@@ -5,9 +5,15 @@
 //
 // Per step: fetch grad_accum micro-batches (prefetched), backward each with loss_sum / units
 // of the whole effective batch (exact accumulation), clip, optimizer step with the scheduled LR.
-// Every eval_every steps: evaluate, keep `best`, early-stop on patience. Every save_every steps:
-// checkpoint `last`. SIGINT/SIGTERM: checkpoint and return. Non-finite loss: UserError, the
-// last good checkpoint untouched.
+// Every eval_every steps: evaluate, keep `best`, early-stop on patience, add a row to
+// run_dir/results.csv (train/results_csv.h). Every save_every steps: checkpoint `last`.
+// SIGINT/SIGTERM: checkpoint and return. Non-finite loss: UserError, the last good checkpoint
+// untouched.
+//
+// train.ema > 0 keeps a moving average of the weights (train/ema.h), updated after every
+// optimizer step: evaluations, `best` and every checkpoint's model.safetensors (and LoRA adapter
+// files written by checkpoint_extras) use the average; the raw weights go to
+// training_model.safetensors for --resume, and stay in `model` (also after fit returns).
 //
 //   Trainer t(cfg.train, ctx);
 //   FitResult r = t.fit(model, task, train_src, &val_src, *optimizer, resume_ckpt_or_null);
@@ -24,6 +30,7 @@
 #include "ptft/io/checkpoint.h"
 #include "ptft/models/model.h"
 #include "ptft/train/optimizer.h"
+#include "ptft/train/ema.h"
 #include "ptft/train/task.h"
 #include "ptft/train/train_config.h"
 
@@ -76,9 +83,10 @@ class Trainer {
   double accumulate_gradients(ModelImpl& model, Task& task, const std::vector<Batch>& micro_batches);
 
  private:
-  nlohmann::json trainer_state(int64_t step, const FitResult& r, int64_t bad_evals) const;
+  nlohmann::json trainer_state(int64_t step, const FitResult& r, int64_t bad_evals, const ModelEma* ema,
+                               double elapsed_s) const;
   void save(CheckpointSet& set, int64_t step, ModelImpl& model, Optimizer& opt, const FitResult& r,
-            int64_t bad_evals);
+            int64_t bad_evals, const ModelEma* ema, double elapsed_s);
   Batch to_device(Batch b) const;
 
   TrainConfig cfg_;

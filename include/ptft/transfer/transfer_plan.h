@@ -11,6 +11,9 @@
 //     backbone_lr: 0.1          # everything below the head at 0.1 x lr (times layer_lr_decay)
 //     unfreeze_every: 100       # gradual unfreezing: head first, one more block (top down)
 //                               # every 100 steps, embeddings last
+//     unfreeze_after: 500       # strategy head/freeze: what the strategy froze trains from
+//                               # step 501 on, at backbone_lr (x layer_lr_decay); the
+//                               # `freeze` globs stay frozen. Not with full, lora, unfreeze_every
 //     replay: {data: data/shards/general, fraction: 0.1}   # general windows mixed into batches
 //     general_val: ""           # forgetting watch: "" = the checkpoint's pre-training val data,
 //                               # "none" = off, or a path
@@ -19,10 +22,13 @@
 // plan works for every family. With a tied head (GPT's wte), "head" trains the tied embedding.
 // Classifiers (BERT with a class head) also train their head under strategy lora, as PEFT's
 // modules_to_save does: a fresh head must learn, and it is a tiny share of the parameters.
+// Both unfreezing schedules are stages of one mechanism: every parameter that ever trains is in
+// the optimizer from step 1 (frozen ones get no gradient, so no update and no weight decay),
+// and before_step() switches requires_grad at stage changes, also when a run resumes mid-way.
 //
 //   TransferPlan plan = TransferPlan::apply(*model, cfg.finetune, doc);
 //   auto groups = plan.param_groups(*model, weight_decay);   // every parameter that ever trains
-//   plan.before_step(*model, step);                          // gradual unfreezing
+//   plan.before_step(*model, step);                          // gradual unfreezing / unfreeze_after
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -57,6 +63,7 @@ struct TransferConfig {
   double layer_lr_decay = 1.0;
   double backbone_lr = 1.0;         // LR multiplier of everything below the head
   int64_t unfreeze_every = 0;
+  int64_t unfreeze_after = 0;       // steps; 0 = off
   ReplayConfig replay;
   std::string general_val;
   template <class V> void visit(V& v) {
@@ -69,6 +76,8 @@ struct TransferConfig {
     v("layer_lr_decay", layer_lr_decay, "LR multiplier per block below the head (1 = off)");
     v("backbone_lr", backbone_lr, "LR multiplier of everything but the head (1 = off; e.g. 0.1 for a pre-trained backbone)");
     v("unfreeze_every", unfreeze_every, "gradual unfreezing: one more block every N steps (0 = off)");
+    v("unfreeze_after", unfreeze_after,
+      "strategy head/freeze: what the strategy froze trains from step N+1, at backbone_lr (0 = off)");
     v("replay", replay, "general data mixed into fine-tuning batches");
     v("general_val", general_val, "general validation data to watch forgetting; \"\" = from the checkpoint, none = off");
   }
@@ -84,9 +93,12 @@ class TransferPlan {
   // Optimizer groups over every parameter that trains at some step (LR multipliers included);
   // leaves requires_grad as of step 0.
   std::vector<ParamGroup> param_groups(ModelImpl& model, double weight_decay);
-  // Gradual unfreezing: sets requires_grad for the stage of 1-based step `step`. Returns a
-  // message when the trainable set changed (else empty).
+  // Gradual unfreezing / unfreeze_after: sets requires_grad for the stage of 1-based step
+  // `step`. Returns a message when the trainable set changed (else empty).
   std::string before_step(ModelImpl& model, int64_t step);
+  // The stage of 1-based step `step`: unfreeze_every: (step - 1) / unfreeze_every;
+  // unfreeze_after: 0 up to step unfreeze_after, 1 after; else 0.
+  int64_t stage_at(int64_t step) const;
 
   std::string describe() const;      // one human line
   nlohmann::json to_json() const;    // for the run's start event
@@ -97,7 +109,7 @@ class TransferPlan {
   struct Entry {
     std::string name;
     bool trains = false;   // ever (strategy + freeze patterns)
-    int64_t stage = 0;     // gradual unfreezing stage (0: from the start)
+    int64_t stage = 0;     // unfreezing stage it trains from (0: from the start)
     double lr_mult = 1.0;
   };
   std::vector<Entry> entries_;
