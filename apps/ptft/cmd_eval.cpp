@@ -11,6 +11,8 @@
 #include "ptft/core/device.h"
 #include "image_options.h"
 #include "ptft/eval/confusion.h"
+#include "ptft/eval/detection_eval.h"
+#include "ptft/eval/detection_map.h"
 #include "ptft/eval/lm_eval.h"
 #include "ptft/infer/image_classifier.h"
 #include "ptft/infer/pretrained.h"
@@ -57,14 +59,14 @@ Action add_eval(CLI::App& app) {
                   "a text file or a token shard directory (language models); an IDX file, class folders or CSV "
                   "(image classifiers); a JSONL file of {\"text\", \"label\"} rows (text classifiers)")
       ->required();
-  sub->add_option("--split", o->split, "split of a shard directory: train | val")->capture_default_str();
+  sub->add_option("--split", o->split, "split of a shard directory (train | val) or of a detection data.yaml (train | val | test)")->capture_default_str();
   sub->add_option("--batch-size", o->batch_size, "windows per forward pass")->capture_default_str();
   sub->add_option("--max-tokens", o->max_tokens,
                   "shards: evaluate only the split's first windows, about this many tokens (0 = all)")
       ->capture_default_str();
   sub->add_flag("--json", *json,
                 "print {\"loss\", \"perplexity\", \"tokens\"} (masked LMs: + accuracy; classifiers: loss, accuracy, macro_f1, per_class, "
-                "confusion, ...) on stdout");
+                "confusion, ...; detectors: map50, map50_95, precision, recall, per_class, losses) on stdout");
   auto img = std::make_shared<ImageOptions>();
   img->add_to(*sub);
   sub->add_option("--threads", *threads, "intra-op threads (0 = all cores)")->capture_default_str();
@@ -72,6 +74,17 @@ Action add_eval(CLI::App& app) {
     o->validate();
     set_threads(*threads);
     Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
+    if (p.model->family() == "yolo") {
+      const nlohmann::json m = evaluate_detector(*p.model, o->data, o->split, o->batch_size);
+      if (*json) {
+        std::cout << m.dump() << std::endl;
+      } else {
+        std::cout << detection_table(m["per_class"], p.model->class_names());
+        std::printf("mAP50 %.4f  mAP50-95 %.4f  (%lld images; precision/recall at confidence 0.25)\n",
+                    m["map50"].get<double>(), m["map50_95"].get<double>(), static_cast<long long>(m["images"].get<int64_t>()));
+      }
+      return 0;
+    }
     if (!p.model->class_names().empty() && p.model->context_length() > 0 && !is_text_classification_jsonl(o->data))
       throw UserError("'" + p.dir + "' is a text classifier, and --data '" + o->data +
                           "' is not labelled JSONL (no \"label\" in its first row)",

@@ -37,6 +37,17 @@ torch::nn::Sequential tower(int64_t channels, int64_t depth) {
   return t;
 }
 
+// Runs a tower. GroupNorm gets fp32 input: under bf16 autocast the convolutions give bf16, and
+// libtorch 1.13's CPU group_norm wants input and weight of one dtype (autocast leaves it alone).
+torch::Tensor run_tower(const torch::nn::Sequential& t, torch::Tensor x) {
+  for (const auto& m : t->children()) {
+    if (auto gn = std::dynamic_pointer_cast<torch::nn::GroupNormImpl>(m)) x = gn->forward(x.to(torch::kFloat));
+    else if (auto c = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m)) x = c->forward(x);
+    else x = torch::relu(x);
+  }
+  return x;
+}
+
 torch::nn::Conv2d class_predictor(int64_t channels, int64_t classes) {
   torch::nn::Conv2d c = conv3x3(channels, classes, 0.01);
   torch::NoGradGuard ng;
@@ -142,8 +153,8 @@ TensorMap DetectorImpl::forward(const TensorMap& batch) {
   const int64_t b = x.size(0);
   for (int l = 0; l < kLevels; ++l) {
     const int64_t h = p[l].size(2), w = p[l].size(3);
-    torch::Tensor cl = cls_pred->forward(cls_tower->forward(p[l]));              // (B,C,h,w)
-    torch::Tensor bx = box_pred->forward(box_tower->forward(p[l])).to(torch::kFloat);  // (B,4,h,w)
+    torch::Tensor cl = cls_pred->forward(run_tower(cls_tower, p[l]));              // (B,C,h,w)
+    torch::Tensor bx = box_pred->forward(run_tower(box_tower, p[l])).to(torch::kFloat);  // (B,4,h,w)
     bx = torch::softplus(bx * scales[l]) * static_cast<double>(st[l]);          // l,t,r,b in pixels
     cls.push_back(cl.permute({0, 2, 3, 1}).reshape({b, h * w, cfg_.num_classes}));
     box.push_back(bx.permute({0, 2, 3, 1}).reshape({b, h * w, 4}));

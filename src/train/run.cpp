@@ -11,6 +11,7 @@
 #include "ptft/core/memory.h"
 #include "ptft/core/signals.h"
 #include "ptft/data/chat_template.h"
+#include "ptft/data/detection_source.h"
 #include "ptft/data/image_source.h"
 #include "ptft/eval/confusion.h"
 #include "ptft/eval/detection_map.h"
@@ -269,8 +270,19 @@ RunOutcome run_training(const RunRequest& req) {
   dctx.detection = std::make_shared<DetectionDataConfig>(cfg.data.detection);
   dctx.total_steps = cfg.train.steps;
   dctx.examples_per_step = cfg.train.batch_size * cfg.train.grad_accum;  // x world size (one process)
+  if (const auto* det = dynamic_cast<const DetectorImpl*>(model.get())) dctx.image_size = det->config().image_size;
   if (task_name == "masked_lm") dctx.mlm_probability = cfg.data.mlm_probability;
   std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
+  // Detection data trains a detector, and a detector trains on nothing else.
+  const bool detection_data = dynamic_cast<const DetectionSource*>(train_src.get()) != nullptr;
+  if (detection_data && task_name != "detection")
+    throw UserError("data.train '" + cfg.data.train + "' is object-detection data (a data.yaml), but the " +
+                        model->family() + " model trains task " + task_name,
+                    "detect objects with `model: {family: yolo, preset: yolo-tiny}` (configs/models/yolo-tiny.yaml); "
+                    "a classifier checkpoint given to --from becomes the detector's backbone");
+  if (!detection_data && task_name == "detection")
+    throw UserError("task detection needs object-detection data, but data.train '" + cfg.data.train + "' is not a data.yaml",
+                    "give the data.yaml of an Ultralytics-layout data set (ptft data synth-detection writes one)");
   // Classifiers take their classes from the data: names, and a new head when they differ.
   const std::vector<std::string> data_classes = train_src->class_names();
   // A family whose default task is not classification (BERT: masked LM) classifies labelled data;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "ptft/core/compat.h"
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
 #include "ptft/eval/detection_map.h"
@@ -236,6 +237,31 @@ TEST(DetectionTask, RefusesAModelThatIsNotADetector) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("yolo"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace ptft
+
+namespace ptft {
+namespace {
+
+// bf16 autocast (ptft's default on CPUs with avx512_bf16): the towers' GroupNorm runs in fp32.
+TEST(Detector, TrainsUnderBf16Autocast) {
+  torch::manual_seed(0);
+  DetectorImpl m(tiny(2));
+  Batch b;
+  b.data["x"] = torch::rand({2, 3, 64, 64});
+  b.data["boxes"] = torch::tensor({10.f, 8.f, 30.f, 32.f, 0.f, 0.f, 0.f, 0.f}).view({2, 1, 4});
+  b.data["labels"] = torch::tensor({0L, -1L}).view({2, 1});
+  DetectionTask task;
+  torch::Tensor l;
+  {
+    compat::AutocastGuard guard(c10::DeviceType::CPU, at::kBFloat16, /*enabled=*/true);
+    l = task.loss_sum(m, b);
+  }
+  l.backward();
+  EXPECT_TRUE(std::isfinite(l.item<double>()));
+  EXPECT_TRUE(m.named_parameters()["backbone.conv1.weight"].grad().defined());
 }
 
 }  // namespace
