@@ -272,9 +272,8 @@ RunOutcome run_training(const RunRequest& req) {
   dctx.examples_per_step = cfg.train.batch_size * cfg.train.grad_accum;  // x world size (one process)
   if (const auto* det = dynamic_cast<const DetectorImpl*>(model.get())) dctx.image_size = det->config().image_size;
   if (task_name == "masked_lm") dctx.mlm_probability = cfg.data.mlm_probability;
-  std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
   // Detection data trains a detector, and a detector trains on nothing else.
-  const bool detection_data = dynamic_cast<const DetectionSource*>(train_src.get()) != nullptr;
+  const bool detection_data = is_detection_data_path(cfg.data.train);
   if (detection_data && task_name != "detection")
     throw UserError("data.train '" + cfg.data.train + "' is object-detection data (a data.yaml), but the " +
                         model->family() + " model trains task " + task_name,
@@ -283,6 +282,7 @@ RunOutcome run_training(const RunRequest& req) {
   if (!detection_data && task_name == "detection")
     throw UserError("task detection needs object-detection data, but data.train '" + cfg.data.train + "' is not a data.yaml",
                     "give the data.yaml of an Ultralytics-layout data set (ptft data synth-detection writes one)");
+  std::unique_ptr<DataSource> train_src = open_data_source(cfg.data.train, "train", dctx, "data.train");
   // Classifiers take their classes from the data: names, and a new head when they differ.
   const std::vector<std::string> data_classes = train_src->class_names();
   // A family whose default task is not classification (BERT: masked LM) classifies labelled data;
