@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ptft/core/error.h"
+#include "ptft/data/detection_source.h"
 #include "ptft/data/image_source.h"
 #include "ptft/data/mlm_windows.h"
 #include "ptft/data/sft_jsonl.h"
@@ -50,6 +51,13 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
       throw e.with_context(key);
     }
   }
+  if (is_detection_data_path(spec)) {
+    try {
+      return std::make_unique<DetectionSource>(spec, split, ctx);
+    } catch (const UserError& e) {
+      throw e.with_context(key);
+    }
+  }
   if (is_image_data_path(spec)) {
     try {
       return open_image_source(spec, split, ctx);
@@ -62,7 +70,7 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
                   "prepare; they hold meta.json), text classification data (*.jsonl: text or text_a/text_b rows "
                   "with a label), SFT chat data (*.jsonl: prompt/response or messages rows), "
                   "image data (IDX *-images-idx3-ubyte[.gz], a folder of class folders, a CSV of path,label "
-                  "rows)");
+                  "rows), detection data (an Ultralytics data.yaml with names and train/val image folders)");
 }
 
 }  // namespace ptft

@@ -70,6 +70,9 @@ struct DataContext {
   // (micro_batch x grad_accum x world_size). 0 = unknown (epoch-dependent options stay on).
   int64_t total_steps = 0;
   int64_t examples_per_step = 0;
+  // The model's input side for image sources that resize to it when their own size key is 0
+  // (data.detection.size); set by the run from the model config. 0 = unknown.
+  int64_t image_size = 0;
 };
 
 class DataSource {

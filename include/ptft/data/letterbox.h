@@ -24,6 +24,10 @@ struct Letterbox {
   int64_t orig_w = 0, orig_h = 0;
 };
 
+// img: (H, W, C) uint8, C in {1, 3} -> (3, h, w) uint8 with the longer side = size (up or down,
+// aspect kept): the first half of letterbox, and the stored form of detection training images.
+torch::Tensor resize_long_side(const torch::Tensor& hwc_uint8, int64_t size);
+
 // img: (H, W, C) uint8, C in {1, 3}. The scaled side is round(side * scale); bilinear resizing
 // (ptft/data/image_io.h resize_bilinear); the image sits at pad = floor((size - scaled) / 2).
 Letterbox letterbox(const torch::Tensor& hwc_uint8, int64_t size);
