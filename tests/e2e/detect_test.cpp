@@ -1,10 +1,11 @@
 // End-to-end: `ptft detect` on a tiny yolo checkpoint: the JSON and PNG per image, unique output
-// names, --json on stdout, and the errors (exit 1, a message that names the problem).
+// names, --json on stdout, and the errors (exit 1, a message that names the problem); and the
+// user's path: `ptft data synth-detection` -> `ptft pretrain` of a tiny detector -> `ptft detect`.
 //
-// The checkpoint is written here the way ptft writes one (config.json + model.safetensors) with
-// fixed pseudo-random weights for the tiny architecture below, so the command's plumbing is tested
-// without a training run; its class-prediction bias is set so that every point scores 0.5, which
-// gives detections at --conf 0.25.
+// DetectFixture's checkpoint is written here the way ptft writes one (config.json +
+// model.safetensors) with fixed pseudo-random weights for the tiny architecture below, so the
+// command's plumbing is tested without a training run; its class-prediction bias is set so that
+// every point scores 0.5, which gives detections at --conf 0.25.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -213,6 +214,46 @@ TEST_F(DetectFixture, ErrorsNameTheProblemAndExitOne) {
   auto out = run_ptft({"detect", "--model", ckpt, img0, "--out", tmp.path("file/sub")});
   EXPECT_EQ(out.exit_code, 1) << out.text();
   EXPECT_TRUE(contains(out.err, "cannot create the output directory '" + tmp.path("file/sub") + "'")) << out.err;
+}
+
+TEST(DetectE2E, TrainsATinyDetectorAndDetectsWithIt) {
+  if (!sfs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh)";
+  TempDir tmp;
+  auto scenes = run_ptft({"data", "synth-detection", "--out", tmp.path("scenes"), "--classes", "Bag,Sneaker,Trouser",
+                          "--train", "30", "--val", "4", "--size", "96"});
+  ASSERT_EQ(scenes.exit_code, 0) << scenes.text();
+  write_text(tmp.path("det.yaml"),
+             "model: {family: yolo, backbone: {layers: [1, 1, 1, 1], width: 8}, fpn_channels: 16, image_size: 96}\n"
+             "data: {train: " + tmp.path("scenes/data.yaml") + ", val: " + tmp.path("scenes/data.yaml") +
+                 ", detection: {size: 96}}\n"
+             "train: {steps: 12, batch_size: 8, lr: 2.0e-3, warmup: 2, eval_every: 12, save_every: 12}\n");
+  auto run = run_ptft({"pretrain", "--config", tmp.path("det.yaml"), "--out", tmp.path("run"), "--threads", "1",
+                       "--precision", "fp32", "--quiet"}, {}, std::chrono::seconds(300));
+  ASSERT_EQ(run.exit_code, 0) << run.text();
+  const std::string val0 = tmp.path("scenes/images/val/000000.png"), val1 = tmp.path("scenes/images/val/000001.png");
+  // The run directory stands for its best checkpoint.
+  auto r = run_ptft({"detect", "--model", tmp.path("run"), val0, val1, "--out", tmp.path("out"), "--conf", "0.001",
+                     "--max-det", "50", "--json", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["images"].size(), 2u);
+  for (const auto& img : j["images"]) {
+    EXPECT_EQ(img["width"], 96);
+    EXPECT_FALSE(img["detections"].empty()) << "nothing scores above 0.001 in " << img["image"];
+    EXPECT_LE(img["detections"].size(), 50u);
+    for (const auto& d : img["detections"]) {
+      const std::string cls = d["class"];
+      EXPECT_TRUE(cls == "Bag" || cls == "Sneaker" || cls == "Trouser") << d.dump();  // the data's names
+      EXPECT_LE(d["box"][2].get<double>(), 96);
+    }
+    EXPECT_EQ(read_json(img["json"].get<std::string>())["detections"], img["detections"]);
+    EXPECT_TRUE(sfs::exists(img["png"].get<std::string>()));
+  }
+  // The checkpoint is not a classifier: predict says to use detect.
+  auto p = run_ptft({"predict", "--model", tmp.path("run"), val0});
+  EXPECT_EQ(p.exit_code, 1) << p.text();
+  EXPECT_TRUE(contains(p.err, "ptft detect")) << p.err;
 }
 
 }  // namespace
