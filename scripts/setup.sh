@@ -37,6 +37,8 @@ PACKAGES=(
   fortunes
   # image data for the CNN tests and demos (Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist)
   dataset-fashion-mnist
+  # the label font of `ptft detect`'s annotated images (DejaVuSans.ttf, drawn with stb_truetype)
+  fonts-dejavu-core
 )
 # Optional: bench/gpt_train_bench.sh's PyTorch-eager peer (Debian's torch 1.13, the same libtorch).
 ((BENCH)) && PACKAGES+=(python3-torch python3-yaml)

@@ -20,5 +20,6 @@ Action add_generate(CLI::App& app);                         // generate
 Action add_chat(CLI::App& app);                             // chat
 Action add_eval(CLI::App& app);                             // eval
 Action add_predict(CLI::App& app);                          // predict (image classifiers)
+Action add_detect(CLI::App& app);                           // detect (object detectors)
 
 }  // namespace ptft::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       {"export", ptft::cli::add_export(app)},
       {"eval", ptft::cli::add_eval(app)},
       {"predict", ptft::cli::add_predict(app)},
+      {"detect", ptft::cli::add_detect(app)},
       {"generate", ptft::cli::add_generate(app)},
       {"chat", ptft::cli::add_chat(app)},
   };
