@@ -167,6 +167,13 @@ TensorMap DetectorImpl::forward(const TensorMap& batch) {
           {"strides", torch::cat(str, 0)}};    // (P)
 }
 
+void DetectorImpl::set_image_size(int64_t size) {
+  DetectorConfig c = cfg_;
+  c.image_size = size;
+  c.validate();
+  cfg_ = c;
+}
+
 double DetectorImpl::flops_per_unit() const {
   const ResNetConfig r = cfg_.resnet();
   double f = ResNetTrunk::flops(r, cfg_.image_size);

@@ -270,7 +270,11 @@ RunOutcome run_training(const RunRequest& req) {
   dctx.detection = std::make_shared<DetectionDataConfig>(cfg.data.detection);
   dctx.total_steps = cfg.train.steps;
   dctx.examples_per_step = cfg.train.batch_size * cfg.train.grad_accum;  // x world size (one process)
-  if (const auto* det = dynamic_cast<const DetectorImpl*>(model.get())) dctx.image_size = det->config().image_size;
+  if (auto* det = dynamic_cast<DetectorImpl*>(model.get())) {
+    // The detector is trained (and later run by `ptft detect`) at data.detection.size when set.
+    if (cfg.data.detection.size > 0) det->set_image_size(cfg.data.detection.size);
+    dctx.image_size = det->config().image_size;
+  }
   if (task_name == "masked_lm") dctx.mlm_probability = cfg.data.mlm_probability;
   // Detection data trains a detector, and a detector trains on nothing else.
   const bool detection_data = is_detection_data_path(cfg.data.train);

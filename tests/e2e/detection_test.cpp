@@ -104,12 +104,13 @@ TEST_F(DetectionE2E, ClassifierCheckpointBecomesTheBackbone) {
   auto cls = run_ptft({"pretrain", "--config", cls_cfg, "--out", tmp.path("cls"), "--threads", "1"});
   ASSERT_EQ(cls.exit_code, 0) << cls.text();
   auto ft = run_ptft({"finetune", "--config", write_config(tmp, "det.yaml", target, 4), "--from", tmp.path("cls"),
-                      "--out", tmp.path("det"), "--threads", "1"});
+                      "--set", "data.detection.size=96", "--out", tmp.path("det"), "--threads", "1"});
   ASSERT_EQ(ft.exit_code, 0) << ft.text();
   EXPECT_NE(ft.err.find("tensors from the resnet classifier"), std::string::npos) << ft.err;
   const auto cfg = nlohmann::json::parse(read_text(tmp.path("det/checkpoints/last/config.json")));
   EXPECT_EQ(cfg["ptft"]["family"], "yolo");
   EXPECT_NEAR(cfg["detector"]["pixel_mean"][0].get<double>(), 0.3, 1e-9);  // the classifier's normalisation
+  EXPECT_EQ(cfg["detector"]["image_size"], 96);  // trained at data.detection.size: detect letterboxes alike
 
   // A trunk that does not match names the tensor and the keys to fix.
   auto bad = run_ptft({"finetune", "--config", write_config(tmp, "det2.yaml", target, 4), "--from", tmp.path("cls"),

@@ -104,6 +104,9 @@ class DetectorImpl : public ModelImpl {
   void set_classes(const std::vector<std::string>& names, bool new_head) override;  // replaces head.cls_pred
   const DetectorConfig& config() const { return cfg_; }
   std::vector<int64_t> strides() const;  // of P3, P4, P5
+  // The input side the model is trained and run at (data.detection.size of a run that sets one:
+  // recorded in config.json, so `ptft detect` letterboxes as training did). A multiple of 32.
+  void set_image_size(int64_t size);
   // Copies a ResNet classifier's trunk into the backbone (shapes must agree) and takes its input
   // normalisation; returns the number of tensors copied. UserError naming `source` on a mismatch.
   int64_t load_backbone(const TensorMap& resnet_state, const std::string& source);
