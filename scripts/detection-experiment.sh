@@ -81,15 +81,17 @@ import json, statistics, sys
 out, scenes, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 def stat(v):
     return f"{100*statistics.mean(v):.1f} ± {100*statistics.stdev(v):.1f}" if len(v) > 1 else f"{100*v[0]:.1f}"
-print("| training scenes | method | mAP50 (%) | mAP50-95 (%) | wall s per run |")
-print("|---|---|---|---|---|")
+print("| training scenes | method | mAP50 (%) | mAP50-95 (%) | images trained on | wall s per run |")
+print("|---|---|---|---|---|---|")
 for n in scenes:
     for m in ("finetune", "scratch"):
         t = [json.load(open(f"{out}/{m}-{n}-s{s}/test.json")) for s in seeds]
-        w = [json.load(open(f"{out}/{m}-{n}-s{s}/summary.json"))["wall_seconds"] for s in seeds]
+        sm = [json.load(open(f"{out}/{m}-{n}-s{s}/summary.json")) for s in seeds]
+        w = [x["wall_seconds"] for x in sm]
         name = "fine-tune (pre-trained)" if m == "finetune" else "scratch"
-        print(f"| {n} | {name} | {stat([x['map50'] for x in t])} | {stat([x['map50_95'] for x in t])} | {statistics.mean(w):.0f} |")
+        print(f"| {n} | {name} | {stat([x['map50'] for x in t])} | {stat([x['map50_95'] for x in t])} | {sm[0]['images_seen']:,} | {statistics.mean(w):.0f} |")
 pre = json.load(open(f"{out}/pretrain-8/summary.json"))
-print(f"\npre-training: {pre['steps']} steps in {pre['wall_seconds']:.0f} s; val mAP50-95 on the 8 classes "
-      f"{100*pre['last_eval'].get('val_map50_95', float('nan')):.1f} %")
+print(f"\npre-training (once, reused by every fine-tune): {pre['steps']} steps, {pre['images_seen']:,} images, "
+      f"{pre['wall_seconds']:.0f} s; val mAP50 / mAP50-95 on the 8 classes "
+      f"{100*pre['last_eval'].get('val_map50', float('nan')):.1f} / {100*pre['last_eval'].get('val_map50_95', float('nan')):.1f} %")
 PY

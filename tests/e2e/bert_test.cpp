@@ -165,11 +165,14 @@ TEST(BertE2E, FineTunesANewClassifierThatBeatsChanceAndPredictsAndEvaluates) {
   EXPECT_NEAR(sum, 1.0, 1e-4);
   EXPECT_EQ(preds[0]["text"], "This Source Code Form is subject to the terms of the Mozilla Public License");
 
-  // eval on the labelled JSONL gives the trainer's last validation accuracy of that checkpoint.
+  // eval on the labelled JSONL gives the trainer's last validation accuracy of that checkpoint,
+  // up to one borderline example of the 39: training evaluates under the run's precision (bf16
+  // autocast on CPUs with avx512_bf16), `ptft eval` in fp32.
   auto ev = run_ptft({"eval", "--model", run + "/checkpoints/last", "--data", b.val, "--json"});
   ASSERT_EQ(ev.exit_code, 0) << ev.text();
   const auto m = nlohmann::json::parse(ev.out);
-  EXPECT_NEAR(m["accuracy"].get<double>(), e["val_accuracy"].get<double>(), 1e-9);
+  EXPECT_NEAR(m["accuracy"].get<double>(), e["val_accuracy"].get<double>(), 1.0 / 39 + 1e-9);
+  EXPECT_NEAR(m["loss"].get<double>(), e["val_loss"].get<double>(), 0.02);
   EXPECT_EQ(m["classes"], nlohmann::json({"Apache-2.0", "GPL-3", "MPL-2.0"}));
   auto table = run_ptft({"eval", "--model", run, "--data", b.val});
   EXPECT_EQ(table.exit_code, 0) << table.text();
