@@ -12,7 +12,8 @@
 # Environment: PTFT_DET_DIR (runs/detection), SCENES ("50 200": training scenes of the 2 new
 # classes), SEEDS ("1 2 3": batches, augmentation and head initialisation), PRE_STEPS (3000
 # pre-training steps of 32 scenes), STEPS (600 fine-tuning / scratch steps of 16), PTFT_THREADS
-# (0 = all cores), SKIP_SETUP=1 (no apt-get / build).
+# (0 = all cores), SKIP_SETUP=1 (no apt-get / build), FULL_BUDGET_SCRATCH=1 (also train scratch
+# for the images of pre-training + fine-tuning together, on the first scene set and seed).
 # Methods: "fine-tune" = new class predictor, neck and head train, the backbone frozen for the
 # first 100 steps, then trained at 0.1 x lr (finetune.strategy head, unfreeze_after 100,
 # backbone_lr 0.1); "scratch" = `ptft pretrain` of the same architecture on the same scenes.
@@ -75,6 +76,16 @@ for n in $SCENES; do
   done
 done
 
+# Optional: scratch given the whole budget of pre-training + fine-tuning, in images
+# (PRE_STEPS x 32 + STEPS x 16, as steps of 16), on the smallest scene set, first seed.
+if [[ "${FULL_BUDGET_SCRATCH:-0}" == 1 ]]; then
+  n=${SCENES%% *}; s=${SEEDS%% *}; long=$(( PRE_STEPS * 2 + STEPS ))
+  echo "== $n scenes, seed $s: scratch with the full budget ($long steps)"
+  run "scratch-full-$n-s$s" pretrain --config configs/yolo-scenes-finetune.yaml --set data.train="$DATA/new-2-$n/data.yaml" \
+    --set data.val="$DATA/new-2-val/data.yaml" --set train.seed="$s" --set train.steps="$long" --set train.eval_every=1000 \
+    --set train.save_every="$long"
+fi
+
 echo "== test mAP on $DATA/new-2-test (300 scenes), last checkpoints; $(( $(date +%s) - start )) s"
 python3 - "$OUT" "$SCENES" "$SEEDS" <<'PY'
 import json, statistics, sys
@@ -90,6 +101,11 @@ for n in scenes:
         w = [x["wall_seconds"] for x in sm]
         name = "fine-tune (pre-trained)" if m == "finetune" else "scratch"
         print(f"| {n} | {name} | {stat([x['map50'] for x in t])} | {stat([x['map50_95'] for x in t])} | {sm[0]['images_seen']:,} | {statistics.mean(w):.0f} |")
+import glob, os
+for d in sorted(glob.glob(f"{out}/scratch-full-*")):
+    t, sm = json.load(open(f"{d}/test.json")), json.load(open(f"{d}/summary.json"))
+    print(f"| {d.split('-')[-2]} | scratch, full budget ({os.path.basename(d)}) | {100*t['map50']:.1f} | "
+          f"{100*t['map50_95']:.1f} | {sm['images_seen']:,} | {sm['wall_seconds']:.0f} |")
 pre = json.load(open(f"{out}/pretrain-8/summary.json"))
 print(f"\npre-training (once, reused by every fine-tune): {pre['steps']} steps, {pre['images_seen']:,} images, "
       f"{pre['wall_seconds']:.0f} s; val mAP50 / mAP50-95 on the 8 classes "
