@@ -667,6 +667,8 @@ std::string list_names(const std::vector<std::string>& names, std::size_t max) {
   return out;
 }
 
+std::string format_number(double v) { return detail::format_double(v); }
+
 nlohmann::json to_json(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {

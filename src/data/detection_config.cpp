@@ -1,20 +1,14 @@
 #include "ptft/data/detection_config.h"
 
+#include "ptft/core/config.h"
 #include "ptft/core/error.h"
 
 namespace ptft {
 namespace {
 
-std::string num(double v) {
-  std::string s = std::to_string(v);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
 void in_range(const std::string& key, double v, double lo, double hi, const std::string& hint) {
   if (!(v >= lo && v <= hi))
-    throw UserError("data.detection." + key + " must be in [" + num(lo) + ", " + num(hi) + "], got " + num(v), hint);
+    throw UserError("data.detection." + key + " must be in [" + config::format_number(lo) + ", " + config::format_number(hi) + "], got " + config::format_number(v), hint);
 }
 
 }  // namespace

@@ -2,21 +2,15 @@
 
 #include <set>
 
+#include "ptft/core/config.h"
 #include "ptft/core/error.h"
 
 namespace ptft {
 namespace {
 
-std::string num(double v) {
-  std::string s = std::to_string(v);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
 void probability(const std::string& key, double p) {
   if (!(p >= 0.0 && p <= 1.0))
-    throw UserError("data.images." + key + " must be a probability in [0, 1], got " + num(p));
+    throw UserError("data.images." + key + " must be a probability in [0, 1], got " + config::format_number(p));
 }
 
 }  // namespace
@@ -28,12 +22,12 @@ void AugmentConfig::validate() const {
   if (resized_crop.size() != 2 || !(resized_crop[0] > 0.0) || !(resized_crop[0] <= resized_crop[1]) ||
       !(resized_crop[1] <= 1.0)) {
     std::string got;
-    for (double v : resized_crop) got += (got.empty() ? "" : ", ") + num(v);
+    for (double v : resized_crop) got += (got.empty() ? "" : ", ") + config::format_number(v);
     throw UserError("data.images.augment.resized_crop must be [lo, hi] with 0 < lo <= hi <= 1, got [" + got + "]",
                     "the share of the image area a random crop keeps, e.g. [0.35, 1.0]; [1.0, 1.0] = off");
   }
   if (!(jitter >= 0.0 && jitter < 1.0))
-    throw UserError("data.images.augment.jitter must be in [0, 1), got " + num(jitter),
+    throw UserError("data.images.augment.jitter must be in [0, 1), got " + config::format_number(jitter),
                     "factors are drawn from [1 - jitter, 1 + jitter], e.g. 0.4");
 }
 
@@ -43,7 +37,7 @@ bool AugmentConfig::active() const {
 
 void ImageDataConfig::validate() const {
   if (!(val_fraction >= 0.0 && val_fraction < 1.0))
-    throw UserError("data.images.val_fraction must be in [0, 1), got " + num(val_fraction),
+    throw UserError("data.images.val_fraction must be in [0, 1), got " + config::format_number(val_fraction),
                     "e.g. 0.1 holds out 10% of data.train as the val split; 0 = off");
   if (per_class < 0) throw UserError("data.images.per_class must be >= 0, got " + std::to_string(per_class));
   if (size < 0) throw UserError("data.images.size must be >= 0, got " + std::to_string(size), "0 = the data's own size");
@@ -69,7 +63,7 @@ void ImageDataConfig::validate() const {
                           " values; give 1 (all channels) or one per channel (1 or 3)");
   }
   for (double s : std)
-    if (!(s > 0)) throw UserError("data.images.std values must be > 0, got " + num(s));
+    if (!(s > 0)) throw UserError("data.images.std values must be > 0, got " + config::format_number(s));
   if (channels != 0)
     for (const auto& [key, list] : {std::pair<const char*, const std::vector<double>*>{"mean", &mean}, {"std", &std}})
       resolve_norm(*list, channels, std::string("data.images.") + key);

@@ -111,6 +111,8 @@ YAML::Node to_yaml(const T& cfg);
 std::string emit(const YAML::Node& node);
 // One line, flow style ("[c_attn, c_proj]", "{r: 8}"); used for help and hints.
 std::string emit_inline(const YAML::Node& node);
+// A number as a config file would hold it, for error messages ("0.5", "2.0", "3.0e-4").
+std::string format_number(double v);
 // The same values as JSON: maps, lists, and scalars as bool / integer / double / string (a
 // quoted YAML scalar stays a string); for metrics.jsonl and config.json.
 nlohmann::json to_json(const YAML::Node& node);
