@@ -71,10 +71,9 @@ Action add_eval(CLI::App& app) {
   img->add_to(*sub);
   sub->add_option("--threads", *threads, "intra-op threads (0 = all cores)")->capture_default_str();
   return [=] {
-    o->validate();
     set_threads(*threads);
     Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
-    if (p.model->family() == "yolo") {
+    if (p.model->family() == "yolo") {  // splits train | val | test of a data.yaml (checked there)
       const nlohmann::json m = evaluate_detector(*p.model, o->data, o->split, o->batch_size);
       if (*json) {
         std::cout << m.dump() << std::endl;
@@ -85,6 +84,7 @@ Action add_eval(CLI::App& app) {
       }
       return 0;
     }
+    o->validate();
     if (!p.model->class_names().empty() && p.model->context_length() > 0 && !is_text_classification_jsonl(o->data))
       throw UserError("'" + p.dir + "' is a text classifier, and --data '" + o->data +
                           "' is not labelled JSONL (no \"label\" in its first row)",

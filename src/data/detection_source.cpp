@@ -62,6 +62,17 @@ DetectionSource::DetectionSource(const std::string& data_yaml, const std::string
                     "set data.detection.size, e.g. 160 (a multiple of 32)");
   const YoloDataYaml d = read_yolo_data_yaml(data_yaml);
   names_ = d.names;
+  // Another split (val data, a test set) must number the classes as the training data / model do.
+  if (!ctx.classes.empty() && ctx.classes != names_) {
+    auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& n : v) s += (s.empty() ? "" : ", ") + n;
+      return "[" + s + "]";
+    };
+    throw UserError("'" + data_yaml + "' names the classes " + list(names_) + " but the model's are " +
+                        list(ctx.classes),
+                    "use data with the same `names`, in the same order (class ids must mean the same objects)");
+  }
   paths_ = yolo_split_images(d, split == "train" || split == "val" ? split : "test");
   listed_ = static_cast<int64_t>(paths_.size());
   if (split == "train" && cfg_.per_split > 0 && cfg_.per_split < listed_) paths_.resize(static_cast<std::size_t>(cfg_.per_split));

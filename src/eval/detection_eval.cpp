@@ -15,19 +15,18 @@ nlohmann::json evaluate_detector(ModelImpl& model, const std::string& data_yaml,
   const auto* det = dynamic_cast<const DetectorImpl*>(&model);
   if (!det) throw UserError("evaluate_detector needs a yolo detector, got a " + model.family() + " model");
   if (batch_size < 1) throw UserError("--batch-size must be >= 1, got " + std::to_string(batch_size));
+  if (split != "train" && split != "val" && split != "test")
+    throw UserError("--split '" + split + "' is not a split of a data.yaml", "use train, val or test");
+  if (!is_detection_data_path(data_yaml))
+    throw UserError("a yolo detector is evaluated on a data.yaml, but --data is '" + data_yaml + "'",
+                    "pass the data.yaml of an Ultralytics-layout data set (its `names` = the detector's classes)");
   DataContext ctx;
   auto cfg = std::make_shared<DetectionDataConfig>();
   cfg->size = det->config().image_size;
   ctx.detection = cfg;
   ctx.image_size = det->config().image_size;
+  ctx.classes = model.class_names();  // the source refuses data that names other classes
   DetectionSource src(data_yaml, split, ctx);
-  if (src.class_names() != model.class_names()) {
-    std::string have, want;
-    for (const auto& n : src.class_names()) have += (have.empty() ? "" : ", ") + n;
-    for (const auto& n : model.class_names()) want += (want.empty() ? "" : ", ") + n;
-    throw UserError("'" + data_yaml + "' names the classes [" + have + "] but the detector finds [" + want + "]",
-                    "evaluate on data with the detector's classes, in its order (data.yaml `names`)");
-  }
   DetectionTask task;
   auto acc = task.new_eval();
   torch::NoGradGuard ng;

@@ -76,6 +76,16 @@ TEST_F(DetectionE2E, PretrainEvalAndFinetuneToNewClasses) {
   auto wrong = run_ptft({"eval", "--model", tmp.path("pre/checkpoints/last"), "--data", target});
   EXPECT_EQ(wrong.exit_code, 1) << wrong.text();
   EXPECT_NE(wrong.err.find("Bag, Sneaker"), std::string::npos) << wrong.err;
+  auto idx = run_ptft({"eval", "--model", tmp.path("pre/checkpoints/last"), "--data", kFmnist});
+  EXPECT_EQ(idx.exit_code, 1) << idx.text();
+  EXPECT_NE(idx.err.find("evaluated on a data.yaml"), std::string::npos) << idx.err;
+  auto bogus = run_ptft({"eval", "--model", tmp.path("pre/checkpoints/last"), "--data", general, "--split", "tset"});
+  EXPECT_EQ(bogus.exit_code, 1) << bogus.text();
+  EXPECT_NE(bogus.err.find("use train, val or test"), std::string::npos) << bogus.err;
+  auto train_split = run_ptft({"eval", "--model", tmp.path("pre/checkpoints/last"), "--data", general, "--split",
+                               "train", "--json"});
+  ASSERT_EQ(train_split.exit_code, 0) << train_split.text();
+  EXPECT_EQ(nlohmann::json::parse(train_split.out)["images"], 24);
 
   // Fine-tune to the 2 new classes: a new class predictor, backbone frozen then unfrozen.
   auto ft = run_ptft({"finetune", "--config", write_config(tmp, "ft.yaml", target, 10), "--from",
@@ -132,6 +142,14 @@ TEST_F(DetectionE2E, DetectionDataAndNonDetectorsDoNotMix) {
                      std::string("data.train=") + kFmnist, "--set", "data.val=''", "--out", tmp.path("y"), "--threads", "1"});
   EXPECT_EQ(y.exit_code, 1) << y.text();
   EXPECT_NE(y.err.find("not a data.yaml"), std::string::npos) << y.err;
+  // Val data that names other classes than the training data would be scored with the wrong ids.
+  const std::string other = scenes(tmp, "other", "Trouser,Dress", 3);
+  auto v = run_ptft({"pretrain", "--config", write_config(tmp, "v.yaml", target, 2), "--set", "data.val=" + other,
+                     "--out", tmp.path("v"), "--threads", "1"});
+  EXPECT_EQ(v.exit_code, 1) << v.text();
+  EXPECT_NE(v.err.find("names the classes [Trouser, Dress] but the model's are [Bag, Sneaker]"), std::string::npos)
+      << v.err;
+  EXPECT_FALSE(sfs::exists(tmp.path("v/metrics.jsonl")));
 }
 
 }  // namespace
