@@ -63,19 +63,20 @@ DetectionLoss detection_loss(ModelImpl& model, const TensorMap& out, const Batch
   l.cls_sum = sigmoid_focal_loss(cls.reshape({-1, C}), torch::cat(targets, 0), cfg.focal_alpha, cfg.focal_gamma).sum();
   l.box_sum = pred_boxes.empty() ? ltrb.sum() * 0.0
                                  : ciou_loss(torch::cat(pred_boxes, 0), torch::cat(gt_boxes, 0)).sum();
+  const double per_image = static_cast<double>(B) / static_cast<double>(std::max<int64_t>(1, l.positives));
+  l.loss = (l.cls_sum + cfg.box_weight * l.box_sum) * per_image;
+  l.cls_loss = l.cls_sum.item<double>() * per_image;
+  l.box_loss = l.box_sum.item<double>() * per_image;
   return l;
 }
 
 torch::Tensor DetectionTask::loss_sum(ModelImpl& model, const Batch& batch) {
   const TensorMap out = model.forward({{"x", field(batch, "x")}});
   const DetectionLoss l = detection_loss(model, out, batch);
-  const double n = static_cast<double>(std::max<int64_t>(1, l.positives));
-  const auto B = static_cast<double>(field(batch, "x").size(0));
-  const double w = detector(model).config().box_weight;
-  cls_ += l.cls_sum.item<double>() / n * B;
-  box_ += l.box_sum.item<double>() / n * B;
+  cls_ += l.cls_loss;
+  box_ += l.box_loss;
   images_ += field(batch, "x").size(0);
-  return (l.cls_sum + w * l.box_sum) / n * B;  // sum over the batch's images of the per-image loss
+  return l.loss;  // sum over the batch's images of the per-image loss
 }
 
 std::map<std::string, double> DetectionTask::take_loss_components() {
@@ -100,11 +101,10 @@ class DetectionEval : public EvalAccumulator {
     }
     const TensorMap out = model.forward({{"x", field(batch, "x")}});
     const DetectionLoss l = detection_loss(model, out, batch);
-    const double n = static_cast<double>(std::max<int64_t>(1, l.positives));
     const int64_t B = field(batch, "x").size(0);
-    cls_ += l.cls_sum.item<double>() / n * static_cast<double>(B);
-    box_ += l.box_sum.item<double>() / n * static_cast<double>(B);
-    loss_ += (l.cls_sum.item<double>() + det.config().box_weight * l.box_sum.item<double>()) / n * static_cast<double>(B);
+    cls_ += l.cls_loss;
+    box_ += l.box_loss;
+    loss_ += l.loss.item<double>();
     images_ += B;
     const auto dets = decode_detections(out, /*conf=*/0.001, /*iou=*/0.7, /*max_det=*/300);
     for (int64_t b = 0; b < B; ++b) {

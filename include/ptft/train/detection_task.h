@@ -25,6 +25,10 @@ struct DetectionLoss {
   torch::Tensor cls_sum;  // scalar: focal loss summed over points and classes
   torch::Tensor box_sum;  // scalar: CIoU loss summed over positives
   int64_t positives = 0;
+  // Normalised by max(1, positives) and summed over the batch's B images (the Task's loss_sum):
+  torch::Tensor loss;     // scalar with grad: (cls_sum + box_weight * box_sum) / N * B
+  double cls_loss = 0;    // cls_sum / N * B
+  double box_loss = 0;    // box_sum / N * B
 };
 
 // The two loss sums of a forward's output (`out`, DetectorImpl::forward) against a batch's boxes
