@@ -20,8 +20,10 @@ done
 PACKAGES=(
   # toolchain and build
   build-essential cmake ninja-build ccache pkg-config git
-  # libraries ptft links (libtorch brings gloo, oneDNN, protobuf ...)
+  # libraries ptft links (libtorch brings oneDNN, protobuf ...)
   libtorch-dev libopenblas0-openmp libopenblas-openmp-dev
+  # data-parallel training: the headers of the gloo that libtorch's c10d ProcessGroupGloo links
+  libgloo-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libstb-dev
   libsentencepiece-dev sentencepiece zlib1g-dev
   # tests and benchmarks

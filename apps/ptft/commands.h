@@ -21,5 +21,6 @@ Action add_chat(CLI::App& app);                             // chat
 Action add_eval(CLI::App& app);                             // eval
 Action add_predict(CLI::App& app);                          // predict (image classifiers)
 Action add_detect(CLI::App& app);                           // detect (object detectors)
+Action add_launch(CLI::App& app);                           // launch (data-parallel processes)
 
 }  // namespace ptft::cli

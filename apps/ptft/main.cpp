@@ -2,6 +2,7 @@
 // turn errors into messages and exit codes (0 ok, 1 user error, 2 internal error).
 #include <c10/util/Exception.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -25,7 +26,13 @@ int main(int argc, char** argv) {
       {"detect", ptft::cli::add_detect(app)},
       {"generate", ptft::cli::add_generate(app)},
       {"chat", ptft::cli::add_chat(app)},
+      {"launch", ptft::cli::add_launch(app)},
   };
+  // A data-parallel process names itself in its errors (several print into one terminal).
+  std::string who;
+  if (const char* rank = std::getenv("RANK"); rank && std::getenv("WORLD_SIZE") &&
+                                               std::string(std::getenv("WORLD_SIZE")) != "1")
+    who = " (rank " + std::string(rank) + ")";
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,13 +44,13 @@ int main(int argc, char** argv) {
       if (app.get_subcommand(name)->parsed()) return action();
     return 1;
   } catch (const ptft::Error& e) {
-    std::cerr << (e.exit_code() == 1 ? "error: " : "internal error: ") << e.full() << std::endl;
+    std::cerr << (e.exit_code() == 1 ? "error" : "internal error") << who << ": " << e.full() << std::endl;
     return e.exit_code();
   } catch (const c10::Error& e) {
-    std::cerr << "internal error (libtorch): " << e.what_without_backtrace() << std::endl;
+    std::cerr << "internal error (libtorch)" << who << ": " << e.what_without_backtrace() << std::endl;
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "internal error: " << e.what() << std::endl;
+    std::cerr << "internal error" << who << ": " << e.what() << std::endl;
     return 2;
   }
 }

@@ -1,5 +1,6 @@
 #include "ptft/core/log.h"
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -9,8 +10,17 @@
 
 namespace ptft {
 
-void log_info(const std::string& msg) { std::cerr << msg << std::endl; }
-void log_warn(const std::string& msg) { std::cerr << "warning: " << msg << std::endl; }
+namespace {
+std::atomic<bool> g_log_enabled{true};
+}  // namespace
+
+void set_log_enabled(bool enabled) { g_log_enabled.store(enabled); }
+void log_info(const std::string& msg) {
+  if (g_log_enabled.load()) std::cerr << msg << std::endl;
+}
+void log_warn(const std::string& msg) {
+  if (g_log_enabled.load()) std::cerr << "warning: " << msg << std::endl;
+}
 
 void log_warn_once(const std::string& key, const std::string& msg) {
   static std::mutex mu;

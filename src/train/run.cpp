@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "ptft/core/config.h"
@@ -21,6 +22,8 @@
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/text_classification.h"
 #include "ptft/data/token_windows.h"
+#include "ptft/dist/launch_env.h"
+#include "ptft/dist/process_group.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/train/run_config.h"
 #include "ptft/transfer/lora.h"
@@ -144,6 +147,11 @@ std::string backbone_from_classifier(config::Document& doc, const Checkpoint& sr
 
 RunOutcome run_training(const RunRequest& req) {
   RunOutcome outcome;
+  // Data-parallel: which process this is (torchrun's variables; one process without them).
+  // Only rank 0 talks, writes the run directory and checks that it is free.
+  const LaunchEnv launch = read_launch_env();
+  const bool quiet = req.quiet || !launch.is_main();
+  if (!launch.is_main()) set_log_enabled(false);
   const std::string run_dir = req.out.empty() ? default_run_dir(req) : req.out;
   outcome.run_dir = run_dir;
   config::Document doc = load_document(req, run_dir);
@@ -166,17 +174,32 @@ RunOutcome run_training(const RunRequest& req) {
   std::error_code ec;
   const std::string ckpt_root = run_dir + "/checkpoints";
   const bool has_ckpts = sfs::exists(ckpt_root, ec) && !sfs::is_empty(ckpt_root, ec);
-  if (!req.resume && (has_ckpts || sfs::exists(run_dir + "/metrics.jsonl", ec)))
+  if (launch.is_main() && !req.resume && (has_ckpts || sfs::exists(run_dir + "/metrics.jsonl", ec)))
     throw UserError("run directory '" + run_dir + "' already holds a run",
                     "continue it with --resume, or choose another --out");
 
   // Runtime: threads, device, precision — and say what we run on.
   set_threads(static_cast<int>(cfg.train.threads));
-  const c10::Device device = resolve_device(cfg.train.device);
+  c10::Device device = resolve_device(cfg.train.device);
+  // One GPU per process: `cuda` (or auto) means cuda:LOCAL_RANK under a launcher.
+  if (launch.distributed() && device.is_cuda() && !device.has_index())
+    device = resolve_device("cuda:" + std::to_string(launch.local_rank));
   const Precision precision = resolve_precision(cfg.train.precision, device);
   const EnvInfo env = collect_env();
-  if (!req.quiet) {
+  if (!quiet) {
     log_info(env_text(env) + "device: " + device.str() + " | precision: " + precision.name);
+  }
+  // Every rank joins before anything else can fail on one of them alone: a rank that stops
+  // early then shows in the others as a lost peer, not as a hang.
+  std::unique_ptr<ProcessGroup> group;
+  if (launch.distributed()) {
+    group = ProcessGroup::join(launch, device, cfg.train.dist_timeout);
+    if (!quiet)
+      log_info("data-parallel: " + std::to_string(launch.world_size) + " processes (" + group->backend() + ", " +
+               launch.master_addr + ":" + std::to_string(launch.master_port) + "), " +
+               std::to_string(cfg.train.batch_size * cfg.train.grad_accum * launch.world_size) +
+               " examples per step (train.batch_size " + std::to_string(cfg.train.batch_size) + " x grad_accum " +
+               std::to_string(cfg.train.grad_accum) + " x " + std::to_string(launch.world_size) + ")");
   }
   torch::manual_seed(static_cast<uint64_t>(cfg.train.seed));
 
@@ -209,7 +232,7 @@ RunOutcome run_training(const RunRequest& req) {
                           "' but checkpoint '" + from_dir + "' holds a '" + model->family() + "' model",
                       "remove the model section (fine-tuning uses the checkpoint's architecture)");
     // Architecture keys cannot change a trained model: say so rather than ignore them silently.
-    if (backbone_note.empty() && cfg.model && cfg.model.IsMap() && !req.quiet) {
+    if (backbone_note.empty() && cfg.model && cfg.model.IsMap() && !quiet) {
       std::string ignored;
       for (const auto& kv : cfg.model) {
         const std::string key = kv.first.as<std::string>();
@@ -269,7 +292,9 @@ RunOutcome run_training(const RunRequest& req) {
   dctx.images = std::make_shared<ImageDataConfig>(cfg.data.images);
   dctx.detection = std::make_shared<DetectionDataConfig>(cfg.data.detection);
   dctx.total_steps = cfg.train.steps;
-  dctx.examples_per_step = cfg.train.batch_size * cfg.train.grad_accum;  // x world size (one process)
+  dctx.rank = launch.rank;
+  dctx.world_size = launch.world_size;
+  dctx.examples_per_step = cfg.train.batch_size * cfg.train.grad_accum * launch.world_size;
   if (auto* det = dynamic_cast<DetectorImpl*>(model.get())) {
     // The detector is trained (and later run by `ptft detect`) at data.detection.size when set.
     if (cfg.data.detection.size > 0) det->set_image_size(cfg.data.detection.size);
@@ -331,7 +356,7 @@ RunOutcome run_training(const RunRequest& req) {
   std::unique_ptr<DataSource> general_src;
   // (Classifiers: a new head cannot score the pre-training classes, so no general-data watch.)
   if (finetune && data_classes.empty()) {
-    const std::string spec = general_val_spec(cfg.finetune, from_config, req.quiet);
+    const std::string spec = general_val_spec(cfg.finetune, from_config, quiet);
     if (!spec.empty()) general_src = open_data_source(spec, "val", dctx, "finetune.general_val");
   }
 
@@ -362,13 +387,13 @@ RunOutcome run_training(const RunRequest& req) {
                         "that checkpoint is damaged; nothing was changed. Resume from an earlier one by "
                         "pointing the link at it: ln -sfn step-NNNNNNNN " + ckpt_root + "/last");
       }
-    } else if (!req.quiet) {
+    } else if (!quiet) {
       log_info("no checkpoint in " + ckpt_root + " yet: starting from step 0");
     }
   }
 
-  // Only now, with everything validated, does the run directory appear.
-  sfs::create_directories(run_dir, ec);
+  // Only now, with everything validated, does the run directory appear (rank 0 writes it).
+  if (launch.is_main()) sfs::create_directories(run_dir, ec);
   if (ec) throw UserError("cannot create run directory '" + run_dir + "': " + ec.message(),
                           "check that the parent directory is writable");
 
@@ -376,10 +401,11 @@ RunOutcome run_training(const RunRequest& req) {
   YAML::Node resolved = config::to_yaml(cfg);
   resolved["model"] = model->config_yaml();
   resolved["task"] = task_name;
-  if (!req.resume || !sfs::exists(run_dir + "/config.yaml", ec))
+  if (launch.is_main() && (!req.resume || !sfs::exists(run_dir + "/config.yaml", ec)))
     fs::write_file_atomic(run_dir + "/config.yaml", config::emit(resolved));
 
-  MetricsLog metrics(run_dir + "/metrics.jsonl");
+  MetricsLog metrics;  // stays closed (writes nothing) on ranks other than 0
+  if (launch.is_main()) metrics.open(run_dir + "/metrics.jsonl");
   const int64_t total_params = count_parameters(*model, false);
   int64_t trainable = 0;
   for (const auto& g : groups)
@@ -388,6 +414,7 @@ RunOutcome run_training(const RunRequest& req) {
                           {"command", req.command},
                           {"env", env_json(env)},
                           {"device", device.str()},
+                          {"world_size", launch.world_size},
                           {"precision", precision.name},
                           {"config", config::to_json(resolved)},
                           {"parameters", total_params},
@@ -395,7 +422,7 @@ RunOutcome run_training(const RunRequest& req) {
   if (plan) start["transfer"] = plan->to_json();
   if (tokenizer) start["tokenizer"] = {{"kind", tokenizer->kind()}, {"hash", tokenizer->content_hash()}};
   metrics.write(start);
-  if (!req.quiet) {
+  if (!quiet) {
     log_info(req.command + ": " + model->family() + " model, " + std::to_string(total_params) + " parameters (" +
              std::to_string(trainable) + " trainable), task " + task_name + ", data " + train_src->describe() +
              "\nrun directory: " + run_dir);
@@ -410,7 +437,8 @@ RunOutcome run_training(const RunRequest& req) {
   tctx.metrics = &metrics;
   tctx.device = device;
   tctx.precision = precision;
-  tctx.quiet = req.quiet;
+  tctx.quiet = quiet;
+  tctx.group = group.get();
   nlohmann::json& ck = tctx.checkpoint_config;
   ck = model->config_json();
   ck["ptft"]["family"] = model->family();
@@ -437,7 +465,10 @@ RunOutcome run_training(const RunRequest& req) {
   if (plan) tctx.before_step = [&](ModelImpl& m, int64_t step) { return plan->before_step(m, step); };
   if (general_src) tctx.extra_evals.emplace_back("general", general_src.get());
   tctx.eval_at_start = finetune;
-  tctx.resume_command = "ptft " + req.command + " --config " + shell_quote(run_dir + "/config.yaml") + " --out " +
+  // Under `ptft launch`, the resume command is launched the same way (it sets PTFT_LAUNCHER).
+  const char* launcher = std::getenv("PTFT_LAUNCHER");
+  tctx.resume_command = std::string(launch.distributed() && launcher ? std::string(launcher) + " -- " : "ptft ") +
+                        req.command + " --config " + shell_quote(run_dir + "/config.yaml") + " --out " +
                         shell_quote(run_dir) + " --resume";
 
   // MFU needs a peak: the configured one, else what a matmul reaches here and now.
@@ -446,7 +477,7 @@ RunOutcome run_training(const RunRequest& req) {
     train_cfg.peak_tflops = measure_matmul_tflops(device, precision);
     metrics.write({{"event", "peak"}, {"peak_tflops", train_cfg.peak_tflops}, {"source", "measured matmul"},
                    {"precision", precision.name}});
-    if (!req.quiet)
+    if (!quiet)
       log_info("MFU is relative to a measured " + precision.name + " matmul peak of " +
                std::to_string(train_cfg.peak_tflops * 1e3).substr(0, 6) + " GFLOP/s (set train.peak_tflops to use another)");
   }
@@ -478,9 +509,10 @@ RunOutcome run_training(const RunRequest& req) {
         f[k.substr(8)] = {{"before", v}, {"after", r.last_eval[k]}};
     if (!f.empty()) summary["forgetting"] = f;
   }
-  fs::write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
+  summary["world_size"] = launch.world_size;
+  if (launch.is_main()) fs::write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
   metrics.write({{"event", "end"}, {"summary", summary}});
-  if (!req.quiet && !r.interrupted) {
+  if (!quiet && !r.interrupted) {
     std::string line = "done: " + std::to_string(r.step) + " steps in " + std::to_string(r.wall_seconds) + " s";
     if (r.best_step >= 0)
       line += "; best " + cfg.train.metric + " " + std::to_string(r.best_metric) + " at step " +

@@ -39,6 +39,10 @@ void TrainConfig::validate() const {
   if (ema > 0 && !(ema_tau > 0))
     throw UserError("train.ema_tau must be > 0 when train.ema is set, got " + std::to_string(ema_tau),
                     "the EMA warm-up in optimizer steps; 2000 is usual, fewer for short runs");
+  if (!(bucket_mb > 0)) throw UserError("train.bucket_mb must be > 0, got " + std::to_string(bucket_mb));
+  if (!(dist_timeout > 0))
+    throw UserError("train.dist_timeout must be > 0 seconds, got " + std::to_string(dist_timeout),
+                    "it bounds how long a rank waits for a slow or lost peer; 1800 is PyTorch's default");
   auto one_of = [](const char* key, const std::string& v, std::initializer_list<const char*> allowed) {
     std::string list;
     for (const char* a : allowed) {

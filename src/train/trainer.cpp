@@ -16,6 +16,7 @@
 #include "ptft/core/progress.h"
 #include "ptft/core/signals.h"
 #include "ptft/data/prefetcher.h"
+#include "ptft/dist/grad_sync.h"
 #include "ptft/train/ema.h"
 #include "ptft/train/results_csv.h"
 #include "ptft/train/schedule.h"
@@ -90,9 +91,11 @@ Batch Trainer::to_device(Batch b) const {
   return b;
 }
 
-double Trainer::accumulate_gradients(ModelImpl& model, Task& task, const std::vector<Batch>& micro) {
-  int64_t units = 0;
-  for (const auto& b : micro) units += b.weight;
+double Trainer::accumulate_gradients(ModelImpl& model, Task& task, const std::vector<Batch>& micro,
+                                     int64_t total_units) {
+  int64_t units = total_units;
+  if (units == 0)
+    for (const auto& b : micro) units += b.weight;
   PTFT_CHECK(units > 0, "a training step with no loss-contributing units (empty batch or all targets masked)");
   double loss_total = 0;
   for (const auto& b : micro) {
@@ -126,10 +129,12 @@ nlohmann::json Trainer::evaluate(ModelImpl& model, Task& task, DataSource& src) 
 
 nlohmann::json Trainer::trainer_state(int64_t step, const FitResult& r, int64_t bad_evals, const ModelEma* ema,
                                       double elapsed_s) const {
-  const int64_t per_step = cfg_.batch_size * cfg_.grad_accum;  // per process
+  const int64_t world = ctx_.group ? ctx_.group->world_size() : 1;
+  const int64_t per_step = cfg_.batch_size * cfg_.grad_accum * world;  // all ranks
   nlohmann::json st = {{"step", step},
           {"samples_seen", step * per_step},
-          {"data_position", {{"step", step}, {"micro_batch", cfg_.batch_size}, {"grad_accum", cfg_.grad_accum}}},
+          {"data_position", {{"step", step}, {"micro_batch", cfg_.batch_size}, {"grad_accum", cfg_.grad_accum},
+                             {"world_size", world}}},
           {"best_metric", std::isnan(r.best_metric) ? nlohmann::json(nullptr) : nlohmann::json(r.best_metric)},
           {"best_step", r.best_step},
           {"metric", cfg_.metric},
@@ -187,25 +192,38 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     } catch (const nlohmann::json::exception& e) {
       throw UserError(src + ": " + e.what(), "the file is corrupt; resume from an earlier step-* checkpoint");
     }
-    if (st.contains("data_position")) {
+    if (st.contains("data_position") && main_rank()) {
+      // Step s reads the same examples whenever micro_batch x grad_accum x world_size is the
+      // same (data/sampling.h): a resume on another number of processes is exact when the
+      // batch per process or the accumulation makes up for it.
       const auto& dp = st["data_position"];
-      if (dp.value("micro_batch", cfg_.batch_size) != cfg_.batch_size ||
-          dp.value("grad_accum", cfg_.grad_accum) != cfg_.grad_accum)
-        log_warn("resuming with train.batch_size/grad_accum " + std::to_string(cfg_.batch_size) + "/" +
-                 std::to_string(cfg_.grad_accum) + " but the checkpoint was written with " +
-                 dp.value("micro_batch", nlohmann::json(0)).dump() + "/" + dp.value("grad_accum", nlohmann::json(0)).dump() +
-                 ": the run continues, but it will not reproduce an uninterrupted run");
+      const int64_t world = ctx_.group ? ctx_.group->world_size() : 1;
+      const int64_t was_micro = dp.value("micro_batch", cfg_.batch_size), was_accum = dp.value("grad_accum", cfg_.grad_accum),
+                    was_world = dp.value("world_size", int64_t{1});
+      if (was_micro * was_accum * was_world != cfg_.batch_size * cfg_.grad_accum * world)
+        log_warn("resuming with " + std::to_string(cfg_.batch_size * cfg_.grad_accum * world) + " examples per step (" +
+                 "train.batch_size " + std::to_string(cfg_.batch_size) + " x grad_accum " + std::to_string(cfg_.grad_accum) +
+                 " x " + std::to_string(world) + " processes) but the checkpoint was written with " +
+                 std::to_string(was_micro * was_accum * was_world) + " (" + std::to_string(was_micro) + " x " +
+                 std::to_string(was_accum) + " x " + std::to_string(was_world) +
+                 "): the run continues, but it will not reproduce an uninterrupted run");
     }
     r.step = start;  // a resume of a finished run trains no step but has completed `start`
-    if (ctx_.metrics) ctx_.metrics->write({{"event", "resume"}, {"step", start}, {"from", resume->dir}});
+    if (ctx_.metrics)
+      ctx_.metrics->write({{"event", "resume"}, {"step", start}, {"from", resume->dir},
+                           {"world_size", ctx_.group ? ctx_.group->world_size() : 1}});
     if (!ctx_.quiet) log_info("resumed from " + resume->dir + " at step " + std::to_string(start));
   }
 
-  CheckpointSet ckpts(ctx_.run_dir + "/checkpoints", static_cast<int>(cfg_.keep_checkpoints));
+  ProcessGroup* const group = ctx_.group;
+  const bool main = main_rank();
+  const std::string rank_note = group ? " (rank " + std::to_string(group->rank()) + ")" : "";
+  std::optional<CheckpointSet> ckpts;  // rank 0 writes checkpoints
+  if (main) ckpts.emplace(ctx_.run_dir + "/checkpoints", static_cast<int>(cfg_.keep_checkpoints));
   // A kill between saving a new best checkpoint (which moves `last`) and moving `best` leaves
   // `best` one improvement behind the resumed state: point it where the state says.
-  if (resume && r.best_step >= 0 && std::filesystem::is_directory(ckpts.step_dir(r.best_step)))
-    ckpts.mark_best(r.best_step);
+  if (main && resume && r.best_step >= 0 && std::filesystem::is_directory(ckpts->step_dir(r.best_step)))
+    ckpts->mark_best(r.best_step);
   LrSchedule sched{cfg_.schedule, cfg_.lr, cfg_.warmup, cfg_.steps, cfg_.lr_min_ratio};
   Progress progress(cfg_.steps, cfg_.log_every, ctx_.quiet ? false : ::isatty(2) != 0);
   const bool show = !ctx_.quiet;
@@ -217,6 +235,22 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   // loaded) and the weights training continues from in training_model.safetensors.
   if (resume && !resume->training_model.empty())
     load_into(model, resume->training_model, resume->dir + "/training_model.safetensors");
+  std::optional<GradSync> sync;
+  if (group) {
+    // Every rank must continue from the same step: a run directory that some host does not
+    // see (or sees an older copy of) would silently train different models.
+    torch::Tensor at = torch::tensor({start}, torch::kLong).to(ctx_.device);
+    group->broadcast(at, 0, "the start of training");
+    const int64_t main_start = at.item<int64_t>();
+    if (main_start != start)
+      throw UserError("rank " + std::to_string(group->rank()) + " would " +
+                          (start ? "resume at step " + std::to_string(start) : std::string("start at step 0")) +
+                          " but rank 0 at step " + std::to_string(main_start),
+                      "every process must see the same run directory (--out): put it on a filesystem that all "
+                      "hosts share");
+    broadcast_module(model, *group);  // the same weights everywhere (the same seed gives them anyway)
+    sync.emplace(params, *group, cfg_.bucket_mb);
+  }
   std::optional<ModelEma> ema;
   if (cfg_.ema > 0) {
     ema.emplace(model, cfg_.ema, cfg_.ema_tau);
@@ -230,11 +264,17 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
              "weights, without the average (set train.ema to continue it)");
   }
   const ModelEma* ema_ptr = ema ? &*ema : nullptr;
+
   retain_freed_memory();  // every step allocates the same large tensors: keep them in the heap
   const double t0 = now_seconds();
   auto elapsed = [&] { return elapsed_before + (now_seconds() - t0); };
-  ResultsCsv results(ctx_.run_dir + "/results.csv", cfg_.batch_size * cfg_.grad_accum, train.size());
-  if (resume) results.resume(start);
+  const int64_t world = group ? group->world_size() : 1;
+  std::optional<ResultsCsv> results;  // rank 0 writes results.csv
+  if (main) results.emplace(ctx_.run_dir + "/results.csv", cfg_.batch_size * cfg_.grad_accum * world, train.size());
+  if (main && resume) results->resume(start);
+  auto save_ckpt = [&](int64_t at_step) {
+    if (main) save(*ckpts, at_step, model, opt, r, bad_evals, ema_ptr, elapsed());
+  };
   double interval_t = t0, interval_loss = 0;
   int64_t interval_steps = 0, interval_units = 0;
 
@@ -254,7 +294,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
         for (auto& [k, v] : m.items()) ev[name + "_" + k] = v;
       }
     }
-    results.add_eval(ev, elapsed(), sched.at(step));
+    results->add_eval(ev, elapsed(), sched.at(step));
     return ev;
   };
 
@@ -262,7 +302,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     const std::string msg = ctx_.before_step(model, start + 1);
     if (show && !msg.empty()) progress.message(msg);
   }
-  if (ctx_.eval_at_start && start == 0 && (val || !ctx_.extra_evals.empty())) {
+  if (main && ctx_.eval_at_start && start == 0 && (val || !ctx_.extra_evals.empty())) {
     r.first_eval = run_eval(0);
     if (ctx_.metrics) ctx_.metrics->write(r.first_eval);
     if (show) progress.message(eval_line(r.first_eval));
@@ -287,7 +327,19 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       micro.push_back(to_device(prefetch.next()));
       units += micro.back().weight;
     }
-    const double loss = accumulate_gradients(model, task, micro);
+    // Data-parallel: the units of every rank's micro-batches (the loss's denominator), and
+    // whether any rank was asked to stop (all stop after this step).
+    bool stop_requested = StopSignals::requested();
+    if (group) {
+      torch::Tensor t = torch::tensor({static_cast<double>(units), stop_requested ? 1.0 : 0.0}, torch::kDouble)
+                            .to(ctx_.device);
+      group->all_reduce_sum(t, "step " + std::to_string(s));
+      t = t.cpu();
+      units = static_cast<int64_t>(std::llround(t[0].item<double>()));
+      stop_requested = t[1].item<double>() > 0;
+    }
+    const double loss = accumulate_gradients(model, task, micro, units);
+    if (sync) sync->all_reduce("step " + std::to_string(s));
     double grad_norm = 0;
     {
       torch::NoGradGuard ng;
@@ -298,8 +350,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       if (ctx_.metrics)
         ctx_.metrics->write({{"event", "error"}, {"step", s}, {"loss", std::isfinite(loss) ? loss : -1.0},
                              {"message", "non-finite loss or gradient"}});
-      auto last = ckpts.last_dir();
-      throw UserError("training diverged at step " + std::to_string(s) + ": loss " + fmt(loss) +
+      auto last = main ? ckpts->last_dir() : std::nullopt;
+      throw UserError("training diverged at step " + std::to_string(s) + rank_note + ": loss " + fmt(loss) +
                           ", gradient norm " + fmt(grad_norm) + " (not finite); stopped without saving",
                       "lower train.lr (now " + fmt(cfg_.lr) + "), keep train.grad_clip > 0 or use more "
                       "warmup; the last good checkpoint is " + (last ? *last : std::string("(none yet)")));
@@ -315,6 +367,11 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     ++interval_steps;
 
     if (step % cfg_.log_every == 0 || step == cfg_.steps) {
+      if (group) {  // each rank holds its share of the steps' mean loss
+        torch::Tensor t = torch::tensor({interval_loss}, torch::kDouble).to(ctx_.device);
+        group->all_reduce_sum(t, "the loss of step " + std::to_string(step));
+        interval_loss = t.cpu().item<double>();
+      }
       const double now = now_seconds();
       const double ups = interval_units / std::max(1e-9, now - interval_t);
       nlohmann::json ev = {{"event", "train"},    {"step", step},         {"loss", interval_loss / interval_steps},
@@ -326,12 +383,12 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
         ev[name] = value;
         parts += " | " + name + " " + fmt(value);
       }
-      results.add_train(interval_loss / interval_steps, components);
+      if (main) results->add_train(interval_loss / interval_steps, components);
       if (ema) ev["ema_decay"] = ema->current_decay();
       if (model.flops_per_unit() > 0) {
         const double tflops = 3.0 * model.flops_per_unit() * ups / 1e12;  // forward + backward
         ev["tflops"] = tflops;
-        if (cfg_.peak_tflops > 0) ev["mfu"] = tflops / cfg_.peak_tflops;
+        if (cfg_.peak_tflops > 0) ev["mfu"] = tflops / (cfg_.peak_tflops * static_cast<double>(world));
       }
       if (ctx_.metrics) ctx_.metrics->write(ev);
       if (show)
@@ -347,7 +404,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
 
     bool stop_early = false;
     const bool eval_now = (cfg_.eval_every > 0 && step % cfg_.eval_every == 0) || step == cfg_.steps;
-    if (eval_now && (val || !ctx_.extra_evals.empty())) {
+    if (main && eval_now && (val || !ctx_.extra_evals.empty())) {
       auto ev = run_eval(step);
       r.last_eval = ev;
       if (ctx_.metrics) ctx_.metrics->write(ev);
@@ -358,8 +415,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
           r.best_metric = value;
           r.best_step = step;
           bad_evals = 0;
-          save(ckpts, step, model, opt, r, bad_evals, ema_ptr, elapsed());
-          ckpts.mark_best(step);
+          save_ckpt(step);
+          ckpts->mark_best(step);
           if (ctx_.metrics)
             ctx_.metrics->write({{"event", "best"}, {"step", step}, {cfg_.metric, value}});
         } else {
@@ -377,9 +434,14 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       }
     }
 
+    if (group && eval_now && (val || !ctx_.extra_evals.empty())) {  // rank 0 decided
+      torch::Tensor t = torch::tensor({stop_early ? 1.0 : 0.0}, torch::kDouble).to(ctx_.device);
+      group->broadcast(t, 0, "the evaluation at step " + std::to_string(step));
+      stop_early = t.cpu().item<double>() > 0;
+    }
+    const bool stop_signal = group ? stop_requested : StopSignals::requested();
     const bool save_now = (cfg_.save_every > 0 && step % cfg_.save_every == 0) || step == cfg_.steps;
-    if (save_now || stop_early || StopSignals::requested())
-      save(ckpts, step, model, opt, r, bad_evals, ema_ptr, elapsed());
+    if (save_now || stop_early || stop_signal) save_ckpt(step);
 
     if (stop_early) {
       r.early_stopped = true;
@@ -392,16 +454,19 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
                          std::to_string(r.best_step) + ")");
       break;
     }
-    if (StopSignals::requested()) {
+    if (stop_signal) {
       r.interrupted = true;
       if (ctx_.metrics)
         ctx_.metrics->write({{"event", "interrupted"}, {"step", step}, {"signal", StopSignals::signal()}});
-      progress.message("interrupted at step " + std::to_string(step) + "; checkpoint written to " +
-                       ckpts.root() + "/last\nresume with: " + ctx_.resume_command);
+      if (main)
+        progress.message("interrupted at step " + std::to_string(step) + "; checkpoint written to " +
+                         ckpts->root() + "/last\nresume with: " + ctx_.resume_command);
       break;
     }
   }
   progress.finish();
+  // No rank leaves before rank 0 has written the last checkpoint (a failure there reaches all).
+  if (group) group->barrier("the end of training");
   r.wall_seconds = now_seconds() - t0;
   return r;
 }

@@ -15,6 +15,9 @@ namespace ptft {
 
 void log_info(const std::string& msg);
 void log_warn(const std::string& msg);
+// log_info/log_warn print nothing after set_log_enabled(false): data-parallel ranks other than 0
+// stay silent but for their errors (which the CLI prints).
+void set_log_enabled(bool enabled);
 // log_warn the first time `key` comes in this process, nothing after (a data file that training
 // and evaluation open more than once warns once).
 void log_warn_once(const std::string& key, const std::string& msg);

@@ -38,6 +38,8 @@ struct TrainConfig {
   double peak_tflops = 0.0;        // device peak for MFU in logs; 0 = not reported
   double ema = 0.0;                // EMA of the weights (train/ema.h): decay, e.g. 0.9999; 0 = off
   double ema_tau = 2000.0;         // EMA warm-up: decay * (1 - exp(-updates / ema_tau))
+  double bucket_mb = 25.0;         // data-parallel: gradient all-reduce bucket size (MiB)
+  double dist_timeout = 1800.0;    // data-parallel: seconds a rank waits for the others
 
   template <class V> void visit(V& v) {
     v("steps", steps, "optimizer steps in the run");
@@ -70,6 +72,9 @@ struct TrainConfig {
     v("peak_tflops", peak_tflops, "device peak TFLOP/s for MFU; 0 = not reported");
     v("ema", ema, "EMA of the weights for evaluation and checkpoints: decay, e.g. 0.9999; 0 = off");
     v("ema_tau", ema_tau, "EMA warm-up in updates: decay * (1 - exp(-updates / ema_tau))");
+    v("bucket_mb", bucket_mb, "data-parallel: gradient all-reduce bucket size in MiB");
+    v("dist_timeout", dist_timeout, "data-parallel: seconds a rank waits for the others (rendezvous, "
+      "collectives) before it gives up");
   }
   void validate() const;
   // "min" or "max" for the monitored metric.

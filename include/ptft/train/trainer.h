@@ -15,6 +15,13 @@
 // files written by checkpoint_extras) use the average; the raw weights go to
 // training_model.safetensors for --resume, and stay in `model` (also after fit returns).
 //
+// Data-parallel (ctx.group set): every rank trains on its slice of each step's batch (the data
+// sources read by rank); the loss is normalised by the units of all ranks' micro-batches and the
+// gradients summed over ranks in buckets (dist/grad_sync.h), so W processes with batch B take the
+// steps one process takes with batch W*B. Rank 0 alone evaluates, logs, writes results.csv and
+// checkpoints; the others wait for its decisions (early stop) and stop at the same step on a
+// signal. Logged loss, units/s and units_seen are over all ranks.
+//
 //   Trainer t(cfg.train, ctx);
 //   FitResult r = t.fit(model, task, train_src, &val_src, *optimizer, resume_ckpt_or_null);
 #pragma once
@@ -27,6 +34,7 @@
 #include "ptft/core/device.h"
 #include "ptft/core/log.h"
 #include "ptft/data/data_source.h"
+#include "ptft/dist/process_group.h"
 #include "ptft/io/checkpoint.h"
 #include "ptft/models/model.h"
 #include "ptft/train/optimizer.h"
@@ -53,6 +61,8 @@ struct TrainerContext {
   std::function<std::string(ModelImpl&, int64_t step)> before_step;
   // Writes extra files into each checkpoint directory being saved (tokenizer/, adapters).
   std::function<void(const std::string& dir, ModelImpl&)> checkpoint_extras;
+  // The data-parallel group this process trains in; null = one process.
+  ProcessGroup* group = nullptr;
 };
 
 struct FitResult {
@@ -64,7 +74,7 @@ struct FitResult {
   double best_metric = 0;
   int64_t best_step = -1;
   double wall_seconds = 0;
-  int64_t units_seen = 0;           // examples or tokens trained on in this process
+  int64_t units_seen = 0;           // examples or tokens trained on (all ranks)
 };
 
 class Trainer {
@@ -78,9 +88,12 @@ class Trainer {
   // Evaluates `model` on `src` (whole split or cfg.eval_batches batches), under no_grad.
   nlohmann::json evaluate(ModelImpl& model, Task& task, DataSource& src);
 
-  // One optimizer step's gradient: backward of every micro-batch with loss_sum / total units.
-  // Returns the mean loss per unit over the effective batch. Exposed for tests.
-  double accumulate_gradients(ModelImpl& model, Task& task, const std::vector<Batch>& micro_batches);
+  // One optimizer step's gradient: backward of every micro-batch with loss_sum / total units
+  // (`total_units`: of every rank's micro-batches; 0 = these micro-batches' own). Returns the
+  // loss of these micro-batches per total unit (the mean loss of the step in one process; summed
+  // over ranks, the mean of the whole data-parallel step). Exposed for tests.
+  double accumulate_gradients(ModelImpl& model, Task& task, const std::vector<Batch>& micro_batches,
+                              int64_t total_units = 0);
 
  private:
   nlohmann::json trainer_state(int64_t step, const FitResult& r, int64_t bad_evals, const ModelEma* ema,
@@ -88,6 +101,7 @@ class Trainer {
   void save(CheckpointSet& set, int64_t step, ModelImpl& model, Optimizer& opt, const FitResult& r,
             int64_t bad_evals, const ModelEma* ema, double elapsed_s);
   Batch to_device(Batch b) const;
+  bool main_rank() const { return ctx_.group == nullptr || ctx_.group->rank() == 0; }
 
   TrainConfig cfg_;
   TrainerContext ctx_;
