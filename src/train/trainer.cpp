@@ -118,7 +118,10 @@ nlohmann::json Trainer::evaluate(ModelImpl& model, Task& task, DataSource& src) 
   torch::NoGradGuard ng;
   auto acc = task.new_eval();
   int64_t n = src.eval_batches(cfg_.batch_size);
-  if (cfg_.eval_batches > 0) n = std::min(n, cfg_.eval_batches);
+  // train.eval_batches counts batches of the whole (all-rank) batch: rank 0 evaluates the same
+  // examples whatever the number of processes.
+  const int64_t world = ctx_.group ? ctx_.group->world_size() : 1;
+  if (cfg_.eval_batches > 0) n = std::min(n, cfg_.eval_batches * world);
   for (int64_t i = 0; i < n; ++i) {
     compat::AutocastGuard amp(ctx_.device.type(), ctx_.precision.dtype, ctx_.precision.autocast);
     acc->add(model, to_device(src.eval_batch(i, cfg_.batch_size)));

@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -103,16 +104,28 @@ inline std::string join_args(const std::vector<std::string>& args) {
   return s;
 }
 
+// Extra environment variables of a child (added to, or replacing, the test's own).
+using Env = std::map<std::string, std::string>;
+
 namespace detail {
 
 // fork + exec of the ptft binary with stdout/stderr redirected to files, cwd = `cwd`.
 inline pid_t spawn(const std::vector<std::string>& args, const std::string& cwd, const std::string& out_path,
-                   const std::string& err_path) {
+                   const std::string& err_path, const Env& env = {}) {
   std::vector<std::string> argv_s = {binary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_s;  // built before fork: the child only calls execve
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    if (!env.count(kv.substr(0, kv.find('=')))) env_s.push_back(kv);
+  }
+  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& kv : env_s) envp.push_back(kv.data());
+  envp.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
@@ -131,7 +144,7 @@ inline pid_t spawn(const std::vector<std::string>& args, const std::string& cwd,
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   return pid;
@@ -169,7 +182,7 @@ inline ExitStatus wait_for(pid_t pid, std::chrono::milliseconds timeout = std::c
 
 // Runs `ptft args...` to completion in `cwd` (default: a scratch dir under TMPDIR).
 inline Result run_ptft(const std::vector<std::string>& args, const std::string& cwd = {},
-                       std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
+                       std::chrono::milliseconds timeout = std::chrono::seconds(120), const Env& env = {}) {
   // Capture files live in their own scratch dir so that cwd can be anything.
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/ptft-e2e-io-XXXXXX";
@@ -177,7 +190,7 @@ inline Result run_ptft(const std::vector<std::string>& args, const std::string& 
   buf.push_back('\0');
   if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   const std::string io = buf.data();
-  const pid_t pid = detail::spawn(args, cwd.empty() ? io : cwd, io + "/stdout", io + "/stderr");
+  const pid_t pid = detail::spawn(args, cwd.empty() ? io : cwd, io + "/stdout", io + "/stderr", env);
   const ExitStatus st = wait_for(pid, timeout);
   Result r;
   r.exit_code = st.exit_code;
@@ -193,9 +206,9 @@ inline Result run_ptft(const std::vector<std::string>& args, const std::string& 
 // Starts `ptft args...` in the background (cwd = `cwd`); its stdout/stderr go to
 // `log_prefix`.out / `log_prefix`.err. Reap it with wait_for().
 inline pid_t start_ptft(const std::vector<std::string>& args, const std::string& log_prefix,
-                        const std::string& cwd = {}) {
+                        const std::string& cwd = {}, const Env& env = {}) {
   return detail::spawn(args, cwd.empty() ? sfs::path(log_prefix).parent_path().string() : cwd,
-                       log_prefix + ".out", log_prefix + ".err");
+                       log_prefix + ".out", log_prefix + ".err", env);
 }
 
 // Polls `cond` every 10 ms until it holds or `timeout` passes; returns whether it held.
@@ -250,6 +263,34 @@ inline ::testing::AssertionResult same_tensors(const TensorBytesMap& a, const Te
     if (it == b.end()) return ::testing::AssertionFailure() << "tensor '" << name << "' missing in the second file";
     if (ta != it->second) return ::testing::AssertionFailure() << "tensor '" << name << "' differs";
   }
+  return ::testing::AssertionSuccess();
+}
+
+// gtest assertion: the same F32 tensors (names, shapes) with values within `atol` + `rtol` * |b|.
+inline ::testing::AssertionResult close_tensors(const TensorBytesMap& a, const TensorBytesMap& b, double atol,
+                                                double rtol = 0) {
+  if (a.size() != b.size())
+    return ::testing::AssertionFailure() << a.size() << " vs " << b.size() << " tensors";
+  double worst = 0;
+  std::string worst_name;
+  for (const auto& [name, ta] : a) {
+    auto it = b.find(name);
+    if (it == b.end()) return ::testing::AssertionFailure() << "tensor '" << name << "' missing in the second file";
+    const TensorBytes& tb = it->second;
+    if (ta.dtype != "F32" || tb.dtype != "F32" || ta.shape != tb.shape || ta.bytes.size() != tb.bytes.size())
+      return ::testing::AssertionFailure() << "tensor '" << name << "': " << ta.dtype << " vs " << tb.dtype
+                                           << " or another shape";
+    const auto* x = reinterpret_cast<const float*>(ta.bytes.data());
+    const auto* y = reinterpret_cast<const float*>(tb.bytes.data());
+    for (size_t i = 0; i < ta.bytes.size() / sizeof(float); ++i) {
+      const double excess = std::abs(double(x[i]) - y[i]) - (atol + rtol * std::abs(double(y[i])));
+      if (!(excess <= worst)) {  // (NaN counts as the worst)
+        worst = std::isnan(excess) ? INFINITY : excess;
+        worst_name = name + "[" + std::to_string(i) + "] " + std::to_string(x[i]) + " vs " + std::to_string(y[i]);
+      }
+    }
+  }
+  if (worst > 0) return ::testing::AssertionFailure() << "beyond tolerance: " << worst_name;
   return ::testing::AssertionSuccess();
 }
 

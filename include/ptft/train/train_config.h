@@ -24,7 +24,7 @@ struct TrainConfig {
   double grad_clip = 1.0;          // max global gradient norm; 0 = no clipping (norm still logged)
   int64_t log_every = 10;          // train events in metrics.jsonl / plain progress lines
   int64_t eval_every = 200;        // evaluate every N steps (and at the end); 0 = only at the end
-  int64_t eval_batches = 0;        // batches per evaluation; 0 = the whole validation split
+  int64_t eval_batches = 0;        // batches (of batch_size x processes) per evaluation; 0 = whole split
   int64_t save_every = 500;        // checkpoints/last every N steps (and at the end); 0 = only at the end
   int64_t keep_checkpoints = 3;    // step checkpoints kept (plus the ones last/best point to)
   int64_t patience = 0;            // early stopping: evaluations without improvement; 0 = off
