@@ -23,6 +23,7 @@ struct CommonOptions {
   std::string model;
   SamplingOptions sampling;
   int threads = 0;
+  std::string device = "auto";
 };
 
 void add_common_options(CLI::App* sub, CommonOptions& o) {
@@ -37,6 +38,7 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
   sub->add_flag("--truncate-prompt", o.sampling.truncate_prompt,
                 "a prompt longer than the model's context keeps its last tokens instead of failing");
   sub->add_option("--threads", o.threads, "intra-op threads (0 = all cores)")->capture_default_str();
+  sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N (auto: cuda:0 when present)")->capture_default_str();
 }
 
 // The loaded model and its generator.
@@ -48,7 +50,9 @@ struct Session {
 Session open_session(const CommonOptions& o) {
   o.sampling.validate();
   set_threads(o.threads);
+  const c10::Device device = resolve_device(o.device);
   Pretrained p = load_pretrained(o.model, {});
+  p.model->to(device);
   Generator g(p.model, p.tokenizer, "'" + p.dir + "'");
   return Session{std::move(p), std::move(g)};
 }

@@ -16,6 +16,11 @@ step's timer starts (ptft's prefetcher makes them on another thread).
   /usr/bin/python3 bench/peers/gpt_train_peer.py --measure-peak --threads 2
   -> {"peak_tflops_fp32": ..., "peak_tflops_bf16": ...}
 
+Data-parallel (bench/dist_scaling_bench.sh): started by torch.distributed.run (RANK/WORLD_SIZE
+set), the model is wrapped in DistributedDataParallel over Gloo (25 MB buckets, as ptft's
+train.bucket_mb), each rank draws its own random batch of --batch-size, and rank 0 alone prints,
+with tokens_per_s over all ranks.
+
 --time-limit S stops a run that cannot finish in S seconds (bf16 autocast on a CPU without
 native bf16 matmuls is ~20x slower than fp32): with timed steps done, their median is printed
 ("truncated": true); with none, "tokens_per_s" is null and "tokens_per_s_below" bounds it by the
@@ -161,9 +166,17 @@ def peak_rss_mb():
 
 def train(args):
     c = read_preset(args.preset)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
     torch.manual_seed(args.seed)
     model = Gpt(c)
     model.train()
+    trained = model
+    if world > 1:
+        import torch.distributed as dist
+        dist.init_process_group("gloo")
+        trained = torch.nn.parallel.DistributedDataParallel(model, bucket_cap_mb=25)
+        torch.manual_seed(args.seed + rank)  # each rank its own batches
     opt = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95), eps=1e-8,
                             foreach=args.foreach)
     B, T, V = args.batch_size, c["n_positions"], c["vocab_size"]
@@ -172,12 +185,14 @@ def train(args):
     result = {"peak_rss_mb": None, "params": params, "flops_per_token": model.flops_per_token(),
               "precision": args.precision, "threads": torch.get_num_threads(),
               "adamw": "foreach" if args.foreach else "for-loop", "torch": torch.__version__,
-              "batch_size": B, "context": T}
+              "batch_size": B, "context": T, "world_size": world}
     times, warm_times = [], []
     state = {"step": 0, "t0": time.perf_counter()}
     lock = threading.Lock()
 
     def report(extra):
+        if rank != 0:
+            return
         out = dict(result, **extra)
         out["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(out), flush=True)
@@ -205,7 +220,7 @@ def train(args):
         with lock:
             state.update(step=step, t0=t0)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
-            logits = model(x)
+            logits = trained(x)
         loss_sum = F.cross_entropy(logits.float().view(-1, V), y.view(-1), reduction="sum")
         (loss_sum / (B * T)).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -218,7 +233,7 @@ def train(args):
             (times if step >= args.warmup_steps else warm_times).append(time.perf_counter() - t0)
     with lock:
         step_s = statistics.median(times)
-        report({"tokens_per_s": B * T / step_s, "step_ms": step_s * 1e3, "steps": len(times), "loss": loss})
+        report({"tokens_per_s": B * T * world / step_s, "step_ms": step_s * 1e3, "steps": len(times), "loss": loss})
         os._exit(0)  # the watchdog must not fire after this line
 
 

@@ -69,7 +69,8 @@ GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const Sampli
   auto logits = gpt_->forward_cached(ids, &caches).select(1, -1).squeeze(0);  // (1,P,V) -> (V)
   int64_t sampled = 0;
   while (true) {
-    const int64_t next = sampler.sample(logits, allowed);
+    // Sampled on the CPU (its generator: the same seed gives the same text on every device).
+    const int64_t next = sampler.sample(device.is_cpu() ? logits : logits.to(torch::kCPU), allowed);
     ++sampled;
     if (next == tok_->eot_id()) {
       r.stop_reason = "eot";

@@ -58,7 +58,7 @@ struct TrainConfig {
     v("grad_clip", grad_clip, "max global gradient norm; 0 = off");
     v("log_every", log_every, "steps between train log events");
     v("eval_every", eval_every, "steps between evaluations; 0 = only at the end");
-    v("eval_batches", eval_batches, "batches per evaluation; 0 = whole split");
+    v("eval_batches", eval_batches, "batches per evaluation (of batch_size x processes); 0 = whole split");
     v("save_every", save_every, "steps between checkpoints; 0 = only at the end");
     v("keep_checkpoints", keep_checkpoints, "step checkpoints kept");
     v("patience", patience, "early stopping patience in evaluations; 0 = off");
