@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel scaling, 1 -> 2 processes: `ptft launch --nproc 2` against PyTorch DDP
-# (torch.distributed.run + bench/peers/gpt_train_peer.py: the same GPT and step, Gloo, 25 MB
-# buckets), for gpt-tiny and gpt-small (configs/models/*.yaml) in fp32, in one invocation under the
+# (bench/peers/gpt_train_peer.py in two processes with torchrun's environment: the same GPT and
+# step, DistributedDataParallel over Gloo, 25 MB buckets), for gpt-tiny and gpt-small (configs/models/*.yaml) in fp32, in one invocation under the
 # same environment. Each side runs three ways on the same global batch per step:
 #   1p x 1t   one process, one thread, half the batch     -> r1   (what one core does)
 #   1p x 2t   one process, two threads, the whole batch   -> r1x2 (both cores, intra-op threads)
@@ -25,8 +25,8 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 PEER=bench/peers/gpt_train_peer.py
 
 [[ -x "$PTFT" ]] || { echo "dist_scaling_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
-if ! "$PYTHON" -c 'import torch.distributed.run, yaml' 2>/dev/null; then
-  echo "dist_scaling_bench: $PYTHON cannot import torch.distributed.run and yaml (the PyTorch DDP peer)" >&2
+if ! "$PYTHON" -c 'import torch.distributed, yaml; assert torch.distributed.is_gloo_available()' 2>/dev/null; then
+  echo "dist_scaling_bench: $PYTHON cannot import torch.distributed (with Gloo) and yaml (the PyTorch DDP peer)" >&2
   echo "  install: apt-get install -y python3-torch python3-yaml (scripts/setup.sh --bench)" >&2
   exit 1
 fi
@@ -68,9 +68,16 @@ EOC
     common=(--preset "configs/models/$preset.yaml" --warmup-steps "$warm" --steps "$steps" --precision fp32 --time-limit 0)
     OMP_NUM_THREADS=1 "$PYTHON" "$PEER" "${common[@]}" --batch-size $half --threads 1 > "$WORK/torch-1p1t-$preset-$r.json"
     OMP_NUM_THREADS=2 "$PYTHON" "$PEER" "${common[@]}" --batch-size $batch --threads 2 > "$WORK/torch-1p2t-$preset-$r.json"
-    OMP_NUM_THREADS=1 "$PYTHON" -m torch.distributed.run --standalone --nproc_per_node 2 "$PEER" "${common[@]}" \
-      --batch-size $half --threads 1 > "$WORK/torch-2p1t-$preset-$r.json" 2> "$WORK/torchrun.log" \
-      || { cat "$WORK/torchrun.log" >&2; exit 1; }
+    # The two ranks are started as torchrun would (its env:// contract); Debian's torchrun 1.13
+    # itself fails under Python 3.11 (torch.distributed.elastic: 'NoneType' object has no attribute 'get').
+    port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    for rank in 0 1; do
+      OMP_NUM_THREADS=1 RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+        "$PYTHON" "$PEER" "${common[@]}" --batch-size $half --threads 1 > "$WORK/torch-2p1t-$preset-$r.$rank.json" \
+        2> "$WORK/torch-ddp.$rank.log" &
+    done
+    wait -n && wait -n || { cat "$WORK"/torch-ddp.*.log >&2; exit 1; }
+    mv "$WORK/torch-2p1t-$preset-$r.0.json" "$WORK/torch-2p1t-$preset-$r.json"
   done
 done
 
