@@ -138,7 +138,7 @@ class Gpt(nn.Module):
 
     def forward(self, idx):
         T = idx.size(1)
-        pos = torch.arange(0, T, dtype=torch.long)                                       # (T)
+        pos = torch.arange(0, T, dtype=torch.long, device=idx.device)                    # (T)
         x = self.transformer.wte(idx) + self.transformer.wpe(pos)                        # (B,T,C)
         for block in self.transformer.h:
             x = block(x)
@@ -169,7 +169,8 @@ def train(args):
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     torch.manual_seed(args.seed)
-    model = Gpt(c)
+    device = torch.device(args.device)
+    model = Gpt(c).to(device)
     model.train()
     trained = model
     if world > 1:
@@ -177,15 +178,17 @@ def train(args):
         dist.init_process_group("gloo")
         trained = torch.nn.parallel.DistributedDataParallel(model, bucket_cap_mb=25)
         torch.manual_seed(args.seed + rank)  # each rank its own batches
-    opt = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95), eps=1e-8,
-                            foreach=args.foreach)
+    # On CUDA the fused AdamW (torch >= 2.0), as a PyTorch user on a GPU would take.
+    fast = dict(fused=True) if device.type == "cuda" else dict(foreach=args.foreach)
+    opt = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95), eps=1e-8, **fast)
     B, T, V = args.batch_size, c["n_positions"], c["vocab_size"]
     amp = args.precision == "bf16"
     params = sum(p.numel() for p in model.parameters())
     result = {"peak_rss_mb": None, "params": params, "flops_per_token": model.flops_per_token(),
               "precision": args.precision, "threads": torch.get_num_threads(),
-              "adamw": "foreach" if args.foreach else "for-loop", "torch": torch.__version__,
-              "batch_size": B, "context": T, "world_size": world}
+              "adamw": "fused" if device.type == "cuda" else "foreach" if args.foreach else "for-loop",
+              "torch": torch.__version__,
+              "batch_size": B, "context": T, "world_size": world, "device": str(device)}
     times, warm_times = [], []
     state = {"step": 0, "t0": time.perf_counter()}
     lock = threading.Lock()
@@ -214,12 +217,12 @@ def train(args):
         watchdog.daemon = True
         watchdog.start()
     for step in range(args.warmup_steps + args.steps):
-        window = torch.randint(V, (B, T + 1))                                            # (B,T+1)
+        window = torch.randint(V, (B, T + 1)).to(device)                                 # (B,T+1)
         x, y = window[:, :-1].contiguous(), window[:, 1:].contiguous()
         t0 = time.perf_counter()
         with lock:
             state.update(step=step, t0=t0)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             logits = trained(x)
         loss_sum = F.cross_entropy(logits.float().view(-1, V), y.view(-1), reduction="sum")
         (loss_sum / (B * T)).backward()
@@ -268,6 +271,7 @@ def main():
     ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                     help="bf16 = torch.autocast('cpu', dtype=torch.bfloat16) around the forward")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (scripts/gpu-check.sh)")
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--foreach", action=argparse.BooleanOptionalAction, default=True,
                     help="AdamW's multi-tensor (foreach) implementation; --no-foreach = the for-loop one")
