@@ -109,6 +109,30 @@ TEST_F(DistributedE2E, TwoAndThreeProcessesTrainTheWeightsOfOneProcessWithTheCom
   }
 }
 
+TEST_F(DistributedE2E, ALoraFineTuneOnTwoProcessesMatchesOneProcess) {
+  e2e::TempDir tmp;
+  const std::string cfg = gpt_config(tmp);
+  auto base = e2e::run_ptft({"pretrain", "--config", cfg, "--out", tmp.path("base"), "--threads", "1", "--quiet"});
+  ASSERT_EQ(base.exit_code, 0) << base.text();
+  // LoRA: the base weights are frozen (no gradient anywhere), the adapters train.
+  const std::vector<std::string> ft = {"finetune", "--config", cfg, "--from", tmp.path("base"), "--set",
+                                       "finetune.strategy=lora", "--set", "finetune.lora.r=4", "--quiet"};
+  auto one = e2e::run_ptft(e2e::concat(ft, {"--out", tmp.path("one"), "--threads", "1"}));
+  ASSERT_EQ(one.exit_code, 0) << one.text();
+  auto two = launch(2, e2e::concat(ft, {"--out", tmp.path("two"), "--set", "train.batch_size=3"}));
+  ASSERT_EQ(two.exit_code, 0) << two.text();
+  for (const std::string file : {"model.safetensors", "adapter_model.safetensors"}) {
+    SCOPED_TRACE(file);
+    EXPECT_TRUE(e2e::close_tensors(e2e::read_tensors(tmp.path("two/checkpoints/last/" + file)),
+                                   e2e::read_tensors(tmp.path("one/checkpoints/last/" + file)), kAtol));
+  }
+  // The frozen base did not move on either side.
+  const auto a = e2e::read_tensors(tmp.path("base/checkpoints/last/model.safetensors"));
+  const auto b = e2e::read_tensors(tmp.path("two/checkpoints/last/model.safetensors"));
+  ASSERT_TRUE(b.count("transformer.wpe.weight"));
+  EXPECT_TRUE(a.at("transformer.wpe.weight") == b.at("transformer.wpe.weight"));
+}
+
 TEST_F(DistributedE2E, ARunResumesOnAnotherNumberOfProcesses) {
   e2e::TempDir tmp;
   const std::string cfg = gpt_config(tmp);
