@@ -6,6 +6,8 @@
 #include "commands.h"
 #include "ptft/core/device.h"
 #include "ptft/core/env.h"
+#include "ptft/dist/launch_env.h"
+#include "ptft/dist/process_group.h"
 
 namespace ptft::cli {
 
@@ -21,8 +23,19 @@ Action add_env(CLI::App& app) {
     // Touch a matmul so that lazily loaded BLAS/OpenMP libraries are mapped and initialised.
     (void)torch::mm(torch::ones({8, 8}), torch::ones({8, 8}));
     EnvInfo env = collect_env();
-    if (*json) std::cout << env_json(env).dump(2) << std::endl;
-    else std::cerr << env_text(env);
+    // Data-parallel training (ptft launch): the c10d backends built in, and this process's rank.
+    const std::vector<std::string> backends = ProcessGroup::backends();
+    const LaunchEnv launch = read_launch_env();
+    if (*json) {
+      nlohmann::json j = env_json(env);
+      j["distributed"] = {{"backends", backends}, {"rank", launch.rank}, {"world_size", launch.world_size}};
+      std::cout << j.dump(2) << std::endl;
+    } else {
+      std::string list;
+      for (const auto& b : backends) list += (list.empty() ? "" : ", ") + b;
+      std::cerr << env_text(env) << "data-parallel: " << (list.empty() ? "no c10d backend built in" : list)
+                << " | rank " << launch.rank << " of " << launch.world_size << "\n";
+    }
     return 0;
   };
 }

@@ -64,6 +64,17 @@ ProcessGroup::ProcessGroup(int rank, int world_size, std::string backend, std::u
 
 ProcessGroup::~ProcessGroup() = default;
 
+std::vector<std::string> ProcessGroup::backends() {
+  std::vector<std::string> out;
+#if defined(USE_C10D_GLOO)
+  out.push_back("gloo");
+#endif
+#if defined(USE_C10D_NCCL)
+  out.push_back("nccl");
+#endif
+  return out;
+}
+
 std::unique_ptr<ProcessGroup> ProcessGroup::join(const LaunchEnv& env, const c10::Device& device, double timeout_s) {
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);

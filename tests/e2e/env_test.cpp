@@ -38,6 +38,10 @@ TEST(EnvE2E, JsonIsOneObjectWithTheDocumentedKeys) {
   ASSERT_TRUE(j["cuda"].contains("devices"));
   ASSERT_TRUE(j["cuda"]["devices"].is_number_integer());
   EXPECT_GE(j["cuda"]["devices"].get<int>(), 0);
+  // This build (Debian libtorch + libgloo-dev) trains data-parallel on the CPU through Gloo.
+  ASSERT_TRUE(j.contains("distributed")) << j.dump(2);
+  EXPECT_NE(j["distributed"]["backends"].dump().find("\"gloo\""), std::string::npos) << j.dump(2);
+  EXPECT_EQ(j["distributed"]["world_size"], 1);
 }
 
 TEST(EnvE2E, ThreadsOptionIsReported) {
@@ -54,6 +58,7 @@ TEST(EnvE2E, PlainFormIsHumanTextOnStderr) {
   EXPECT_TRUE(e2e::contains(r.err, "BLAS:")) << r.err;
   EXPECT_TRUE(e2e::contains(r.err, "threads:")) << r.err;
   EXPECT_TRUE(e2e::contains(r.err, "CUDA:")) << r.err;
+  EXPECT_TRUE(e2e::contains(r.err, "data-parallel: gloo")) << r.err;
   EXPECT_TRUE(e2e::contains(r.err, "libtorch")) << r.err;
 }
 

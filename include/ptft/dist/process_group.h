@@ -43,6 +43,9 @@ class ProcessGroup {
   // "gloo" for a CPU device, "nccl" for CUDA (cuda:LOCAL_RANK is the caller's business).
   static std::unique_ptr<ProcessGroup> join(const LaunchEnv& env, const c10::Device& device, double timeout_s);
 
+  // The c10d backends this build can use: "gloo" (CPU), "nccl" (CUDA).
+  static std::vector<std::string> backends();
+
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
