@@ -11,6 +11,7 @@
 #endif
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
@@ -59,8 +60,9 @@ std::string cause_of(const std::exception& e) {
 
 }  // namespace
 
-ProcessGroup::ProcessGroup(int rank, int world_size, std::string backend, std::unique_ptr<Backend> impl)
-    : rank_(rank), world_size_(world_size), backend_(std::move(backend)), impl_(std::move(impl)) {}
+ProcessGroup::ProcessGroup(int rank, int world_size, std::string backend, double timeout_s,
+                           std::unique_ptr<Backend> impl)
+    : rank_(rank), world_size_(world_size), backend_(std::move(backend)), timeout_s_(timeout_s), impl_(std::move(impl)) {}
 
 ProcessGroup::~ProcessGroup() = default;
 
@@ -101,7 +103,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const LaunchEnv& env, const c10
       opts->timeout = timeout;
       auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, opts);
       return std::unique_ptr<ProcessGroup>(new ProcessGroup(
-          env.rank, env.world_size, "nccl", std::make_unique<C10dBackend<c10d::ProcessGroupNCCL>>(group)));
+          env.rank, env.world_size, "nccl", timeout_s, std::make_unique<C10dBackend<c10d::ProcessGroupNCCL>>(group)));
 #else
       throw UserError(who + ": data-parallel training on " + device.str() + " needs NCCL, which this build lacks",
                       "build against a CUDA libtorch with nccl.h found (cmake -DPTFT_NCCL_INCLUDE_DIR=...), "
@@ -119,7 +121,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const LaunchEnv& env, const c10
                                               : c10d::ProcessGroupGloo::createDefaultDevice());
     auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, opts);
     return std::unique_ptr<ProcessGroup>(new ProcessGroup(
-        env.rank, env.world_size, "gloo", std::make_unique<C10dBackend<c10d::ProcessGroupGloo>>(group)));
+        env.rank, env.world_size, "gloo", timeout_s, std::make_unique<C10dBackend<c10d::ProcessGroupGloo>>(group)));
 #else
     throw UserError(who + ": data-parallel training on the CPU needs Gloo, which this build lacks",
                     "install libgloo-dev (scripts/setup.sh) and rebuild, see docs/distributed.md");
@@ -133,10 +135,20 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const LaunchEnv& env, const c10
 }
 
 void ProcessGroup::fail(const std::string& what, const std::string& cause) const {
+  // A peer that died closes its sockets (noticed at once); one that hangs is given up on after
+  // the timeout.
+  const bool timed_out = cause.find("imed out") != std::string::npos || cause.find("imeout") != std::string::npos;
+  char timeout[32];
+  std::snprintf(timeout, sizeof timeout, "%g", timeout_s_);
   throw UserError("rank " + std::to_string(rank_) + " of " + std::to_string(world_size_) +
                       " lost contact with the other data-parallel processes during " + what + ": " + cause,
-                  "another process stopped (its own error, if any, is above) or the network failed; resume from "
-                  "the last checkpoint with the same command and --resume (any number of processes)");
+                  std::string(timed_out ? "another process did not answer within train.dist_timeout (" +
+                                              std::string(timeout) + " s): it hangs, or is slower than that (raise "
+                                              "train.dist_timeout for long evaluations or checkpoints)"
+                                        : "another process stopped (its own error, if any, is above) or the network "
+                                          "failed") +
+                      "; resume from the last checkpoint with the same command and --resume (any number of "
+                      "processes)");
 }
 
 void ProcessGroup::Pending::wait() {

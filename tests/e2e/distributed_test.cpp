@@ -168,14 +168,15 @@ struct Ranks {
   std::vector<pid_t> pids;
   std::vector<std::string> logs;
 };
-Ranks start_ranks(const e2e::TempDir& tmp, int world, const std::string& run, int port) {
+Ranks start_ranks(const e2e::TempDir& tmp, int world, const std::string& run, int port, int timeout_s = 60) {
   Ranks r;
   for (int rank = 0; rank < world; ++rank) {
     const std::string log = tmp.path("rank" + std::to_string(rank));
     r.logs.push_back(log);
     r.pids.push_back(e2e::start_ptft(
         e2e::spirals_args("pretrain", run, {"train.steps=100000", "train.save_every=50", "train.eval_every=0",
-                                            "train.batch_size=32", "train.dist_timeout=60"}),
+                                            "train.batch_size=32",
+                                            "train.dist_timeout=" + std::to_string(timeout_s)}),
         log, tmp.root(),
         {{"RANK", std::to_string(rank)}, {"WORLD_SIZE", std::to_string(world)}, {"MASTER_ADDR", "127.0.0.1"},
          {"MASTER_PORT", std::to_string(port)}, {"OMP_NUM_THREADS", "1"}}));
@@ -227,6 +228,27 @@ TEST_F(DistributedE2E, AKilledRankStopsTheOthersWithAClearErrorAndTheRunResumes)
   const auto state = e2e::read_json(run + "/checkpoints/last/trainer_state.json");
   EXPECT_EQ(state["step"], at + 20);
   EXPECT_EQ(state["data_position"]["world_size"], 1);
+}
+
+TEST_F(DistributedE2E, AHangingRankStopsTheOthersAfterTheTimeout) {
+  e2e::TempDir tmp;
+  const std::string run = tmp.path("run");
+  Ranks ranks = start_ranks(tmp, 2, run, free_port(), /*timeout_s=*/3);
+  ASSERT_TRUE(e2e::wait_until([&] { return sfs::exists(run + "/checkpoints/last/trainer_state.json"); }, 120s))
+      << e2e::read_text(ranks.logs[0] + ".err") << e2e::read_text(ranks.logs[1] + ".err");
+  ::kill(ranks.pids[1], SIGSTOP);  // alive, sockets open, silent
+  const auto stopped_at = std::chrono::steady_clock::now();
+  const e2e::ExitStatus st = e2e::wait_for(ranks.pids[0], 60s);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
+  ::kill(ranks.pids[1], SIGKILL);
+  e2e::wait_for(ranks.pids[1]);
+  const std::string err = e2e::read_text(ranks.logs[0] + ".err");
+  EXPECT_EQ(st.exit_code, 1) << err;
+  EXPECT_GE(took, 2.5) << err;  // it waited train.dist_timeout ...
+  EXPECT_LT(took, 30.0) << err;  // ... and not much longer
+  EXPECT_TRUE(contains(err, "rank 0 of 2 lost contact")) << err;
+  EXPECT_TRUE(contains(err, "did not answer within train.dist_timeout (3 s)")) << err;
+  ASSERT_TRUE(e2e::complete_checkpoint(run + "/checkpoints/last"));
 }
 
 // The launcher's children, from /proc (rank order = start order = pid order on a quiet machine

@@ -65,10 +65,11 @@ class ProcessGroup {
   struct Backend;  // the c10d process group behind it (process_group.cpp)
 
  private:
-  ProcessGroup(int rank, int world_size, std::string backend, std::unique_ptr<Backend> impl);
+  ProcessGroup(int rank, int world_size, std::string backend, double timeout_s, std::unique_ptr<Backend> impl);
   int rank_;
   int world_size_;
   std::string backend_;
+  double timeout_s_;
   std::unique_ptr<Backend> impl_;
 };
 
