@@ -181,8 +181,8 @@ RunOutcome run_training(const RunRequest& req) {
   // Runtime: threads, device, precision — and say what we run on.
   set_threads(static_cast<int>(cfg.train.threads));
   c10::Device device = resolve_device(cfg.train.device);
-  // One GPU per process: `cuda` (or auto) means cuda:LOCAL_RANK under a launcher.
-  if (launch.distributed() && device.is_cuda() && !device.has_index())
+  // One GPU per process: `cuda` (or auto) means cuda:LOCAL_RANK under a launcher; cuda:N stays.
+  if (launch.distributed() && device.is_cuda() && (cfg.train.device == "auto" || cfg.train.device == "cuda"))
     device = resolve_device("cuda:" + std::to_string(launch.local_rank));
   const Precision precision = resolve_precision(cfg.train.precision, device);
   const EnvInfo env = collect_env();
