@@ -131,14 +131,6 @@ void seed_from_trial(const std::string& trial, const std::string& run_dir) {
       fs::write_file_atomic(run_dir + "/" + name, fs::read_file(trial + "/" + name, name));
 }
 
-std::string format_count(int64_t n) {
-  char buf[32];
-  if (n >= 1000000) std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
-  else if (n >= 10000) std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
-  else std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
-  return buf;
-}
-
 }  // namespace
 
 int64_t resolve_trial_steps(const AutoStrategyConfig& cfg, int64_t train_steps, const std::string& origin) {
@@ -195,7 +187,7 @@ nlohmann::json StrategySearch::to_json() const {
 std::string StrategySearch::table() const {
   std::string out = "strategy search on " + metric + " (" + (mode == "max" ? "higher" : "lower") + " is better):\n";
   char line[160];
-  std::snprintf(line, sizeof line, "    %-8s %10s %7s %12s %9s\n", "strategy", "trainable", "steps", metric.c_str(),
+  std::snprintf(line, sizeof line, "    %-8s %12s %7s %12s %9s\n", "strategy", "trainable", "steps", metric.c_str(),
                 "wall s");
   out += line;
   for (const auto& t : trials) {
@@ -204,8 +196,8 @@ std::string StrategySearch::table() const {
       std::snprintf(b, sizeof b, "%.5g", *t.value);
       return std::string(b);
     }() : std::string("diverged");
-    std::snprintf(line, sizeof line, "  %s %-8s %10s %7lld %12s %9.1f\n", t.strategy == chosen ? ">" : " ",
-                  t.strategy.c_str(), format_count(t.trainable_parameters).c_str(),
+    std::snprintf(line, sizeof line, "  %s %-8s %12lld %7lld %12s %9.1f\n", t.strategy == chosen ? ">" : " ",
+                  t.strategy.c_str(), static_cast<long long>(t.trainable_parameters),
                   static_cast<long long>(t.trial_steps), value.c_str(), t.wall_seconds);
     out += line;
   }
@@ -258,10 +250,8 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
 
   StrategySearch search;
   search.metric = cfg.train.metric;
-  nlohmann::json record;
   if (seeded) {
-    record = *seeded;  // the winner has seeded RUN_DIR already: only the final run is left
-    search.chosen = record.value("chosen", std::string());
+    search.chosen = seeded->value("chosen", std::string());  // RUN_DIR is seeded: only the final run is left
     if (!quiet) log_info("strategy search: resuming the final run of strategy " + search.chosen + " (" + run_dir +
                          "/" + kSearchFile + ")");
   } else {
@@ -311,11 +301,11 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
     search.mode = monitored.resolved_mode();
     const std::optional<size_t> best = best_trial(search.trials, search.mode);
     if (!best)
-      throw UserError("strategy search: no trial produced a value of " + search.metric + " (" +
-                          search.trials.front().error + ")",
+      throw UserError("strategy search: no trial produced a value of " + search.metric +
+                          (search.trials.empty() ? std::string() : " (" + search.trials.front().error + ")"),
                       "lower train.lr, or check the validation data (data.val)");
     search.chosen = search.trials[*best].strategy;
-    record = search.to_json();
+    const nlohmann::json record = search.to_json();
     if (!quiet) log_info(search.table());
 
     // The winner's trial becomes the beginning of RUN_DIR; strategy_search.json marks it done.
