@@ -10,6 +10,7 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/core/memory.h"
+#include "ptft/core/shell.h"
 #include "ptft/core/signals.h"
 #include "ptft/data/chat_template.h"
 #include "ptft/data/detection_source.h"
@@ -26,6 +27,7 @@
 #include "ptft/dist/process_group.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/train/run_config.h"
+#include "ptft/train/strategy_search.h"
 #include "ptft/transfer/lora.h"
 #include "ptft/transfer/transfer_plan.h"
 
@@ -33,13 +35,6 @@ namespace ptft {
 namespace sfs = std::filesystem;
 
 namespace {
-
-std::string shell_quote(const std::string& s) {
-  if (s.find_first_of(" \t'\"$\\*?;&|<>()") == std::string::npos && !s.empty()) return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 config::Document load_document(const RunRequest& req, const std::string& run_dir) {
   std::string path = req.config_path;
@@ -157,6 +152,7 @@ RunOutcome run_training(const RunRequest& req) {
   config::Document doc = load_document(req, run_dir);
   RunConfig cfg;
   config::bind(doc, cfg);
+  if (cfg.finetune.strategy == "auto") return run_strategy_search(req, doc, cfg, run_dir);
   if (!cfg.model || !cfg.model.IsMap()) {
     if (req.command == "pretrain")
       throw UserError(doc.source() + ": no 'model' section", "add e.g. `model: {family: mlp}`");
@@ -470,6 +466,8 @@ RunOutcome run_training(const RunRequest& req) {
   tctx.resume_command = std::string(launch.distributed() && launcher ? std::string(launcher) + " -- " : "ptft ") +
                         req.command + " --config " + shell_quote(run_dir + "/config.yaml") + " --out " +
                         shell_quote(run_dir) + " --resume";
+  if (!req.resume_command.empty()) tctx.resume_command = req.resume_command;
+  tctx.stop_after_step = req.stop_after_step;
 
   // MFU needs a peak: the configured one, else what a matmul reaches here and now.
   TrainConfig train_cfg = cfg.train;
@@ -510,6 +508,7 @@ RunOutcome run_training(const RunRequest& req) {
     if (!f.empty()) summary["forgetting"] = f;
   }
   summary["world_size"] = launch.world_size;
+  if (auto search = read_strategy_search(run_dir)) summary["strategy_search"] = *search;  // seeded by one
   if (launch.is_main()) fs::write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
   metrics.write({{"event", "end"}, {"summary", summary}});
   if (!quiet && !r.interrupted) {

@@ -311,9 +311,11 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     if (show) progress.message(eval_line(r.first_eval));
   }
 
-  Prefetcher prefetch(train, start, cfg_.steps, cfg_.batch_size, cfg_.grad_accum);
+  // The last step of this call: cfg.steps, or ctx.stop_after_step (same schedule, stops early).
+  const int64_t end_step = ctx_.stop_after_step > 0 ? std::min(ctx_.stop_after_step, cfg_.steps) : cfg_.steps;
+  Prefetcher prefetch(train, start, end_step, cfg_.batch_size, cfg_.grad_accum);
   int64_t step = start;
-  while (step < cfg_.steps) {
+  while (step < end_step) {
     const int64_t s = step + 1;  // the step being taken (1-based)
     if (ctx_.before_step && s > start + 1) {
       const std::string msg = ctx_.before_step(model, s);
@@ -354,10 +356,10 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
         ctx_.metrics->write({{"event", "error"}, {"step", s}, {"loss", std::isfinite(loss) ? loss : -1.0},
                              {"message", "non-finite loss or gradient"}});
       auto last = main ? ckpts->last_dir() : std::nullopt;
-      throw UserError("training diverged at step " + std::to_string(s) + rank_note + ": loss " + fmt(loss) +
-                          ", gradient norm " + fmt(grad_norm) + " (not finite); stopped without saving",
-                      "lower train.lr (now " + fmt(cfg_.lr) + "), keep train.grad_clip > 0 or use more "
-                      "warmup; the last good checkpoint is " + (last ? *last : std::string("(none yet)")));
+      throw TrainingDiverged("training diverged at step " + std::to_string(s) + rank_note + ": loss " + fmt(loss) +
+                                 ", gradient norm " + fmt(grad_norm) + " (not finite); stopped without saving",
+                             "lower train.lr (now " + fmt(cfg_.lr) + "), keep train.grad_clip > 0 or use more "
+                             "warmup; the last good checkpoint is " + (last ? *last : std::string("(none yet)")));
     }
     opt.step(lr);
     opt.zero_grad();
@@ -369,7 +371,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     interval_units += units;
     ++interval_steps;
 
-    if (step % cfg_.log_every == 0 || step == cfg_.steps) {
+    if (step % cfg_.log_every == 0 || step == end_step) {
       if (group) {  // each rank holds its share of the steps' mean loss
         torch::Tensor t = torch::tensor({interval_loss}, torch::kDouble).to(ctx_.device);
         group->all_reduce_sum(t, "the loss of step " + std::to_string(step));
@@ -406,7 +408,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     }
 
     bool stop_early = false;
-    const bool eval_now = (cfg_.eval_every > 0 && step % cfg_.eval_every == 0) || step == cfg_.steps;
+    const bool eval_now = (cfg_.eval_every > 0 && step % cfg_.eval_every == 0) || step == end_step;
     if (main && eval_now && (val || !ctx_.extra_evals.empty())) {
       auto ev = run_eval(step);
       r.last_eval = ev;
@@ -443,7 +445,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       stop_early = t.cpu().item<double>() > 0;
     }
     const bool stop_signal = group ? stop_requested : StopSignals::requested();
-    const bool save_now = (cfg_.save_every > 0 && step % cfg_.save_every == 0) || step == cfg_.steps;
+    const bool save_now = (cfg_.save_every > 0 && step % cfg_.save_every == 0) || step == end_step;
     if (save_now || stop_early || stop_signal) save_ckpt(step);
 
     if (stop_early) {

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -45,6 +46,23 @@ std::string fmt_count(int64_t n) {
 
 }  // namespace
 
+void AutoStrategyConfig::validate() const {
+  const std::vector<std::string> known = {"head", "freeze", "lora", "full"};
+  if (candidates.empty())
+    throw UserError("finetune.auto.candidates is empty", "list some of: head, freeze, lora, full (the default is all four)");
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (std::find(known.begin(), known.end(), candidates[i]) == known.end())
+      throw UserError("finetune.auto.candidates: unknown strategy '" + candidates[i] + "'",
+                      "the candidates are strategies: head, freeze, lora, full");
+    if (std::find(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(i), candidates[i]) !=
+        candidates.begin() + static_cast<std::ptrdiff_t>(i))
+      throw UserError("finetune.auto.candidates lists '" + candidates[i] + "' twice", "list each strategy once");
+  }
+  if (trial_steps < 0)
+    throw UserError("finetune.auto.trial_steps must be >= 0, got " + std::to_string(trial_steps),
+                    "0 = 10 % of train.steps");
+}
+
 void TransferConfig::validate() const {
   if (freeze_layers < 0) throw UserError("finetune.freeze_layers must be >= 0, got " + std::to_string(freeze_layers));
   if (layer_lr_decay <= 0 || layer_lr_decay > 1)
@@ -62,6 +80,10 @@ void TransferConfig::validate() const {
                         strategy + ", which has nothing to unfreeze",
                     "use strategy head (the head first, then everything) or freeze (with freeze_layers), or "
                     "remove finetune.unfreeze_after");
+  if (strategy == "auto" && (unfreeze_after > 0 || unfreeze_every > 0))
+    throw UserError("finetune.strategy auto cannot be combined with finetune.unfreeze_after / unfreeze_every",
+                    "the candidates full and lora have nothing to unfreeze: choose a strategy yourself to unfreeze "
+                    "gradually, or remove the unfreezing keys");
   if (unfreeze_after > 0 && unfreeze_every > 0)
     throw UserError("finetune.unfreeze_after and finetune.unfreeze_every are both set (" +
                         std::to_string(unfreeze_after) + ", " + std::to_string(unfreeze_every) + ")",
@@ -85,6 +107,7 @@ void TransferConfig::validate() const {
 
 TransferPlan TransferPlan::apply(ModelImpl& model, const TransferConfig& cfg, const config::Document& doc) {
   cfg.validate();
+  PTFT_CHECK(cfg.strategy != "auto", "strategy auto reached TransferPlan::apply (run_training delegates it)");
   TransferPlan plan;
   plan.cfg_ = cfg;
   plan.num_blocks_ = model.num_blocks();

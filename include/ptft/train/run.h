@@ -2,7 +2,8 @@
 // config → run directory → env report → model (fresh or from a checkpoint) → data → Trainer.
 //
 // RUN_DIR/ gets config.yaml (the resolved config: re-running with it reproduces the run),
-// metrics.jsonl, checkpoints/{step-*,last,best} and summary.json.
+// metrics.jsonl, checkpoints/{step-*,last,best} and summary.json. `finetune.strategy: auto`
+// hands the whole run to run_strategy_search (train/strategy_search.h).
 //
 //   RunRequest req;  req.command = "pretrain";  req.config_path = "configs/x.yaml";
 //   RunOutcome out = run_training(req);
@@ -23,6 +24,9 @@ struct RunRequest {
   std::string from;                  // finetune: checkpoint directory (= finetune.from)
   bool resume = false;               // continue RUN_DIR from checkpoints/last
   bool quiet = false;
+  // Used by the strategy search (train/strategy_search.h) for its trials and final run:
+  int64_t stop_after_step = 0;       // stop after this step, schedule unchanged (TrainerContext)
+  std::string resume_command;        // printed on interrupt; empty = `ptft CMD ... --out RUN_DIR --resume`
 };
 
 struct RunOutcome {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "ptft/core/device.h"
+#include "ptft/core/error.h"
 #include "ptft/core/log.h"
 #include "ptft/data/data_source.h"
 #include "ptft/dist/process_group.h"
@@ -63,6 +64,17 @@ struct TrainerContext {
   std::function<void(const std::string& dir, ModelImpl&)> checkpoint_extras;
   // The data-parallel group this process trains in; null = one process.
   ProcessGroup* group = nullptr;
+  // Stop after this step as if the run ended there (evaluate, checkpoint, return) while the
+  // LR schedule still spans cfg.steps, so --resume continues it exactly; 0 = at cfg.steps.
+  // (Strategy search trials, train/strategy_search.h.)
+  int64_t stop_after_step = 0;
+};
+
+// The loss or the gradient norm became non-finite: a UserError (exit 1) that a strategy search
+// can tell from configuration errors (a diverging candidate loses instead of ending the search).
+class TrainingDiverged : public UserError {
+ public:
+  using UserError::UserError;
 };
 
 struct FitResult {

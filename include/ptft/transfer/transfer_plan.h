@@ -3,7 +3,7 @@
 //
 //   finetune:
 //     from: runs/pre/checkpoints/best
-//     strategy: full | freeze | head | lora
+//     strategy: full | freeze | head | lora | auto
 //     freeze_layers: 2          # freeze (and full): embeddings + the first N blocks stay fixed
 //     freeze: ["*.ln_1.*"]      # extra parameter-name globs kept fixed
 //     lora: {r: 8, alpha: 16, dropout: 0.0, targets: [c_attn, c_proj]}   # strategy lora
@@ -17,6 +17,9 @@
 //     replay: {data: data/shards/general, fraction: 0.1}   # general windows mixed into batches
 //     general_val: ""           # forgetting watch: "" = the checkpoint's pre-training val data,
 //                               # "none" = off, or a path
+//     auto: {candidates: [head, freeze, lora, full], trial_steps: 0}   # strategy auto: a short
+//                               # trial of each, the best by train.metric continued
+//                               # (train/strategy_search.h)
 //
 // A parameter's place (embedding, block i, head) comes from ModelImpl::param_place, so the
 // plan works for every family. With a tied head (GPT's wte), "head" trains the tied embedding.
@@ -54,6 +57,18 @@ struct ReplayConfig {
   }
 };
 
+// strategy auto (train/strategy_search.h): which strategies are tried, and for how long.
+struct AutoStrategyConfig {
+  std::vector<std::string> candidates = {"head", "freeze", "lora", "full"};
+  int64_t trial_steps = 0;  // steps per trial; 0 = 10 % of train.steps (at least 1)
+  template <class V> void visit(V& v) {
+    v("candidates", candidates, "strategy auto: the strategies tried (head, freeze, lora, full)");
+    v("trial_steps", trial_steps,
+      "strategy auto: steps per trial (of the full train.steps schedule); 0 = 10 % of train.steps");
+  }
+  void validate() const;  // known, distinct candidates; trial_steps >= 0
+};
+
 struct TransferConfig {
   std::string from;                 // checkpoint to start from (ptft finetune --from)
   std::string strategy = "full";
@@ -66,10 +81,12 @@ struct TransferConfig {
   int64_t unfreeze_after = 0;       // steps; 0 = off
   ReplayConfig replay;
   std::string general_val;
+  AutoStrategyConfig auto_search;   // strategy auto
   template <class V> void visit(V& v) {
     v("from", from, "checkpoint (or Hugging Face directory) to start from");
-    v.choice("strategy", strategy, {"full", "freeze", "head", "lora"},
-             "what trains: everything, all but embeddings + first freeze_layers blocks, the head, LoRA adapters");
+    v.choice("strategy", strategy, {"full", "freeze", "head", "lora", "auto"},
+             "what trains: everything, all but embeddings + first freeze_layers blocks, the head, LoRA adapters; "
+             "auto = try finetune.auto.candidates briefly and continue the best");
     v("freeze_layers", freeze_layers, "embeddings + this many first blocks stay frozen (strategy freeze/full)");
     v("freeze", freeze, "extra parameter-name globs kept frozen");
     v("lora", lora, "LoRA adapters (strategy lora)");
@@ -80,6 +97,7 @@ struct TransferConfig {
       "strategy head/freeze: what the strategy froze trains from step N+1, at backbone_lr (0 = off)");
     v("replay", replay, "general data mixed into fine-tuning batches");
     v("general_val", general_val, "general validation data to watch forgetting; \"\" = from the checkpoint, none = off");
+    v("auto", auto_search, "strategy auto: candidates and trial length");
   }
   void validate() const;
 };
