@@ -39,8 +39,9 @@ std::string raise_below(const std::vector<Suggestion>& list) {
   return s;
 }
 
-std::string stop_advice(const OverfitAlarm& a, const TrainConfig& t, const OverfitState& st) {
+std::string stop_advice(const OverfitAlarm& a, const OverfitContext& run, const TrainConfig& t, const OverfitState& st) {
   std::string s = "the lowest val_loss (" + printf_number("%.4g", a.best_val_loss) + ") was at step " + num(a.best_step);
+  if (run.finetune && a.best_step == 0) s += ", before fine-tuning: so far it has only made val_loss worse";
   if (st.best_step >= 0)
     s += "; " + st.checkpoints + "/best holds step " + num(st.best_step) +
          (t.metric == "val_loss" ? "" : " (best by " + t.metric + ")");
@@ -129,7 +130,7 @@ std::string data_advice(const OverfitContext& run) {
 
 std::vector<std::string> overfit_advice(const OverfitAlarm& alarm, const OverfitContext& run, const TrainConfig& train,
                                         const OverfitState& state) {
-  std::vector<std::string> out = {stop_advice(alarm, train, state), capacity_advice(run, alarm, state),
+  std::vector<std::string> out = {stop_advice(alarm, run, train, state), capacity_advice(run, alarm, state),
                                   lr_advice(run, train)};
   if (std::string s = regularisation_advice(run, train); !s.empty()) out.push_back(s);
   out.push_back(data_advice(run));

@@ -24,6 +24,12 @@ std::vector<std::string> memorising(const std::vector<std::string>& more = {}) {
                      more);
 }
 
+void expect_no_alarm(const e2e::Result& r, const std::string& run) {
+  EXPECT_FALSE(contains(r.err, "overfitting")) << r.err;
+  EXPECT_TRUE(events_of(e2e::read_jsonl(run + "/metrics.jsonl"), "overfit").empty());
+  EXPECT_TRUE(e2e::read_json(run + "/summary.json")["overfit_warnings"].empty());
+}
+
 TEST(PretrainOverfitE2E, WarnsWhenValidationLossRisesWhileTrainingLossFalls) {
   e2e::TempDir tmp;
   const std::string run = tmp.path("run");
@@ -59,14 +65,59 @@ TEST(PretrainOverfitE2E, WarnsWhenValidationLossRisesWhileTrainingLossFalls) {
   EXPECT_EQ(summary["overfit_warnings"][0], a["step"]);
 }
 
+TEST(FinetuneOverfitE2E, AFullFineTuneOnFewExamplesIsToldToFreezeOrUseLora) {
+  e2e::TempDir tmp;
+  auto pre = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("pre"), {"model.hidden=[256, 256]", "train.steps=100"}));
+  ASSERT_EQ(pre.exit_code, 0) << pre.text();
+  const std::string run = tmp.path("ft");
+  auto r = e2e::run_ptft(e2e::concat(e2e::spirals_args("finetune", run, memorising()), {"--from", tmp.path("pre")}));
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  const auto alarms = events_of(e2e::read_jsonl(run + "/metrics.jsonl"), "overfit");
+  ASSERT_FALSE(alarms.empty()) << r.err;
+  std::string advice;
+  for (const auto& line : alarms[0]["advice"]) advice += line.get<std::string>() + "\n";
+  EXPECT_TRUE(contains(advice, "fine-tuning with strategy full trains")) << advice;
+  EXPECT_TRUE(contains(advice, "finetune.strategy=lora")) << advice;
+  EXPECT_TRUE(contains(advice, "on 64 examples")) << advice;
+  EXPECT_FALSE(contains(advice, "model.dropout")) << advice;  // a fine-tune keeps the checkpoint's architecture
+  // The evaluation before step 1 has no training loss.
+  if (alarms[0]["step"] == 75) {  // its window reaches back to step 0
+    EXPECT_TRUE(alarms[0]["train_losses"][0].is_null()) << alarms[0].dump();
+  }
+}
+
+TEST(PretrainOverfitE2E, TwoProcessesReportTheTrainingLossOfAllRanks) {
+  // Each rank holds its share of a step's loss: the alarm's training losses are their sum, the
+  // same as the train events' (log_every = eval_every: the same steps), about one process's.
+  e2e::TempDir tmp;
+  auto one = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("one"), memorising()));
+  ASSERT_EQ(one.exit_code, 0) << one.text();
+  auto two = e2e::run_ptft(e2e::concat({"launch", "--nproc", "2", "--"},
+                                       e2e::spirals_args("pretrain", tmp.path("two"), memorising({"train.batch_size=32"}))),
+                           {}, std::chrono::seconds(300));
+  ASSERT_EQ(two.exit_code, 0) << two.text();
+  const auto all = e2e::read_jsonl(tmp.path("two/metrics.jsonl"));
+  const auto a = events_of(e2e::read_jsonl(tmp.path("one/metrics.jsonl")), "overfit"), b = events_of(all, "overfit");
+  ASSERT_FALSE(a.empty());
+  ASSERT_EQ(b.size(), a.size()) << two.err;
+  EXPECT_EQ(b[0]["step"], a[0]["step"]);
+  std::vector<double> logged;  // train events' loss up to the alarm's step, the last 4
+  for (const auto& e : events_of(all, "train"))
+    if (e["step"].get<int64_t>() <= b[0]["step"].get<int64_t>()) logged.push_back(e["loss"].get<double>());
+  ASSERT_GE(logged.size(), 4u);
+  for (size_t k = 0; k < 4; ++k) {
+    EXPECT_NEAR(b[0]["train_losses"][k].get<double>(), logged[logged.size() - 4 + k], 1e-12);
+    EXPECT_NEAR(b[0]["train_losses"][k].get<double>(), a[0]["train_losses"][k].get<double>(),
+                0.05 * a[0]["train_losses"][k].get<double>());  // (float sums over ranks drift apart)
+  }
+}
+
 TEST(PretrainOverfitE2E, NoAlarmWhenTheModelGeneralises) {
   e2e::TempDir tmp;
   const std::string run = tmp.path("run");
   auto r = e2e::run_ptft(e2e::spirals_args("pretrain", run, {"train.eval_every=50"}));
   ASSERT_EQ(r.exit_code, 0) << r.text();
-  EXPECT_FALSE(contains(r.err, "overfitting")) << r.err;
-  EXPECT_TRUE(events_of(e2e::read_jsonl(run + "/metrics.jsonl"), "overfit").empty());
-  EXPECT_TRUE(e2e::read_json(run + "/summary.json")["overfit_warnings"].empty());
+  expect_no_alarm(r, run);
 }
 
 TEST(PretrainOverfitE2E, OverfitPatienceZeroTurnsItOff) {
@@ -74,8 +125,7 @@ TEST(PretrainOverfitE2E, OverfitPatienceZeroTurnsItOff) {
   const std::string run = tmp.path("run");
   auto r = e2e::run_ptft(e2e::spirals_args("pretrain", run, memorising({"train.overfit_patience=0"})));
   ASSERT_EQ(r.exit_code, 0) << r.text();
-  EXPECT_FALSE(contains(r.err, "overfitting")) << r.err;
-  EXPECT_TRUE(events_of(e2e::read_jsonl(run + "/metrics.jsonl"), "overfit").empty());
+  expect_no_alarm(r, run);
 }
 
 }  // namespace

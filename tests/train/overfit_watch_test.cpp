@@ -155,18 +155,19 @@ OverfitContext finetune_context(const std::string& strategy) {
   return c;
 }
 
-std::string joined(const std::vector<std::string>& lines) {
+const OverfitState kState{64, 200, "runs/x/checkpoints"};
+
+// The advice for an alarm at step 1000 (best at `best_step`), one line per remedy.
+std::string advice_text(const OverfitContext& run, const TrainConfig& train = train_config(), int64_t best_step = 200) {
   std::string s;
-  for (const auto& l : lines) s += l + "\n";
+  for (const auto& l : overfit_advice(alarm_at(1000, best_step), run, train, kState)) s += l + "\n";
   return s;
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-const OverfitState kState{64, 200, "runs/x/checkpoints"};
-
 TEST(OverfitAdvice, FullFineTuneSuggestsFreezingOrLora) {
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), finetune_context("full"), train_config(), kState));
+  const std::string s = advice_text(finetune_context("full"));
   EXPECT_TRUE(has(s, "strategy full trains 1200000 of 1200000 parameters on 800 examples (80 passes so far)")) << s;
   EXPECT_TRUE(has(s, "finetune.strategy=freeze")) << s;
   EXPECT_TRUE(has(s, "finetune.strategy=lora")) << s;
@@ -176,15 +177,22 @@ TEST(OverfitAdvice, FullFineTuneSuggestsFreezingOrLora) {
   EXPECT_TRUE(has(s, "set train.patience")) << s;
 }
 
+TEST(OverfitAdvice, AFineTuneWorseThanItsStartSaysSo) {
+  const std::string s = advice_text(finetune_context("full"));
+  EXPECT_FALSE(has(s, "before fine-tuning")) << s;
+  const std::string at_zero = advice_text(finetune_context("full"), train_config(), 0);
+  EXPECT_TRUE(has(at_zero, "was at step 0, before fine-tuning")) << at_zero;
+}
+
 TEST(OverfitAdvice, FreezeSuggestsMoreFrozenBlocks) {
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), finetune_context("freeze"), train_config(), kState));
+  const std::string s = advice_text(finetune_context("freeze"));
   EXPECT_TRUE(has(s, "finetune.freeze_layers=3 or more; now 2")) << s;
   EXPECT_TRUE(has(s, "finetune.strategy=head")) << s;
 }
 
 TEST(OverfitAdvice, LoraSuggestsASmallerRankNotLora) {
   OverfitContext c = finetune_context("lora");
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), c, train_config(), kState));
+  const std::string s = advice_text(c);
   EXPECT_TRUE(has(s, "LoRA trains 20000 of 1200000 parameters")) << s;
   EXPECT_TRUE(has(s, "finetune.lora.r=4; now 8")) << s;
   EXPECT_TRUE(has(s, "finetune.lora.dropout=0.1")) << s;
@@ -193,7 +201,7 @@ TEST(OverfitAdvice, LoraSuggestsASmallerRankNotLora) {
 }
 
 TEST(OverfitAdvice, HeadHasNothingLeftToFreeze) {
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), finetune_context("head"), train_config(), kState));
+  const std::string s = advice_text(finetune_context("head"));
   EXPECT_TRUE(has(s, "nothing left to freeze")) << s;
   EXPECT_FALSE(has(s, "freeze_layers")) << s;
   EXPECT_FALSE(has(s, "finetune.strategy=")) << s;
@@ -204,7 +212,7 @@ TEST(OverfitAdvice, ImagesGetTheAugmentationKeysThatAreOff) {
   AugmentConfig aug;
   aug.hflip = 0.5;  // on already
   c.image_augment = aug;
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), c, train_config(), kState));
+  const std::string s = advice_text(c);
   EXPECT_FALSE(has(s, "augment.hflip")) << s;
   EXPECT_TRUE(has(s, "data.images.augment.pad_crop=4 (now 0)")) << s;
   EXPECT_TRUE(has(s, "data.images.augment.resized_crop=[0.35, 1.0]")) << s;
@@ -212,7 +220,7 @@ TEST(OverfitAdvice, ImagesGetTheAugmentationKeysThatAreOff) {
 }
 
 TEST(OverfitAdvice, TextGetsMoreDataNoAugmentation) {
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), finetune_context("lora"), train_config(), kState));
+  const std::string s = advice_text(finetune_context("lora"));
   EXPECT_FALSE(has(s, "augment")) << s;
   EXPECT_TRUE(has(s, "more training data (now 800 examples)")) << s;
 }
@@ -222,7 +230,7 @@ TEST(OverfitAdvice, DetectionGetsItsAugmentationKeys) {
   DetectionDataConfig d;
   d.mosaic = 0.0;
   c.detection = d;
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), c, train_config(), kState));
+  const std::string s = advice_text(c);
   EXPECT_TRUE(has(s, "data.detection.mosaic=1.0 (now 0.0)")) << s;
   EXPECT_FALSE(has(s, "data.detection.scale=")) << s;  // at the default already
 }
@@ -235,7 +243,7 @@ TEST(OverfitAdvice, PreTrainingSuggestsASmallerModelAndRegularisation) {
   TrainConfig t = train_config();
   t.weight_decay = 0.0;
   t.patience = 5;
-  const std::string s = joined(overfit_advice(alarm_at(1000, 200), c, t, kState));
+  const std::string s = advice_text(c, t);
   EXPECT_TRUE(has(s, "pre-training trains 50000 of 50000 parameters on 64 examples (1000 passes so far)")) << s;
   EXPECT_TRUE(has(s, "a smaller model")) << s;
   EXPECT_TRUE(has(s, "train.weight_decay=0.1 (now 0.0)")) << s;
