@@ -461,6 +461,16 @@ RunOutcome run_training(const RunRequest& req) {
   if (plan) tctx.before_step = [&](ModelImpl& m, int64_t step) { return plan->before_step(m, step); };
   if (general_src) tctx.extra_evals.emplace_back("general", general_src.get());
   tctx.eval_at_start = finetune;
+  // What trains, on what: the advice of the overfitting alarm (train/overfit_advice.h).
+  if (finetune) tctx.overfit.finetune = cfg.finetune;
+  tctx.overfit.parameters = total_params;
+  tctx.overfit.trainable_parameters = trainable;
+  tctx.overfit.train_examples = train_src->size();
+  if (image_src) tctx.overfit.image_augment = cfg.data.images.augment;
+  if (detection_data) tctx.overfit.detection = cfg.data.detection;
+  for (const auto& kv : finetune ? YAML::Node() : model->config_yaml())  // a fine-tune keeps its dropout
+    if (kv.first.as<std::string>().find("drop") != std::string::npos && kv.second.IsScalar())
+      tctx.overfit.dropout.emplace_back("model." + kv.first.as<std::string>(), kv.second.as<double>());
   // Under `ptft launch`, the resume command is launched the same way (it sets PTFT_LAUNCHER).
   const char* launcher = std::getenv("PTFT_LAUNCHER");
   tctx.resume_command = std::string(launch.distributed() && launcher ? std::string(launcher) + " -- " : "ptft ") +
@@ -509,6 +519,7 @@ RunOutcome run_training(const RunRequest& req) {
   }
   summary["world_size"] = launch.world_size;
   if (auto search = read_strategy_search(run_dir)) summary["strategy_search"] = *search;  // seeded by one
+  summary["overfit_warnings"] = r.overfit_steps;  // steps at which the overfitting alarm fired
   if (launch.is_main()) fs::write_file_atomic(run_dir + "/summary.json", summary.dump(2) + "\n");
   metrics.write({{"event", "end"}, {"summary", summary}});
   if (!quiet && !r.interrupted) {

@@ -29,6 +29,10 @@ void TrainConfig::validate() const {
   non_negative("save_every", static_cast<double>(save_every));
   non_negative("patience", static_cast<double>(patience));
   non_negative("min_delta", min_delta);
+  non_negative("overfit_patience", static_cast<double>(overfit_patience));
+  if (!(overfit_margin >= 0 && overfit_margin < 1))
+    throw UserError("train.overfit_margin must be in [0, 1), got " + std::to_string(overfit_margin),
+                    "a relative margin: 0.01 = val_loss 1% above its best counts as risen");
   if (lr_min_ratio < 0 || lr_min_ratio > 1)
     throw UserError("train.lr_min_ratio must be in [0, 1], got " + std::to_string(lr_min_ratio));
   if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1)

@@ -18,6 +18,7 @@
 #include "ptft/data/prefetcher.h"
 #include "ptft/dist/grad_sync.h"
 #include "ptft/train/ema.h"
+#include "ptft/train/overfit_watch.h"
 #include "ptft/train/results_csv.h"
 #include "ptft/train/schedule.h"
 
@@ -60,6 +61,30 @@ std::string eval_line(const nlohmann::json& ev) {
   for (auto& [k, v] : ev.items())
     if (v.is_number_float()) line += " " + k + " " + fmt(v.get<double>());
   return line;
+}
+
+// "0.31, 0.35, 0.42" (NaN: "-").
+std::string fmt_list(const std::vector<double>& values) {
+  std::string s;
+  for (double v : values) s += (s.empty() ? "" : ", ") + (std::isnan(v) ? std::string("-") : fmt(v));
+  return s;
+}
+
+// The metrics.jsonl event of an overfitting alarm (docs/formats.md; the HTML report reads it).
+nlohmann::json overfit_event(const OverfitAlarm& a, const std::vector<std::string>& advice) {
+  nlohmann::json train = nlohmann::json::array();
+  for (double v : a.train_losses) train.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr));
+  return {{"event", "overfit"}, {"step", a.step},      {"metric", "val_loss"},
+          {"values", a.val_losses}, {"train_losses", train}, {"advice", advice}};
+}
+
+std::string overfit_message(const OverfitAlarm& a, const std::vector<std::string>& advice) {
+  std::string s = "overfitting at step " + std::to_string(a.step) + ": over the evaluations at steps " +
+                  std::to_string(a.steps.front()) + "-" + std::to_string(a.steps.back()) + " val_loss went " +
+                  fmt_list(a.val_losses) + " (best " + fmt(a.best_val_loss) + " at step " + std::to_string(a.best_step) +
+                  ") while the training loss fell: " + fmt_list(a.train_losses) + ". What helps:";
+  for (const auto& line : advice) s += "\n  - " + line;
+  return s;
 }
 
 // The global L2 norm of the gradients; scales them by max_norm / (norm + 1e-6) when that is
@@ -280,6 +305,28 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   };
   double interval_t = t0, interval_loss = 0;
   int64_t interval_steps = 0, interval_units = 0;
+  // Data-parallel: each rank holds its share of a step's mean loss; the sum is the mean.
+  auto sum_over_ranks = [&](double v, const std::string& purpose) {
+    if (!group) return v;
+    torch::Tensor t = torch::tensor({v}, torch::kDouble).to(ctx_.device);
+    group->all_reduce_sum(t, purpose);
+    return t.cpu().item<double>();
+  };
+
+  // Overfitting alarm: fed with val_loss and the mean training loss since the last evaluation.
+  OverfitWatch overfit(cfg_.overfit_patience, cfg_.overfit_margin);
+  double since_eval_loss = 0;
+  int64_t since_eval_steps = 0;
+  auto watch_overfit = [&](const nlohmann::json& ev, double train_loss) {
+    if (!overfit.enabled() || !ev.contains("val_loss") || !ev["val_loss"].is_number()) return;
+    const auto alarm = overfit.add(ev["step"].get<int64_t>(), ev["val_loss"].get<double>(), train_loss);
+    if (!alarm) return;
+    const OverfitState state{cfg_.batch_size * cfg_.grad_accum * world, r.best_step, ckpts->root()};
+    const std::vector<std::string> advice = overfit_advice(*alarm, ctx_.overfit, cfg_, state);
+    r.overfit_steps.push_back(alarm->step);
+    if (ctx_.metrics) ctx_.metrics->write(overfit_event(*alarm, advice));
+    log_warn(overfit_message(*alarm, advice));
+  };
 
   // Evaluates the EMA weights when there are any (the raw ones are back in the model after),
   // and adds the row to results.csv.
@@ -309,6 +356,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     r.first_eval = run_eval(0);
     if (ctx_.metrics) ctx_.metrics->write(r.first_eval);
     if (show) progress.message(eval_line(r.first_eval));
+    watch_overfit(r.first_eval, std::numeric_limits<double>::quiet_NaN());  // no training loss yet
   }
 
   // The last step of this call: cfg.steps, or ctx.stop_after_step (same schedule, stops early).
@@ -370,13 +418,11 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     interval_loss += loss;
     interval_units += units;
     ++interval_steps;
+    since_eval_loss += loss;
+    ++since_eval_steps;
 
     if (step % cfg_.log_every == 0 || step == end_step) {
-      if (group) {  // each rank holds its share of the steps' mean loss
-        torch::Tensor t = torch::tensor({interval_loss}, torch::kDouble).to(ctx_.device);
-        group->all_reduce_sum(t, "the loss of step " + std::to_string(step));
-        interval_loss = t.cpu().item<double>();
-      }
+      interval_loss = sum_over_ranks(interval_loss, "the loss of step " + std::to_string(step));
       const double now = now_seconds();
       const double ups = interval_units / std::max(1e-9, now - interval_t);
       nlohmann::json ev = {{"event", "train"},    {"step", step},         {"loss", interval_loss / interval_steps},
@@ -409,6 +455,13 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
 
     bool stop_early = false;
     const bool eval_now = (cfg_.eval_every > 0 && step % cfg_.eval_every == 0) || step == end_step;
+    double train_since_eval = std::numeric_limits<double>::quiet_NaN();  // every rank takes part
+    if (eval_now && val && overfit.enabled()) {
+      train_since_eval = sum_over_ranks(since_eval_loss, "the training loss before the evaluation at step " +
+                                                             std::to_string(step)) / static_cast<double>(since_eval_steps);
+      since_eval_loss = 0;
+      since_eval_steps = 0;
+    }
     if (main && eval_now && (val || !ctx_.extra_evals.empty())) {
       auto ev = run_eval(step);
       r.last_eval = ev;
@@ -437,6 +490,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
                           return s;
                         }());
       }
+      watch_overfit(ev, train_since_eval);
     }
 
     if (group && eval_now && (val || !ctx_.extra_evals.empty())) {  // rank 0 decided

@@ -31,6 +31,10 @@ struct TrainConfig {
   double min_delta = 0.0;          // smallest change that counts as an improvement
   std::string metric = "val_loss"; // monitored metric for best checkpoint and early stopping
   std::string mode = "auto";       // min | max | auto (max for accuracy/f1/map, else min)
+  int64_t overfit_patience = 3;    // overfitting alarm (train/overfit_watch.h): evaluations of rising val_loss
+                                   // while the training loss falls; 0 = off
+  double overfit_margin = 0.01;    // relative: val_loss counts as risen above best x (1 + margin), the training
+                                   // loss as fallen below its value then x (1 - margin)
   int64_t seed = 1337;             // weights init, dropout and data order
   std::string device = "auto";     // auto | cpu | cuda | cuda:N
   std::string precision = "auto";  // auto | fp32 | bf16 (autocast, fp32 master weights)
@@ -65,6 +69,10 @@ struct TrainConfig {
     v("min_delta", min_delta, "minimum improvement for early stopping");
     v("metric", metric, "monitored metric (val_loss, val_accuracy, ...)");
     v.choice("mode", mode, {"auto", "min", "max"}, "whether the metric should go down or up");
+    v("overfit_patience", overfit_patience, "overfitting alarm: warn after N evaluations of val_loss above its best "
+      "while the training loss falls (val_loss whatever train.metric is); 0 = off");
+    v("overfit_margin", overfit_margin, "overfitting alarm: relative margin; risen = above best x (1 + margin), "
+      "fallen = below x (1 - margin)");
     v("seed", seed, "random seed");
     v("device", device, "auto | cpu | cuda | cuda:N");
     v.choice("precision", precision, {"auto", "fp32", "bf16"}, "numeric precision");

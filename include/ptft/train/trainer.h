@@ -10,6 +10,11 @@
 // SIGINT/SIGTERM: checkpoint and return. Non-finite loss: UserError, the last good checkpoint
 // untouched.
 //
+// Overfitting alarm (train.overfit_patience, train/overfit_watch.h): at every evaluation the
+// validation loss and the mean training loss since the previous evaluation go to an OverfitWatch;
+// when it fires, rank 0 warns on stderr with advice (train/overfit_advice.h, from ctx.overfit)
+// and writes an `overfit` event to metrics.jsonl; FitResult::overfit_steps lists the steps.
+//
 // train.ema > 0 keeps a moving average of the weights (train/ema.h), updated after every
 // optimizer step: evaluations, `best` and every checkpoint's model.safetensors (and LoRA adapter
 // files written by checkpoint_extras) use the average; the raw weights go to
@@ -40,6 +45,7 @@
 #include "ptft/models/model.h"
 #include "ptft/train/optimizer.h"
 #include "ptft/train/ema.h"
+#include "ptft/train/overfit_advice.h"
 #include "ptft/train/task.h"
 #include "ptft/train/train_config.h"
 
@@ -68,6 +74,8 @@ struct TrainerContext {
   // LR schedule still spans cfg.steps, so --resume continues it exactly; 0 = at cfg.steps.
   // (Strategy search trials, train/strategy_search.h.)
   int64_t stop_after_step = 0;
+  // What the run trains, for the advice of the overfitting alarm (defaults: unknown).
+  OverfitContext overfit;
 };
 
 // The loss or the gradient norm became non-finite: a UserError (exit 1) that a strategy search
@@ -87,6 +95,7 @@ struct FitResult {
   int64_t best_step = -1;
   double wall_seconds = 0;
   int64_t units_seen = 0;           // examples or tokens trained on (all ranks)
+  std::vector<int64_t> overfit_steps;  // evaluations at which the overfitting alarm fired
 };
 
 class Trainer {
