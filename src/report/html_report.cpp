@@ -365,10 +365,12 @@ std::string sample_section(const RunSample& s) {
   if (s.text.empty() && s.note.empty()) return "";
   std::string o = "<h3>Sample</h3>";
   if (!s.note.empty()) o += "<p class=\"note\">" + escape_html(s.note) + "</p>";
-  if (!s.text.empty())
-    o += "<p class=\"note\">greedy continuation of " + (s.prompt.empty() ? std::string("an empty prompt") :
-                                                        "&ldquo;" + escape_html(s.prompt) + "&rdquo;") +
-         "</p><pre class=\"sample\">" + escape_html(s.text) + "</pre>";
+  if (s.text.empty()) return o;
+  o += "<p class=\"note\">greedy continuation of " +
+       (s.prompt.empty() ? std::string("an empty prompt") : "&ldquo;" + escape_html(s.prompt) + "&rdquo;") +
+       (s.source.empty() ? "" : " by " + escape_html(s.source)) +
+       (s.text.find_first_not_of(" \t\r\n") == std::string::npos ? " (only whitespace: an early model)" : "") +
+       "</p><pre class=\"sample\">" + escape_html(s.text) + "</pre>";
   return o;
 }
 

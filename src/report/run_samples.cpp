@@ -30,8 +30,8 @@ std::optional<RunSample> run_sample(const RunHistory& run, int tokens) {
     o.max_new_tokens = tokens;
     o.temperature = 0;
     s.text = g.generate(s.prompt, o).text;
+    s.source = p.dir;
     if (s.text.empty()) s.note = "the model wrote nothing (end of text at once)";
-    else s.note = "from " + p.dir;
   } catch (const Error& e) {
     s.note = "no sample: " + e.message();
   }

@@ -2,12 +2,14 @@
 // real browser (headless Chromium, /usr/bin/chromium; scripts/setup.sh installs it).
 //
 // Two short spirals runs (the MLP classifier: confusion matrices, val_accuracy) are trained
-// once for the suite.
+// once for the suite; the GPT sample uses the tiny GPT of gpt_fixture.h.
 #include <regex>
 
+#include "gpt_fixture.h"
 #include "run_ptft.h"
 
 namespace {
+namespace sfs = std::filesystem;
 
 const char* const kChromium = "/usr/bin/chromium";
 
@@ -66,6 +68,23 @@ TEST_F(Report, ComparesTwoRuns) {
   const auto twice = e2e::run_ptft({"report", run("run1"), run("run1"), "--out", out});
   ASSERT_EQ(twice.exit_code, 0) << twice.text();
   EXPECT_TRUE(e2e::contains(e2e::read_text(out), ">run1 (2)</a>"));
+}
+
+TEST(ReportGpt, SampleOnlyWhenAsked) {
+  const e2e::TinyGpt& g = e2e::tiny_gpt();
+  ASSERT_TRUE(g.ok);
+  e2e::TempDir tmp;
+  // The end-of-run report has no sample (it would load the model again).
+  EXPECT_FALSE(e2e::contains(e2e::read_text(g.run + "/report.html"), "<h3>Sample</h3>"));
+  const auto r = e2e::run_ptft({"report", g.run, "--out", tmp.path("gpt.html"), "--sample-tokens", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  const std::string page = e2e::read_text(tmp.path("gpt.html"));
+  EXPECT_TRUE(e2e::contains(page, "<h3>Sample</h3>")) << page;
+  EXPECT_TRUE(e2e::contains(page, "<pre class=\"sample\">"));
+  EXPECT_TRUE(e2e::contains(page, "val perplexity")) << "a GPT run's evaluation curves";
+  const auto none = e2e::run_ptft({"report", g.run, "--out", tmp.path("gpt.html"), "--no-samples"});
+  ASSERT_EQ(none.exit_code, 0) << none.text();
+  EXPECT_FALSE(e2e::contains(e2e::read_text(tmp.path("gpt.html")), "<h3>Sample</h3>"));
 }
 
 TEST_F(Report, ErrorsNameTheDirectory) {

@@ -34,7 +34,7 @@ TEST(NiceTicks, OneValueIsWidened) {
   EXPECT_LE(t.lo, 2.7);
   EXPECT_GE(t.hi, 3.3);
   EXPECT_NEAR(t.step, 0.2, 1e-12);
-  EXPECT_EQ(nice_ticks(0, 0).values, (std::vector<double>{-1, 0, 1}));
+  EXPECT_EQ(nice_ticks(0, 0).values, (std::vector<double>{-1, -0.5, 0, 0.5, 1}));  // -1 .. 1, step 0.5
 }
 
 TEST(FormatTick, DecimalsOfTheStep) {

@@ -33,7 +33,8 @@ struct ReportOptions {
 struct RunSample {
   std::string prompt;
   std::string text;
-  std::string note;
+  std::string source;  // the checkpoint that wrote it
+  std::string note;    // why there is no text
 };
 
 // The page for `runs` (names already unique). samples[i] belongs to runs[i] (may be empty).
