@@ -41,6 +41,8 @@ PACKAGES=(
   dataset-fashion-mnist
   # the label font of `ptft detect`'s annotated images (DejaVuSans.ttf, drawn with stb_truetype)
   fonts-dejavu-core
+  # headless Chromium renders the run report in tests/e2e/report_test.cpp
+  chromium
 )
 # Optional: bench/gpt_train_bench.sh's PyTorch-eager peer (Debian's torch 1.13, the same libtorch).
 ((BENCH)) && PACKAGES+=(python3-torch python3-yaml)

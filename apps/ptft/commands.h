@@ -22,5 +22,6 @@ Action add_eval(CLI::App& app);                             // eval
 Action add_predict(CLI::App& app);                          // predict (image classifiers)
 Action add_detect(CLI::App& app);                           // detect (object detectors)
 Action add_launch(CLI::App& app);                           // launch (data-parallel processes)
+Action add_report(CLI::App& app);                           // report (HTML page about run directories)
 
 }  // namespace ptft::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       {"generate", ptft::cli::add_generate(app)},
       {"chat", ptft::cli::add_chat(app)},
       {"launch", ptft::cli::add_launch(app)},
+      {"report", ptft::cli::add_report(app)},
   };
   // A data-parallel process names itself in its errors (several print into one terminal).
   std::string who;

@@ -25,6 +25,7 @@
 #include "ptft/data/token_windows.h"
 #include "ptft/dist/launch_env.h"
 #include "ptft/dist/process_group.h"
+#include "ptft/report/html_report.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/train/run_config.h"
 #include "ptft/train/strategy_search.h"
@@ -540,6 +541,7 @@ RunOutcome run_training(const RunRequest& req) {
       log_info("validation at step " + std::to_string(r.step) + " (precision/recall at confidence 0.25):\n" +
                detection_table(r.last_eval["val_per_class"], model->class_names()));
   }
+  if (launch.is_main()) report::write_run_report(run_dir);  // RUN/report.html; a failure only warns
   return outcome;
 }
 

@@ -9,6 +9,7 @@
 //   EXPECT_EQ(r.exit_code, 0) << r.err;
 //   auto w = e2e::read_tensors(tmp.path("run/checkpoints/last/model.safetensors"));
 //
+//   auto c = e2e::run_program("/usr/bin/chromium", {...}, tmp.root(), std::chrono::seconds(60));
 //   pid_t pid = e2e::start_ptft({...}, tmp.path("log"));   // in the background
 //   ::kill(pid, SIGINT);  auto st = e2e::wait_for(pid);   // st.exit_code, st.signal
 //
@@ -109,10 +110,10 @@ using Env = std::map<std::string, std::string>;
 
 namespace detail {
 
-// fork + exec of the ptft binary with stdout/stderr redirected to files, cwd = `cwd`.
-inline pid_t spawn(const std::vector<std::string>& args, const std::string& cwd, const std::string& out_path,
-                   const std::string& err_path, const Env& env = {}) {
-  std::vector<std::string> argv_s = {binary()};
+// fork + exec of `program` with stdout/stderr redirected to files, cwd = `cwd`.
+inline pid_t spawn_program(const std::string& program, const std::vector<std::string>& args, const std::string& cwd,
+                           const std::string& out_path, const std::string& err_path, const Env& env = {}) {
+  std::vector<std::string> argv_s = {program};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -150,6 +151,12 @@ inline pid_t spawn(const std::vector<std::string>& args, const std::string& cwd,
   return pid;
 }
 
+// The same with the ptft binary.
+inline pid_t spawn(const std::vector<std::string>& args, const std::string& cwd, const std::string& out_path,
+                   const std::string& err_path, const Env& env = {}) {
+  return spawn_program(binary(), args, cwd, out_path, err_path, env);
+}
+
 }  // namespace detail
 
 struct ExitStatus {
@@ -180,9 +187,10 @@ inline ExitStatus wait_for(pid_t pid, std::chrono::milliseconds timeout = std::c
   return s;
 }
 
-// Runs `ptft args...` to completion in `cwd` (default: a scratch dir under TMPDIR).
-inline Result run_ptft(const std::vector<std::string>& args, const std::string& cwd = {},
-                       std::chrono::milliseconds timeout = std::chrono::seconds(120), const Env& env = {}) {
+// Runs `program args...` (a path) to completion in `cwd` (default: a scratch dir under TMPDIR);
+// after `timeout` it is killed and r.err says so.
+inline Result run_program(const std::string& program, const std::vector<std::string>& args, const std::string& cwd = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(120), const Env& env = {}) {
   // Capture files live in their own scratch dir so that cwd can be anything.
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/ptft-e2e-io-XXXXXX";
@@ -190,7 +198,7 @@ inline Result run_ptft(const std::vector<std::string>& args, const std::string& 
   buf.push_back('\0');
   if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   const std::string io = buf.data();
-  const pid_t pid = detail::spawn(args, cwd.empty() ? io : cwd, io + "/stdout", io + "/stderr", env);
+  const pid_t pid = detail::spawn_program(program, args, cwd.empty() ? io : cwd, io + "/stdout", io + "/stderr", env);
   const ExitStatus st = wait_for(pid, timeout);
   Result r;
   r.exit_code = st.exit_code;
@@ -201,6 +209,12 @@ inline Result run_ptft(const std::vector<std::string>& args, const std::string& 
   std::error_code ec;
   sfs::remove_all(io, ec);
   return r;
+}
+
+// Runs `ptft args...` to completion in `cwd` (default: a scratch dir under TMPDIR).
+inline Result run_ptft(const std::vector<std::string>& args, const std::string& cwd = {},
+                       std::chrono::milliseconds timeout = std::chrono::seconds(120), const Env& env = {}) {
+  return run_program(binary(), args, cwd, timeout, env);
 }
 
 // Starts `ptft args...` in the background (cwd = `cwd`); its stdout/stderr go to
