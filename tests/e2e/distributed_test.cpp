@@ -52,10 +52,16 @@ class DistributedE2E : public ::testing::Test {
   static e2e::Result launch(int nproc, const std::vector<std::string>& command) {
     return e2e::run_ptft(e2e::concat({"launch", "--nproc", std::to_string(nproc), "--"}, command), {}, 300s);
   }
+  // The events of one kind in RUN/metrics.jsonl. Read while the run writes it too: the line being
+  // written may be incomplete, and is skipped.
   static std::vector<nlohmann::json> events(const std::string& run, const std::string& kind) {
     std::vector<nlohmann::json> out;
-    for (const auto& e : e2e::read_jsonl(run + "/metrics.jsonl"))
-      if (e["event"] == kind) out.push_back(e);
+    std::istringstream in(e2e::read_text(run + "/metrics.jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto e = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!e.is_discarded() && e.is_object() && e.value("event", "") == kind) out.push_back(e);
+    }
     return out;
   }
   static e2e::TempDir* dir_;
