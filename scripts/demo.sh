@@ -95,4 +95,8 @@ text = "\n".join(lines) + "\n\n" + verdict + "\n"
 open(f"{out}/results.md", "w").write(text)
 print(text)
 PY
-echo "== done in $(( $(date +%s) - start )) s; runs, metrics.jsonl and checkpoints under $OUT"
+# One page with every run's curves overlaid and the comparison table (each run also has its own
+# report.html); the samples are greedy continuations of each GPT.
+"$PTFT" report "$OUT"/general "$OUT"/scratch "$OUT"/full "$OUT"/freeze "$OUT"/lora --out "$OUT/report.html" \
+  --title "ptft demo: general pre-training, legal fine-tuning vs scratch" --threads "$THREADS"
+echo "== done in $(( $(date +%s) - start )) s; runs, metrics.jsonl and checkpoints under $OUT; report: $OUT/report.html"
