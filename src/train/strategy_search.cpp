@@ -51,12 +51,19 @@ std::string search_resume_command(const RunRequest& req, const RunConfig& cfg, c
 }
 
 // Blocks of the model in finetune.from (the freeze candidate's default freezes half of them).
-int64_t checkpoint_blocks(const std::string& from) {
+// What the candidates need of the model in finetune.from: blocks to freeze (freeze), projections
+// to adapt (lora; a ResNet has none).
+struct CheckpointShape {
+  int64_t blocks = 0;
+  bool has_lora_targets = false;
+};
+CheckpointShape checkpoint_shape(const std::string& from) {
   try {
     const Checkpoint c = read_checkpoint(resolve_checkpoint_dir(from), /*with_training_state=*/false);
-    return model_from_checkpoint(c)->num_blocks();
+    const ModelPtr m = model_from_checkpoint(c);
+    return {m->num_blocks(), !linear_module_names(*m).empty()};
   } catch (const UserError& e) {
-    throw e.with_context("finetune.strategy auto: reading finetune.from to size the freeze candidate");
+    throw e.with_context("finetune.strategy auto: reading finetune.from to fit the candidates to its model");
   }
 }
 
@@ -230,22 +237,27 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
   const bool quiet = req.quiet;
   const std::optional<nlohmann::json> seeded = read_strategy_search(run_dir);
 
-  // The freeze candidate: finetune.freeze_layers, else half the model's blocks.
+  // The freeze candidate: finetune.freeze_layers, else half the model's blocks. A candidate the
+  // model cannot take (freeze without blocks, lora without projections) is an error when the
+  // user listed it, and left out of the default list with a warning.
   std::vector<std::string> candidates = cfg.finetune.auto_search.candidates;
   int64_t freeze_layers = cfg.finetune.freeze_layers;
-  const auto freeze_it = std::find(candidates.begin(), candidates.end(), "freeze");
-  if (!seeded && freeze_it != candidates.end() && freeze_layers == 0) {
-    const int64_t blocks = checkpoint_blocks(cfg.finetune.from);
-    freeze_layers = blocks > 0 ? std::max<int64_t>(1, blocks / 2) : 0;
-    if (blocks == 0) {
-      const YAML::Node& f = doc.root()["finetune"];
-      if (f && f["auto"] && f["auto"]["candidates"])
-        throw UserError(doc.origin_of("finetune.auto.candidates") + ": candidate freeze needs a model with blocks, "
-                            "and the model in '" + cfg.finetune.from + "' reports none",
-                        "remove freeze from finetune.auto.candidates");
-      if (!quiet) log_warn("finetune.strategy auto: the model reports no blocks, so freeze is not tried");
-      candidates.erase(freeze_it);
-    }
+  auto has = [&](const char* c) { return std::find(candidates.begin(), candidates.end(), c) != candidates.end(); };
+  if (!seeded && ((has("freeze") && freeze_layers == 0) || has("lora"))) {
+    const CheckpointShape shape = checkpoint_shape(cfg.finetune.from);
+    if (freeze_layers == 0) freeze_layers = shape.blocks > 0 ? std::max<int64_t>(1, shape.blocks / 2) : 0;
+    const YAML::Node& f = doc.root()["finetune"];
+    const bool listed = f && f["auto"] && f["auto"]["candidates"];
+    auto drop = [&](const std::string& c, const std::string& what) {
+      if (listed)
+        throw UserError(doc.origin_of("finetune.auto.candidates") + ": candidate " + c + " needs a model with " +
+                            what + ", and the " + "model in '" + cfg.finetune.from + "' has none",
+                        "remove " + c + " from finetune.auto.candidates");
+      if (!quiet) log_warn("finetune.strategy auto: the model has no " + what + ", so " + c + " is not tried");
+      candidates.erase(std::find(candidates.begin(), candidates.end(), c));
+    };
+    if (has("freeze") && shape.blocks == 0) drop("freeze", "blocks");
+    if (has("lora") && !shape.has_lora_targets) drop("lora", "projections LoRA can adapt");
   }
 
   StrategySearch search;

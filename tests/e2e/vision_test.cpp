@@ -129,6 +129,25 @@ TEST(VisionE2E, FashionMnistPretrainThenNewHeadThenTestEval) {
   r = e2e::run_ptft({"eval", "--model", ft, "--data", kFmnist + "/t10k-images-idx3-ubyte.gz", "--threads", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.text();
   EXPECT_TRUE(contains(r.out, "Pullover") && contains(r.out, "confusion matrix")) << r.out;
+
+  // finetune.strategy auto on a ResNet: LoRA has nothing to adapt (no projections), so the default
+  // candidates lose it with a warning; listing it explicitly is an error.
+  const std::string auto_run = tmp.path("auto");
+  r = e2e::run_ptft({"finetune", "--config", ft_cfg, "--out", auto_run, "--threads", "1", "--from", pre, "--set",
+                     "finetune.strategy=auto", "--set", "finetune.auto.trial_steps=3"},
+                    {}, std::chrono::seconds(300));
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  EXPECT_TRUE(contains(r.err, "the model has no projections LoRA can adapt, so lora is not tried")) << r.err;
+  const auto search = e2e::read_json(auto_run + "/strategy_search.json");
+  std::vector<std::string> tried;
+  for (const auto& c : search["candidates"]) tried.push_back(c["strategy"]);
+  EXPECT_EQ(tried, (std::vector<std::string>{"head", "freeze", "full"})) << search.dump();
+  EXPECT_EQ(e2e::read_json(auto_run + "/summary.json")["steps"], 10);
+  r = e2e::run_ptft({"finetune", "--config", ft_cfg, "--out", tmp.path("auto-lora"), "--threads", "1", "--from", pre,
+                     "--set", "finetune.strategy=auto", "--set", "finetune.auto.trial_steps=3", "--set",
+                     "finetune.auto.candidates=[head, lora]"});
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_TRUE(contains(r.err, "candidate lora needs a model with projections LoRA can adapt")) << r.err;
 }
 
 TEST(VisionE2E, FolderDataTrainsAndPredictLabelsUnseenImages) {
