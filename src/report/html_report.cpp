@@ -341,7 +341,10 @@ std::string facts_section(const RunHistory& h) {
     f.push_back({"device", run_fact(h, "device") + (h.start.contains("precision") ? ", " + run_fact(h, "precision") : "")});
     if (h.start.contains("world_size")) f.push_back({"processes", run_fact(h, "world_size")});
     if (h.start.contains("transfer") && h.start["transfer"].is_object() && h.start["transfer"].contains("strategy"))
-      f.push_back({"fine-tune strategy", escape_html(h.start["transfer"]["strategy"].dump())});
+    {
+      const nlohmann::json& st = h.start["transfer"]["strategy"];
+      f.push_back({"fine-tune strategy", escape_html(st.is_string() ? st.get<std::string>() : st.dump())});
+    }
   }
   if (const auto best = h.best_point())
     f.push_back({"best " + escape_html(h.metric), format_number(best->value) + " at step " + std::to_string(best->step)});
