@@ -123,8 +123,13 @@ std::string comparison_table(const std::vector<RunHistory>& runs) {
     const RunHistory& h = runs[i];
     const auto best = h.best_point();
     std::string wall;
-    if (h.summary.is_object() && h.summary.contains("wall_seconds") && h.summary["wall_seconds"].is_number())
-      wall = format_duration(h.summary["wall_seconds"].get<double>());
+    // elapsed_s: the whole run's training time, resumed processes included (older runs: wall_seconds).
+    if (h.summary.is_object())
+      for (const char* key : {"elapsed_s", "wall_seconds"})
+        if (h.summary.contains(key) && h.summary[key].is_number()) {
+          wall = format_duration(h.summary[key].get<double>());
+          break;
+        }
     const std::string steps = h.summary.is_object() ? run_fact(h, "steps") : format_number(static_cast<double>(h.last_step));
     t.rows.push_back({swatch(i) + "<a href=\"#run-" + std::to_string(i) + "\">" + escape_html(h.name) + "</a>",
                       run_fact(h, "command"), model_text(h), escape_html(h.status()), steps, escape_html(h.metric),

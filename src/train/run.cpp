@@ -506,6 +506,7 @@ RunOutcome run_training(const RunRequest& req) {
                             {"first_eval", r.first_eval},
                             {"last_eval", r.last_eval},
                             {"wall_seconds", r.wall_seconds},
+                            {"elapsed_s", r.elapsed_seconds},
                             {"peak_rss_mb", peak_rss_mb()},
                             {"parameters", total_params},
                             {"trainable_parameters", trainable},

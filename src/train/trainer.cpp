@@ -169,7 +169,8 @@ nlohmann::json Trainer::trainer_state(int64_t step, const FitResult& r, int64_t 
           {"bad_evals", bad_evals},
           {"rng", {{"torch_cpu", rng_state_b64()}}},
           {"seed", cfg_.seed},
-          {"elapsed_s", elapsed_s}};
+          {"elapsed_s", elapsed_s},
+          {"units_seen", r.units_seen}};
   if (ema) st["ema"] = {{"decay", ema->decay()}, {"tau", ema->tau()}, {"updates", ema->updates()}};
   return st;
 }
@@ -214,6 +215,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       r.best_step = st.at("best_step").get<int64_t>();
       bad_evals = st.value("bad_evals", int64_t{0});
       elapsed_before = st.value("elapsed_s", 0.0);
+      r.units_seen = st.value("units_seen", int64_t{0});  // (checkpoints before this key: counted from here)
       if (st.contains("ema")) ema_updates = st.at("ema").at("updates").get<int64_t>();
       opt.load_state(resume->optimizer, resume->dir + "/optimizer.safetensors");
       set_rng_state_b64(st.at("rng").at("torch_cpu").get<std::string>(), src);
@@ -527,6 +529,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   // No rank leaves before rank 0 has written the last checkpoint (a failure there reaches all).
   if (group) group->barrier("the end of training");
   r.wall_seconds = now_seconds() - t0;
+  r.elapsed_seconds = elapsed();
   return r;
 }
 

@@ -155,6 +155,10 @@ TEST_F(DistributedE2E, ARunResumesOnAnotherNumberOfProcesses) {
   EXPECT_FALSE(contains(second.err, "will not reproduce")) << second.err;
   EXPECT_TRUE(e2e::close_tensors(e2e::read_tensors(tmp.path("run/checkpoints/last/model.safetensors")),
                                  e2e::read_tensors(tmp.path("one/checkpoints/last/model.safetensors")), kAtol));
+  // The summary counts the whole run, the 2-process part included.
+  const auto resumed = e2e::read_json(tmp.path("run/summary.json"));
+  EXPECT_EQ(resumed["tokens_seen"], e2e::read_json(tmp.path("one/summary.json"))["tokens_seen"]);
+  EXPECT_GE(resumed["elapsed_s"].get<double>(), resumed["wall_seconds"].get<double>());
   const auto resumes = events(tmp.path("run"), "resume");
   ASSERT_EQ(resumes.size(), 1u);
   EXPECT_EQ(resumes[0]["step"], 4);

@@ -93,8 +93,9 @@ struct FitResult {
   nlohmann::json last_eval;         // metrics of the final evaluation (prefixed val_...)
   double best_metric = 0;
   int64_t best_step = -1;
-  double wall_seconds = 0;
-  int64_t units_seen = 0;           // examples or tokens trained on (all ranks)
+  double wall_seconds = 0;          // this process's fit()
+  double elapsed_seconds = 0;       // training seconds since step 0, resumed processes included
+  int64_t units_seen = 0;           // examples or tokens trained on since step 0 (all ranks, resumes included)
   std::vector<int64_t> overfit_steps;  // evaluations at which the overfitting alarm fired
 };
 
