@@ -2,6 +2,7 @@
 #include "ptft/report/svg_chart.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -224,6 +225,21 @@ std::string render_svg(const LineChart& c) {
   // Markers: a dashed vertical line (labels staggered so neighbours stay readable), a dot when
   // the marker has a value.
   int stagger = 0;
+  // Value-marker labels already placed (x from, x to, baseline y): a label that would overlap one
+  // moves up a line (down when the top is near), so that the best points of several runs stay
+  // readable.
+  std::vector<std::array<double, 3>> placed;
+  auto free_y = [&](double x0, double x1, double y) {
+    for (int tries = 0; tries < 6; ++tries) {
+      bool clash = false;
+      for (const auto& p : placed)
+        if (x0 < p[1] && p[0] < x1 && std::abs(y - p[2]) < 12) clash = true;
+      if (!clash) break;
+      y = y - 12 < box.top + 10 ? y + 12 * (tries + 1) : y - 12;
+    }
+    placed.push_back({x0, x1, y});
+    return y;
+  };
   for (const auto& m : c.markers) {
     if (!std::isfinite(m.x)) continue;
     const std::string x = num(px(m.x));
@@ -233,7 +249,9 @@ std::string render_svg(const LineChart& c) {
       o += "<circle class=\"marker\" cx=\"" + x + "\" cy=\"" + num(cy) + "\" r=\"4.5\" fill=\"none\" stroke=\"" + color +
            "\" stroke-width=\"2\"><title>" + escape_html(m.label) + "</title></circle>";
       const bool right = px(m.x) < box.left + box.width * 0.6;
-      o += "<text x=\"" + num(px(m.x) + (right ? 7 : -7)) + "\" y=\"" + num(cy - 7) + "\" fill=\"" + color +
+      const double tx = px(m.x) + (right ? 7 : -7), width = 6.2 * static_cast<double>(m.label.size());
+      const double ty = free_y(right ? tx : tx - width, right ? tx + width : tx, cy - 7);
+      o += "<text x=\"" + num(tx) + "\" y=\"" + num(ty) + "\" fill=\"" + color +
            "\" text-anchor=\"" + (right ? "start" : "end") + "\">" + escape_html(m.label) + "</text>";
       continue;
     }

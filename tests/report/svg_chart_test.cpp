@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <string>
 
 namespace ptft::report {
@@ -97,6 +99,25 @@ TEST(LineChart, MarkersAndEscaping) {
   EXPECT_TRUE(has(svg, "x1=\"301.0\" y1=\"46.0\" x2=\"301.0\" y2=\"260.0\" stroke=\"#d62728\"")) << svg;
   EXPECT_TRUE(has(svg, "<circle class=\"marker\" cx=\"544.0\" cy=\"46.0\"")) << svg;
   EXPECT_TRUE(has(svg, ">best 1 @ 10</text>"));
+}
+
+// The best points of several runs at the same place: their labels go to different lines.
+TEST(LineChart, ValueLabelsThatWouldOverlapMoveApart) {
+  LineChart c;
+  c.series.push_back({"a", "#000", {0, 10}, {0, 2}});
+  c.markers.push_back({5, 1.0, "a: best 1 @ 5", "#111"});
+  c.markers.push_back({5, 1.0, "b: best 1 @ 5", "#222"});
+  c.markers.push_back({5, 1.0, "c: best 1 @ 5", "#333"});
+  const std::string svg = render_svg(c);
+  std::set<std::string> ys;
+  for (size_t at = svg.find("<text x="); at != std::string::npos; at = svg.find("<text x=", at + 1)) {
+    const size_t end = svg.find('>', at);
+    const std::string tag = svg.substr(at, end - at);
+    if (svg.compare(end + 1, 3, "a: ") && svg.compare(end + 1, 3, "b: ") && svg.compare(end + 1, 3, "c: ")) continue;
+    const size_t y = tag.find(" y=\"");
+    ys.insert(tag.substr(y + 4, tag.find('"', y + 4) - y - 4));
+  }
+  EXPECT_EQ(ys.size(), 3u) << svg;
 }
 
 TEST(LineChart, NoDataSaysSo) {
