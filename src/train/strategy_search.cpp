@@ -31,10 +31,11 @@ std::string trial_dir(const std::string& run_dir, const std::string& strategy) {
 // The request of the run of `strategy` in `dir`: the search's own config and overrides plus the
 // strategy's. A search resumed without --config reads the auto config RUN_DIR/config.yaml.
 RunRequest strategy_request(const RunRequest& req, const std::string& run_dir, const std::string& strategy,
-                            int64_t freeze_layers, const std::string& dir) {
+                            int64_t freeze_layers, const RunConfig& cfg, const std::string& dir) {
   RunRequest r = req;
   if (r.config_path.empty()) r.config_path = run_dir + "/config.yaml";
-  for (auto& s : strategy_overrides(strategy, freeze_layers)) r.sets.push_back(std::move(s));
+  for (auto& s : strategy_overrides(strategy, freeze_layers, cfg.finetune.auto_search, cfg.train.lr))
+    r.sets.push_back(std::move(s));
   r.out = dir;
   r.resume = false;
   r.stop_after_step = 0;
@@ -160,9 +161,13 @@ std::optional<size_t> best_trial(const std::vector<StrategyTrial>& trials, const
   return best;
 }
 
-std::vector<std::string> strategy_overrides(const std::string& strategy, int64_t freeze_layers) {
-  return {"finetune.strategy=" + strategy,
-          "finetune.freeze_layers=" + std::to_string(strategy == "freeze" ? freeze_layers : 0)};
+std::vector<std::string> strategy_overrides(const std::string& strategy, int64_t freeze_layers,
+                                            const AutoStrategyConfig& search, double lr) {
+  std::vector<std::string> out = {"finetune.strategy=" + strategy,
+                                  "finetune.freeze_layers=" + std::to_string(strategy == "freeze" ? freeze_layers : 0)};
+  const double scale = strategy == "head" ? search.head_lr_scale : strategy == "lora" ? search.lora_lr_scale : 1.0;
+  if (scale != 1.0) out.push_back("train.lr=" + config::format_number(lr * scale));
+  return out;
 }
 
 std::optional<nlohmann::json> read_strategy_search(const std::string& run_dir) {
@@ -283,7 +288,7 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
       const std::string dir = trial_dir(run_dir, c);
       std::optional<StrategyTrial> t = finished_trial(dir, c, trial_steps, search.metric);
       if (!t) {
-        RunRequest r = strategy_request(req, run_dir, c, freeze_layers, dir);
+        RunRequest r = strategy_request(req, run_dir, c, freeze_layers, cfg, dir);
         r.resume = sfs::exists(dir + "/config.yaml", ec);
         r.stop_after_step = trial_steps;
         r.resume_command = search_resume_command(req, cfg, run_dir);
@@ -341,7 +346,7 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
     throw UserError(win_config + ": no finetune.freeze_layers (" + e.what() + ")",
                     "the trial's config.yaml is damaged; restore it or start the search again with another --out");
   }
-  RunRequest r = strategy_request(req, run_dir, search.chosen, freeze_layers, run_dir);
+  RunRequest r = strategy_request(req, run_dir, search.chosen, freeze_layers, cfg, run_dir);
   r.resume = true;
   if (!quiet)
     log_info("strategy search: " + search.chosen + " continues from step " + std::to_string(trial_steps) + " to " +

@@ -58,6 +58,9 @@ void AutoStrategyConfig::validate() const {
         candidates.begin() + static_cast<std::ptrdiff_t>(i))
       throw UserError("finetune.auto.candidates lists '" + candidates[i] + "' twice", "list each strategy once");
   }
+  if (!(head_lr_scale > 0) || !(lora_lr_scale > 0))
+    throw UserError("finetune.auto.head_lr_scale and lora_lr_scale must be > 0",
+                    "they multiply train.lr for those candidates; 1 = the same LR as the others");
   if (trial_steps < 0)
     throw UserError("finetune.auto.trial_steps must be >= 0, got " + std::to_string(trial_steps),
                     "0 = 10 % of train.steps");

@@ -97,10 +97,24 @@ TEST(StrategyAutoE2E, TriesEachCandidateContinuesTheBestAndReportsTheComparison)
   EXPECT_EQ(search_events, 1);
   EXPECT_EQ(resumes, 1);
 
-  // Its weights are those of fine-tuning with the chosen strategy directly.
+  // Its weights are those of fine-tuning with the chosen strategy directly, at the LR its trial
+  // had (head and lora train at train.lr x finetune.auto.head_lr_scale / lora_lr_scale).
+  nlohmann::json lr;
+  for (const auto& e : e2e::read_jsonl(run + "/metrics.jsonl"))
+    if (e["event"] == "start") lr = e["config"]["train"]["lr"];
+  ASSERT_FALSE(lr.is_null());
+  // Each trial's LR: the config's 1e-3, x10 for head, x3 for lora.
+  for (const auto& [strategy, want] : std::map<std::string, double>{{"head", 1e-2}, {"freeze", 1e-3}, {"lora", 3e-3},
+                                                                    {"full", 1e-3}})
+    for (const auto& e : e2e::read_jsonl(run + "/trials/" + strategy + "/metrics.jsonl"))
+      if (e["event"] == "start") {
+        const auto& v = e["config"]["train"]["lr"];
+        EXPECT_NEAR(v.is_string() ? std::stod(v.get<std::string>()) : v.get<double>(), want, 1e-12) << strategy;
+      }
   const std::string direct = tmp.path("direct");
   auto d = e2e::run_ptft(e2e::concat(finetune_args(tmp, direct, {"finetune.strategy=" + best}),
                                      {"--set", std::string("finetune.freeze_layers=") + (best == "freeze" ? "1" : "0"),
+                                      "--set", "train.lr=" + (lr.is_string() ? lr.get<std::string>() : lr.dump()),
                                       "--quiet"}));
   ASSERT_EQ(d.exit_code, 0) << d.text();
   EXPECT_TRUE(e2e::same_tensors(e2e::read_tensors(direct + "/checkpoints/last/model.safetensors"),

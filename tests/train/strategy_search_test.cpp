@@ -72,12 +72,19 @@ TEST(StrategySearch, CandidatesAreValidatedWhenTheConfigIsBound) {
             std::string::npos);
 }
 
-TEST(StrategySearch, OverridesSetTheStrategyAndFreezeLayersOnlyForFreeze) {
-  EXPECT_EQ(strategy_overrides("freeze", 3),
+TEST(StrategySearch, OverridesSetTheStrategyFreezeLayersAndTheScaledLr) {
+  AutoStrategyConfig a;  // head x10, lora x3
+  EXPECT_EQ(strategy_overrides("freeze", 3, a, 1e-3),
             (std::vector<std::string>{"finetune.strategy=freeze", "finetune.freeze_layers=3"}));
-  for (const char* s : {"head", "lora", "full"})
-    EXPECT_EQ(strategy_overrides(s, 3),
-              (std::vector<std::string>{std::string("finetune.strategy=") + s, "finetune.freeze_layers=0"}));
+  EXPECT_EQ(strategy_overrides("full", 3, a, 1e-3),
+            (std::vector<std::string>{"finetune.strategy=full", "finetune.freeze_layers=0"}));
+  EXPECT_EQ(strategy_overrides("head", 3, a, 1e-3),
+            (std::vector<std::string>{"finetune.strategy=head", "finetune.freeze_layers=0", "train.lr=0.01"}));
+  EXPECT_EQ(strategy_overrides("lora", 3, a, 1e-3),
+            (std::vector<std::string>{"finetune.strategy=lora", "finetune.freeze_layers=0", "train.lr=0.003"}));
+  a.head_lr_scale = a.lora_lr_scale = 1;  // the same LR for every candidate
+  EXPECT_EQ(strategy_overrides("head", 3, a, 1e-3).size(), 2u);
+  EXPECT_EQ(strategy_overrides("lora", 3, a, 1e-3).size(), 2u);
 }
 
 TEST(StrategySearch, RecordHasTheReportSchemaAndTheTableMarksTheChoice) {

@@ -68,8 +68,10 @@ int64_t resolve_trial_steps(const AutoStrategyConfig& cfg, int64_t train_steps, 
 // The index of the best trial by `mode` (min | max); trials without a (finite) value never win,
 // ties go to the earlier one. nullopt when no trial has a value.
 std::optional<size_t> best_trial(const std::vector<StrategyTrial>& trials, const std::string& mode);
-// The --set overrides that turn the auto config into the run of `strategy`.
-std::vector<std::string> strategy_overrides(const std::string& strategy, int64_t freeze_layers);
+// The --set overrides that turn the auto config into the run of `strategy`: the strategy, its
+// freeze_layers, and for head / lora train.lr = lr x finetune.auto.head_lr_scale / lora_lr_scale.
+std::vector<std::string> strategy_overrides(const std::string& strategy, int64_t freeze_layers,
+                                            const AutoStrategyConfig& search, double lr);
 // RUN_DIR/strategy_search.json when the run was seeded by a strategy search (for summary.json).
 std::optional<nlohmann::json> read_strategy_search(const std::string& run_dir);
 

@@ -61,10 +61,16 @@ struct ReplayConfig {
 struct AutoStrategyConfig {
   std::vector<std::string> candidates = {"head", "freeze", "lora", "full"};
   int64_t trial_steps = 0;  // steps per trial; 0 = 10 % of train.steps (at least 1)
+  // train.lr multipliers of the candidates that train few parameters, which want a larger LR than
+  // full fine-tuning (measured here: a linear probe best at 10x, LoRA at 3-10x; docs/results.md).
+  double head_lr_scale = 10.0;
+  double lora_lr_scale = 3.0;
   template <class V> void visit(V& v) {
     v("candidates", candidates, "strategy auto: the strategies tried (head, freeze, lora, full)");
     v("trial_steps", trial_steps,
       "strategy auto: steps per trial (of the full train.steps schedule); 0 = 10 % of train.steps");
+    v("head_lr_scale", head_lr_scale, "strategy auto: the head candidate trains at train.lr x this");
+    v("lora_lr_scale", lora_lr_scale, "strategy auto: the lora candidate trains at train.lr x this");
   }
   void validate() const;  // known, distinct candidates; trial_steps >= 0
 };
