@@ -1,10 +1,7 @@
 #include "ptft/dist/launcher.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 
 #include "ptft/core/device.h"
 #include "ptft/core/error.h"
+#include "ptft/core/tcp_port.h"
 
 extern char** environ;
 
@@ -54,24 +52,6 @@ int exit_code_of(int status) {
 }
 
 }  // namespace
-
-int free_tcp_port(const std::string& addr) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw UserError(std::string("cannot open a socket: ") + std::strerror(errno), "");
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = 0;
-  if (::inet_pton(AF_INET, addr.c_str(), &sa.sin_addr) != 1) sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    const std::string why = std::strerror(errno);
-    ::close(fd);
-    throw UserError("cannot find a free TCP port on " + addr + ": " + why, "pass --master-port");
-  }
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
 
 int launch_processes(const LaunchOptions& o) {
   if (o.nproc < 1) throw UserError("--nproc must be >= 1, got " + std::to_string(o.nproc), "");

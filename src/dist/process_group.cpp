@@ -11,10 +11,10 @@
 #endif
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
+#include "ptft/core/config.h"
 #include "ptft/core/error.h"
 
 namespace ptft {
@@ -138,12 +138,11 @@ void ProcessGroup::fail(const std::string& what, const std::string& cause) const
   // A peer that died closes its sockets (noticed at once); one that hangs is given up on after
   // the timeout.
   const bool timed_out = cause.find("imed out") != std::string::npos || cause.find("imeout") != std::string::npos;
-  char timeout[32];
-  std::snprintf(timeout, sizeof timeout, "%g", timeout_s_);
+  const std::string timeout = config::format_number(timeout_s_);
   throw UserError("rank " + std::to_string(rank_) + " of " + std::to_string(world_size_) +
                       " lost contact with the other data-parallel processes during " + what + ": " + cause,
                   std::string(timed_out ? "another process did not answer within train.dist_timeout (" +
-                                              std::string(timeout) + " s): it hangs, or is slower than that (raise "
+                                              timeout + " s): it hangs, or is slower than that (raise "
                                               "train.dist_timeout for long evaluations or checkpoints)"
                                         : "another process stopped (its own error, if any, is above) or the network "
                                           "failed") +

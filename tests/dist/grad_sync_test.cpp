@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "../common/user_error.h"
-#include "ptft/dist/launcher.h"
+#include "ptft/core/tcp_port.h"
 
 namespace ptft {
 namespace {

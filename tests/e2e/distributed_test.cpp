@@ -5,12 +5,9 @@
 // rank at the same step, and bad launch environments are user errors.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <fstream>
 
+#include "ptft/core/tcp_port.h"
 #include "run_ptft.h"
 
 namespace {
@@ -194,24 +191,10 @@ Ranks start_ranks(const e2e::TempDir& tmp, int world, const std::string& run, in
   return r;
 }
 
-// A loopback TCP port nothing listens on now (bind to port 0 and read which one it got).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok) throw std::runtime_error("no free port");
-  return ntohs(sa.sin_port);
-}
-
 TEST_F(DistributedE2E, AKilledRankStopsTheOthersWithAClearErrorAndTheRunResumes) {
   e2e::TempDir tmp;
   const std::string run = tmp.path("run");
-  Ranks ranks = start_ranks(tmp, 2, run, free_port());
+  Ranks ranks = start_ranks(tmp, 2, run, ptft::free_tcp_port());
   ASSERT_TRUE(e2e::wait_until([&] { return sfs::exists(run + "/checkpoints/last/trainer_state.json"); }, 120s))
       << e2e::read_text(ranks.logs[0] + ".err") << e2e::read_text(ranks.logs[1] + ".err");
   ::kill(ranks.pids[1], SIGKILL);
@@ -243,7 +226,7 @@ TEST_F(DistributedE2E, AKilledRankStopsTheOthersWithAClearErrorAndTheRunResumes)
 TEST_F(DistributedE2E, AHangingRankStopsTheOthersAfterTheTimeout) {
   e2e::TempDir tmp;
   const std::string run = tmp.path("run");
-  Ranks ranks = start_ranks(tmp, 2, run, free_port(), /*timeout_s=*/3);
+  Ranks ranks = start_ranks(tmp, 2, run, ptft::free_tcp_port(), /*timeout_s=*/3);
   ASSERT_TRUE(e2e::wait_until([&] { return sfs::exists(run + "/checkpoints/last/trainer_state.json"); }, 120s))
       << e2e::read_text(ranks.logs[0] + ".err") << e2e::read_text(ranks.logs[1] + ".err");
   ::kill(ranks.pids[1], SIGSTOP);  // alive, sockets open, silent
@@ -257,7 +240,7 @@ TEST_F(DistributedE2E, AHangingRankStopsTheOthersAfterTheTimeout) {
   EXPECT_GE(took, 2.5) << err;  // it waited train.dist_timeout ...
   EXPECT_LT(took, 30.0) << err;  // ... and not much longer
   EXPECT_TRUE(contains(err, "rank 0 of 2 lost contact")) << err;
-  EXPECT_TRUE(contains(err, "did not answer within train.dist_timeout (3 s)")) << err;
+  EXPECT_TRUE(contains(err, "did not answer within train.dist_timeout (3.0 s)")) << err;
   ASSERT_TRUE(e2e::complete_checkpoint(run + "/checkpoints/last"));
 }
 
@@ -346,7 +329,7 @@ TEST_F(DistributedE2E, BadLaunchEnvironmentsAndCommandsAreUserErrors) {
   auto lonely = e2e::run_ptft(e2e::concat(e2e::spirals_args("pretrain", tmp.path("run"), {"train.dist_timeout=2"}), {}),
                               {}, 60s,
                               {{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"},
-                               {"MASTER_PORT", std::to_string(free_port())}});
+                               {"MASTER_PORT", std::to_string(ptft::free_tcp_port())}});
   EXPECT_EQ(lonely.exit_code, 1) << lonely.text();
   EXPECT_TRUE(contains(lonely.err, "rank 1 of 2: the rendezvous at 127.0.0.1:")) << lonely.err;
   EXPECT_TRUE(contains(lonely.err, "that rank 0 started")) << lonely.err;

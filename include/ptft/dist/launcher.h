@@ -33,7 +33,4 @@ struct LaunchOptions {
 // Bad options are UserErrors.
 int launch_processes(const LaunchOptions& options);
 
-// A TCP port on `addr` that nothing listens on right now (bind to port 0, read it, close).
-int free_tcp_port(const std::string& addr = "127.0.0.1");
-
 }  // namespace ptft
