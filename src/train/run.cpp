@@ -184,7 +184,8 @@ RunOutcome run_training(const RunRequest& req) {
   const Precision precision = resolve_precision(cfg.train.precision, device);
   const EnvInfo env = collect_env();
   if (!quiet) {
-    log_info(env_text(env) + "device: " + device.str() + " | precision: " + precision.name);
+    log_info((req.report_env ? env_text(env) : std::string()) + "device: " + device.str() +
+             " | precision: " + precision.name);
   }
   // Every rank joins before anything else can fail on one of them alone: a rank that stops
   // early then shows in the others as a lost peer, not as a hang.

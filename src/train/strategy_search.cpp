@@ -289,6 +289,7 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
       std::optional<StrategyTrial> t = finished_trial(dir, c, trial_steps, search.metric);
       if (!t) {
         RunRequest r = strategy_request(req, run_dir, c, freeze_layers, cfg, dir);
+        r.report_env = i == 0;  // the environment is the same for every trial: said once
         r.resume = sfs::exists(dir + "/config.yaml", ec);
         r.stop_after_step = trial_steps;
         r.resume_command = search_resume_command(req, cfg, run_dir);
@@ -347,6 +348,7 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
                     "the trial's config.yaml is damaged; restore it or start the search again with another --out");
   }
   RunRequest r = strategy_request(req, run_dir, search.chosen, freeze_layers, cfg, run_dir);
+  r.report_env = seeded.has_value();  // a resumed search's first run says it; else a trial did
   r.resume = true;
   if (!quiet)
     log_info("strategy search: " + search.chosen + " continues from step " + std::to_string(trial_steps) + " to " +

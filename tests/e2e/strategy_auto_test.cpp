@@ -73,6 +73,10 @@ TEST(StrategyAutoE2E, TriesEachCandidateContinuesTheBestAndReportsTheComparison)
   EXPECT_EQ(search["candidates"][2]["trainable_parameters"], 2 * (4 * 32 + 96 * 4));
   EXPECT_TRUE(contains(r.err, "> " + best)) << r.err;
   EXPECT_TRUE(contains(r.err, "strategy search on val_loss")) << r.err;
+  // The environment report (BLAS, threads, CPU) comes once, not once per trial.
+  size_t reports = 0;
+  for (size_t at = r.err.find("BLAS:"); at != std::string::npos; at = r.err.find("BLAS:", at + 1)) ++reports;
+  EXPECT_EQ(reports, 1u) << r.err;
 
   // RUN_DIR is the chosen strategy's run, continued from its trial to step 12.
   auto summary = e2e::read_json(run + "/summary.json");

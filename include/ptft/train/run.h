@@ -24,6 +24,7 @@ struct RunRequest {
   std::string from;                  // finetune: checkpoint directory (= finetune.from)
   bool resume = false;               // continue RUN_DIR from checkpoints/last
   bool quiet = false;
+  bool report_env = true;            // print the environment report at the start (one per search)
   // Used by the strategy search (train/strategy_search.h) for its trials and final run:
   int64_t stop_after_step = 0;       // stop after this step, schedule unchanged (TrainerContext)
   std::string resume_command;        // printed on interrupt; empty = `ptft CMD ... --out RUN_DIR --resume`
