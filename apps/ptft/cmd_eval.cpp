@@ -73,7 +73,8 @@ Action add_eval(CLI::App& app) {
   return [=] {
     set_threads(*threads);
     Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
-    if (p.model->family() == "yolo") {  // splits train | val | test of a data.yaml (checked there)
+    // A detector evaluates the train | val | test split of a data.yaml (checked there).
+    if (find_model_family(p.model->family(), p.dir).default_task == "detection") {
       const nlohmann::json m = evaluate_detector(*p.model, o->data, o->split, o->batch_size);
       if (*json) {
         std::cout << m.dump() << std::endl;

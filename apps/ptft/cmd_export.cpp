@@ -2,7 +2,7 @@
 //
 // CKPT is a checkpoint directory, a run directory (its checkpoints/best, else checkpoints/last),
 // a Hugging Face model directory or bare torchvision/timm ResNet weights (a .safetensors file).
-// Formats are one line each in `formats` below.
+// Formats other than ptft are the model family's (ModelFamily::formats, models/model_files.h).
 // --merge-lora folds a LoRA checkpoint's adapters into the weights (W += alpha/r * B A) first;
 // `--format ptft --merge-lora` gives a plain ptft checkpoint of the adapted model.
 #include <filesystem>
@@ -14,10 +14,8 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/io/checkpoint.h"
-#include "ptft/io/hf_bert.h"
-#include "ptft/io/hf_gpt2.h"
-#include "ptft/io/torchvision_resnet.h"
-#include "ptft/models/model.h"
+#include "ptft/io/hf_files.h"
+#include "ptft/models/model_files.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/transfer/lora.h"
 
@@ -40,8 +38,6 @@ struct Source {
   TokenizerPtr tokenizer;  // null when the checkpoint has none
 };
 
-using Exporter = std::function<void(const Source&, const ExportRequest&)>;
-
 // A weights-only ptft checkpoint (config.json, model.safetensors, tokenizer/), written atomically.
 void export_ptft(const Source& s, const std::string& out) {
   fs::require_new_dir(out, "--out");
@@ -61,16 +57,16 @@ void export_ptft(const Source& s, const std::string& out) {
   });
 }
 
-const std::map<std::string, Exporter>& formats() {
-  static const std::map<std::string, Exporter> f = {
-      {"hf", [](const Source& s, const ExportRequest& r) {
-         if (s.model->family() == "bert") export_hf_bert(*s.model, s.tokenizer.get(), r.out);
-         else export_hf_gpt2(*s.model, s.tokenizer.get(), r.out);
-       }},
-      {"ptft", [](const Source& s, const ExportRequest& r) { export_ptft(s, r.out); }},
-      {"torchvision", [](const Source& s, const ExportRequest& r) { export_torchvision_resnet(*s.model, r.out); }},
-  };
-  return f;
+// Every format name `--format` takes: ptft, and each family's foreign formats.
+std::vector<std::string> format_names() {
+  std::vector<std::string> names = all_export_formats();
+  names.push_back("ptft");
+  return names;
+}
+
+void export_source(const Source& s, const ExportRequest& r) {
+  if (r.format == "ptft") export_ptft(s, r.out);
+  else export_model(*s.model, s.tokenizer.get(), r.format, r.out);
 }
 
 // The checkpoint `path` stands for: itself, or a run's checkpoints/best, else checkpoints/last.
@@ -111,15 +107,14 @@ Source load_source(const std::string& path, bool merge) {
 Action add_export(CLI::App& app) {
   auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 or BERT directory; ptft: a plain checkpoint, e.g. with --merge-lora; torchvision: a ResNet state dict as model.safetensors)");
   auto req = std::make_shared<ExportRequest>();
-  std::vector<std::string> names;
-  for (const auto& [name, fn] : formats()) names.push_back(name);
+  const std::vector<std::string> names = format_names();
   sub->add_option("--model", req->model, "checkpoint, run or Hugging Face model directory, or ResNet .safetensors weights")->required();
   sub->add_option("--format", req->format, "output format")->check(CLI::IsMember(names))->capture_default_str();
   sub->add_option("--out", req->out, "output directory (must not exist, or be empty)")->required();
   sub->add_flag("--merge-lora", req->merge_lora, "fold LoRA adapters into the weights before exporting");
   return [=] {
     const Source s = load_source(req->model, req->merge_lora);
-    formats().at(req->format)(s, *req);
+    export_source(s, *req);
     std::cerr << "exported " << s.dir << " (" << s.model->family() << ", "
               << (s.tokenizer ? s.tokenizer->kind() + " tokenizer" : std::string("no tokenizer")) << ") as "
               << req->format << " to " << req->out << std::endl;

@@ -12,10 +12,11 @@ namespace ptft {
 Generator::Generator(ModelPtr model, TokenizerPtr tokenizer, std::string source)
     : model_(std::move(model)), tok_(std::move(tokenizer)), source_(std::move(source)) {
   PTFT_CHECK(model_ && tok_, "Generator needs a model and a tokenizer");
-  gpt_ = dynamic_cast<GptImpl*>(model_.get());
-  if (gpt_ == nullptr)
-    throw UserError("generate needs a gpt model; " + source_ + " holds a " + model_->family(),
-                    "pass a checkpoint of a GPT (causal language model) run");
+  lm_ = dynamic_cast<CausalLm*>(model_.get());
+  if (lm_ == nullptr)
+    throw UserError("generate needs a causal language model; " + source_ + " holds a " + model_->family() +
+                        " model, which does not write text",
+                    "pass a checkpoint of a causal language model run (e.g. model.family gpt)");
 }
 
 int64_t Generator::prompt_budget(int64_t max_new_tokens) const {
@@ -63,10 +64,10 @@ GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const Sampli
     if (!piece.empty() && on_text) on_text(piece);
   };
   const int64_t allowed = tok_->vocab_size();
-  const auto device = gpt_->transformer->wte->weight.device();
+  const auto device = lm_->weights_device();
   std::vector<nn::KvCache> caches;
   auto ids = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong).unsqueeze(0).to(device);  // (1,P)
-  auto logits = gpt_->forward_cached(ids, &caches).select(1, -1).squeeze(0);  // (1,P,V) -> (V)
+  auto logits = lm_->forward_cached(ids, &caches).select(1, -1).squeeze(0);  // (1,P,V) -> (V)
   int64_t sampled = 0;
   while (true) {
     // Sampled on the CPU (its generator: the same seed gives the same text on every device).
@@ -93,7 +94,7 @@ GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const Sampli
                std::to_string(r.prompt_tokens) + " prompt + " + std::to_string(n) + " new) and stopped");
       break;
     }
-    logits = gpt_->forward_cached(torch::full({1, 1}, next, torch::dtype(torch::kLong).device(device)), &caches).select(1, -1).squeeze(0);  // (V)
+    logits = lm_->forward_cached(torch::full({1, 1}, next, torch::dtype(torch::kLong).device(device)), &caches).select(1, -1).squeeze(0);  // (V)
   }
   emit(stream.finish());
   model_->train(was_training);

@@ -21,8 +21,8 @@ ImageClassifier as_image_classifier(Pretrained pretrained, const std::optional<I
   clf.pretrained = std::move(pretrained);
   const ModelImpl& m = *clf.pretrained.model;
   clf.classes = m.class_names();
-  if (m.family() == "yolo")
-    throw UserError("'" + clf.pretrained.dir + "' holds a yolo object detector, not an image classifier",
+  if (find_model_family(m.family(), clf.pretrained.dir).default_task == "detection")
+    throw UserError("'" + clf.pretrained.dir + "' holds a " + m.family() + " object detector, not an image classifier",
                     "find objects with `ptft detect --model " + clf.pretrained.dir + " IMAGE... --out DIR`");
   if (clf.classes.empty())
     throw UserError("'" + clf.pretrained.dir + "' holds a " + m.family() + " model, not an image classifier",

@@ -3,8 +3,7 @@
 #include <filesystem>
 
 #include "ptft/core/error.h"
-#include "ptft/io/checkpoint.h"
-#include "ptft/io/hf_gpt2.h"
+#include "ptft/models/model_files.h"
 #include "ptft/transfer/lora.h"
 
 namespace ptft {

@@ -8,9 +8,6 @@
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
-#include "ptft/io/hf_bert.h"
-#include "ptft/io/hf_gpt2.h"
-#include "ptft/io/torchvision_resnet.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;
@@ -51,23 +48,15 @@ bool is_checkpoint_dir(const std::string& dir) {
   return sfs::is_regular_file(dir + "/config.json", ec) && sfs::is_regular_file(dir + "/model.safetensors", ec);
 }
 
-bool is_model_path(const std::string& path) {
-  return is_checkpoint_dir(path) || is_hf_model_dir(path) || is_bare_weights(path);
-}
-
-Checkpoint read_checkpoint(const std::string& dir, bool with_training_state) {
+Checkpoint read_ptft_checkpoint(const std::string& dir, bool with_training_state) {
   std::error_code ec;
   if (!sfs::exists(dir, ec))
     throw UserError("checkpoint '" + dir + "' does not exist",
                     "pass a checkpoint directory, e.g. runs/NAME/checkpoints/best");
-  // Bare torchvision/timm ResNet weights: the architecture comes from the tensors.
-  if (is_bare_weights(dir)) return read_torchvision_resnet(dir);
   if (!sfs::is_directory(dir, ec))
     throw UserError("checkpoint '" + dir + "' is not a directory",
                     "a checkpoint is a directory with config.json and model.safetensors (or a ResNet's "
                     ".safetensors file)");
-  // A Hugging Face model directory (config.json without "ptft"): weights only, HF layout.
-  if (is_hf_model_dir(dir)) return hf_model_type(dir) == "bert" ? read_hf_bert(dir) : read_hf_gpt2(dir);
   Checkpoint c;
   c.dir = dir;
   c.config = read_json(dir + "/config.json", "checkpoint config");

@@ -74,31 +74,8 @@ std::vector<std::string> hf_weight_files(const std::string& dir) {
                   "a Hugging Face model directory needs its weights as safetensors");
 }
 
-TensorMap hf_export_state(ModelImpl& model, const Tokenizer* tok, int64_t vocab_size, const std::string& out_dir) {
-  TensorMap sd = state_dict(model);
-  for (const auto& [name, t] : sd)
-    if (name.find("lora_") != std::string::npos)
-      throw UserError("the model has LoRA adapters attached ('" + name + "')",
-                      "merge the adapters first: ptft export --merge-lora");
-  if (tok && tok->vocab_size() > vocab_size)
-    throw UserError("the tokenizer has " + std::to_string(tok->vocab_size()) + " tokens but the model's vocab_size is " +
-                        std::to_string(vocab_size),
-                    "export the tokenizer the model was trained with");
-  fs::require_new_dir(out_dir, "output directory");
-  return sd;
-}
-
-void check_hf_tensors(const std::string& dir, const std::vector<std::string>& bad_shape,
-                      const std::vector<std::string>& missing, const std::string& missing_hint) {
-  if (!bad_shape.empty())
-    throw UserError("'" + dir + "': " + std::to_string(bad_shape.size()) + " tensor(s) do not fit config.json: " +
-                        join_first(bad_shape),
-                    "the weights were saved for another architecture, or config.json was edited");
-  if (!missing.empty()) throw UserError("'" + dir + "' lacks tensor(s) " + join_first(missing), missing_hint);
-}
-
-HfTensors load_hf_tensors(const std::string& dir, const std::string& prefix) {
-  HfTensors r;
+ForeignTensors load_hf_tensors(const std::string& dir) {
+  ForeignTensors r;
   for (const auto& file : hf_weight_files(dir)) {
     TensorMap part;
     try {
@@ -106,11 +83,9 @@ HfTensors load_hf_tensors(const std::string& dir, const std::string& prefix) {
     } catch (const UserError& e) {
       throw e.with_context("reading Hugging Face weights");
     }
-    for (auto& [full, t] : part) {
-      const std::string name = !prefix.empty() && full.rfind(prefix, 0) == 0 ? full.substr(prefix.size()) : full;
+    for (auto& [name, t] : part) {
       if (r.tensors.count(name))
-        throw UserError("'" + file + "': tensor '" + full + "' appears twice (also in '" + r.file_of[name] +
-                            "', with or without the \"" + prefix + "\" prefix)",
+        throw UserError("'" + file + "': tensor '" + name + "' appears twice (also in '" + r.file_of[name] + "')",
                         "the weights are ambiguous; re-save the model with save_pretrained");
       r.tensors[name] = t;
       r.file_of[name] = file;

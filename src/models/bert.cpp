@@ -1,11 +1,14 @@
 #include "ptft/models/bert.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 #include <cstring>
 
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
+#include "family_formats.h"
 
 namespace ptft {
 
@@ -316,10 +319,31 @@ BertConfig bert_config_from_json(const nlohmann::json& j, const std::string& sou
 
 YAML::Node BertImpl::config_yaml() const { return family_section_yaml("bert", cfg_); }
 
+namespace {
+
+// Random token windows with every fourth position masked and predicted (masked LM), or with
+// labels (a classifier) (the registry's model test suite).
+TensorMap bert_example_batch(const ModelImpl& model, int64_t n, uint64_t seed) {
+  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto& bert = dynamic_cast<const BertImpl&>(model);
+  const int64_t T = std::min<int64_t>(model.context_length(), 12);
+  auto ids = torch::randint(1, model.vocab_size(), {n, T}, g, torch::kLong);  // (B,T), no [PAD]
+  if (bert.is_classifier())
+    return {{"input_ids", ids}, {"y", torch::randint(bert.config().num_classes, {n}, g, torch::kLong)}};
+  auto predicted = torch::arange(T).remainder(4).eq(1).expand({n, T});  // (B,T)
+  return {{"input_ids", ids.masked_fill(predicted, 0)}, {"targets", ids.masked_fill(predicted.logical_not(), -100)}};
+}
+
+}  // namespace
+
 ModelFamily bert_family() {
   ModelFamily f;
   f.name = "bert";
   f.default_task = "masked_lm";
+  f.tiny_architecture = "{vocab_size: 64, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, "
+                        "intermediate_size: 64, max_position_embeddings: 32, hidden_dropout_prob: 0.0, "
+                        "attention_probs_dropout_prob: 0.0}";
+  f.example_batch = bert_example_batch;
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<BertImpl>(bind_family_section<BertConfig>(doc, prefix));
   };
@@ -328,6 +352,8 @@ ModelFamily bert_family() {
     if (m->is_classifier()) m->set_classes(class_names_from_json(j, m->config().num_classes, source), /*new_head=*/false);
     return m;
   };
+  f.formats = {bert_hf_format()};
+  f.legacy = bert_legacy_names();
   return f;
 }
 

@@ -1,5 +1,7 @@
 #include "ptft/models/detector.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 #include <numeric>
 
@@ -271,10 +273,34 @@ std::vector<std::vector<Detection>> decode_detections(const TensorMap& out, doub
 
 YAML::Node DetectorImpl::config_yaml() const { return family_section_yaml("yolo", cfg_); }
 
+namespace {
+
+// Images with one bright box each, of a random class, at a random place (the registry's model
+// test suite).
+TensorMap detector_example_batch(const ModelImpl& model, int64_t n, uint64_t seed) {
+  const DetectorConfig& c = dynamic_cast<const DetectorImpl&>(model).config();
+  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const int64_t S = c.image_size;
+  auto x = torch::zeros({n, c.in_channels, S, S});
+  auto boxes = torch::zeros({n, 1, 4});
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t w = S / 4 + torch::randint(S / 4, {1}, g).item<int64_t>();
+    const int64_t x0 = torch::randint(S - w, {1}, g).item<int64_t>(), y0 = torch::randint(S - w, {1}, g).item<int64_t>();
+    x[i].narrow(1, y0, w).narrow(2, x0, w).fill_(1.0);
+    boxes[i][0] = torch::tensor({float(x0), float(y0), float(x0 + w), float(y0 + w)});
+  }
+  return {{"x", x}, {"boxes", boxes}, {"labels", torch::randint(c.num_classes, {n, 1}, g, torch::kLong)}};
+}
+
+}  // namespace
+
 ModelFamily detector_family() {
   ModelFamily f;
   f.name = "yolo";
   f.default_task = "detection";
+  f.tiny_architecture = "{backbone: {layers: [1, 1, 1, 1], width: 8}, num_classes: 2, fpn_channels: 16, head_convs: 1, "
+                        "image_size: 64}";
+  f.example_batch = detector_example_batch;
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<DetectorImpl>(bind_family_section<DetectorConfig>(doc, prefix));
   };

@@ -1,9 +1,12 @@
 #include "ptft/models/gpt.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 
 #include "ptft/core/error.h"
 #include "ptft/models/family_section.h"
+#include "family_formats.h"
 
 namespace ptft {
 
@@ -166,16 +169,31 @@ GptConfig gpt_config_from_json(const nlohmann::json& j, const std::string& sourc
 
 YAML::Node GptImpl::config_yaml() const { return family_section_yaml("gpt", cfg_); }
 
+namespace {
+
+// Random token windows: input_ids and their next tokens (the registry's model test suite).
+TensorMap gpt_example_batch(const ModelImpl& model, int64_t n, uint64_t seed) {
+  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto w = torch::randint(model.vocab_size(), {n, std::min<int64_t>(model.context_length(), 16) + 1}, g, torch::kLong);
+  return {{"input_ids", w.narrow(1, 0, w.size(1) - 1)}, {"targets", w.narrow(1, 1, w.size(1) - 1)}};  // (B,T) each
+}
+
+}  // namespace
+
 ModelFamily gpt_family() {
   ModelFamily f;
   f.name = "gpt";
   f.default_task = "causal_lm";
+  f.tiny_architecture = "{vocab_size: 64, n_positions: 32, n_embd: 32, n_layer: 2, n_head: 4}";
+  f.example_batch = gpt_example_batch;
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<GptImpl>(bind_family_section<GptConfig>(doc, prefix));
   };
   f.from_config_json = [](const nlohmann::json& j, const std::string& source) -> ModelPtr {
     return std::make_shared<GptImpl>(gpt_config_from_json(j, source));
   };
+  f.formats = {gpt2_hf_format()};
+  f.peft = {"CAUSAL_LM", /*fan_in_fan_out=*/true};  // HF GPT-2's projections are Conv1D
   return f;
 }
 

@@ -1,5 +1,7 @@
 #include "ptft/models/mlp.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
@@ -74,10 +76,23 @@ nlohmann::json MlpImpl::config_json() const {
 
 YAML::Node MlpImpl::config_yaml() const { return family_section_yaml("mlp", cfg_); }
 
+namespace {
+
+// Random vectors and labels (the registry's model test suite).
+TensorMap mlp_example_batch(const ModelImpl& model, int64_t n, uint64_t seed) {
+  const MlpConfig& c = dynamic_cast<const MlpImpl&>(model).config();
+  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return {{"x", torch::randn({n, c.in_features}, g)}, {"y", torch::randint(c.num_classes, {n}, g, torch::kLong)}};
+}
+
+}  // namespace
+
 ModelFamily mlp_family() {
   ModelFamily f;
   f.name = "mlp";
   f.default_task = "classification";
+  f.tiny_architecture = "{in_features: 4, hidden: [16, 16], num_classes: 3}";
+  f.example_batch = mlp_example_batch;
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<MlpImpl>(bind_family_section<MlpConfig>(doc, prefix));
   };

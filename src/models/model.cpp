@@ -101,17 +101,28 @@ ModelPtr create_model(const config::Document& doc_in, const std::string& prefix)
 
 ModelPtr model_from_config_json(const nlohmann::json& cfg, const std::string& source) {
   std::string family;
-  if (cfg.contains("ptft") && cfg["ptft"].contains("family")) family = cfg["ptft"]["family"];
-  else if (cfg.contains("model_type") && cfg["model_type"].is_string()) family = cfg["model_type"];
-  else
+  if (cfg.contains("ptft") && cfg["ptft"].contains("family")) {
+    family = cfg["ptft"]["family"];
+  } else if (cfg.contains("model_type") && cfg["model_type"].is_string()) {
+    const ModelFamily* f = find_hf_family(cfg["model_type"]);  // an HF config.json: the family reading it
+    family = f ? f->name : cfg["model_type"].get<std::string>();
+  } else {
     throw UserError("'" + source + "' names no model family (no \"ptft.family\" or \"model_type\")",
                     "is this a ptft or Hugging Face checkpoint directory?");
-  if (family == "gpt2") family = "gpt";
+  }
   try {
     return find_model_family(family, source).from_config_json(cfg, source);
   } catch (const nlohmann::json::exception& e) {
     throw UserError("'" + source + "': bad model config: " + e.what(), "re-export the checkpoint");
   }
+}
+
+const ModelFamily* find_hf_family(const std::string& type) {
+  for (const auto& f : model_families())
+    for (const auto& format : f.formats)
+      if (std::find(format.hf_model_types.begin(), format.hf_model_types.end(), type) != format.hf_model_types.end())
+        return &f;
+  return nullptr;
 }
 
 int64_t count_parameters(const torch::nn::Module& m, bool trainable_only) {

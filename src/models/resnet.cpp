@@ -1,8 +1,11 @@
 #include "ptft/models/resnet.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
+#include "family_formats.h"
 
 namespace ptft {
 namespace {
@@ -230,10 +233,23 @@ ResNetConfig resnet_config_from_json(const nlohmann::json& j, const std::string&
 
 YAML::Node ResNetImpl::config_yaml() const { return family_section_yaml("resnet", cfg_); }
 
+namespace {
+
+// Random images and labels (the registry's model test suite).
+TensorMap resnet_example_batch(const ModelImpl& model, int64_t n, uint64_t seed) {
+  const ResNetConfig& c = dynamic_cast<const ResNetImpl&>(model).config();
+  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return {{"x", torch::rand({n, c.in_channels, 32, 32}, g)}, {"y", torch::randint(c.num_classes, {n}, g, torch::kLong)}};
+}
+
+}  // namespace
+
 ModelFamily resnet_family() {
   ModelFamily f;
   f.name = "resnet";
   f.default_task = "classification";
+  f.tiny_architecture = "{block: basic, layers: [1, 1, 1, 1], width: 8, in_channels: 3, num_classes: 3, stem: small}";
+  f.example_batch = resnet_example_batch;
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<ResNetImpl>(bind_family_section<ResNetConfig>(doc, prefix));
   };
@@ -242,6 +258,7 @@ ModelFamily resnet_family() {
     m->set_classes(class_names_from_json(j, m->config().num_classes, source), /*new_head=*/false);
     return m;
   };
+  f.formats = {resnet_torchvision_format()};
   return f;
 }
 

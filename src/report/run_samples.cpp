@@ -6,12 +6,25 @@
 #include "ptft/core/error.h"
 #include "ptft/infer/generate.h"
 #include "ptft/infer/pretrained.h"
+#include "ptft/models/model.h"
 
 namespace ptft::report {
 namespace sfs = std::filesystem;
 
+namespace {
+
+// Whether models of `family` write text (their default task is causal language modelling); false
+// for a family this build does not know.
+bool writes_text(const std::string& family) {
+  for (const auto& f : model_families())
+    if (f.name == family) return f.default_task == "causal_lm";
+  return false;
+}
+
+}  // namespace
+
 std::optional<RunSample> run_sample(const RunHistory& run, int tokens) {
-  if (run.family() != "gpt" || tokens <= 0) return std::nullopt;
+  if (tokens <= 0 || !writes_text(run.family())) return std::nullopt;
   std::string ckpt;
   std::error_code ec;
   for (const char* which : {"best", "last"}) {

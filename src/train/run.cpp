@@ -19,6 +19,7 @@
 #include "ptft/eval/detection_map.h"
 #include "ptft/infer/image_classifier.h"
 #include "ptft/models/detector.h"
+#include "ptft/models/model_files.h"
 #include "ptft/data/replay_mix.h"
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/text_classification.h"

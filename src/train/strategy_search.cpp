@@ -14,7 +14,7 @@
 #include "ptft/core/shell.h"
 #include "ptft/dist/launch_env.h"
 #include "ptft/infer/pretrained.h"
-#include "ptft/io/checkpoint.h"
+#include "ptft/models/model_files.h"
 #include "ptft/transfer/lora.h"
 
 namespace ptft {

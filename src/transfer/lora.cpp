@@ -127,9 +127,10 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
     }
   // Classifiers also train their head (transfer_plan.h): PEFT's SEQ_CLS with modules_to_save.
   const bool classifier = !model.class_names().empty();
-  const nlohmann::json task_type = model.family() == "gpt" ? nlohmann::json("CAUSAL_LM")
-                                   : classifier           ? nlohmann::json("SEQ_CLS")
-                                                          : nlohmann::json(nullptr);
+  const PeftFacts& peft = find_model_family(model.family(), "the PEFT adapter").peft;
+  const nlohmann::json task_type = classifier                ? nlohmann::json("SEQ_CLS")
+                                   : !peft.task_type.empty() ? nlohmann::json(peft.task_type)
+                                                             : nlohmann::json(nullptr);
   std::vector<std::string> to_save;
   if (classifier)
     for (const auto& p : model.named_parameters(true)) {
@@ -147,8 +148,7 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
                            {"lora_dropout", cfg.dropout},
                            {"target_modules", targets},
                            {"bias", "none"},
-                           // HF GPT-2 projections are Conv1D with (in, out) weights.
-                           {"fan_in_fan_out", model.family() == "gpt"},
+                           {"fan_in_fan_out", peft.fan_in_fan_out},
                            {"inference_mode", true},
                            {"modules_to_save", to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(to_save)},
                            {"base_model_name_or_path", base_model}};

@@ -133,7 +133,7 @@ void fit_and_check(const torch::Device& device) {
   const FitResult r = trainer.fit(*model, *task, *src, nullptr, *opt);
   EXPECT_EQ(r.step, 30);
   EXPECT_EQ(r.units_seen, 30 * 8 * 32);
-  const Checkpoint saved = read_checkpoint(tmp.path + "/run/checkpoints/last", true);
+  const Checkpoint saved = read_ptft_checkpoint(tmp.path + "/run/checkpoints/last", true);
   EXPECT_TRUE(saved.model.at("transformer.wte.weight").device().is_cpu());
   // (Uniform random tokens teach nothing; the weights must stay finite through bf16 steps.)
   EXPECT_TRUE(torch::isfinite(saved.model.at("transformer.wte.weight")).all().item<bool>());

@@ -182,7 +182,7 @@ TEST(Generate, OnlyGptModels) {
     Generator g(mlp, test::tiny_tokenizer(), "'runs/spirals'");
     FAIL() << "expected a UserError";
   } catch (const UserError& e) {
-    EXPECT_EQ(e.message(), "generate needs a gpt model; 'runs/spirals' holds a mlp");
+    EXPECT_EQ(e.message(), "generate needs a causal language model; 'runs/spirals' holds a mlp model, which does not write text");
   }
 }
 

@@ -79,7 +79,7 @@ TEST(Checkpoint, WriteReadRoundTrip) {
   EXPECT_EQ(entries(dir), (std::set<std::string>{"config.json", "model.safetensors", "optimizer.safetensors",
                                                  "trainer_state.json"}));
   EXPECT_TRUE(is_checkpoint_dir(dir));
-  Checkpoint r = read_checkpoint(dir);
+  Checkpoint r = read_ptft_checkpoint(dir);
   EXPECT_EQ(r.dir, dir);
   EXPECT_EQ(r.config, c.config);
   EXPECT_EQ(r.trainer_state, c.trainer_state);
@@ -87,7 +87,7 @@ TEST(Checkpoint, WriteReadRoundTrip) {
   expect_same_tensors(c.optimizer, r.optimizer);
   EXPECT_EQ(entries(tmp.path), std::set<std::string>{"ckpt"});  // no temporary left beside it
 
-  Checkpoint w = read_checkpoint(dir, /*with_training_state=*/false);
+  Checkpoint w = read_ptft_checkpoint(dir, /*with_training_state=*/false);
   expect_same_tensors(c.model, w.model);
   EXPECT_TRUE(w.optimizer.empty());
   EXPECT_TRUE(w.trainer_state.is_null());
@@ -100,7 +100,7 @@ TEST(Checkpoint, WeightsOnlyCheckpointHasNoTrainingFiles) {
   c.trainer_state = nullptr;
   write_checkpoint(tmp.path + "/w", c);
   EXPECT_EQ(entries(tmp.path + "/w"), (std::set<std::string>{"config.json", "model.safetensors"}));
-  Checkpoint r = read_checkpoint(tmp.path + "/w");
+  Checkpoint r = read_ptft_checkpoint(tmp.path + "/w");
   EXPECT_TRUE(r.optimizer.empty());
   EXPECT_TRUE(r.trainer_state.is_null());
 }
@@ -119,11 +119,11 @@ TEST(Checkpoint, WriteIntoExistingDirFailsAndLeavesItIntact) {
 
 TEST(Checkpoint, ReadMissingDirectory) {
   TempDir tmp("missing");
-  auto msg = user_error([&] { read_checkpoint(tmp.path + "/nope"); });
+  auto msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/nope"); });
   EXPECT_NE(msg.find(tmp.path + "/nope"), std::string::npos) << msg;
   EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
   write_bytes(tmp.path + "/file", "x");
-  msg = user_error([&] { read_checkpoint(tmp.path + "/file"); });
+  msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/file"); });
   EXPECT_NE(msg.find("is not a directory"), std::string::npos) << msg;
 }
 
@@ -132,7 +132,7 @@ TEST(Checkpoint, ReadMissingModelFileNamesIt) {
   write_checkpoint(tmp.path + "/c", sample_checkpoint());
   sfs::remove(tmp.path + "/c/model.safetensors");
   EXPECT_FALSE(is_checkpoint_dir(tmp.path + "/c"));
-  auto msg = user_error([&] { read_checkpoint(tmp.path + "/c"); });
+  auto msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/c"); });
   EXPECT_NE(msg.find("model.safetensors"), std::string::npos) << msg;
 }
 
@@ -140,7 +140,7 @@ TEST(Checkpoint, ReadMissingConfigNamesIt) {
   TempDir tmp("noconfig");
   write_checkpoint(tmp.path + "/c", sample_checkpoint());
   sfs::remove(tmp.path + "/c/config.json");
-  auto msg = user_error([&] { read_checkpoint(tmp.path + "/c"); });
+  auto msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/c"); });
   EXPECT_NE(msg.find(tmp.path + "/c/config.json"), std::string::npos) << msg;
 }
 
@@ -148,7 +148,7 @@ TEST(Checkpoint, ReadCorruptConfigNamesIt) {
   TempDir tmp("badconfig");
   write_checkpoint(tmp.path + "/c", sample_checkpoint());
   write_bytes(tmp.path + "/c/config.json", "{\"model_type\": \"mlp\",");
-  auto msg = user_error([&] { read_checkpoint(tmp.path + "/c"); });
+  auto msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/c"); });
   EXPECT_NE(msg.find(tmp.path + "/c/config.json"), std::string::npos) << msg;
   EXPECT_NE(msg.find("not valid JSON"), std::string::npos) << msg;
 }
@@ -158,7 +158,7 @@ TEST(Checkpoint, ReadTruncatedModelNamesIt) {
   write_checkpoint(tmp.path + "/c", sample_checkpoint());
   const std::string path = tmp.path + "/c/model.safetensors";
   sfs::resize_file(path, sfs::file_size(path) - 10);
-  auto msg = user_error([&] { read_checkpoint(tmp.path + "/c"); });
+  auto msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/c"); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_NE(msg.find("loading checkpoint weights"), std::string::npos) << msg;
 }
@@ -168,14 +168,14 @@ TEST(Checkpoint, ReadTruncatedOptimizerAndCorruptTrainerStateNameThem) {
   write_checkpoint(tmp.path + "/c", sample_checkpoint());
   const std::string opt = tmp.path + "/c/optimizer.safetensors";
   sfs::resize_file(opt, 6);
-  auto msg = user_error([&] { read_checkpoint(tmp.path + "/c"); });
+  auto msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/c"); });
   EXPECT_NE(msg.find(opt), std::string::npos) << msg;
   // Without the training state the broken optimizer file is not read at all.
-  EXPECT_NO_THROW(read_checkpoint(tmp.path + "/c", /*with_training_state=*/false));
+  EXPECT_NO_THROW(read_ptft_checkpoint(tmp.path + "/c", /*with_training_state=*/false));
 
   write_checkpoint(tmp.path + "/d", sample_checkpoint());
   write_bytes(tmp.path + "/d/trainer_state.json", "{\"step\": ");
-  msg = user_error([&] { read_checkpoint(tmp.path + "/d"); });
+  msg = user_error([&] { read_ptft_checkpoint(tmp.path + "/d"); });
   EXPECT_NE(msg.find(tmp.path + "/d/trainer_state.json"), std::string::npos) << msg;
 }
 
@@ -221,7 +221,7 @@ TEST(CheckpointSet, SaveThenLastDirAndMarkBest) {
   ASSERT_TRUE(set.last_dir().has_value());
   EXPECT_EQ(*set.last_dir(), tmp.path + "/checkpoints/last");
   EXPECT_EQ(sfs::read_symlink(*set.last_dir()).string(), "step-00000007");  // relative: the run dir can move
-  EXPECT_EQ(read_checkpoint(*set.last_dir()).trainer_state, f.c.trainer_state);
+  EXPECT_EQ(read_ptft_checkpoint(*set.last_dir()).trainer_state, f.c.trainer_state);
   EXPECT_FALSE(set.best_dir().has_value());
 
   set.save(9, f.fn());

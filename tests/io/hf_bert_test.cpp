@@ -10,7 +10,8 @@
 // outputs when the reference reads it back, and read back into ptft bit for bit. Without python3
 // + numpy those tests skip (scripts/setup.sh installs python3-numpy). Errors and the tokenizer
 // files are tested on directories made here, without Python.
-#include "ptft/io/hf_bert.h"
+#include "ptft/io/hf_files.h"
+#include "ptft/models/model_files.h"
 
 #include <gtest/gtest.h>
 
@@ -272,7 +273,7 @@ TEST(HfBertGolden, ExportReadsBackInTheReferenceWithHfNamesShapesAndConfig) {
     reference_make(hf, options);
     auto m = load_bert(hf);
     ASSERT_NE(m, nullptr);
-    export_hf_bert(*m, nullptr, out);
+    export_model(*m, nullptr, "hf", out);
 
     // The reference BERT computes the same outputs from the exported files: the values are the
     // reference's own, so exactly; ptft's within the tolerance.
@@ -322,7 +323,7 @@ TEST(HfBert, ExportThenReadGivesTheSameModel) {
     if (k) m->set_classes({"neg", "pos"}, /*new_head=*/false);
     const std::string out = tmp.path + "/out" + std::to_string(k);
     sfs::create_directories(out);  // an existing empty directory is fine
-    export_hf_bert(*m, nullptr, out);
+    export_model(*m, nullptr, "hf", out);
     auto back = load_bert(out);
     ASSERT_NE(back, nullptr);
     expect_bit_identical(*m, *back);
@@ -335,7 +336,7 @@ TEST(HfBert, ExportThenReadGivesTheSameModel) {
 // A directory of small_bert's export, for editing.
 std::string exported_small_bert(const TempDir& tmp) {
   const std::string dir = tmp.path + "/hf";
-  export_hf_bert(*small_bert(), nullptr, dir);
+  export_model(*small_bert(), nullptr, "hf", dir);
   return dir;
 }
 
@@ -347,7 +348,7 @@ TEST(HfBert, MissingEncoderTensorIsNamed) {
   t.erase("bert.encoder.layer.1.attention.self.key.weight");  // a middle part of the fused c_attn
   save_weights(dir, t);
   std::string err = user_error_of([&] { read_checkpoint(dir); });
-  EXPECT_TRUE(contains(err, "lacks tensor(s) encoder.layer.1.attention.self.key.weight")) << err;
+  EXPECT_TRUE(contains(err, "lacks tensor(s) bert.encoder.layer.1.attention.self.key.weight")) << err;
   EXPECT_TRUE(contains(err, "incomplete")) << err;
 
   save_weights(dir, all);
@@ -355,7 +356,8 @@ TEST(HfBert, MissingEncoderTensorIsNamed) {
   cfg["num_hidden_layers"] = 3;  // the file has two blocks
   write_json(dir + "/config.json", cfg);
   err = user_error_of([&] { read_checkpoint(dir); });
-  EXPECT_TRUE(contains(err, "lacks tensor(s) encoder.layer.2.attention.self.query.weight")) << err;
+  EXPECT_TRUE(contains(err, "lacks tensor(s) bert.encoder.layer.2.")) << err;
+  EXPECT_TRUE(contains(err, "bert.encoder.layer.2.attention.self.query.weight")) << err;
 }
 
 TEST(HfBert, ShapeMismatchNamesTheTensorAndBothShapes) {
@@ -366,7 +368,7 @@ TEST(HfBert, ShapeMismatchNamesTheTensorAndBothShapes) {
   cfg["intermediate_size"] = 24;  // the file's MLP is 32 wide
   write_json(dir + "/config.json", cfg);
   std::string err = user_error_of([&] { read_checkpoint(dir); });
-  EXPECT_TRUE(contains(err, "'encoder.layer.0.intermediate.dense.weight' is [32, 16], config.json says [24, 16]")) << err;
+  EXPECT_TRUE(contains(err, "'bert.encoder.layer.0.intermediate.dense.weight' is [32, 16], config.json says [24, 16]")) << err;
   EXPECT_TRUE(contains(err, "another architecture")) << err;
 
   // One of the fused parts alone: named with its own shape.
@@ -375,7 +377,7 @@ TEST(HfBert, ShapeMismatchNamesTheTensorAndBothShapes) {
   t["bert.encoder.layer.1.attention.self.value.weight"] = torch::zeros({16, 15});
   save_weights(dir, t);
   err = user_error_of([&] { read_checkpoint(dir); });
-  EXPECT_TRUE(contains(err, "'encoder.layer.1.attention.self.value.weight' is [16, 15], config.json says [16, 16]")) << err;
+  EXPECT_TRUE(contains(err, "'bert.encoder.layer.1.attention.self.value.weight' is [16, 15], config.json says [16, 16]")) << err;
 }
 
 TEST(HfBert, DecoderMustBeTiedToTheWordEmbeddings) {
@@ -441,7 +443,7 @@ TEST(HfBert, UnknownTensorIsNamed) {
   t["bert.encoder.layer.2.output.dense.weight"] = torch::zeros({16, 32});
   save_weights(dir, t);
   const std::string err = user_error_of([&] { read_checkpoint(dir); });
-  EXPECT_TRUE(contains(err, "tensor(s) that BERT does not have: encoder.layer.2.output.dense.weight")) << err;
+  EXPECT_TRUE(contains(err, "tensor(s) that BERT does not have: bert.encoder.layer.2.output.dense.weight")) << err;
   EXPECT_TRUE(contains(err, "num_hidden_layers is 2")) << err;
 }
 
@@ -457,19 +459,13 @@ TEST(HfBert, PickleOnlyDirectoryIsRefused) {
 
 TEST(HfBert, ExportRefusesOtherFamiliesAndLora) {
   TempDir tmp("hf_bert_export_errors");
-  GptConfig gc;
-  gc.vocab_size = 40;
-  gc.n_positions = 8;
-  gc.n_embd = 16;
-  gc.n_layer = 1;
-  gc.n_head = 2;
-  GptImpl gpt(gc);
-  std::string err = user_error_of([&] { export_hf_bert(gpt, nullptr, tmp.path + "/gpt"); });
-  EXPECT_TRUE(contains(err, "'gpt' model as Hugging Face BERT")) << err;
+  std::string err = user_error_of([&] { export_model(*small_bert(), nullptr, "torchvision", tmp.path + "/tv"); });
+  EXPECT_TRUE(contains(err, "a 'bert' model cannot be exported as 'torchvision'")) << err;
+  EXPECT_TRUE(contains(err, "exports as: hf (a Hugging Face BERT directory), ptft")) << err;
 
   auto m = small_bert();
   m->bert->encoder->layer[0]->as<BertLayer>()->attn->c_attn->add_lora(2, 4, 0.0);
-  err = user_error_of([&] { export_hf_bert(*m, nullptr, tmp.path + "/lora"); });
+  err = user_error_of([&] { export_model(*m, nullptr, "hf", tmp.path + "/lora"); });
   EXPECT_TRUE(contains(err, "merge the adapters first")) << err;
   EXPECT_FALSE(sfs::exists(tmp.path + "/lora"));
 }
@@ -487,7 +483,7 @@ TEST(HfBertTokenizer, WordPieceIsWrittenInHfLayoutAndReadsBack) {
     o.do_lower_case = lower;
     WordPiece tok(vocab, o);
     const std::string out = tmp.path + (lower ? "/uncased" : "/cased");
-    export_hf_bert(*small_bert(), &tok, out);
+    export_model(*small_bert(), &tok, "hf", out);
 
     std::string lines;
     for (const auto& v : vocab) lines += v + "\n";
@@ -517,7 +513,7 @@ TEST(HfBertTokenizer, WordPieceIsWrittenInHfLayoutAndReadsBack) {
   std::vector<std::string> big = vocab;
   for (int i = 0; big.size() <= 40; ++i) big.push_back("w" + std::to_string(i));
   WordPiece tok(big, {});
-  const std::string err = user_error_of([&] { export_hf_bert(*small_bert(), &tok, tmp.path + "/big"); });
+  const std::string err = user_error_of([&] { export_model(*small_bert(), &tok, "hf", tmp.path + "/big"); });
   EXPECT_TRUE(contains(err, "41 tokens but the model's vocab_size is 40")) << err;
 }
 

@@ -7,7 +7,8 @@
 // reference reads it back, with HF's names, shapes and config keys. Without python3 + numpy
 // those tests skip (scripts/setup.sh installs python3-numpy). Error cases and the export's
 // tokenizer files are tested on directories made here, without Python.
-#include "ptft/io/hf_gpt2.h"
+#include "ptft/io/hf_files.h"
+#include "ptft/models/model_files.h"
 
 #include <gtest/gtest.h>
 
@@ -150,7 +151,7 @@ TEST(HfGpt2Golden, ExportReadsBackInTheReferenceWithHfNamesShapesAndConfig) {
   reference_make(hf);
   ModelPtr m = load_model(hf);
   const torch::Tensor logits = ptft_logits(*m, kIds);
-  export_hf_gpt2(*m, nullptr, out);
+  export_model(*m, nullptr, "hf", out);
 
   // The reference GPT-2 computes the same logits from the exported files.
   const Reference again = reference_logits(out, kIds);
@@ -200,7 +201,7 @@ TEST(HfGpt2, ExportThenReadGivesTheSameModel) {
   auto m = small_gpt();
   const std::string out = tmp.path + "/out";
   sfs::create_directories(out);  // an existing empty directory is fine
-  export_hf_gpt2(*m, nullptr, out);
+  export_model(*m, nullptr, "hf", out);
   ModelPtr back = load_model(out);
   EXPECT_EQ(max_abs_diff(ptft_logits(*m, kIds), ptft_logits(*back, kIds)), 0.0);
   for (const auto& [name, t] : state_dict(*m)) EXPECT_TRUE(torch::equal(t, state_dict(*back).at(name))) << name;
@@ -222,7 +223,7 @@ TEST(HfGpt2, ModelTypeT5IsUnsupported) {
 TEST(HfGpt2, PickleOnlyDirectoryIsRefused) {
   TempDir tmp("hf_pickle");
   const std::string dir = tmp.path + "/hf";
-  export_hf_gpt2(*small_gpt(), nullptr, dir);
+  export_model(*small_gpt(), nullptr, "hf", dir);
   sfs::remove(dir + "/model.safetensors");
   write_text(dir + "/pytorch_model.bin", "PK\x03\x04 not really a pickle");
   const std::string err = user_error_of([&] { read_checkpoint(dir); });
@@ -233,18 +234,18 @@ TEST(HfGpt2, PickleOnlyDirectoryIsRefused) {
 TEST(HfGpt2, ShapeMismatchNamesTheTensorAndBothShapes) {
   TempDir tmp("hf_shape");
   const std::string dir = tmp.path + "/hf";
-  export_hf_gpt2(*small_gpt(), nullptr, dir);
+  export_model(*small_gpt(), nullptr, "hf", dir);
   auto cfg = read_json(dir + "/config.json");
   cfg["n_inner"] = 32;  // the file's MLP is 4 * 16 = 64 wide
   write_json(dir + "/config.json", cfg);
   const std::string err = user_error_of([&] { read_checkpoint(dir); });
-  EXPECT_TRUE(contains(err, "'h.0.mlp.c_fc.weight' is [16, 64], config.json says [16, 32]")) << err;
+  EXPECT_TRUE(contains(err, "'transformer.h.0.mlp.c_fc.weight' is [16, 64], config.json says [16, 32]")) << err;
 }
 
 TEST(HfGpt2, LmHeadMustBeTiedToWte) {
   TempDir tmp("hf_untied");
   const std::string dir = tmp.path + "/hf";
-  export_hf_gpt2(*small_gpt(), nullptr, dir);
+  export_model(*small_gpt(), nullptr, "hf", dir);
   TensorMap t = load_tensors(dir + "/model.safetensors");
   TensorMap owned;
   for (auto& [k, v] : t) owned[k] = v.clone();
@@ -263,7 +264,7 @@ TEST(HfGpt2, LmHeadMustBeTiedToWte) {
 TEST(HfGpt2, UnsupportedOptionsAndMissingTensorsAreUserErrors) {
   TempDir tmp("hf_options");
   const std::string dir = tmp.path + "/hf";
-  export_hf_gpt2(*small_gpt(), nullptr, dir);
+  export_model(*small_gpt(), nullptr, "hf", dir);
   const auto good = read_json(dir + "/config.json");
   for (auto [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
            {"reorder_and_upcast_attn", true}, {"scale_attn_by_inverse_layer_idx", true},
@@ -278,7 +279,8 @@ TEST(HfGpt2, UnsupportedOptionsAndMissingTensorsAreUserErrors) {
   cfg["n_layer"] = 3;  // the file has two blocks
   write_json(dir + "/config.json", cfg);
   const std::string err = user_error_of([&] { read_checkpoint(dir); });
-  EXPECT_TRUE(contains(err, "lacks tensor(s) h.2.ln_1.weight")) << err;
+  EXPECT_TRUE(contains(err, "lacks tensor(s) transformer.h.2.")) << err;
+  EXPECT_TRUE(contains(err, "transformer.h.2.ln_1.weight")) << err;
 }
 
 TEST(HfGpt2, PtftCheckpointsKeepTheirOwnPath) {
@@ -298,19 +300,19 @@ TEST(HfGpt2, ExportRefusesOtherFamiliesLoraAndNonEmptyOutput) {
   TempDir tmp("hf_export_errors");
   MlpConfig mc;
   MlpImpl mlp(mc);
-  std::string err = user_error_of([&] { export_hf_gpt2(mlp, nullptr, tmp.path + "/mlp"); });
+  std::string err = user_error_of([&] { export_model(mlp, nullptr, "hf", tmp.path + "/mlp"); });
   EXPECT_TRUE(contains(err, "'mlp' model")) << err;
 
   auto m = small_gpt();
   m->transformer->h[0]->as<GptBlock>()->attn->c_attn->add_lora(2, 4, 0.0);
-  err = user_error_of([&] { export_hf_gpt2(*m, nullptr, tmp.path + "/lora"); });
+  err = user_error_of([&] { export_model(*m, nullptr, "hf", tmp.path + "/lora"); });
   EXPECT_TRUE(contains(err, "merge the adapters first: ptft export --merge-lora")) << err;
   EXPECT_FALSE(sfs::exists(tmp.path + "/lora"));
 
   const std::string full = tmp.path + "/full";
   sfs::create_directories(full);
   write_text(full + "/keep.txt", "mine");
-  err = user_error_of([&] { export_hf_gpt2(*small_gpt(), nullptr, full); });
+  err = user_error_of([&] { export_model(*small_gpt(), nullptr, "hf", full); });
   EXPECT_TRUE(contains(err, full)) << err;
   EXPECT_EQ(read_text(full + "/keep.txt"), "mine");
 }
@@ -358,7 +360,7 @@ TEST(HfGpt2Tokenizer, Gpt2BpeIsWrittenInHfLayoutAndReadsBack) {
   TokenizerPtr tok = tiny_gpt2_tokenizer(tmp.path + "/tok");
   ASSERT_EQ(tok->vocab_size(), 260);
   const std::string out = tmp.path + "/out";
-  export_hf_gpt2(*small_gpt(300), tok.get(), out);
+  export_model(*small_gpt(300), tok.get(), "hf", out);
 
   const auto tc = read_json(out + "/tokenizer_config.json");
   EXPECT_EQ(tc["tokenizer_class"], "GPT2Tokenizer");
@@ -379,7 +381,7 @@ TEST(HfGpt2Tokenizer, Gpt2BpeIsWrittenInHfLayoutAndReadsBack) {
   EXPECT_EQ(back->encode("the<|im_end|>").back(), 259);
 
   // A tokenizer larger than the model's vocabulary cannot belong to it.
-  const std::string err = user_error_of([&] { export_hf_gpt2(*small_gpt(200), tok.get(), tmp.path + "/small"); });
+  const std::string err = user_error_of([&] { export_model(*small_gpt(200), tok.get(), "hf", tmp.path + "/small"); });
   EXPECT_TRUE(contains(err, "260 tokens but the model's vocab_size is 200")) << err;
 }
 
@@ -394,7 +396,7 @@ TEST(HfGpt2Tokenizer, SentencePieceGoesToPtftTokenizerWithANote) {
   TokenizerPtr tok = load_tokenizer(o.out_dir);
   const std::string out = tmp.path + "/out";
   testing::internal::CaptureStderr();
-  export_hf_gpt2(*small_gpt(400), tok.get(), out);
+  export_model(*small_gpt(400), tok.get(), "hf", out);
   const std::string note = testing::internal::GetCapturedStderr();
   EXPECT_TRUE(contains(note, "ptft_tokenizer")) << note;
   EXPECT_FALSE(sfs::exists(out + "/vocab.json"));

@@ -9,7 +9,8 @@
 // itself (load_state_dict strict) and give ptft's logits within 1e-4; that test skips when
 // torchvision is not installed (Debian's python3-torchvision; not part of scripts/setup.sh).
 // Without python3 + numpy the golden tests skip. Inference, errors and round trips run without Python.
-#include "ptft/io/torchvision_resnet.h"
+#include "ptft/models/model_files.h"
+#include "ptft/models/resnet_torchvision.h"
 
 #include <gtest/gtest.h>
 
@@ -142,7 +143,7 @@ TEST(TorchvisionResnet, TorchvisionLoadsTheExportAndAgrees) {
     SCOPED_TRACE(tc.name);
     auto m = trained_model(tc.cfg, tc.side);
     const std::string out = tmp.path + "/" + tc.name;
-    export_torchvision_resnet(*m, out);
+    export_model(*m, nullptr, "torchvision", out);
     const torch::Tensor x = torch::randn({2, tc.cfg.in_channels, tc.side, tc.side});
     save_tensors(tmp.path + "/x.safetensors", {{"x", x}});
     int status = 0;
@@ -163,7 +164,7 @@ TEST(TorchvisionResnet, ExportHasTorchvisionKeysAndReadsBack) {
   c.block = "bottleneck";
   auto m = trained_model(c);
   m->set_classes({"ant", "bee", "cat", "dog"}, false);
-  export_torchvision_resnet(*m, tmp.path + "/out");
+  export_model(*m, nullptr, "torchvision", tmp.path + "/out");
 
   EXPECT_TRUE(sfs::is_regular_file(tmp.path + "/out/model.safetensors"));
   EXPECT_FALSE(sfs::exists(tmp.path + "/out/config.json"));  // bare weights: the architecture is in the names
@@ -202,17 +203,17 @@ TEST(TorchvisionResnet, ExportHasTorchvisionKeysAndReadsBack) {
 
   // The output directory must be new (or empty).
   try {
-    export_torchvision_resnet(*m, tmp.path + "/out");
+    export_model(*m, nullptr, "torchvision", tmp.path + "/out");
     FAIL() << "expected UserError";
   } catch (const UserError& e) {
     EXPECT_NE(e.message().find("exists and is not empty"), std::string::npos) << e.message();
   }
   MlpImpl mlp(MlpConfig{});
   try {
-    export_torchvision_resnet(mlp, tmp.path + "/mlp");
+    export_model(mlp, nullptr, "torchvision", tmp.path + "/mlp");
     FAIL() << "expected UserError";
   } catch (const UserError& e) {
-    EXPECT_NE(e.message().find("cannot export a 'mlp' model as a torchvision ResNet"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("a 'mlp' model cannot be exported as 'torchvision'"), std::string::npos) << e.message();
   }
 }
 

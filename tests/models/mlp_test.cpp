@@ -135,7 +135,7 @@ TEST(Mlp, SaveLoadRoundTripGivesIdenticalLogits) {
   write_checkpoint(dir, c);
 
   torch::manual_seed(2);  // a different init: the weights must come from the file
-  Checkpoint r = read_checkpoint(dir, false);
+  Checkpoint r = read_ptft_checkpoint(dir, false);
   ModelPtr m2 = model_from_config_json(r.config, dir + "/config.json");
   load_into(*m2, r.model, dir + "/model.safetensors");
   auto x = torch::randn({16, 3});

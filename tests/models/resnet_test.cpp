@@ -796,7 +796,7 @@ TEST(ResNet, SaveLoadRoundTripGivesIdenticalLogits) {
   write_checkpoint(tmp.path + "/ckpt", c);
 
   torch::manual_seed(5);
-  Checkpoint r = read_checkpoint(tmp.path + "/ckpt", false);
+  Checkpoint r = read_ptft_checkpoint(tmp.path + "/ckpt", false);
   ModelPtr m2 = model_from_config_json(r.config, tmp.path + "/ckpt/config.json");
   load_into(*m2, r.model, tmp.path + "/ckpt/model.safetensors");
   m.eval();

@@ -207,7 +207,7 @@ TEST(Trainer, ResumeAfterInterruptIsBitExact) {
   ASSERT_TRUE(rb.interrupted);
   ASSERT_EQ(rb.step, 20);
   StopSignals::reset();
-  Checkpoint ck = read_checkpoint(b.ckpt("last"));
+  Checkpoint ck = read_ptft_checkpoint(b.ckpt("last"));
   ASSERT_EQ(ck.trainer_state.at("step").get<int64_t>(), 20);
 
   // C: a fresh "process" resumes B: another init seed (the weights must come from the
@@ -230,7 +230,7 @@ TEST(Trainer, ResumeAfterInterruptIsBitExact) {
   // The interrupted weights were not already the final ones (the comparison above means something).
   EXPECT_FALSE(torch::equal(wa.at("head.weight"), ck.model.at("head.weight")));
   // The final checkpoints agree too, RNG included.
-  auto fa = read_checkpoint(a.ckpt("last")), fc = read_checkpoint(c.ckpt("last"));
+  auto fa = read_ptft_checkpoint(a.ckpt("last")), fc = read_ptft_checkpoint(c.ckpt("last"));
   EXPECT_EQ(fa.trainer_state.at("rng"), fc.trainer_state.at("rng"));
   EXPECT_EQ(fc.trainer_state.at("step").get<int64_t>(), 40);
   EXPECT_EQ(c.events("resume").size(), 1u);
@@ -257,7 +257,7 @@ TEST(Trainer, EmaResumeAfterInterruptEqualsUninterrupted) {
   ASSERT_TRUE(rb.interrupted);
   ASSERT_EQ(rb.step, 25);
   StopSignals::reset();
-  Checkpoint ck = read_checkpoint(b.ckpt("last"));
+  Checkpoint ck = read_ptft_checkpoint(b.ckpt("last"));
   ASSERT_FALSE(ck.training_model.empty());
   EXPECT_EQ(ck.trainer_state.at("ema").at("updates").get<int64_t>(), 25);
 
@@ -273,7 +273,7 @@ TEST(Trainer, EmaResumeAfterInterruptEqualsUninterrupted) {
   EXPECT_NEAR(rc.best_metric, ra.best_metric, 1e-6);
   EXPECT_NEAR(rc.last_eval.at("val_loss").get<double>(), ra.last_eval.at("val_loss").get<double>(), 1e-6);
 
-  auto fa = read_checkpoint(a.ckpt("last")), fc = read_checkpoint(c.ckpt("last"));
+  auto fa = read_ptft_checkpoint(a.ckpt("last")), fc = read_ptft_checkpoint(c.ckpt("last"));
   EXPECT_EQ(fc.trainer_state.at("ema").at("updates").get<int64_t>(), 40);
   auto expect_close = [](const std::string& what, const TensorMap& x, const TensorMap& y) {
     ASSERT_EQ(x.size(), y.size()) << what;
@@ -311,7 +311,7 @@ TEST(Trainer, EmaCheckpointsHoldTheAverageThatEvaluationScored) {
   FitResult r = t.fit(*h.model, task, *h.train, h.val.get(), *h.opt);
   ASSERT_EQ(r.step, 20);
 
-  Checkpoint last = read_checkpoint(h.ckpt("last"));
+  Checkpoint last = read_ptft_checkpoint(h.ckpt("last"));
   EXPECT_EQ(last.trainer_state.at("ema").at("updates").get<int64_t>(), 20);
   EXPECT_DOUBLE_EQ(last.trainer_state.at("ema").at("decay").get<double>(), 0.9);
   // The raw weights are back in the model after every evaluation, and in training_model.
@@ -334,7 +334,7 @@ TEST(Trainer, EmaCheckpointsHoldTheAverageThatEvaluationScored) {
   auto train = h.events("train");
   ASSERT_FALSE(train.empty());
   EXPECT_NEAR(train.back().at("ema_decay").get<double>(), 0.9 * (1 - std::exp(-20.0 / 5.0)), 1e-12);
-  EXPECT_FALSE(read_checkpoint(h.ckpt("step-00000010")).training_model.empty());
+  EXPECT_FALSE(read_ptft_checkpoint(h.ckpt("step-00000010")).training_model.empty());
 }
 
 TEST(Trainer, ResumeOfAFinishedRunTrainsNothing) {
@@ -344,7 +344,7 @@ TEST(Trainer, ResumeOfAFinishedRunTrainsNothing) {
   Harness a(cfg, tmp.path, 7);
   ProbeTask ta;
   ASSERT_EQ(a.fit(ta).step, 10);
-  Checkpoint ck = read_checkpoint(a.ckpt("last"));
+  Checkpoint ck = read_ptft_checkpoint(a.ckpt("last"));
   Harness b(cfg, tmp.path, 7);
   load_into(*b.model, ck.model, ck.dir);
   ProbeTask tb;
@@ -409,7 +409,7 @@ TEST(Trainer, NanLossMidRunLeavesPreviousCheckpointIntact) {
     EXPECT_NE(e.message().find("diverged at step 15"), std::string::npos) << e.message();
     EXPECT_NE(e.hint().find("train.lr"), std::string::npos) << e.hint();
   }
-  Checkpoint last = read_checkpoint(h.ckpt("last"));
+  Checkpoint last = read_ptft_checkpoint(h.ckpt("last"));
   EXPECT_EQ(last.trainer_state.at("step").get<int64_t>(), 10);
   EXPECT_EQ(link_target(h.ckpt("last")), step_name(10));
   for (const auto& [name, t] : last.model) EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
@@ -440,7 +440,7 @@ TEST(Trainer, EarlyStopsWhenTheMetricCannotImprove) {
   // The stop is checkpointed: a resume would continue from step 10.
   EXPECT_EQ(link_target(h.ckpt("last")), step_name(10));
   EXPECT_EQ(link_target(h.ckpt("best")), step_name(5));
-  EXPECT_EQ(read_checkpoint(h.ckpt("last")).trainer_state.at("bad_evals").get<int64_t>(), 1);
+  EXPECT_EQ(read_ptft_checkpoint(h.ckpt("last")).trainer_state.at("bad_evals").get<int64_t>(), 1);
 }
 
 TEST(Trainer, SigintStopsAfterOneStepWithCheckpoint) {
@@ -453,7 +453,7 @@ TEST(Trainer, SigintStopsAfterOneStepWithCheckpoint) {
   EXPECT_TRUE(r.interrupted);
   EXPECT_EQ(r.step, 1);
   EXPECT_EQ(task.calls, 1);
-  Checkpoint c = read_checkpoint(h.ckpt("last"));
+  Checkpoint c = read_ptft_checkpoint(h.ckpt("last"));
   EXPECT_EQ(c.trainer_state.at("step").get<int64_t>(), 1);
   EXPECT_EQ(c.trainer_state.at("samples_seen").get<int64_t>(), 16);
   EXPECT_FALSE(c.optimizer.empty());
@@ -510,7 +510,7 @@ TEST(Trainer, BestCheckpointIsTheBestEvalAndPruningKeepsIt) {
   EXPECT_EQ(r.best_step, best_step);
   EXPECT_DOUBLE_EQ(r.best_metric, best);
   EXPECT_EQ(link_target(h.ckpt("best")), step_name(best_step));
-  Checkpoint bc = read_checkpoint(h.ckpt("best"));
+  Checkpoint bc = read_ptft_checkpoint(h.ckpt("best"));
   EXPECT_EQ(bc.trainer_state.at("step").get<int64_t>(), best_step);
   EXPECT_DOUBLE_EQ(bc.trainer_state.at("best_metric").get<double>(), best);
   auto bests = h.events("best");

@@ -1,4 +1,4 @@
-// ptft/infer/generate.h — text continuation with a causal language model (GPT).
+// ptft/infer/generate.h — text continuation with a causal language model (models/causal_lm.h).
 //
 // The prompt goes through the model once (prefill, filling one KV cache per layer); then each
 // new token costs one forward of a single position. Generation ends at the end-of-text token,
@@ -23,7 +23,8 @@
 #include <vector>
 
 #include "ptft/infer/sampling.h"
-#include "ptft/models/gpt.h"
+#include "ptft/models/causal_lm.h"
+#include "ptft/models/model.h"
 #include "ptft/tokenizer/tokenizer.h"
 
 namespace ptft {
@@ -42,21 +43,21 @@ using TextCallback = std::function<void(const std::string&)>;
 
 class Generator {
  public:
-  // `source` names the checkpoint in errors. UserError unless `model` is a GPT.
+  // `source` names the checkpoint in errors. UserError unless `model` is a causal LM.
   Generator(ModelPtr model, TokenizerPtr tokenizer, std::string source);
   GenerateResult generate(const std::string& prompt, const SamplingOptions& opt, const TextCallback& on_text = {});
   // The same from token ids (the prompt as the model sees it).
   GenerateResult generate_ids(std::vector<int32_t> prompt, const SamplingOptions& opt,
                               const TextCallback& on_text = {});
 
-  int64_t context_length() const { return gpt_->context_length(); }
+  int64_t context_length() const { return model_->context_length(); }
   // Prompt tokens that leave room for min(max_new_tokens, context / 2) new tokens.
   int64_t prompt_budget(int64_t max_new_tokens) const;
   const Tokenizer& tokenizer() const { return *tok_; }
 
  private:
   ModelPtr model_;
-  GptImpl* gpt_ = nullptr;
+  CausalLm* lm_ = nullptr;
   TokenizerPtr tok_;
   std::string source_;
 };

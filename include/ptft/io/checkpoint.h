@@ -17,7 +17,7 @@
 //   CheckpointSet set(run_dir + "/checkpoints", /*keep=*/3);
 //   set.save(step, [&](const std::string& dir) { write_checkpoint(dir, ckpt); });
 //   set.mark_best(step);
-//   Checkpoint c = read_checkpoint(set.last_dir());
+//   Checkpoint c = read_ptft_checkpoint(*set.last_dir());
 #pragma once
 
 #include <functional>
@@ -42,17 +42,13 @@ struct Checkpoint {
 void write_checkpoint_files(const std::string& dir, const Checkpoint& c);
 // Atomically creates `dir` with the files of `c`. `dir` must not exist.
 void write_checkpoint(const std::string& dir, const Checkpoint& c);
-// Reads a checkpoint directory (or a symlink to one), a Hugging Face GPT-2 directory
-// (io/hf_gpt2.h) or bare torchvision/timm ResNet weights: a .safetensors file, or a directory with
-// model.safetensors and no config.json (io/torchvision_resnet.h). Missing or corrupt files are
+// Reads a ptft checkpoint directory (or a symlink to one). Missing or corrupt files are
 // UserErrors naming the file. with_training_state=false skips optimizer.safetensors,
-// training_model.safetensors and trainer_state.json.
-Checkpoint read_checkpoint(const std::string& dir, bool with_training_state = true);
+// training_model.safetensors and trainer_state.json. Any model path (Hugging Face directories,
+// bare weights) is read by models/model_files.h's read_checkpoint.
+Checkpoint read_ptft_checkpoint(const std::string& dir, bool with_training_state = true);
 // True when `dir` has a config.json and a model.safetensors.
 bool is_checkpoint_dir(const std::string& dir);
-// True for anything read_checkpoint reads: a checkpoint directory, a Hugging Face model
-// directory, or bare ResNet weights (io/torchvision_resnet.h).
-bool is_model_path(const std::string& path);
 
 class CheckpointSet {
  public:

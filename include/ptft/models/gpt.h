@@ -8,6 +8,7 @@
 //   logits = gpt->forward_cached(ids, caches);   // generation: caches grow by T
 #pragma once
 
+#include "ptft/models/causal_lm.h"
 #include "ptft/models/model.h"
 #include "ptft/nn/attention.h"
 #include "ptft/nn/feed_forward.h"
@@ -69,7 +70,7 @@ class GptTrunkImpl : public torch::nn::Cloneable<GptTrunkImpl> {
 };
 TORCH_MODULE(GptTrunk);
 
-class GptImpl : public ModelImpl {
+class GptImpl : public ModelImpl, public CausalLm {
  public:
   explicit GptImpl(GptConfig cfg);
   std::string family() const override { return "gpt"; }
@@ -77,7 +78,8 @@ class GptImpl : public ModelImpl {
   YAML::Node config_yaml() const override;
   TensorMap forward(const TensorMap& batch) override;
   // Logits (B,T,V) for ids (B,T) that continue the cached positions (caches: one per layer).
-  torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches);
+  torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) override;
+  torch::Device weights_device() const override { return transformer->wte->weight.device(); }
   double flops_per_unit() const override;  // per token, forward: 2N + attention
   int64_t context_length() const override { return cfg_.n_positions; }
   int64_t vocab_size() const override { return cfg_.vocab_size; }

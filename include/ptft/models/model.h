@@ -20,6 +20,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "ptft/io/tensor_io.h"
+#include "ptft/models/foreign_format.h"
 
 namespace ptft {
 namespace config {
@@ -75,11 +76,23 @@ struct ModelFamily {
   std::function<ModelPtr(const config::Document&, const std::string& prefix)> from_run_config;
   // Builds from a checkpoint's config.json (`source` names the file in errors).
   std::function<ModelPtr(const nlohmann::json&, const std::string& source)> from_config_json;
+  // The formats of other tools it reads and writes, with its names in each (models/foreign_format.h).
+  std::vector<ForeignFormat> formats;
+  // Its checkpoints under former parameter names, converted when read (none: empty marker).
+  LegacyNames legacy;
+  PeftFacts peft;
+  // The registry's model test suite (tests/models/family_suite_test.cpp) builds every family from
+  // `tiny_architecture` (model-section keys as YAML flow map: "{n_layer: 2, ...}") and trains it on
+  // `example_batch`: `examples` random examples its default task takes (fixed by `seed`).
+  std::string tiny_architecture;
+  std::function<TensorMap(const ModelImpl& model, int64_t examples, uint64_t seed)> example_batch;
 };
 
 // One line per architecture lives in src/models/registry.cpp.
 const std::vector<ModelFamily>& model_families();
 const ModelFamily& find_model_family(const std::string& name, const std::string& where);
+// The family whose Hugging Face format reads config.json model_type `type` (null: none does).
+const ModelFamily* find_hf_family(const std::string& type);
 ModelPtr create_model(const config::Document& doc, const std::string& prefix);
 ModelPtr model_from_config_json(const nlohmann::json& cfg, const std::string& source);
 int64_t count_parameters(const torch::nn::Module& m, bool trainable_only);

@@ -53,7 +53,7 @@ bool has_lora(ModelImpl& model);
 void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfig& cfg,
                        const std::string& base_model);
 
-// The model of a checkpoint (ptft or Hugging Face GPT-2 directory read by read_checkpoint):
+// The model of a checkpoint (any model path read by models/model_files.h's read_checkpoint):
 // architecture from config.json, LoRA adapters re-attached from config.json's ptft.lora, then
 // the weights (strict: a missing or unexpected tensor is a UserError naming the file).
 ModelPtr model_from_checkpoint(const Checkpoint& c);

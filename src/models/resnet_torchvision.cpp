@@ -1,8 +1,17 @@
-#include "ptft/io/torchvision_resnet.h"
+// torchvision/timm ResNet state dicts as safetensors (the resnet family's "torchvision" format):
+// bare weights are a `.safetensors` file, or a directory holding model.safetensors and no
+// config.json (e.g. `safetensors.torch.save_file(torchvision.models.resnet50(weights=...)
+// .state_dict(), "r50.safetensors")`; timm's ResNets use the same names, which are ptft's). The
+// architecture comes from the tensors (models/resnet_torchvision.h); every other tensor must then be
+// exactly what that architecture has; a missing num_batches_tracked (some exporters drop it) is
+// set to 0. Export writes model.safetensors with exactly torchvision's keys and a README.md naming
+// the architecture, the classes and how to load the file into torchvision.
+#include "ptft/models/resnet_torchvision.h"
 
 #include <filesystem>
 #include <sstream>
 
+#include "family_formats.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/models/class_names.h"
@@ -76,14 +85,51 @@ std::string readme(const ResNetConfig& c, const std::vector<std::string>& classe
   return o.str();
 }
 
-}  // namespace
-
-bool is_bare_weights(const std::string& path) {
-  std::error_code ec;
-  if (sfs::is_regular_file(path, ec)) return sfs::path(path).extension() == ".safetensors";
-  return sfs::is_directory(path, ec) && sfs::is_regular_file(path + "/model.safetensors", ec) &&
-         !sfs::exists(path + "/config.json", ec);
+const ResNetImpl& resnet_of(const ModelImpl& model) {
+  const auto* resnet = dynamic_cast<const ResNetImpl*>(&model);
+  PTFT_CHECK(resnet != nullptr, "a family-resnet model that is not a ResNetImpl");
+  return *resnet;
 }
+
+std::string arch_words(const ResNetConfig& cfg) {
+  return "inferred: " + cfg.block + " blocks, layers [" + comma_list(cfg.layers) + "], width " +
+         std::to_string(cfg.width) + ", " + cfg.stem + " stem";
+}
+
+nlohmann::json read_config(const ForeignSource& src) {
+  std::error_code ec;
+  const bool dir = sfs::is_directory(src.path, ec);
+  const std::string file = dir ? src.path + "/model.safetensors" : src.path;
+  if (dir && !src.tensors->tensors.count("conv1.weight"))  // most likely a checkpoint that lost its config
+    throw UserError("'" + src.path + "/config.json' does not exist, and '" + file +
+                        "' is not a torchvision/timm ResNet state dict (no tensor 'conv1.weight') whose "
+                        "architecture could be inferred",
+                    "a checkpoint needs its config.json: restore it, or use another checkpoint");
+  const ResNetConfig cfg = infer_resnet_config(src.tensors->tensors, file);
+  nlohmann::json c = resnet_config_json(cfg, default_class_names(cfg.num_classes));
+  c["ptft"]["task"] = "classification";
+  return c;
+}
+
+NameMap names(const ModelImpl& model) {
+  const std::string arch = arch_words(resnet_of(model).config());
+  NameMap m;
+  m.rules = {{"**.num_batches_tracked", {}, false, Presence::kDefaulted}};
+  m.model = "a torchvision ResNet (" + arch + ")";
+  m.architecture = "the ResNet " + arch;
+  m.shape_hint = "the file mixes architectures, or is not a torchvision/timm ResNet";
+  m.dtype_hint = "the weights file is not a ResNet state dict";
+  m.missing_hint = "the state dict is incomplete; save the whole model's state_dict() (" + arch + ")";
+  m.unknown_hint = "ptft reads plain torchvision/timm ResNets (no extra heads or variants)";
+  return m;
+}
+
+void write_files(const ModelImpl& model, const Tokenizer* /*tok*/, const std::string& dir) {
+  const ResNetImpl& resnet = resnet_of(model);
+  fs::write_file_atomic(dir + "/README.md", readme(resnet.config(), resnet.class_names()));
+}
+
+}  // namespace
 
 ResNetConfig infer_resnet_config(const TensorMap& tensors, const std::string& source) {
   const torch::Tensor* conv1 = find(tensors, "conv1.weight");
@@ -131,82 +177,16 @@ ResNetConfig infer_resnet_config(const TensorMap& tensors, const std::string& so
   return c;
 }
 
-Checkpoint read_torchvision_resnet(const std::string& path) {
-  std::error_code ec;
-  const std::string file = sfs::is_directory(path, ec) ? path + "/model.safetensors" : path;
-  TensorMap raw;
-  try {
-    raw = load_tensors(file);
-  } catch (const UserError& e) {
-    throw e.with_context("reading ResNet weights");
-  }
-  if (file != path && !raw.count("conv1.weight"))  // most likely a checkpoint that lost its config
-    throw UserError("'" + path + "/config.json' does not exist, and '" + file +
-                        "' is not a torchvision/timm ResNet state dict (no tensor 'conv1.weight') whose "
-                        "architecture could be inferred",
-                    "a checkpoint needs its config.json: restore it, or use another checkpoint");
-  const ResNetConfig cfg = infer_resnet_config(raw, file);
-  const TensorMap want = state_dict(ResNetImpl(cfg));  // every name, shape and dtype the architecture has
-
-  Checkpoint c;
-  c.dir = path;
-  std::vector<std::string> missing, bad_shape, unknown;
-  for (const auto& [name, w] : want) {
-    const torch::Tensor* t = find(raw, name);
-    const bool counter = ends_with(name, ".num_batches_tracked");
-    if (!t) {
-      if (counter) c.model[name] = torch::zeros({}, torch::kLong);
-      else missing.push_back(name);
-    } else if (!t->sizes().equals(w.sizes())) {
-      bad_shape.push_back("'" + name + "' is " + c10::str(t->sizes()) + ", expected " + c10::str(w.sizes()));
-    } else if (counter) {
-      c.model[name] = t->to(torch::kLong);
-    } else if (!t->is_floating_point()) {
-      throw UserError("'" + file + "': tensor '" + name + "' has dtype " + std::string(c10::toString(t->scalar_type())) +
-                          ", expected a floating-point type",
-                      "the weights file is not a ResNet state dict");
-    } else {
-      c.model[name] = t->to(torch::kFloat32);
-    }
-  }
-  for (const auto& [name, t] : raw)
-    if (!want.count(name)) unknown.push_back(name);
-  const std::string arch = "inferred: " + cfg.block + " blocks, layers [" + comma_list(cfg.layers) + "], width " +
-                           std::to_string(cfg.width) + ", " + cfg.stem + " stem";
-  if (!bad_shape.empty())
-    throw UserError("'" + file + "': " + std::to_string(bad_shape.size()) + " tensor(s) do not fit the ResNet " + arch +
-                        ": " + join_first(bad_shape),
-                    "the file mixes architectures, or is not a torchvision/timm ResNet");
-  if (!missing.empty())
-    throw UserError("'" + file + "' lacks tensor(s) " + join_first(missing) + " (" + arch + ")",
-                    "the state dict is incomplete; save the whole model's state_dict()");
-  if (!unknown.empty())
-    throw UserError("'" + file + "' holds tensor(s) that a torchvision ResNet does not have: " + join_first(unknown) +
-                        " (" + arch + ")",
-                    "ptft reads plain torchvision/timm ResNets (no extra heads or variants)");
-
-  c.config = resnet_config_json(cfg, default_class_names(cfg.num_classes));
-  c.config["ptft"]["task"] = "classification";
-  c.config["ptft"]["source"] = "torchvision:" + path;
-  return c;
-}
-
-void export_torchvision_resnet(ModelImpl& model, const std::string& out_dir) {
-  if (model.family() != "resnet")
-    throw UserError("cannot export a '" + model.family() + "' model as a torchvision ResNet",
-                    "--format torchvision supports ResNet models (family resnet)");
-  auto* resnet = dynamic_cast<ResNetImpl*>(&model);
-  PTFT_CHECK(resnet != nullptr, "a family-resnet model that is not a ResNetImpl");
-  fs::require_new_dir(out_dir, "output directory");
-  TensorMap out;
-  for (const auto& [name, t] : state_dict(model))
-    out[name] = t.detach().to(torch::kCPU, t.scalar_type() == torch::kLong ? torch::kLong : torch::kFloat32);
-  const std::string text = readme(resnet->config(), resnet->class_names());
-  fs::write_dir_atomic(out_dir, [&](const std::string& tmp) {
-    sfs::create_directories(tmp);
-    save_tensors(tmp + "/model.safetensors", out, {{"format", "pt"}});
-    fs::write_file_atomic(tmp + "/README.md", text);
-  });
+ForeignFormat resnet_torchvision_format() {
+  ForeignFormat f;
+  f.name = "torchvision";
+  f.summary = "a torchvision ResNet state dict as model.safetensors";
+  f.source_tag = "torchvision";
+  f.reads_bare_weights = true;
+  f.read_config = read_config;
+  f.names = names;
+  f.write_files = write_files;
+  return f;
 }
 
 }  // namespace ptft

@@ -1,0 +1,29 @@
+// ptft/models/causal_lm.h — the capability a model has when it writes text: a causal language
+// model that continues token ids with a key/value cache. Generation (infer/generate.h), chat and
+// run reports use this interface, never a family's class.
+//
+//   auto* lm = dynamic_cast<CausalLm*>(model.get());     // null: the model does not write text
+//   std::vector<nn::KvCache> caches;                       // one per layer, filled on first use
+//   torch::Tensor logits = lm->forward_cached(ids, &caches);   // ids (B,T) -> (B,T,V)
+//   logits = lm->forward_cached(next_id, &caches);             // (B,1) -> (B,1,V)
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "ptft/nn/attention.h"
+
+namespace ptft {
+
+class CausalLm {
+ public:
+  virtual ~CausalLm() = default;
+  // Logits (B,T,V) for ids (B,T) that continue the cached positions (caches: one per layer,
+  // resized on first use; null: no cache). A sequence longer than the context is a UserError.
+  virtual torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) = 0;
+  // The device of the model's weights (where ids must be).
+  virtual torch::Device weights_device() const = 0;
+};
+
+}  // namespace ptft
