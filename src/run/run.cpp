@@ -1,4 +1,4 @@
-#include "ptft/train/run.h"
+#include "ptft/run/run.h"
 
 #include <torch/torch.h>
 
@@ -27,8 +27,8 @@
 #include "ptft/dist/process_group.h"
 #include "ptft/report/html_report.h"
 #include "ptft/tokenizer/tokenizer.h"
-#include "ptft/train/run_config.h"
-#include "ptft/train/strategy_search.h"
+#include "ptft/run/run_config.h"
+#include "ptft/run/strategy_search.h"
 #include "ptft/transfer/lora.h"
 #include "ptft/transfer/transfer_plan.h"
 
