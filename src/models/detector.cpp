@@ -7,7 +7,6 @@
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
-#include "ptft/train/center_sampling.h"
 
 namespace ptft {
 namespace {
@@ -238,6 +237,13 @@ nlohmann::json DetectorImpl::config_json() const {
   nlohmann::json j = {{"model_type", "ptft-yolo"}, {"ptft", {{"family", "yolo"}}}, {"detector", arch}};
   j.update(class_names_json(class_names_));
   return j;
+}
+
+torch::Tensor grid_points(int64_t h, int64_t w, double stride) {
+  auto ys = (torch::arange(h, torch::kFloat) + 0.5) * stride;  // (H)
+  auto xs = (torch::arange(w, torch::kFloat) + 0.5) * stride;  // (W)
+  auto yy = ys.view({h, 1}).expand({h, w}), xx = xs.view({1, w}).expand({h, w});
+  return torch::stack({xx.reshape({-1}), yy.reshape({-1})}, 1);  // (H*W, 2): x, y
 }
 
 std::vector<std::vector<Detection>> decode_detections(const TensorMap& out, double conf, double iou, int64_t max_det) {

@@ -9,8 +9,7 @@
 #include "ptft/core/compat.h"
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
-#include "ptft/eval/detection_map.h"
-#include "ptft/train/center_sampling.h"
+#include "ptft/train/detection_map.h"
 #include "ptft/train/detection_task.h"
 #include "ptft/train/optimizer.h"
 
@@ -33,6 +32,14 @@ std::map<std::string, std::vector<int64_t>> shapes(torch::nn::Module& m) {
   for (const auto& kv : m.named_parameters()) s[kv.key()] = kv.value().sizes().vec();
   for (const auto& kv : m.named_buffers()) s[kv.key()] = kv.value().sizes().vec();
   return s;
+}
+
+TEST(Detector, GridPointsAreCellCentresRowMajor) {
+  auto p = grid_points(2, 3, 8);
+  ASSERT_EQ(p.sizes(), (std::vector<int64_t>{6, 2}));
+  EXPECT_TRUE(torch::equal(p[0], torch::tensor({4.f, 4.f})));
+  EXPECT_TRUE(torch::equal(p[2], torch::tensor({20.f, 4.f})));
+  EXPECT_TRUE(torch::equal(p[3], torch::tensor({4.f, 12.f})));
 }
 
 TEST(Detector, OutputsOnePredictionPerPointOfEachLevel) {
