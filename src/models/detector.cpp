@@ -281,6 +281,7 @@ ModelFamily detector_family() {
   ModelFamily f;
   f.name = "yolo";
   f.default_task = "detection";
+  f.backbone_from = {"resnet"};
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<DetectorImpl>(bind_family_section<DetectorConfig>(doc, prefix));
   };

@@ -12,6 +12,7 @@
 #include "ptft/train/detection_map.h"
 #include "ptft/train/detection_task.h"
 #include "ptft/train/optimizer.h"
+#include "../common/user_error.h"
 
 namespace ptft {
 namespace {
@@ -143,6 +144,16 @@ TEST(Detector, BackboneLoadsFromAResNetClassifier) {
     EXPECT_NE(w.find("cls/model.safetensors"), std::string::npos) << w;
     EXPECT_NE(w.find("conv1.weight"), std::string::npos) << w;
   }
+}
+
+TEST(Detector, TheRegistrySaysWhichFamiliesSeedItsBackbone) {
+  EXPECT_EQ(find_model_family("yolo", "test").backbone_from, (std::vector<std::string>{"resnet"}));
+  EXPECT_TRUE(find_model_family("resnet", "test").backbone_from.empty());
+  // A family without a backbone to seed refuses, naming itself and the donor's file.
+  ResNetImpl resnet(tiny().resnet());
+  const std::string err = test::user_error_of([&] { resnet.load_backbone({}, "donor/model.safetensors"); });
+  EXPECT_NE(err.find("'resnet' model has no backbone"), std::string::npos) << err;
+  EXPECT_NE(err.find("donor/model.safetensors"), std::string::npos) << err;
 }
 
 TEST(Detector, SetClassesGivesAFreshClassPredictor) {

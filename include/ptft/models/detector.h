@@ -109,7 +109,7 @@ class DetectorImpl : public ModelImpl {
   void set_image_size(int64_t size);
   // Copies a ResNet classifier's trunk into the backbone (shapes must agree) and takes its input
   // normalisation; returns the number of tensors copied. UserError naming `source` on a mismatch.
-  int64_t load_backbone(const TensorMap& resnet_state, const std::string& source);
+  int64_t load_backbone(const TensorMap& resnet_state, const std::string& source) override;
 
  private:
   DetectorConfig cfg_;

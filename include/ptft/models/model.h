@@ -65,6 +65,10 @@ class ModelImpl : public torch::nn::Module {
   // freshly initialised one with names.size() outputs, on the old one's device and dtype (build
   // the optimizer afterwards). Non-classifiers: UserError.
   virtual void set_classes(const std::vector<std::string>& names, bool new_head);
+  // Copies the backbone of a model of a family in ModelFamily::backbone_from (its weights,
+  // `donor`; `source` names the file in errors) into this one; returns the number of tensors
+  // copied. Families without a backbone to seed: UserError naming the family.
+  virtual int64_t load_backbone(const TensorMap& donor, const std::string& source);
 };
 using ModelPtr = std::shared_ptr<ModelImpl>;
 
@@ -75,6 +79,7 @@ struct ModelFamily {
   std::function<ModelPtr(const config::Document&, const std::string& prefix)> from_run_config;
   // Builds from a checkpoint's config.json (`source` names the file in errors).
   std::function<ModelPtr(const nlohmann::json&, const std::string& source)> from_config_json;
+  std::vector<std::string> backbone_from;  // families whose trained weights can seed this family's backbone (yolo: resnet)
 };
 
 // One line per architecture lives in src/models/registry.cpp.
