@@ -5,7 +5,9 @@
 //   read_config → check_config → start_runtime                       (run.cpp)
 //   load_model → attach_tokenizer → choose_task                      (run_model.cpp)
 //   open_train_data → apply_transfer_plan → open_eval_data           (run_data.cpp)
-//   prepare_optimizer → read_resume → write_run_start → fit_model    (run_trainer.cpp)
+//   prepare_optimizer                                                (run_trainer.cpp)
+//   read_resume                                                      (run_resume.cpp)
+//   write_run_start → fit_model                                      (run_trainer.cpp)
 //   write_summary                                                    (run_summary.cpp)
 //
 // Their order is part of the behaviour: every check that can fail runs before the run directory
@@ -97,7 +99,9 @@ void apply_transfer_plan(RunState& s);
 void open_eval_data(RunState& s);
 // run_trainer.cpp
 void prepare_optimizer(RunState& s);
+// run_resume.cpp
 void read_resume(RunState& s);
+// run_trainer.cpp
 void write_run_start(RunState& s);
 FitResult fit_model(RunState& s);
 // run_summary.cpp

@@ -1,5 +1,5 @@
-// The trainer phases of run_training (run_state.h): optimizer, --resume, the run directory and
-// its start event, and the Trainer with the context that carries the run into the loop.
+// The trainer phases of run_training (run_state.h): optimizer, the run directory and its start
+// event, and the Trainer with the context that carries the run into the loop.
 #include <cstdlib>
 #include <filesystem>
 
@@ -8,7 +8,6 @@
 #include "ptft/core/shell.h"
 #include "ptft/core/signals.h"
 #include "ptft/infer/image_classifier.h"
-#include "ptft/io/tensor_io.h"
 #include "ptft/train/trainer.h"
 #include "ptft/transfer/lora.h"
 #include "run_state.h"
@@ -109,24 +108,6 @@ void prepare_optimizer(RunState& s) {
   ocfg.eps = t.eps;
   ocfg.momentum = t.momentum;
   s.optimizer = make_optimizer(ocfg, s.groups);
-}
-
-// Resume: weights, optimizer, trainer state and RNG from checkpoints/last.
-void read_resume(RunState& s) {
-  if (!s.req.resume) return;
-  CheckpointSet probe(s.ckpt_root, static_cast<int>(s.cfg.train.keep_checkpoints));
-  if (auto last = probe.last_dir()) {
-    try {
-      s.resume = read_checkpoint(*last, true);
-      load_into(*s.model, s.resume->model, *last + "/model.safetensors", true);
-    } catch (const UserError& e) {
-      throw UserError("cannot resume from '" + *last + "': " + e.message(),
-                      "that checkpoint is damaged; nothing was changed. Resume from an earlier one by "
-                      "pointing the link at it: ln -sfn step-NNNNNNNN " + s.ckpt_root + "/last");
-    }
-  } else if (!s.quiet) {
-    log_info("no checkpoint in " + s.ckpt_root + " yet: starting from step 0");
-  }
 }
 
 // The run directory (rank 0 writes it) with the resolved config, and the start event.
