@@ -4,8 +4,8 @@
 
 #include "commands.h"
 #include "ptft/core/config.h"
-#include "ptft/train/run.h"
-#include "ptft/train/run_config.h"
+#include "ptft/run/run.h"
+#include "ptft/run/run_config.h"
 
 namespace ptft::cli {
 

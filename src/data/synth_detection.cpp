@@ -12,7 +12,7 @@
 #include "ptft/data/idx.h"
 #include "ptft/data/image_io.h"
 #include "ptft/data/sampling.h"
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;

@@ -9,7 +9,6 @@
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
-#include "ptft/train/center_sampling.h"
 
 namespace ptft {
 namespace {
@@ -242,6 +241,13 @@ nlohmann::json DetectorImpl::config_json() const {
   return j;
 }
 
+torch::Tensor grid_points(int64_t h, int64_t w, double stride) {
+  auto ys = (torch::arange(h, torch::kFloat) + 0.5) * stride;  // (H)
+  auto xs = (torch::arange(w, torch::kFloat) + 0.5) * stride;  // (W)
+  auto yy = ys.view({h, 1}).expand({h, w}), xx = xs.view({1, w}).expand({h, w});
+  return torch::stack({xx.reshape({-1}), yy.reshape({-1})}, 1);  // (H*W, 2): x, y
+}
+
 std::vector<std::vector<Detection>> decode_detections(const TensorMap& out, double conf, double iou, int64_t max_det) {
   constexpr int64_t kPreNms = 1000;
   torch::NoGradGuard ng;
@@ -301,6 +307,7 @@ ModelFamily detector_family() {
   f.tiny_architecture = "{backbone: {layers: [1, 1, 1, 1], width: 8}, num_classes: 2, fpn_channels: 16, head_convs: 1, "
                         "image_size: 64}";
   f.example_batch = detector_example_batch;
+  f.backbone_from = {"resnet"};
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<DetectorImpl>(bind_family_section<DetectorConfig>(doc, prefix));
   };

@@ -25,6 +25,11 @@ void ModelImpl::set_classes(const std::vector<std::string>& /*names*/, bool /*ne
                   "class names and new heads apply to classifier families (mlp, resnet)");
 }
 
+int64_t ModelImpl::load_backbone(const TensorMap& /*donor*/, const std::string& source) {
+  throw UserError("a '" + family() + "' model has no backbone to take from '" + source + "'",
+                  "a backbone seeds a family that lists the donor's family in backbone_from (yolo: resnet)");
+}
+
 const ModelFamily& find_model_family(const std::string& name, const std::string& where) {
   std::vector<std::string> names;
   for (const auto& f : model_families()) {

@@ -297,7 +297,7 @@ std::string confusion_section(const RunHistory& h) {
   }
   m.col_labels = m.row_labels;
   std::string o = "<h3>Confusion matrix</h3>" + render_svg(m);
-  // val_per_class of a classifier: {"precision": [..], "recall": [..], "support": [..]} (eval/confusion.h).
+  // val_per_class of a classifier: {"precision": [..], "recall": [..], "support": [..]} (train/confusion.h).
   const nlohmann::json pc = ev.contains("val_per_class") && ev["val_per_class"].is_object() ? ev["val_per_class"]
                                                                                             : nlohmann::json();
   auto column = [&](const char* key) {
@@ -316,7 +316,7 @@ std::string confusion_section(const RunHistory& h) {
   return o;
 }
 
-// Detectors: AP, precision and recall per class of the last evaluation (eval/detection_map.h).
+// Detectors: AP, precision and recall per class of the last evaluation (train/detection_map.h).
 std::string detection_section(const RunHistory& h) {
   const nlohmann::json& ev = h.last_eval;
   if (!ev.is_object() || !ev.contains("val_per_class") || !ev["val_per_class"].is_array()) return "";

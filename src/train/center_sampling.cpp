@@ -4,13 +4,6 @@
 
 namespace ptft {
 
-torch::Tensor grid_points(int64_t h, int64_t w, double stride) {
-  auto ys = (torch::arange(h, torch::kFloat) + 0.5) * stride;  // (H)
-  auto xs = (torch::arange(w, torch::kFloat) + 0.5) * stride;  // (W)
-  auto yy = ys.view({h, 1}).expand({h, w}), xx = xs.view({1, w}).expand({h, w});
-  return torch::stack({xx.reshape({-1}), yy.reshape({-1})}, 1);  // (H*W, 2): x, y
-}
-
 PointAssignment center_sampling_assign(const torch::Tensor& points, const torch::Tensor& strides,
                                        const torch::Tensor& gt, double radius) {
   PTFT_CHECK(points.dim() == 2 && points.size(1) == 2, "points must be (P,2)");

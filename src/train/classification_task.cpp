@@ -3,7 +3,7 @@
 #include <optional>
 
 #include "ptft/core/error.h"
-#include "ptft/eval/confusion.h"
+#include "ptft/train/confusion.h"
 
 namespace ptft {
 namespace {

@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "ptft/core/error.h"
-#include "ptft/eval/detection_map.h"
+#include "ptft/train/detection_map.h"
 #include "ptft/models/detector.h"
 #include "ptft/train/center_sampling.h"
 #include "ptft/train/ciou_loss.h"

@@ -6,7 +6,7 @@
 
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
-#include "ptft/train/run_config.h"
+#include "ptft/run/run_config.h"
 
 namespace ptft {
 namespace {

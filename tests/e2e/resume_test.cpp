@@ -262,6 +262,27 @@ TEST(ResumeE2E, CorruptLastCheckpointIsNamedAndNothingIsDeleted) {
   EXPECT_TRUE(e2e::complete_checkpoint(run + "/checkpoints/step-00000050"));
 }
 
+TEST(ResumeE2E, ResumeWithAnotherModelNamesTheDifferingKeysAndChangesNothing) {
+  e2e::TempDir tmp;
+  const std::string run = tmp.path("run");
+  const std::vector<std::string> sets = {"train.steps=20", "train.save_every=20", "train.eval_every=20"};
+  auto first = e2e::run_ptft(e2e::spirals_args("pretrain", run, sets));
+  ASSERT_EQ(first.exit_code, 0) << first.text();
+  const auto weights = e2e::read_tensors(run + "/checkpoints/last/model.safetensors");
+
+  // The checkpoint's MLP has hidden [64, 64] (configs/mlp-spirals.yaml).
+  auto r = e2e::run_ptft(e2e::concat(e2e::spirals_args("pretrain", run, e2e::concat(sets, {"model.hidden=[32]"})),
+                                     {"--resume"}));
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_TRUE(contains(r.err, "--resume: the config's model differs from the checkpoint's")) << r.err;
+  EXPECT_TRUE(contains(r.err, "model.hidden (config [32], checkpoint [64, 64])")) << r.err;
+  EXPECT_FALSE(contains(r.err, "model.in_features")) << r.err;  // only what differs
+  EXPECT_FALSE(contains(r.err, "damaged")) << r.err;
+  EXPECT_TRUE(contains(r.err, "--out")) << r.err;  // the hint: or a new run
+  EXPECT_EQ(last_step(run), 20);
+  EXPECT_TRUE(e2e::same_tensors(e2e::read_tensors(run + "/checkpoints/last/model.safetensors"), weights));
+}
+
 TEST(ResumeE2E, ResumeWithoutARunDirectoryConfigNeedsConfig) {
   e2e::TempDir tmp;
   auto r = e2e::run_ptft({"pretrain", "--out", tmp.path("nothing-here"), "--resume"});

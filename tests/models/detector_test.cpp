@@ -9,10 +9,10 @@
 #include "ptft/core/compat.h"
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
-#include "ptft/eval/detection_map.h"
-#include "ptft/train/center_sampling.h"
+#include "ptft/train/detection_map.h"
 #include "ptft/train/detection_task.h"
 #include "ptft/train/optimizer.h"
+#include "../common/user_error.h"
 
 namespace ptft {
 namespace {
@@ -33,6 +33,14 @@ std::map<std::string, std::vector<int64_t>> shapes(torch::nn::Module& m) {
   for (const auto& kv : m.named_parameters()) s[kv.key()] = kv.value().sizes().vec();
   for (const auto& kv : m.named_buffers()) s[kv.key()] = kv.value().sizes().vec();
   return s;
+}
+
+TEST(Detector, GridPointsAreCellCentresRowMajor) {
+  auto p = grid_points(2, 3, 8);
+  ASSERT_EQ(p.sizes(), (std::vector<int64_t>{6, 2}));
+  EXPECT_TRUE(torch::equal(p[0], torch::tensor({4.f, 4.f})));
+  EXPECT_TRUE(torch::equal(p[2], torch::tensor({20.f, 4.f})));
+  EXPECT_TRUE(torch::equal(p[3], torch::tensor({4.f, 12.f})));
 }
 
 TEST(Detector, OutputsOnePredictionPerPointOfEachLevel) {
@@ -136,6 +144,16 @@ TEST(Detector, BackboneLoadsFromAResNetClassifier) {
     EXPECT_NE(w.find("cls/model.safetensors"), std::string::npos) << w;
     EXPECT_NE(w.find("conv1.weight"), std::string::npos) << w;
   }
+}
+
+TEST(Detector, TheRegistrySaysWhichFamiliesSeedItsBackbone) {
+  EXPECT_EQ(find_model_family("yolo", "test").backbone_from, (std::vector<std::string>{"resnet"}));
+  EXPECT_TRUE(find_model_family("resnet", "test").backbone_from.empty());
+  // A family without a backbone to seed refuses, naming itself and the donor's file.
+  ResNetImpl resnet(tiny().resnet());
+  const std::string err = test::user_error_of([&] { resnet.load_backbone({}, "donor/model.safetensors"); });
+  EXPECT_NE(err.find("'resnet' model has no backbone"), std::string::npos) << err;
+  EXPECT_NE(err.find("donor/model.safetensors"), std::string::npos) << err;
 }
 
 TEST(Detector, SetClassesGivesAFreshClassPredictor) {

@@ -1,18 +1,12 @@
-// Tests for ptft/train/center_sampling.h on hand-made grids and boxes.
+// Tests for ptft/train/center_sampling.h on hand-made grids (grid_points, models/detector.h) and boxes.
 #include "ptft/train/center_sampling.h"
 
 #include <gtest/gtest.h>
 
+#include "ptft/models/detector.h"  // grid_points
+
 namespace ptft {
 namespace {
-
-TEST(CenterSampling, GridPointsAreCellCentresRowMajor) {
-  auto p = grid_points(2, 3, 8);
-  ASSERT_EQ(p.sizes(), (std::vector<int64_t>{6, 2}));
-  EXPECT_TRUE(torch::equal(p[0], torch::tensor({4.f, 4.f})));
-  EXPECT_TRUE(torch::equal(p[2], torch::tensor({20.f, 4.f})));
-  EXPECT_TRUE(torch::equal(p[3], torch::tensor({4.f, 12.f})));
-}
 
 TEST(CenterSampling, PositivesAreInsideTheBoxAndNearItsCentre) {
   // 8x8 grid, stride 4 (points at 2, 6, ..., 30). Box [0,0,32,32]: centre 16, radius 1 x 4 = 4:

@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 
 namespace ptft {
 

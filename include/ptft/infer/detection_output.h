@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 
 namespace ptft {
 

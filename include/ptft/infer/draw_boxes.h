@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 
 namespace ptft {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 #include "ptft/infer/pretrained.h"
 
 namespace ptft {

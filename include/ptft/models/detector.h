@@ -21,12 +21,12 @@
 //   model: {family: yolo, backbone: {block: basic, layers: [1, 1, 1, 1], width: 16}, fpn_channels: 64}
 //   TensorMap out = det->forward({{"x", x}});
 //   out["cls_logits"]  (B, P, num_classes)   P = sum over levels of (S/stride)^2, levels in order,
-//   out["box_ltrb"]    (B, P, 4) float32      each level row-major (ptft/train/center_sampling.h grid_points)
+//   out["box_ltrb"]    (B, P, 4) float32      each level row-major (grid_points below)
 //   out["points"]      (P, 2) pixel centres of the points;  out["strides"] (P) their level's stride
 //   auto dets = decode_detections(out, /*conf=*/0.25, /*iou=*/0.7, /*max_det=*/300);  // per image, input pixels
 #pragma once
 
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 #include "ptft/models/model.h"
 #include "ptft/models/resnet.h"
 
@@ -109,7 +109,7 @@ class DetectorImpl : public ModelImpl {
   void set_image_size(int64_t size);
   // Copies a ResNet classifier's trunk into the backbone (shapes must agree) and takes its input
   // normalisation; returns the number of tensors copied. UserError naming `source` on a mismatch.
-  int64_t load_backbone(const TensorMap& resnet_state, const std::string& source);
+  int64_t load_backbone(const TensorMap& resnet_state, const std::string& source) override;
 
  private:
   DetectorConfig cfg_;
@@ -120,6 +120,10 @@ class DetectorImpl : public ModelImpl {
   torch::nn::Conv2d cls_pred{nullptr}, box_pred{nullptr};
   torch::Tensor scales;  // (3)
 };
+
+// Centres ((j + 0.5) s, (i + 0.5) s) of an H x W feature map of stride s, row-major: (H*W, 2)
+// float: the points of one level (out["points"]).
+torch::Tensor grid_points(int64_t h, int64_t w, double stride);
 
 // Decodes a forward's output into detections per image, in input pixel coordinates: every
 // (point, class) with sigmoid score > conf (multi-label, as Ultralytics), at most 1000 per

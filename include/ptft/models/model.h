@@ -66,6 +66,10 @@ class ModelImpl : public torch::nn::Module {
   // freshly initialised one with names.size() outputs, on the old one's device and dtype (build
   // the optimizer afterwards). Non-classifiers: UserError.
   virtual void set_classes(const std::vector<std::string>& names, bool new_head);
+  // Copies the backbone of a model of a family in ModelFamily::backbone_from (its weights,
+  // `donor`; `source` names the file in errors) into this one; returns the number of tensors
+  // copied. Families without a backbone to seed: UserError naming the family.
+  virtual int64_t load_backbone(const TensorMap& donor, const std::string& source);
 };
 using ModelPtr = std::shared_ptr<ModelImpl>;
 
@@ -86,6 +90,7 @@ struct ModelFamily {
   // `example_batch`: `examples` random examples its default task takes (fixed by `seed`).
   std::string tiny_architecture;
   std::function<TensorMap(const ModelImpl& model, int64_t examples, uint64_t seed)> example_batch;
+  std::vector<std::string> backbone_from;  // families whose trained weights can seed this family's backbone (yolo: resnet)
 };
 
 // One line per architecture lives in src/models/registry.cpp.

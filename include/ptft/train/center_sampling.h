@@ -7,7 +7,7 @@
 // takes the box of smallest area. Every other point is background (class 0 targets for the
 // class loss, no box loss).
 //
-//   auto pts = grid_points(16, 16, /*stride=*/8);                     // (256, 2) pixel centres
+//   auto pts = grid_points(16, 16, /*stride=*/8);   // (256, 2) pixel centres (models/detector.h)
 //   auto a = center_sampling_assign(pts, torch::full({256}, 8.0), gt_xyxy, /*radius=*/2.5);
 //   a.gt_index;   // (P) int64: index into gt, -1 = background
 //   a.ltrb;       // (P, 4): distances from the point to its box's sides (0 for background)
@@ -16,9 +16,6 @@
 #include <torch/torch.h>
 
 namespace ptft {
-
-// Centres ((j + 0.5) s, (i + 0.5) s) of an H x W feature map of stride s, row-major: (H*W, 2) float.
-torch::Tensor grid_points(int64_t h, int64_t w, double stride);
 
 struct PointAssignment {
   torch::Tensor gt_index;  // (P) int64, -1 = background

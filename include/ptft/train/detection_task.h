@@ -12,7 +12,7 @@
 // Both parts are reported (take_loss_components: "box_loss", "cls_loss"; Ultralytics' names).
 //
 // Evaluation: the same losses, and the detections of decode_detections at confidence 0.001 (IoU
-// 0.7, 300 per image, as Ultralytics' val) scored by DetectionEvaluator (ptft/eval/detection_map.h):
+// 0.7, 300 per image, as Ultralytics' val) scored by DetectionEvaluator (ptft/train/detection_map.h):
 // map50, map50_95, per-class AP; precision and recall at IoU 0.5 over the detections with
 // score >= kReportConfidence (0.25, `ptft detect`'s default).
 #pragma once

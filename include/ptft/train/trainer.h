@@ -72,7 +72,7 @@ struct TrainerContext {
   ProcessGroup* group = nullptr;
   // Stop after this step as if the run ended there (evaluate, checkpoint, return) while the
   // LR schedule still spans cfg.steps, so --resume continues it exactly; 0 = at cfg.steps.
-  // (Strategy search trials, train/strategy_search.h.)
+  // (Strategy search trials, run/strategy_search.h.)
   int64_t stop_after_step = 0;
   // What the run trains, for the advice of the overfitting alarm (defaults: unknown).
   OverfitContext overfit;

@@ -19,7 +19,7 @@
 //                               # "none" = off, or a path
 //     auto: {candidates: [head, freeze, lora, full], trial_steps: 0}   # strategy auto: a short
 //                               # trial of each, the best by train.metric continued
-//                               # (train/strategy_search.h)
+//                               # (run/strategy_search.h)
 //
 // A parameter's place (embedding, block i, head) comes from ModelImpl::param_place, so the
 // plan works for every family. With a tied head (GPT's wte), "head" trains the tied embedding.
@@ -57,7 +57,7 @@ struct ReplayConfig {
   }
 };
 
-// strategy auto (train/strategy_search.h): which strategies are tried, and for how long.
+// strategy auto (run/strategy_search.h): which strategies are tried, and for how long.
 struct AutoStrategyConfig {
   std::vector<std::string> candidates = {"head", "freeze", "lora", "full"};
   int64_t trial_steps = 0;  // steps per trial; 0 = 10 % of train.steps (at least 1)

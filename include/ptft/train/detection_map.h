@@ -1,4 +1,4 @@
-// ptft/eval/detection_map.h — object-detection metrics as COCO computes them (pycocotools'
+// ptft/train/detection_map.h — object-detection metrics as COCO computes them (pycocotools'
 // COCOeval, bbox): AP per class at IoU thresholds 0.50, 0.55, ..., 0.95 with 101-point
 // interpolated precision, mAP50 and mAP50-95 as means over the classes that have ground truth.
 //
@@ -24,7 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 
 namespace ptft {
 

@@ -1,4 +1,4 @@
-// ptft/train/run_config.h — the whole run configuration (YAML; `--set section.key=value`).
+// ptft/run/run_config.h — the whole run configuration (YAML; `--set section.key=value`).
 //
 //   model:    {family: mlp, in_features: 2, hidden: [64, 64], num_classes: 3}
 //   task:     classification            # "" = the family's default task

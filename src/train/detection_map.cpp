@@ -1,4 +1,4 @@
-#include "ptft/eval/detection_map.h"
+#include "ptft/train/detection_map.h"
 
 #include <cstdio>
 

@@ -1,5 +1,7 @@
-// ptft/infer/boxes.h — axis-aligned boxes, their overlap, and per-class non-maximum suppression:
-// the detection post-processing that YOLO-style detectors share (issue 7).
+// ptft/core/boxes.h — axis-aligned boxes, their overlap, and per-class non-maximum suppression:
+// the detection post-processing that YOLO-style detectors share (issue 7). Torch-free and in
+// core/ because every layer that handles boxes needs them: data (letterbox, synthetic scenes),
+// models (the detector's decoding), train (mAP), infer (drawing, JSON records).
 //
 // Boxes are corner coordinates in pixels, (x1, y1) top-left and (x2, y2) bottom-right, x1 <= x2,
 // y1 <= y2; a box of zero width or height has area 0 and overlaps nothing.

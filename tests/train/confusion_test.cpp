@@ -1,6 +1,6 @@
 // ConfusionMatrix against hand-computed metrics (the same definitions as scikit-learn's
 // confusion_matrix, precision/recall with zero_division=0 and macro f1_score).
-#include "ptft/eval/confusion.h"
+#include "ptft/train/confusion.h"
 
 #include <gtest/gtest.h>
 

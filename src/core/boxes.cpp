@@ -1,4 +1,4 @@
-#include "ptft/infer/boxes.h"
+#include "ptft/core/boxes.h"
 
 #include <algorithm>
 #include <map>

@@ -1,4 +1,4 @@
-#include "ptft/eval/confusion.h"
+#include "ptft/train/confusion.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,9 +1,9 @@
-// ptft/train/run.h — a whole training run as `ptft pretrain` / `ptft finetune` perform it:
+// ptft/run/run.h — a whole training run as `ptft pretrain` / `ptft finetune` perform it:
 // config → run directory → env report → model (fresh or from a checkpoint) → data → Trainer.
 //
 // RUN_DIR/ gets config.yaml (the resolved config: re-running with it reproduces the run),
 // metrics.jsonl, checkpoints/{step-*,last,best} and summary.json. `finetune.strategy: auto`
-// hands the whole run to run_strategy_search (train/strategy_search.h).
+// hands the whole run to run_strategy_search (run/strategy_search.h).
 //
 //   RunRequest req;  req.command = "pretrain";  req.config_path = "configs/x.yaml";
 //   RunOutcome out = run_training(req);
@@ -25,7 +25,7 @@ struct RunRequest {
   bool resume = false;               // continue RUN_DIR from checkpoints/last
   bool quiet = false;
   bool report_env = true;            // print the environment report at the start (one per search)
-  // Used by the strategy search (train/strategy_search.h) for its trials and final run:
+  // Used by the strategy search (run/strategy_search.h) for its trials and final run:
   int64_t stop_after_step = 0;       // stop after this step, schedule unchanged (TrainerContext)
   std::string resume_command;        // printed on interrupt; empty = `ptft CMD ... --out RUN_DIR --resume`
 };

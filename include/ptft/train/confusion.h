@@ -1,4 +1,4 @@
-// ptft/eval/confusion.h — single-label classification metrics from a confusion matrix:
+// ptft/train/confusion.h — single-label classification metrics from a confusion matrix:
 // accuracy, per-class precision / recall / F1, macro-F1, and a printable table.
 //
 //   ConfusionMatrix cm(num_classes);

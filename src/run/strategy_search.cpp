@@ -1,4 +1,4 @@
-#include "ptft/train/strategy_search.h"
+#include "ptft/run/strategy_search.h"
 
 #include <torch/torch.h>
 

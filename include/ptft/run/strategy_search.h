@@ -1,4 +1,4 @@
-// ptft/train/strategy_search.h — `finetune.strategy: auto`: which transfer strategy suits this
+// ptft/run/strategy_search.h — `finetune.strategy: auto`: which transfer strategy suits this
 // checkpoint and this data, measured rather than guessed.
 //
 // Every candidate of finetune.auto.candidates (head, freeze, lora, full) trains for
@@ -35,8 +35,8 @@
 #include <string>
 #include <vector>
 
-#include "ptft/train/run.h"
-#include "ptft/train/run_config.h"
+#include "ptft/run/run.h"
+#include "ptft/run/run_config.h"
 
 namespace ptft {
 

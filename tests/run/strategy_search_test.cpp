@@ -1,8 +1,8 @@
-// Tests for ptft/train/strategy_search.h without training: the winner by mode (ties, trials
+// Tests for ptft/run/strategy_search.h without training: the winner by mode (ties, trials
 // without a value), trial_steps resolution and its error, the candidate list's validation (as
 // the config binder runs it), the overrides of each strategy, and the record's schema (the
 // metrics.jsonl event the HTML report reads).
-#include "ptft/train/strategy_search.h"
+#include "ptft/run/strategy_search.h"
 
 #include <gtest/gtest.h>
 
