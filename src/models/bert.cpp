@@ -320,6 +320,10 @@ ModelFamily bert_family() {
   ModelFamily f;
   f.name = "bert";
   f.default_task = "masked_lm";
+  f.tokenizer_specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};  // BERT's ids 0-4 in this order
+  f.tokenizer_eot = "[SEP]";
+  f.tokenizer_unk = "[UNK]";
+  f.tokenizer_pad = "[PAD]";
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<BertImpl>(bind_family_section<BertConfig>(doc, prefix));
   };

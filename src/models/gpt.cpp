@@ -170,6 +170,8 @@ ModelFamily gpt_family() {
   ModelFamily f;
   f.name = "gpt";
   f.default_task = "causal_lm";
+  f.tokenizer_specials = {"<|endoftext|>"};  // GPT-2's document separator; <unk> at 0 is never produced
+  f.tokenizer_eot = "<|endoftext|>";
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<GptImpl>(bind_family_section<GptConfig>(doc, prefix));
   };

@@ -75,6 +75,14 @@ struct ModelFamily {
   std::function<ModelPtr(const config::Document&, const std::string& prefix)> from_run_config;
   // Builds from a checkpoint's config.json (`source` names the file in errors).
   std::function<ModelPtr(const nlohmann::json&, const std::string& source)> from_config_json;
+  // The special tokens of a tokenizer trained for this family (`ptft tokenizer train --family`,
+  // tokenizer/sentencepiece_tokenizer.h: SpmSpecials), in id order; empty: the family reads no
+  // text. The end-of-text one; the one SentencePiece uses as its unknown piece ("": an extra
+  // <unk> at id 0, before them); the padding one ("": none).
+  std::vector<std::string> tokenizer_specials;
+  std::string tokenizer_eot;
+  std::string tokenizer_unk;
+  std::string tokenizer_pad;
 };
 
 // One line per architecture lives in src/models/registry.cpp.
