@@ -1,6 +1,7 @@
 // End-to-end: `cmake --install` of this build into a temporary prefix gives a `ptft` that works
 // from any working directory: it finds the model presets installed beside it
-// (PREFIX/share/ptft/configs/models), also when it is started through PATH and a symlink.
+// (PREFIX/share/ptft/configs/models), also after the prefix has moved and when it is started
+// through PATH and a symlink.
 #include <gtest/gtest.h>
 
 #include "run_ptft.h"
@@ -55,12 +56,16 @@ TEST(InstallE2E, InstalledBinaryFindsItsPresetsFromAnyDirectory) {
   EXPECT_EQ(cfg["vocab_size"], 8000);
   EXPECT_TRUE(contains(e2e::read_text(run + "/config.yaml"), "n_embd: 128"));
 
-  // Through PATH and a symlink in another directory: a preset that only the installed directory
-  // holds proves that the installed presets are the ones read (not the source tree's).
-  e2e::write_text(share + "/models/install-probe.yaml",
+  // The prefix moved elsewhere, the binary started through PATH and a symlink in another
+  // directory: a preset that only the installed directory holds proves that the installed
+  // presets are the ones read (not the source tree's).
+  const std::string moved = tmp.path("moved");
+  sfs::rename(prefix, moved);
+  const std::string bin_moved = moved + "/bin/ptft", share_moved = moved + "/share/ptft/configs";
+  e2e::write_text(share_moved + "/models/install-probe.yaml",
                   "family: gpt\nvocab_size: 64\nn_positions: 16\nn_embd: 32\nn_layer: 1\nn_head: 2\n");
   sfs::create_directories(tmp.path("links"));
-  sfs::create_symlink(bin, tmp.path("links/ptft"));
+  sfs::create_symlink(bin_moved, tmp.path("links/ptft"));
   const e2e::Env path = {{"PATH", tmp.path("links") + ":/usr/bin:/bin"}};
   e2e::write_text(tmp.path("probe.yaml"), gpt_run_config("install-probe", 1));
   auto p = e2e::run_program("/bin/sh",
@@ -79,7 +84,7 @@ TEST(InstallE2E, InstalledBinaryFindsItsPresetsFromAnyDirectory) {
 
   // An unknown preset names the installed ones.
   e2e::write_text(tmp.path("typo.yaml"), gpt_run_config("gpt-tinyy", 1));
-  auto typo = e2e::run_program(bin, {"pretrain", "--config", tmp.path("typo.yaml"), "--out", tmp.path("typo")}, "/");
+  auto typo = e2e::run_program(bin_moved, {"pretrain", "--config", tmp.path("typo.yaml"), "--out", tmp.path("typo")}, "/");
   EXPECT_EQ(typo.exit_code, 1) << typo.text();
   EXPECT_TRUE(contains(typo.err, "did you mean 'gpt-tiny'?")) << typo.err;
   EXPECT_TRUE(contains(typo.err, "install-probe")) << typo.err;
