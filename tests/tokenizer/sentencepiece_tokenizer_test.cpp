@@ -79,7 +79,7 @@ const std::vector<std::string> kHardTexts = {
     "\n\nparagraph one.\n\n\nparagraph two\n",
     "crlf\r\nline\r\n",
     "\ttab\t\tseparated\tvalues\t",
-    std::string("nul \0 byte and \x01\x7f controls", 30),
+    std::string("nul \0 byte and \x01\x7f controls", 26),
     "日本語のテキストと中文文本",
     "emoji 😀👍🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷",
     "cafe\u0301 vs caf\u00e9, Stra\u00dfe, \u0130stanbul",
