@@ -1,4 +1,4 @@
-// ptft tokenizer train  --input P... --vocab-size N --type bpe|unigram --out DIR [--family gpt|bert] [--max-sentences N]
+// ptft tokenizer train  --input P... --vocab-size N --type bpe|unigram --out DIR [--family NAME] [--max-sentences N]
 // ptft tokenizer encode --tokenizer DIR (--input FILE | TEXT...) [--json]
 // ptft tokenizer decode --tokenizer DIR (--input FILE | IDS...) [--json]
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/models/model.h"
 #include "ptft/tokenizer/sentencepiece_tokenizer.h"
 #include "ptft/tokenizer/tokenizer.h"
 
@@ -75,23 +76,43 @@ std::vector<int32_t> parse_ids(const std::string& text, const std::string& origi
   return ids;
 }
 
+// "gpt: <|endoftext|>; bert: [PAD] [UNK] ..." for the families that declare tokenizer specials.
+std::string families_with_specials() {
+  std::string s;
+  for (const auto& f : model_families())
+    if (!f.tokenizer_specials.empty()) s += (s.empty() ? "" : "; ") + f.name + ": " + join(f.tokenizer_specials);
+  return s;
+}
+
+// The special tokens model family `name` declares for its tokenizers.
+SpmSpecials family_specials(const std::string& name) {
+  const ModelFamily& f = find_model_family(name, "--family");
+  if (f.tokenizer_specials.empty())
+    throw UserError("--family: the '" + name + "' model family reads no text (it declares no tokenizer special tokens)",
+                    "use a text family (" + families_with_specials() + ")");
+  return {f.tokenizer_specials, f.tokenizer_eot, f.tokenizer_unk, f.tokenizer_pad};
+}
+
 Action add_train_cmd(CLI::App& parent) {
   auto* sub = parent.add_subcommand("train", "Train a SentencePiece BPE/unigram vocabulary (lossless, byte fallback)");
   auto o = std::make_shared<SpmTrainOptions>();
   auto json = std::make_shared<bool>(false);
+  auto family = std::make_shared<std::string>("gpt");
   sub->add_option("--input", o->inputs, "text files, directories (recursive), globs; .gz is decompressed")->required();
   sub->add_option("--vocab-size", o->vocab_size, "vocabulary size, special and byte pieces included")->required();
   sub->add_option("--type", o->model_type, "bpe | unigram")->capture_default_str();
   sub->add_option("--out", o->out_dir, "output directory (spm.model, spm.vocab, tokenizer_config.json)")->required();
-  sub->add_option("--family", o->family, "gpt: <|endoftext|>; bert: [PAD] [UNK] [CLS] [SEP] [MASK]")->capture_default_str();
+  sub->add_option("--family", *family, "the model family whose special tokens come first (" + families_with_specials() + ")")
+      ->capture_default_str();
   sub->add_option("--max-sentences", o->max_sentences, "lines sampled for training (0 = all)")->capture_default_str();
   sub->add_option("--seed", o->seed, "seed of the sampling")->capture_default_str();
   sub->add_option("--threads", o->num_threads, "training threads (0 = all cores)")->capture_default_str();
   sub->add_flag("--verbose", o->verbose, "show SentencePiece's own log");
   sub->add_flag("--json", *json, "print a JSON summary on stdout");
-  return [o, json] {
+  return [o, json, family] {
+    o->specials = family_specials(*family);
     const SpmTrainSummary s = train_sentencepiece(*o);
-    std::cerr << "wrote " << s.out_dir << ": " << s.vocab_size << " pieces (" << o->model_type << ", " << o->family
+    std::cerr << "wrote " << s.out_dir << ": " << s.vocab_size << " pieces (" << o->model_type << ", " << *family
               << " family) from " << s.lines << " lines, " << s.bytes << " bytes, " << s.files << " file(s)\n";
     if (s.skipped_files > 0) {
       std::cerr << "skipped " << s.skipped_files << " file(s) that are not text, e.g.:\n";
@@ -102,7 +123,7 @@ Action add_train_cmd(CLI::App& parent) {
       std::cout << dump({{"out", s.out_dir},
                          {"vocab_size", s.vocab_size},
                          {"type", o->model_type},
-                         {"family", o->family},
+                         {"family", *family},
                          {"files", s.files},
                          {"skipped_files", s.skipped_files},
                          {"lines", s.lines},

@@ -344,6 +344,10 @@ ModelFamily bert_family() {
                         "intermediate_size: 64, max_position_embeddings: 32, hidden_dropout_prob: 0.0, "
                         "attention_probs_dropout_prob: 0.0}";
   f.example_batch = bert_example_batch;
+  f.tokenizer_specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};  // BERT's ids 0-4 in this order
+  f.tokenizer_eot = "[SEP]";
+  f.tokenizer_unk = "[UNK]";
+  f.tokenizer_pad = "[PAD]";
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<BertImpl>(bind_family_section<BertConfig>(doc, prefix));
   };

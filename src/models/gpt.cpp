@@ -186,6 +186,8 @@ ModelFamily gpt_family() {
   f.default_task = "causal_lm";
   f.tiny_architecture = "{vocab_size: 64, n_positions: 32, n_embd: 32, n_layer: 2, n_head: 4}";
   f.example_batch = gpt_example_batch;
+  f.tokenizer_specials = {"<|endoftext|>"};  // GPT-2's document separator; <unk> at 0 is never produced
+  f.tokenizer_eot = "<|endoftext|>";
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {
     return std::make_shared<GptImpl>(bind_family_section<GptConfig>(doc, prefix));
   };

@@ -10,6 +10,7 @@
 
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
+#include "ptft/models/presets.h"
 
 namespace ptft {
 
@@ -41,40 +42,6 @@ const ModelFamily& find_model_family(const std::string& name, const std::string&
   auto near = config::nearest(name, names);
   if (!near.empty()) hint = "did you mean '" + near + "'? " + hint;
   throw UserError(where + ": unknown model family '" + name + "'", hint);
-}
-
-std::vector<std::string> preset_dirs() {
-  namespace sfs = std::filesystem;
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("PTFT_CONFIG_DIR")) dirs.push_back(std::string(env) + "/models");
-  std::error_code ec;
-  const sfs::path exe = sfs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    dirs.push_back((exe.parent_path() / "../configs/models").lexically_normal().string());     // build/ptft
-    dirs.push_back((exe.parent_path() / "../share/ptft/configs/models").lexically_normal().string());  // installed
-  }
-  dirs.push_back("configs/models");
-  return dirs;
-}
-
-std::string find_preset(const std::string& name, const std::string& where) {
-  std::vector<std::string> known;
-  for (const auto& dir : preset_dirs()) {
-    const std::string path = dir + "/" + name + ".yaml";
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec)) return path;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-      if (e.path().extension() == ".yaml") known.push_back(e.path().stem().string());
-  }
-  // The same directory can be reached twice (build/../configs and ./configs): list each name once.
-  std::sort(known.begin(), known.end());
-  known.erase(std::unique(known.begin(), known.end()), known.end());
-  std::string hint = known.empty() ? "no preset directory found; set PTFT_CONFIG_DIR to the repository's configs/"
-                                   : "known presets:";
-  for (const auto& k : known) hint += " " + k;
-  auto near = config::nearest(name, known);
-  if (!near.empty()) hint = "did you mean '" + near + "'? " + hint;
-  throw UserError(where + ": unknown model preset '" + name + "'", hint);
 }
 
 ModelPtr create_model(const config::Document& doc_in, const std::string& prefix) {

@@ -35,19 +35,14 @@ constexpr std::size_t kReadChunk = 1 << 16;
 constexpr std::size_t kSniffBytes = 8192;
 constexpr const char* kSpaceSymbol = "\xE2\x96\x81";  // U+2581, SentencePiece's space
 
-struct FamilySpec {
-  std::vector<std::string> specials;  // in id order, as written to tokenizer_config.json
-  std::string eot;
-};
+constexpr const char* kExtraUnk = "<unk>";  // SentencePiece's unknown piece when no special plays it
 
-FamilySpec family_spec(const std::string& family) {
-  if (family == "bert") return {{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}, "[SEP]"};
-  return {{"<|endoftext|>"}, "<|endoftext|>"};
-}
+// The id of the first special: 1 after an extra <unk>, else 0.
+int32_t first_special_id(const SpmSpecials& sp) { return sp.unk.empty() ? 1 : 0; }
 
-// Pieces before the learned ones: specials (+ <unk> for gpt) and the 256 bytes.
-int32_t reserved_pieces(const std::string& family) {
-  return static_cast<int32_t>(family_spec(family).specials.size()) + (family == "bert" ? 0 : 1) + 256;
+// Pieces before the learned ones: the specials (and the extra <unk>) and the 256 bytes.
+int32_t reserved_pieces(const SpmSpecials& sp) {
+  return static_cast<int32_t>(sp.tokens.size()) + first_special_id(sp) + 256;
 }
 
 // --- libsentencepiece, opened privately ------------------------------------------------------
@@ -382,8 +377,8 @@ UserError training_error(const std::string& msg, const SpmTrainOptions& o, const
                      "use --vocab-size " + m[2].str() + " or less, or train on more text");
   if (std::regex_search(msg, m, too_small))
     return UserError("vocab_size " + m[1].str() + " is too small for this corpus (" + corpus_numbers(s) + "): its " +
-                         std::to_string(std::stoll(m[2].str()) - reserved_pieces(o.family)) +
-                         " distinct characters and " + std::to_string(reserved_pieces(o.family)) +
+                         std::to_string(std::stoll(m[2].str()) - reserved_pieces(o.specials)) +
+                         " distinct characters and " + std::to_string(reserved_pieces(o.specials)) +
                          " special and byte pieces need " + m[2].str(),
                      "use --vocab-size " + m[2].str() + " or more (more leaves room for learned merges)");
   if (msg.find("sentences_.empty()") != std::string::npos)
@@ -413,12 +408,28 @@ void SpmTrainOptions::validate() const {
   if (out_dir.empty()) throw UserError("no output directory given", "pass --out DIR");
   if (model_type != "bpe" && model_type != "unigram")
     throw UserError("tokenizer type '" + model_type + "' is not supported", "use --type bpe or --type unigram");
-  if (family != "gpt" && family != "bert")
-    throw UserError("tokenizer family '" + family + "' is not supported", "use --family gpt or --family bert");
-  const int32_t min_vocab = reserved_pieces(family) + 1;
+  const auto& tokens = specials.tokens;
+  const std::string listed = "the special tokens (" + join(tokens, " ") + ")";
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].empty()) throw UserError("special token " + std::to_string(i + 1) + " is empty", "name every special token");
+    if (std::count(tokens.begin(), tokens.end(), tokens[i]) > 1)
+      throw UserError("special token " + tokens[i] + " is listed twice", "list each special token once");
+  }
+  auto is_special = [&](const std::string& t) { return std::find(tokens.begin(), tokens.end(), t) != tokens.end(); };
+  if (!is_special(specials.eot))
+    throw UserError("the end-of-text token '" + specials.eot + "' is not among " + listed, "add it to the special tokens");
+  for (const auto* role : {&specials.unk, &specials.pad})
+    if (!role->empty() && !is_special(*role))
+      throw UserError("the " + std::string(role == &specials.unk ? "unknown" : "padding") + " token '" + *role +
+                          "' is not among " + listed,
+                      "add it to the special tokens, or leave it empty");
+  if (specials.unk.empty() && is_special(kExtraUnk))
+    throw UserError(listed + " include " + kExtraUnk + " but do not name it the unknown token",
+                    "set the unknown token to " + std::string(kExtraUnk));
+  const int32_t min_vocab = reserved_pieces(specials) + 1;
   if (vocab_size < min_vocab)
-    throw UserError("vocab_size " + std::to_string(vocab_size) + " is too small: the " + family + " family has " +
-                        std::to_string(reserved_pieces(family)) + " special and byte pieces before any learned piece",
+    throw UserError("vocab_size " + std::to_string(vocab_size) + " is too small: " + listed + " and the bytes are " +
+                        std::to_string(reserved_pieces(specials)) + " pieces before any learned piece",
                     "use --vocab-size " + std::to_string(min_vocab) + " or more (typical: 8000-50000)");
   if (vocab_size > (1 << 24))
     throw UserError("vocab_size " + std::to_string(vocab_size) + " is too large", "use --vocab-size 16777216 or less");
@@ -445,7 +456,7 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& o) {
     throw UserError(why, "point --input at UTF-8 text files with at least a few lines");
   }
 
-  const FamilySpec fam = family_spec(o.family);
+  const SpmSpecials& sp_tokens = o.specials;
   std::unordered_map<std::string, std::string> args = {
       {"model_type", o.model_type},
       {"vocab_size", std::to_string(o.vocab_size)},
@@ -465,20 +476,21 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& o) {
       {"bos_id", "-1"},
       {"eos_id", "-1"},
   };
-  if (o.family == "bert") {
-    // [PAD]=0 and [UNK]=1 as SentencePiece's pad/unk; [PAD] is re-typed user-defined so that it
-    // is matched in text like the others.
-    args["pad_id"] = "0";
-    args["pad_piece"] = "[PAD]";
-    args["unk_id"] = "1";
-    args["unk_piece"] = "[UNK]";
-    args["user_defined_symbols"] = "[PAD],[CLS],[SEP],[MASK]";
-  } else {
-    args["unk_id"] = "0";
-    args["unk_piece"] = "<unk>";
-    args["pad_id"] = "-1";
-    args["user_defined_symbols"] = join(fam.specials, ",");
-  }
+  // SentencePiece places its unk (and pad) piece at the given ids and the user-defined symbols in
+  // order at the ids left free, so every special lands at first_special_id + its index. A pad
+  // piece is also re-typed user-defined, so that it is matched in text like the others.
+  auto special_id = [&](const std::string& t) {
+    const auto at = std::find(sp_tokens.tokens.begin(), sp_tokens.tokens.end(), t) - sp_tokens.tokens.begin();
+    return first_special_id(sp_tokens) + static_cast<int32_t>(at);
+  };
+  args["unk_id"] = sp_tokens.unk.empty() ? "0" : std::to_string(special_id(sp_tokens.unk));
+  args["unk_piece"] = sp_tokens.unk.empty() ? kExtraUnk : sp_tokens.unk;
+  args["pad_id"] = sp_tokens.pad.empty() ? "-1" : std::to_string(special_id(sp_tokens.pad));
+  if (!sp_tokens.pad.empty()) args["pad_piece"] = sp_tokens.pad;
+  std::vector<std::string> user_defined;
+  for (const auto& t : sp_tokens.tokens)
+    if (t != sp_tokens.unk) user_defined.push_back(t);
+  args["user_defined_symbols"] = join(user_defined, ",");
   const SpLib& lib = sp_lib();
   lib.set_random_seed(o.seed);
   log_info("training a " + o.model_type + " tokenizer (" + std::to_string(o.vocab_size) + " pieces) on " +
@@ -492,11 +504,18 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& o) {
   PTFT_CHECK(load.ok(), "SentencePiece cannot load the model it just trained: " + load.message());
   summary.vocab_size = sp.size();
   PTFT_CHECK(summary.vocab_size == o.vocab_size, "trained vocabulary has " + std::to_string(summary.vocab_size) + " pieces");
-  for (const auto& s : fam.specials) PTFT_CHECK(sp.id_to_piece(sp.piece_to_id(s)) == s, "special token " + s + " missing");
+  for (const auto& s : sp_tokens.tokens)
+    PTFT_CHECK(sp.piece_to_id(s) == special_id(s) && sp.id_to_piece(special_id(s)) == s,
+               "special token " + s + " is not at id " + std::to_string(special_id(s)));
 
-  const nlohmann::json config = {{"type", "sentencepiece"},   {"model_type", o.model_type},
-                                 {"family", o.family},        {"special_tokens", fam.specials},
-                                 {"eot_token", fam.eot},      {"vocab_size", summary.vocab_size},
+  // The specials in full: loading needs nothing else (from_dir).
+  const nlohmann::json config = {{"type", "sentencepiece"},
+                                 {"model_type", o.model_type},
+                                 {"special_tokens", sp_tokens.tokens},
+                                 {"eot_token", sp_tokens.eot},
+                                 {"unk_token", args["unk_piece"]},
+                                 {"pad_token", sp_tokens.pad},
+                                 {"vocab_size", summary.vocab_size},
                                  {"split_digits", o.split_digits}};
   const std::string config_text = config.dump(2) + "\n";
   const std::string vocab = vocab_listing(sp);
@@ -514,6 +533,30 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& o) {
 }
 
 // --- SentencePieceTokenizer ------------------------------------------------------------------
+
+namespace {
+
+// LEGACY: tokenizer_config.json files written before the special tokens were recorded in full
+// (no "pad_token"; the oldest ones also lack "special_tokens" and "eot_token") name the model
+// family whose specials the vocabulary has. This fills in what training gave that family then;
+// keys present in the file win. The only place where the tokenizer knows family names.
+void convert_legacy_config(nlohmann::json& config, const std::string& family, const std::string& config_path) {
+  nlohmann::json specials;
+  if (family == "gpt")
+    specials = {{"special_tokens", nlohmann::json::array({"<|endoftext|>"})}, {"eot_token", "<|endoftext|>"},
+                {"pad_token", ""}};
+  else if (family == "bert")
+    specials = {{"special_tokens", nlohmann::json::array({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})},
+                {"eot_token", "[SEP]"}, {"pad_token", "[PAD]"}};
+  else
+    throw UserError("'" + config_path + "' names no special tokens (\"special_tokens\", \"eot_token\", \"pad_token\") "
+                    "and an unknown family '" + family + "'",
+                    "re-create the tokenizer with `ptft tokenizer train`");
+  for (const auto& [key, value] : specials.items())
+    if (!config.contains(key)) config[key] = value;
+}
+
+}  // namespace
 
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
@@ -540,24 +583,13 @@ std::shared_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_dir(const s
     throw UserError("'" + config_path + "' does not describe a SentencePiece tokenizer (\"type\": \"sentencepiece\")",
                     "re-create it with `ptft tokenizer train`");
   t->model_type_ = get_string("model_type", "bpe");
-  t->family_ = get_string("family", "gpt");
-  if (t->family_ != "gpt" && t->family_ != "bert")
-    throw UserError("'" + config_path + "': family '" + t->family_ + "' is not gpt or bert", "fix the file");
-  const FamilySpec fam = family_spec(t->family_);
-  std::vector<std::string> specials = fam.specials;
-  if (config.contains("special_tokens")) {
-    const auto& j = config["special_tokens"];
-    bool ok = j.is_array();
-    if (ok) {
-      specials.clear();
-      for (const auto& s : j) {
-        if (!s.is_string()) ok = false;
-        else specials.push_back(s.get<std::string>());
-      }
-    }
-    if (!ok) throw UserError("'" + config_path + "': \"special_tokens\" must be a list of strings", "fix the file");
-  }
-  const std::string eot = get_string("eot_token", fam.eot);
+  if (!config.contains("pad_token")) convert_legacy_config(config, get_string("family", "gpt"), config_path);
+  const nlohmann::json& list = config["special_tokens"];
+  if (!list.is_array() || !std::all_of(list.begin(), list.end(), [](const auto& s) { return s.is_string(); }))
+    throw UserError("'" + config_path + "': \"special_tokens\" must be a list of strings", "fix the file");
+  const auto specials = list.get<std::vector<std::string>>();
+  const std::string eot = get_string("eot_token", "");
+  const std::string pad = get_string("pad_token", "");
 
   t->model_bytes_ = fs::read_file(model_path, "SentencePiece model");
   t->sp_ = std::make_unique<SpProcessor>();
@@ -571,13 +603,15 @@ std::shared_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_dir(const s
       throw UserError("'" + config_path + "' lists special token " + s + " that '" + model_path + "' does not have",
                       "the two files do not belong together; re-create the tokenizer");
     t->specials_.emplace_back(s, id);
-    if (s == "[PAD]") t->pad_id_ = id;
+    if (s == pad) t->pad_id_ = id;
   }
   std::sort(t->specials_.begin(), t->specials_.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   auto eot_it = std::find_if(t->specials_.begin(), t->specials_.end(), [&](const auto& p) { return p.first == eot; });
   if (eot_it == t->specials_.end())
     throw UserError("'" + config_path + "': end-of-text token " + eot + " is not among its special tokens", "fix the file");
   t->eot_id_ = eot_it->second;
+  if (!pad.empty() && t->pad_id_ < 0)
+    throw UserError("'" + config_path + "': padding token " + pad + " is not among its special tokens", "fix the file");
   const char* bytes[3] = {"<0xE2>", "<0x96>", "<0x81>"};
   for (int i = 0; i < 3; ++i) {
     const int id = t->sp_->piece_to_id(bytes[i]);

@@ -94,6 +94,68 @@ TEST(TokenizerCli, EncodeTextArgumentsAndDecodeIdArguments) {
   EXPECT_EQ(r.out, "the General Public License") << r.text();
 }
 
+// The first `n` pieces of spm.vocab ("piece<TAB>score" lines).
+std::vector<std::string> first_pieces(const std::string& vocab_file, std::size_t n) {
+  std::vector<std::string> out;
+  std::istringstream in(e2e::read_text(vocab_file));
+  for (std::string line; out.size() < n && std::getline(in, line);) out.push_back(line.substr(0, line.find('\t')));
+  return out;
+}
+
+// --family NAME: the special tokens model family NAME declares come first, with today's ids, and
+// tokenizer_config.json records them in full.
+TEST(TokenizerCli, FamilyGivesTheSpecialTokensTheModelFamilyDeclares) {
+  e2e::TempDir tmp;
+  const std::string text = "[CLS] a [SEP]<|endoftext|>[MASK][PAD][UNK]";
+  struct Case {
+    std::string family;
+    std::vector<std::string> pieces;  // ids 0.. up to the first byte piece
+    std::string eot, unk, pad;
+    std::vector<std::pair<std::string, int>> ids;  // special -> id
+  };
+  const std::vector<Case> cases = {
+      {"gpt", {"<unk>", "<|endoftext|>", "<0x00>"}, "<|endoftext|>", "<unk>", "", {{"<|endoftext|>", 1}}},
+      {"bert",
+       {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<0x00>"},
+       "[SEP]",
+       "[UNK]",
+       "[PAD]",
+       {{"[PAD]", 0}, {"[UNK]", 1}, {"[CLS]", 2}, {"[SEP]", 3}, {"[MASK]", 4}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.family);
+    const std::string dir = tmp.path(c.family);
+    auto r = e2e::run_ptft(e2e::concat(train_args(dir), {"--family", c.family, "--json"}));
+    ASSERT_EQ(r.exit_code, 0) << r.text();
+    EXPECT_EQ(nlohmann::json::parse(r.out)["family"], c.family);
+    EXPECT_EQ(first_pieces(dir + "/spm.vocab", c.pieces.size()), c.pieces);
+    const auto config = e2e::read_json(dir + "/tokenizer_config.json");
+    std::vector<std::string> specials(c.pieces.begin() + (c.unk == "<unk>" ? 1 : 0), c.pieces.end() - 1);
+    EXPECT_EQ(config["special_tokens"], nlohmann::json(specials));
+    EXPECT_EQ(config["eot_token"], c.eot);
+    EXPECT_EQ(config["unk_token"], c.unk);
+    EXPECT_EQ(config["pad_token"], c.pad);
+    EXPECT_FALSE(config.contains("family"));
+    r = e2e::run_ptft({"tokenizer", "encode", "--tokenizer", dir, "--json", text});
+    ASSERT_EQ(r.exit_code, 0) << r.text();
+    const auto enc = nlohmann::json::parse(r.out);
+    for (const auto& [tok, id] : c.ids) {
+      const auto at = std::find(enc["tokens"].begin(), enc["tokens"].end(), tok);
+      ASSERT_NE(at, enc["tokens"].end()) << tok << " in " << enc.dump();
+      EXPECT_EQ(enc["ids"][static_cast<std::size_t>(at - enc["tokens"].begin())], id) << tok;
+    }
+  }
+  // A family that reads no text, and a typo.
+  auto r = e2e::run_ptft(e2e::concat(train_args(tmp.path("x")), {"--family", "resnet"}));
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_TRUE(e2e::contains(r.err, "the 'resnet' model family reads no text")) << r.err;
+  EXPECT_TRUE(e2e::contains(r.err, "bert: [PAD] [UNK] [CLS] [SEP] [MASK]")) << r.err;
+  r = e2e::run_ptft(e2e::concat(train_args(tmp.path("x")), {"--family", "brt"}));
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_TRUE(e2e::contains(r.err, "did you mean 'bert'?")) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path("x")));
+}
+
 TEST(TokenizerCli, HuggingFaceBertDirectory) {
   e2e::TempDir tmp;
   e2e::write_text(tmp.path("vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n,\nworld\n!\nun\n##aff\n##able\n");

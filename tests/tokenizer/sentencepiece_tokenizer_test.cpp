@@ -51,13 +51,18 @@ std::string read(const std::string& path) {
 
 const std::string kLicences = "/usr/share/common-licenses/";
 
-SpmTrainOptions licence_options(const std::string& out, const std::string& type = "bpe", const std::string& family = "gpt") {
+// The special tokens the bert model family declares (ModelFamily::tokenizer_*; the default
+// SpmSpecials are gpt's).
+SpmSpecials bert_specials() { return {{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}, "[SEP]", "[UNK]", "[PAD]"}; }
+
+SpmTrainOptions licence_options(const std::string& out, const std::string& type = "bpe",
+                                const SpmSpecials& specials = SpmSpecials()) {
   SpmTrainOptions o;
   o.inputs = {kLicences + "GPL-3", kLicences + "Apache-2.0", kLicences + "MPL-2.0"};
   o.out_dir = out;
   o.vocab_size = 500;
   o.model_type = type;
-  o.family = family;
+  o.specials = specials;
   o.num_threads = 2;
   return o;
 }
@@ -74,7 +79,7 @@ const std::vector<std::string> kHardTexts = {
     "\n\nparagraph one.\n\n\nparagraph two\n",
     "crlf\r\nline\r\n",
     "\ttab\t\tseparated\tvalues\t",
-    std::string("nul \0 byte and \x01\x7f controls", 30),
+    std::string("nul \0 byte and \x01\x7f controls", 26),
     "日本語のテキストと中文文本",
     "emoji 😀👍🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷",
     "cafe\u0301 vs caf\u00e9, Stra\u00dfe, \u0130stanbul",
@@ -99,8 +104,12 @@ TEST(SentencePieceTokenizer, TrainsBpeAndWritesItsFiles) {
   const auto config = nlohmann::json::parse(read(tmp.path("tok/tokenizer_config.json")));
   EXPECT_EQ(config["type"], "sentencepiece");
   EXPECT_EQ(config["model_type"], "bpe");
-  EXPECT_EQ(config["family"], "gpt");
+  // The specials in full (loading needs no family table).
+  EXPECT_FALSE(config.contains("family"));
   EXPECT_EQ(config["special_tokens"], nlohmann::json({"<|endoftext|>"}));
+  EXPECT_EQ(config["eot_token"], "<|endoftext|>");
+  EXPECT_EQ(config["unk_token"], "<unk>");
+  EXPECT_EQ(config["pad_token"], "");
   EXPECT_EQ(config["vocab_size"], 500);
   // spm.vocab: one "piece<TAB>score" line per id.
   const std::string vocab = read(tmp.path("tok/spm.vocab"));
@@ -185,7 +194,7 @@ std::string random_text(std::mt19937& rng) {
 TEST(SentencePieceTokenizer, RandomUtf8RoundTripsExactly) {
   TempDir tmp;
   train_sentencepiece(licence_options(tmp.path("bpe"), "bpe"));
-  train_sentencepiece(licence_options(tmp.path("unigram"), "unigram", "bert"));
+  train_sentencepiece(licence_options(tmp.path("unigram"), "unigram", bert_specials()));
   for (const char* dir : {"bpe", "unigram"}) {
     auto tok = SentencePieceTokenizer::from_dir(tmp.path(dir));
     std::mt19937 rng(42);
@@ -229,9 +238,8 @@ TEST(SentencePieceTokenizer, GptFamilySpecialToken) {
 
 TEST(SentencePieceTokenizer, BertFamilySpecialTokens) {
   TempDir tmp;
-  train_sentencepiece(licence_options(tmp.path("tok"), "bpe", "bert"));
+  train_sentencepiece(licence_options(tmp.path("tok"), "bpe", bert_specials()));
   auto tok = SentencePieceTokenizer::from_dir(tmp.path("tok"));
-  EXPECT_EQ(tok->family(), "bert");
   const std::vector<std::string> specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   EXPECT_EQ(tok->special_tokens(), specials);
   for (int32_t i = 0; i < 5; ++i) EXPECT_EQ(tok->id_to_token(i), specials[static_cast<std::size_t>(i)]);
@@ -246,6 +254,60 @@ TEST(SentencePieceTokenizer, BertFamilySpecialTokens) {
   padded.insert(padded.end(), {0, 0, 0});
   EXPECT_EQ(tok->decode(padded), "[CLS] the licence [SEP]");
   expect_lossless(*tok);
+}
+
+// Specials are data: any set, with the unknown and padding roles anywhere among them.
+TEST(SentencePieceTokenizer, AnySpecialTokensTakeTheFirstIdsInOrder) {
+  TempDir tmp;
+  train_sentencepiece(licence_options(tmp.path("tok"), "bpe", {{"<pad>", "</s>", "<unk>", "<sep>"}, "</s>", "<unk>", "<pad>"}));
+  auto tok = SentencePieceTokenizer::from_dir(tmp.path("tok"));
+  EXPECT_EQ(tok->special_tokens(), (std::vector<std::string>{"<pad>", "</s>", "<unk>", "<sep>"}));
+  EXPECT_EQ(tok->encode("<pad></s><unk><sep>"), (std::vector<int32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(tok->eot_id(), 1);
+  EXPECT_EQ(tok->token_to_id("<0x00>"), 4);  // then the bytes
+  EXPECT_EQ(tok->decode({0, 1, 0}), "</s>");  // padding dropped
+  EXPECT_EQ(tok->decode(tok->encode("a</s>b <unk><sep>\n")), "a</s>b <unk><sep>\n");
+}
+
+// tokenizer_config.json as earlier versions wrote it, with the model family's name instead of
+// (the oldest) or beside (the last) the special tokens, no "pad_token": one legacy conversion.
+TEST(SentencePieceTokenizer, LoadsLegacyConfigsThatNameOnlyTheFamily) {
+  TempDir tmp;
+  train_sentencepiece(licence_options(tmp.path("gpt")));
+  train_sentencepiece(licence_options(tmp.path("bert"), "bpe", bert_specials()));
+  const std::string text = "[CLS] the licence [SEP]<|endoftext|> [MASK]";
+  const auto gpt_ids = SentencePieceTokenizer::from_dir(tmp.path("gpt"))->encode(text);
+  const auto bert_ids = SentencePieceTokenizer::from_dir(tmp.path("bert"))->encode(text);
+  const std::string oldest = R"({"type": "sentencepiece", "model_type": "bpe", "family": "FAMILY", "vocab_size": 500})";
+  const std::string last_gpt = R"({"type": "sentencepiece", "model_type": "bpe", "family": "gpt", "eot_token": "<|endoftext|>",
+                                   "special_tokens": ["<|endoftext|>"], "split_digits": true, "vocab_size": 500})";
+  const std::string last_bert = R"({"type": "sentencepiece", "model_type": "bpe", "family": "bert", "eot_token": "[SEP]",
+                                    "special_tokens": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+                                    "split_digits": true, "vocab_size": 500})";
+  for (const bool last : {false, true}) {
+    SCOPED_TRACE(last ? "with special_tokens" : "family only");
+    std::string g = oldest, b = oldest;
+    g.replace(g.find("FAMILY"), 6, "gpt");
+    b.replace(b.find("FAMILY"), 6, "bert");
+    tmp.file("gpt/tokenizer_config.json", last ? last_gpt : g);
+    tmp.file("bert/tokenizer_config.json", last ? last_bert : b);
+    auto gpt = SentencePieceTokenizer::from_dir(tmp.path("gpt"));
+    EXPECT_EQ(gpt->special_tokens(), std::vector<std::string>{"<|endoftext|>"});
+    EXPECT_EQ(gpt->eot_id(), 1);
+    EXPECT_EQ(gpt->encode(text), gpt_ids);
+    auto bert = SentencePieceTokenizer::from_dir(tmp.path("bert"));
+    EXPECT_EQ(bert->special_tokens(), (std::vector<std::string>{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}));
+    EXPECT_EQ(bert->eot_id(), 3);
+    EXPECT_EQ(bert->encode(text), bert_ids);
+    EXPECT_EQ(bert->decode({2, 0, 3}), "[CLS][SEP]");  // [PAD] dropped
+  }
+  tmp.file("gpt/tokenizer_config.json", R"({"type": "sentencepiece", "family": "t5"})");
+  try {
+    SentencePieceTokenizer::from_dir(tmp.path("gpt"));
+    ADD_FAILURE() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.full().find("unknown family 't5'"), std::string::npos) << e.full();
+  }
 }
 
 TEST(SentencePieceTokenizer, ReadsDirectoriesGlobsAndGzipAndSkipsBinaryFiles) {
@@ -350,9 +412,18 @@ TEST(SentencePieceTokenizer, BadInputsAreUserErrors) {
   o.model_type = "wordpiece";
   EXPECT_NE(user_error_of(o).find("--type bpe or --type unigram"), std::string::npos);
   o.model_type = "bpe";
-  o.family = "t5";
-  EXPECT_NE(user_error_of(o).find("--family gpt or --family bert"), std::string::npos);
-  o.family = "gpt";
+  o.specials.eot = "</s>";
+  EXPECT_NE(user_error_of(o).find("end-of-text token '</s>' is not among the special tokens (<|endoftext|>)"),
+            std::string::npos)
+      << user_error_of(o);
+  o.specials = bert_specials();
+  o.specials.pad = "<pad>";
+  EXPECT_NE(user_error_of(o).find("padding token '<pad>' is not among"), std::string::npos) << user_error_of(o);
+  o.specials = {{"<unk>", "<|endoftext|>"}, "<|endoftext|>", "", ""};
+  EXPECT_NE(user_error_of(o).find("do not name it the unknown token"), std::string::npos) << user_error_of(o);
+  o.specials = {{"<|endoftext|>", "<|endoftext|>"}, "<|endoftext|>", "", ""};
+  EXPECT_NE(user_error_of(o).find("listed twice"), std::string::npos) << user_error_of(o);
+  o.specials = SpmSpecials();
   o.out_dir = tmp.file("a-file", "x");
   EXPECT_NE(user_error_of(o).find("is not a directory"), std::string::npos);
 }

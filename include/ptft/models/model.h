@@ -91,6 +91,14 @@ struct ModelFamily {
   std::string tiny_architecture;
   std::function<TensorMap(const ModelImpl& model, int64_t examples, uint64_t seed)> example_batch;
   std::vector<std::string> backbone_from;  // families whose trained weights can seed this family's backbone (yolo: resnet)
+  // The special tokens of a tokenizer trained for this family (`ptft tokenizer train --family`,
+  // tokenizer/sentencepiece_tokenizer.h: SpmSpecials), in id order; empty: the family reads no
+  // text. The end-of-text one; the one SentencePiece uses as its unknown piece ("": an extra
+  // <unk> at id 0, before them); the padding one ("": none).
+  std::vector<std::string> tokenizer_specials;
+  std::string tokenizer_eot;
+  std::string tokenizer_unk;
+  std::string tokenizer_pad;
 };
 
 // One line per architecture lives in src/models/registry.cpp.

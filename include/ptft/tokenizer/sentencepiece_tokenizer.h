@@ -9,11 +9,13 @@
 // <0x09>. SentencePiece shows spaces as U+2581 "▁" inside pieces; a literal U+2581 in the text is
 // encoded as its three byte pieces so that it does not come back as a space.
 //
-// Families and their special tokens (user-defined symbols: spelled out in text, they map to
-// their ids; never split or merged by training):
+// Special tokens (user-defined symbols: spelled out in text, they map to their ids; never split
+// or merged by training) come first, in the order given, then the 256 byte pieces, then the learned
+// pieces. They are data, set by the caller: `ptft tokenizer train --family NAME` takes the ones
+// model family NAME declares (ModelFamily::tokenizer_*, models/model.h), e.g.
 //   gpt:  <unk>=0 (never produced: byte fallback), <|endoftext|>=1 (eot)
 //   bert: [PAD]=0, [UNK]=1, [CLS]=2, [SEP]=3 (eot), [MASK]=4
-// then the 256 byte pieces, then the learned pieces.
+// tokenizer_config.json records them in full, so loading needs no table of families.
 //
 // Streaming: the inputs (files, directories walked recursively, globs; .gz through zlib) are
 // read line by line and handed to SentencePiece's trainer, which keeps a uniform random sample
@@ -44,12 +46,22 @@ namespace ptft {
 
 class SpProcessor;  // libsentencepiece's processor, opened privately (see the .cpp)
 
+// The special tokens of a vocabulary. SentencePiece needs an "unknown" piece even though byte
+// fallback never produces it: `unk` names the special that plays it, or, empty, an extra "<unk>"
+// takes id 0 and the specials follow from id 1.
+struct SpmSpecials {
+  std::vector<std::string> tokens = {"<|endoftext|>"};  // in id order
+  std::string eot = "<|endoftext|>";  // end of text (document separator); one of `tokens`
+  std::string unk;                    // one of `tokens`, or "" (an extra <unk> at id 0)
+  std::string pad;                    // one of `tokens` (decode drops it), or "" (none)
+};
+
 struct SpmTrainOptions {
   std::vector<std::string> inputs;  // files, directories (recursive), globs; *.gz decompressed
   std::string out_dir;              // gets spm.model, spm.vocab, tokenizer_config.json
   int32_t vocab_size = 8000;        // total, including special tokens and the 256 byte pieces
   std::string model_type = "bpe";   // bpe | unigram
-  std::string family = "gpt";       // gpt: <|endoftext|>; bert: [PAD] [UNK] [CLS] [SEP] [MASK]
+  SpmSpecials specials;             // default: <|endoftext|> alone (GPT-2's)
   int64_t max_sentences = 2000000;  // lines sampled for training (SentencePiece's input_sentence_size); 0 = all
   bool split_digits = true;         // every digit its own piece (numbers generalise better)
   uint32_t seed = 1337;             // sampling and shuffling
@@ -79,7 +91,8 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& opts);
 
 class SentencePieceTokenizer : public Tokenizer {
  public:
-  // DIR/spm.model + DIR/tokenizer_config.json (as written by train_sentencepiece).
+  // DIR/spm.model + DIR/tokenizer_config.json (as written by train_sentencepiece; also the
+  // older configs that name only a "family", converted in one marked place).
   static std::shared_ptr<SentencePieceTokenizer> from_dir(const std::string& dir);
   ~SentencePieceTokenizer() override;
 
@@ -98,7 +111,6 @@ class SentencePieceTokenizer : public Tokenizer {
   void save(const std::string& dir) const override;
 
   const std::string& model_type() const { return model_type_; }  // bpe | unigram
-  const std::string& family() const { return family_; }          // gpt | bert
 
  private:
   SentencePieceTokenizer() = default;
@@ -108,7 +120,6 @@ class SentencePieceTokenizer : public Tokenizer {
   std::string model_bytes_;   // spm.model as read
   std::string config_text_;   // tokenizer_config.json as read
   std::string model_type_;
-  std::string family_;
   std::vector<std::pair<std::string, int32_t>> specials_;  // in id order
   int32_t eot_id_ = -1;
   int32_t pad_id_ = -1;
