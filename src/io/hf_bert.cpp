@@ -25,33 +25,31 @@ struct NamePair {
   std::vector<std::string> hf;
 };
 
-// Every tensor of a ptft BERT for `c`, with its HF name(s).
+// Every tensor of a ptft BERT for `c`, with its HF name: ptft's names are HF's (the trunk under
+// "bert.", which HF's names here go without).
 std::vector<NamePair> name_pairs(const BertConfig& c) {
   std::vector<NamePair> v;
-  auto both = [&](const std::string& ptft, const std::string& hf) {
+  auto both = [&](const std::string& hf) {
+    const std::string ptft = hf.rfind("cls.", 0) == 0 || hf == "classifier" ? hf : "bert." + hf;
     for (const char* s : {".weight", ".bias"}) v.push_back({ptft + s, {hf + s}});
   };
   for (const char* e : {"word_embeddings", "position_embeddings", "token_type_embeddings"})
     v.push_back({std::string("bert.embeddings.") + e + ".weight", {std::string("embeddings.") + e + ".weight"}});
-  both("bert.embeddings.LayerNorm", "embeddings.LayerNorm");
+  both("embeddings.LayerNorm");
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = "bert.encoder.layer." + std::to_string(i) + ".", h = "encoder.layer." + std::to_string(i) + ".";
-    for (const char* s : {".weight", ".bias"})
-      v.push_back({p + "attn.c_attn" + s, {h + "attention.self.query" + s, h + "attention.self.key" + s,
-                                           h + "attention.self.value" + s}});
-    both(p + "attn.c_proj", h + "attention.output.dense");
-    both(p + "ln_1", h + "attention.output.LayerNorm");
-    both(p + "mlp.c_fc", h + "intermediate.dense");
-    both(p + "mlp.c_proj", h + "output.dense");
-    both(p + "ln_2", h + "output.LayerNorm");
+    const std::string h = "encoder.layer." + std::to_string(i) + ".";
+    for (const char* m : {"attention.self.query", "attention.self.key", "attention.self.value",
+                          "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+                          "output.dense", "output.LayerNorm"})
+      both(h + m);
   }
-  both("bert.pooler.dense", "pooler.dense");
+  both("pooler.dense");
   if (c.num_classes > 0) {
-    both("classifier", "classifier");
+    both("classifier");
   } else {
-    both("cls.dense", "cls.predictions.transform.dense");
-    both("cls.LayerNorm", "cls.predictions.transform.LayerNorm");
-    v.push_back({"cls.bias", {"cls.predictions.bias"}});
+    both("cls.predictions.transform.dense");
+    both("cls.predictions.transform.LayerNorm");
+    v.push_back({"cls.predictions.bias", {"cls.predictions.bias"}});
   }
   return v;
 }
@@ -156,7 +154,7 @@ Checkpoint read_hf_bert(const std::string& dir) {
     // HF name of the tied decoder tensor -> {ptft name, HF name} of the one it is tied to.
     static const std::map<std::string, std::pair<std::string, std::string>> kTied = {
         {"cls.predictions.decoder.weight", {"bert.embeddings.word_embeddings.weight", "bert.embeddings.word_embeddings.weight"}},
-        {"cls.predictions.decoder.bias", {"cls.bias", "cls.predictions.bias"}},
+        {"cls.predictions.decoder.bias", {"cls.predictions.bias", "cls.predictions.bias"}},
     };
     auto tied = kTied.find(name);
     if (tied != kTied.end() && cfg.num_classes == 0) {
