@@ -38,24 +38,56 @@ void BertConfig::validate() const {
 
 // --- blocks ------------------------------------------------------------------------------------
 
-BertLayerImpl::BertLayerImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
+namespace {
+// HF's module paths, inside a layer and inside the MLM head, of the members that are no direct children.
+constexpr const char* kAttentionNorm = "output.LayerNorm";  // inside `attention`
+constexpr const char* kIntermediateDense = "intermediate.dense";
+constexpr const char* kOutputDense = "output.dense";
+constexpr const char* kOutputNorm = "output.LayerNorm";
+constexpr const char* kTransformDense = "transform.dense";
+constexpr const char* kTransformNorm = "transform.LayerNorm";
+}  // namespace
+
+BertLayerImpl::BertLayerImpl(BertConfig c)
+    : cfg(std::move(c)),
+      mlp_options(nn::FeedForwardOptions(cfg.hidden_size, cfg.intermediate_size)
+                      .activation("gelu")
+                      .dropout(cfg.hidden_dropout_prob)) {
+  reset();
+}
 
 void BertLayerImpl::reset() {
   const auto ln = torch::nn::LayerNormOptions({cfg.hidden_size}).eps(cfg.layer_norm_eps);
-  attn = register_module("attn", nn::SelfAttention(nn::SelfAttentionOptions(cfg.hidden_size, cfg.num_attention_heads)
-                                                       .causal(false)
-                                                       .attn_dropout(cfg.attention_probs_dropout_prob)
-                                                       .resid_dropout(cfg.hidden_dropout_prob)));
-  ln_1 = register_module("ln_1", torch::nn::LayerNorm(ln));
-  mlp = register_module("mlp", nn::FeedForward(nn::FeedForwardOptions(cfg.hidden_size, cfg.intermediate_size)
-                                                   .activation("gelu")
-                                                   .dropout(cfg.hidden_dropout_prob)));
-  ln_2 = register_module("ln_2", torch::nn::LayerNorm(ln));
+  nn::AttentionProjectionNames names;  // HF's, below bert.encoder.layer.N.attention
+  names.q = "self.query";
+  names.k = "self.key";
+  names.v = "self.value";
+  names.o = "output.dense";
+  const auto attention_options = nn::SelfAttentionOptions(cfg.hidden_size, cfg.num_attention_heads)
+                                     .fused(false)
+                                     .names(names)
+                                     .causal(false)
+                                     .attn_dropout(cfg.attention_probs_dropout_prob)
+                                     .resid_dropout(cfg.hidden_dropout_prob);
+  attention = register_module("attention", nn::SelfAttention(attention_options));
+  nn::register_at(*attention, kAttentionNorm, torch::nn::LayerNorm(ln));
+  nn::register_at(*this, kIntermediateDense, nn::Linear(nn::LinearOptions(cfg.hidden_size, cfg.intermediate_size)));
+  nn::register_at(*this, kOutputDense, nn::Linear(nn::LinearOptions(cfg.intermediate_size, cfg.hidden_size)));
+  nn::register_at(*this, kOutputNorm, torch::nn::LayerNorm(ln));
+  bind();
+}
+
+void BertLayerImpl::bind() {
+  attention_norm = nn::module_at<torch::nn::LayerNorm>(*attention, kAttentionNorm);
+  intermediate_dense = nn::module_at<nn::Linear>(*this, kIntermediateDense);
+  output_dense = nn::module_at<nn::Linear>(*this, kOutputDense);
+  output_norm = nn::module_at<torch::nn::LayerNorm>(*this, kOutputNorm);
 }
 
 torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& key_padding) {
-  auto h = ln_1->forward(x + attn->forward(x, nullptr, key_padding));  // (B,T,C), post-LN
-  return ln_2->forward(h + mlp->forward(h));                          // (B,T,C)
+  auto h = attention_norm->forward(x + attention->forward(x, nullptr, key_padding));      // (B,T,C), post-LN
+  auto m = nn::feed_forward(h, *intermediate_dense, *output_dense, mlp_options, is_training());  // (B,T,C)
+  return output_norm->forward(h + m);                                                      // (B,T,C)
 }
 
 BertEmbeddingsImpl::BertEmbeddingsImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
@@ -99,10 +131,16 @@ torch::Tensor BertPoolerImpl::forward(const torch::Tensor& h) {
 BertMlmHeadImpl::BertMlmHeadImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
 
 void BertMlmHeadImpl::reset() {
-  dense = register_module("dense", torch::nn::Linear(cfg.hidden_size, cfg.hidden_size));
-  LayerNorm = register_module(
-      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.hidden_size}).eps(cfg.layer_norm_eps)));
+  nn::register_at(*this, kTransformDense, torch::nn::Linear(cfg.hidden_size, cfg.hidden_size));
+  nn::register_at(*this, kTransformNorm,
+                  torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.hidden_size}).eps(cfg.layer_norm_eps)));
   bias = register_parameter("bias", torch::zeros({cfg.vocab_size}));
+  bind();
+}
+
+void BertMlmHeadImpl::bind() {
+  dense = nn::module_at<torch::nn::Linear>(*this, kTransformDense);
+  LayerNorm = nn::module_at<torch::nn::LayerNorm>(*this, kTransformNorm);
 }
 
 torch::Tensor BertMlmHeadImpl::forward(const torch::Tensor& h, const torch::Tensor& decoder) {
@@ -130,14 +168,14 @@ bool ends_with(const std::string& s, const char* suffix) {
 }
 
 // HF's BertPreTrainedModel._init_weights: N(0, initializer_range) for Linear and Embedding
-// weights, zero biases, LayerNorm 1/0, the [PAD] embedding row zero.
+// weights, zero biases (cls.predictions.bias too), LayerNorm 1/0, the [PAD] embedding row zero.
 void init_bert_parameters(torch::nn::Module& m, const BertConfig& cfg, const std::string& only_prefix = "") {
   torch::NoGradGuard ng;
   for (auto& p : m.named_parameters(true)) {
     const std::string& name = p.key();
     if (!only_prefix.empty() && name.rfind(only_prefix, 0) != 0) continue;
     auto& t = p.value();
-    const bool norm = name.find("LayerNorm.") != std::string::npos || name.find("ln_") != std::string::npos;
+    const bool norm = name.find("LayerNorm.") != std::string::npos;
     if (norm) {
       if (ends_with(name, "weight")) t.fill_(1.0);
       else t.zero_();
@@ -165,7 +203,7 @@ void BertImpl::build_heads() {
     classifier = register_module("classifier", torch::nn::Linear(cfg_.hidden_size, cfg_.num_classes));
     if (class_names_.size() != static_cast<size_t>(cfg_.num_classes)) class_names_ = default_class_names(cfg_.num_classes);
   } else {
-    cls = register_module("cls", BertMlmHead(cfg_));
+    cls = nn::register_at(*this, "cls.predictions", BertMlmHead(cfg_));
     class_names_.clear();
   }
 }

@@ -4,31 +4,80 @@
 #include "ptft/core/error.h"
 
 namespace ptft::nn {
+namespace {
+
+// (B,nkv,T,hs) -> (B,nkv*rep,T,hs): query head h reads key/value head h / rep (HF's repeat_kv).
+torch::Tensor repeat_kv(const torch::Tensor& t, int64_t rep) {
+  if (rep == 1) return t;
+  const int64_t B = t.size(0), nkv = t.size(1), T = t.size(2), hs = t.size(3);
+  return t.unsqueeze(2).expand({B, nkv, rep, T, hs}).reshape({B, nkv * rep, T, hs});
+}
+
+}  // namespace
 
 SelfAttentionImpl::SelfAttentionImpl(SelfAttentionOptions opts) : options(std::move(opts)) { reset(); }
 
 void SelfAttentionImpl::reset() {
-  if (options.n_embd() % options.n_head() != 0)
-    throw UserError("n_embd (" + std::to_string(options.n_embd()) + ") must be divisible by n_head (" +
-                    std::to_string(options.n_head()) + ")");
-  c_attn = register_module("c_attn", Linear(LinearOptions(options.n_embd(), 3 * options.n_embd())));
-  c_proj = register_module("c_proj", Linear(LinearOptions(options.n_embd(), options.n_embd())));
+  const int64_t C = options.n_embd(), nh = options.n_head(), nkv = options.kv_heads();
+  if (C % nh != 0)
+    throw UserError("n_embd (" + std::to_string(C) + ") must be divisible by n_head (" + std::to_string(nh) + ")");
+  if (nkv <= 0 || nh % nkv != 0)
+    throw UserError("n_kv_head (" + std::to_string(nkv) + ") must divide n_head (" + std::to_string(nh) + ")",
+                    "each key/value head serves n_head / n_kv_head query heads, e.g. n_head 32 with n_kv_head 8");
+  const int64_t kv = nkv * options.head_size();  // width of k and of v
+  if (options.fused()) {
+    if (options.k_bias() != options.q_bias() || options.v_bias() != options.q_bias())
+      throw UserError("a fused q|k|v projection (c_attn) has one bias for all three",
+                      "set q_bias, k_bias and v_bias alike, or use separate projections (fused false)");
+    c_attn = register_module("c_attn", Linear(LinearOptions(C, C + 2 * kv).bias(options.q_bias())));
+    c_proj = register_module("c_proj", Linear(LinearOptions(C, C).bias(options.o_bias())));
+    return;
+  }
+  const AttentionProjectionNames& n = options.names();
+  register_at(*this, n.q, Linear(LinearOptions(C, C).bias(options.q_bias())));
+  register_at(*this, n.k, Linear(LinearOptions(C, kv).bias(options.k_bias())));
+  register_at(*this, n.v, Linear(LinearOptions(C, kv).bias(options.v_bias())));
+  register_at(*this, n.o, Linear(LinearOptions(C, C).bias(options.o_bias())));
+  bind();
+}
+
+void SelfAttentionImpl::bind() {
+  if (options.fused()) return;  // c_attn and c_proj are direct children: Cloneable keeps them
+  const AttentionProjectionNames& n = options.names();
+  q_proj = module_at<Linear>(*this, n.q);
+  k_proj = module_at<Linear>(*this, n.k);
+  v_proj = module_at<Linear>(*this, n.v);
+  o_proj = module_at<Linear>(*this, n.o);
 }
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache, const torch::Tensor& key_padding) {
-  const int64_t B = x.size(0), T = x.size(1), C = x.size(2), nh = options.n_head(), hs = C / nh;
-  auto qkv = c_attn->forward(x).split(C, 2);                 // 3 x (B,T,C)
-  auto q = qkv[0].view({B, T, nh, hs}).transpose(1, 2);      // (B,T,C) -> (B,nh,T,hs)
-  auto k = qkv[1].view({B, T, nh, hs}).transpose(1, 2);
-  auto v = qkv[2].view({B, T, nh, hs}).transpose(1, 2);
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2), nh = options.n_head(), nkv = options.kv_heads(),
+                hs = C / nh;
+  torch::Tensor q, k, v;  // (B,T,C), (B,T,nkv*hs), (B,T,nkv*hs)
+  if (options.fused()) {
+    auto qkv = c_attn->forward(x).split_with_sizes({C, nkv * hs, nkv * hs}, 2);
+    q = qkv[0];
+    k = qkv[1];
+    v = qkv[2];
+  } else {
+    q = q_proj->forward(x);
+    k = k_proj->forward(x);
+    v = v_proj->forward(x);
+  }
+  q = q.view({B, T, nh, hs}).transpose(1, 2);   // (B,T,C) -> (B,nh,T,hs)
+  k = k.view({B, T, nkv, hs}).transpose(1, 2);  // (B,T,nkv*hs) -> (B,nkv,T,hs)
+  v = v.view({B, T, nkv, hs}).transpose(1, 2);
+  if (options.position_hook()) options.position_hook()(q, k, cache ? cache->length() : 0);
   if (cache) {
     if (cache->k.defined()) {
-      k = torch::cat({cache->k, k}, 2);                       // (B,nh,T_past+T,hs)
+      k = torch::cat({cache->k, k}, 2);  // (B,nkv,T_past+T,hs)
       v = torch::cat({cache->v, v}, 2);
     }
     cache->k = k;
     cache->v = v;
   }
+  k = repeat_kv(k, nh / nkv);  // (B,nkv,Tk,hs) -> (B,nh,Tk,hs)
+  v = repeat_kv(v, nh / nkv);
   const double p = is_training() ? options.attn_dropout() : 0.0;
   torch::Tensor y;
   if (key_padding.defined()) {
@@ -42,7 +91,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
     y = compat::attention(q, k, v, options.causal(), p);     // (B,nh,T,hs)
   }
   y = y.transpose(1, 2).contiguous().view({B, T, C});         // (B,nh,T,hs) -> (B,T,C)
-  y = c_proj->forward(y);
+  y = (options.fused() ? c_proj : o_proj)->forward(y);
   if (is_training() && options.resid_dropout() > 0) y = torch::dropout(y, options.resid_dropout(), true);
   return y;
 }

@@ -19,11 +19,16 @@ void FeedForwardImpl::reset() {
   c_proj = register_module("c_proj", Linear(LinearOptions(options.n_inner(), options.n_embd())));
 }
 
-torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  auto h = activate(c_fc->forward(x), options.activation());  // (B,T,I)
-  auto y = c_proj->forward(h);                                // (B,T,C)
-  if (is_training() && options.dropout() > 0) y = torch::dropout(y, options.dropout(), true);
+torch::Tensor feed_forward(const torch::Tensor& x, LinearImpl& fc, LinearImpl& proj, const FeedForwardOptions& options,
+                           bool training) {
+  auto h = activate(fc.forward(x), options.activation());  // (B,T,I)
+  auto y = proj.forward(h);                                // (B,T,C)
+  if (training && options.dropout() > 0) y = torch::dropout(y, options.dropout(), true);
   return y;
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  return feed_forward(x, *c_fc, *c_proj, options, is_training());
 }
 
 }  // namespace ptft::nn

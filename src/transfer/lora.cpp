@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "ptft/core/error.h"
@@ -12,14 +13,17 @@
 namespace ptft {
 namespace {
 
+// PEFT's rule: a target adapts every module whose name equals it or ends in "." + target.
+bool peft_target_matches(const std::string& target, const std::string& name) {
+  const size_t n = target.size();
+  return name == target ||
+         (name.size() > n && name.compare(name.size() - n, n, target) == 0 && name[name.size() - n - 1] == '.');
+}
+
 // A target matches a module name as a glob over the whole name, or as its last dotted parts
 // ("c_proj" matches "transformer.h.0.mlp.c_proj"; "attn.c_proj" only the attention one).
 bool target_matches(const std::string& target, const std::string& name) {
-  if (::fnmatch(target.c_str(), name.c_str(), 0) == 0) return true;
-  if (name.size() > target.size() && name.compare(name.size() - target.size(), target.size(), target) == 0 &&
-      name[name.size() - target.size() - 1] == '.')
-    return true;
-  return false;
+  return ::fnmatch(target.c_str(), name.c_str(), 0) == 0 || peft_target_matches(target, name);
 }
 
 // Every nn::Linear of the model with its module name.
@@ -28,6 +32,34 @@ std::vector<std::pair<std::string, nn::LinearImpl*>> linears(ModelImpl& model) {
   for (const auto& item : model.named_modules("", /*include_self=*/false))
     if (auto* lin = item.value()->as<nn::LinearImpl>()) out.emplace_back(item.key(), lin);
   return out;
+}
+
+// target_modules for PEFT, which takes no globs: per adapted module the shortest dotted suffix of its
+// name that matches no module without an adapter ("query", "c_attn"; "mlp.c_proj" when the
+// attention's c_proj is not adapted), each once, in module order. PEFT then adapts exactly the
+// modules that the file has adapters for (pooler.dense or cls.predictions.transform.dense are no
+// "dense" targets).
+std::vector<std::string> peft_target_modules(ModelImpl& model) {
+  std::vector<std::string> adapted, others;
+  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
+    auto* lin = item.value()->as<nn::LinearImpl>();
+    (lin && lin->has_lora() ? adapted : others).push_back(item.key());
+  }
+  std::vector<std::string> targets;
+  for (const auto& name : adapted) {
+    auto matches = [&](const std::string& t) { return peft_target_matches(t, name); };
+    if (std::any_of(targets.begin(), targets.end(), matches)) continue;
+    for (size_t dot = name.rfind('.');; dot = name.rfind('.', dot - 1)) {
+      const std::string suffix = dot == std::string::npos ? name : name.substr(dot + 1);
+      const bool unique = std::none_of(others.begin(), others.end(),
+                                       [&](const std::string& o) { return peft_target_matches(suffix, o); });
+      if (unique || dot == std::string::npos || dot == 0) {
+        targets.push_back(suffix);
+        break;
+      }
+    }
+  }
+  return targets;
 }
 
 std::string join(const std::vector<std::string>& v, size_t max_items) {
@@ -118,13 +150,7 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
     tensors["base_model.model." + name + ".lora_B.weight"] = lin->lora_B->weight.detach().to(torch::kCPU).contiguous();
   }
   if (modules.empty()) throw InternalError("save_peft_adapter: the model has no LoRA adapters");
-  // target_modules as PEFT stores them: the distinct last name parts ("c_attn", "c_proj").
-  std::vector<std::string> targets = cfg.targets;
-  if (targets.empty())
-    for (const auto& m : modules) {
-      std::string last = m.substr(m.rfind('.') + 1);
-      if (std::find(targets.begin(), targets.end(), last) == targets.end()) targets.push_back(last);
-    }
+  const std::vector<std::string> targets = peft_target_modules(model);
   // Classifiers also train their head (transfer_plan.h): PEFT's SEQ_CLS with modules_to_save.
   const bool classifier = !model.class_names().empty();
   const PeftFacts& peft = find_model_family(model.family(), "the PEFT adapter").peft;

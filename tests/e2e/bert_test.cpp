@@ -214,18 +214,22 @@ TEST(BertE2E, EveryTransferStrategyTrainsWhatItShould) {
       EXPECT_LT(trainable, full);
       EXPECT_GT(trainable, head);
     } else {
-      // LoRA r=4 on c_attn (32->96), c_proj (32->32), c_fc (32->64), mlp c_proj (64->32) per block, + the head.
-      const int64_t lora = 2 * 4 * ((32 + 96) + (32 + 32) + (32 + 64) + (64 + 32));
+      // LoRA r=4 per block on attention.self.query, .key, .value and attention.output.dense (32->32),
+      // intermediate.dense (32->64), output.dense (64->32), + the head.
+      const int64_t lora = 2 * 4 * (4 * (32 + 32) + (32 + 64) + (64 + 32));
       EXPECT_EQ(trainable, lora + head);
       const auto ac = read_json(run + "/checkpoints/last/adapter_config.json");
       EXPECT_EQ(ac["task_type"], "SEQ_CLS");
       EXPECT_EQ(ac["modules_to_save"], nlohmann::json({"bert.pooler.dense", "classifier"}));
+      // PEFT's suffixes for exactly the adapted modules ("dense" would take in the pooler too).
+      EXPECT_EQ(ac["target_modules"], nlohmann::json({"query", "key", "value", "output.dense", "intermediate.dense"}));
       // The adapter file carries the adapters and the trained head, equal to the checkpoint's.
       const auto ad = read_tensors(run + "/checkpoints/last/adapter_model.safetensors");
       const auto full = read_tensors(run + "/checkpoints/last/model.safetensors");
       ASSERT_TRUE(ad.count("base_model.model.classifier.weight"));
       EXPECT_TRUE(ad.at("base_model.model.classifier.weight") == full.at("classifier.weight"));
-      EXPECT_TRUE(ad.count("base_model.model.bert.encoder.layer.0.attn.c_attn.lora_A.weight"));
+      EXPECT_TRUE(ad.count("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight"));
+      EXPECT_TRUE(ad.count("base_model.model.bert.encoder.layer.1.output.dense.lora_B.weight"));
     }
   }
 }

@@ -1,4 +1,4 @@
-// Tests for ptft/io/hf_bert.h: Hugging Face BERT directories in and out.
+// Tests for the bert family's Hugging Face format (src/models/bert_hf.cpp): BERT directories in and out.
 //
 // Golden check against an independent numpy BERT (tests/io/hf_bert_reference.py): it writes a
 // small HF-layout model by hand (separate query/key/value, the position_ids buffer, the decoder
@@ -174,13 +174,12 @@ TEST(HfBertGolden, ReadsReferenceMlmWithSameHiddenStatesPooledOutputAndLogits) {
   EXPECT_EQ(c.config["ptft"]["task"], "masked_lm");
   EXPECT_EQ(c.config["ptft"]["source"], "huggingface:" + hf);
   EXPECT_TRUE(c.optimizer.empty());
-  // query|key|value fused into c_attn's rows, in that order.
+  // The names are HF's: every tensor as the file has it.
   const TensorMap raw = load_tensors(hf + "/model.safetensors");
-  const std::string self = "bert.encoder.layer.1.attention.self.";
-  for (const char* s : {"weight", "bias"})
-    EXPECT_TRUE(torch::equal(c.model.at(std::string("bert.encoder.layer.1.attn.c_attn.") + s),
-                             torch::cat({raw.at(self + "query." + s), raw.at(self + "key." + s), raw.at(self + "value." + s)})))
-        << s;
+  for (const char* name : {"bert.encoder.layer.1.attention.self.key.weight", "bert.encoder.layer.1.attention.self.value.bias",
+                           "bert.encoder.layer.0.intermediate.dense.weight", "cls.predictions.transform.dense.weight",
+                           "cls.predictions.bias"})
+    EXPECT_TRUE(torch::equal(c.model.at(name), raw.at(name))) << name;
   EXPECT_EQ(c.model.count("cls.predictions.decoder.weight"), 0u);
   EXPECT_EQ(c.model.count("bert.embeddings.position_ids"), 0u);
 
@@ -197,7 +196,7 @@ TEST(HfBertGolden, ReadsReferenceClassifierWithLogitsAndLabels) {
   reference_make(hf, "--classifier 3 --seed 11");
   Checkpoint c = read_checkpoint(hf);
   EXPECT_EQ(c.config["ptft"]["task"], "classification");
-  EXPECT_EQ(c.model.count("cls.bias"), 0u);
+  EXPECT_EQ(c.model.count("cls.predictions.bias"), 0u);
 
   auto m = load_bert(hf);
   ASSERT_NE(m, nullptr);
@@ -345,7 +344,7 @@ TEST(HfBert, MissingEncoderTensorIsNamed) {
   const std::string dir = exported_small_bert(tmp);
   TensorMap t = owned_tensors(dir);
   const TensorMap all = t;
-  t.erase("bert.encoder.layer.1.attention.self.key.weight");  // a middle part of the fused c_attn
+  t.erase("bert.encoder.layer.1.attention.self.key.weight");
   save_weights(dir, t);
   std::string err = user_error_of([&] { read_checkpoint(dir); });
   EXPECT_TRUE(contains(err, "lacks tensor(s) bert.encoder.layer.1.attention.self.key.weight")) << err;
@@ -414,7 +413,7 @@ TEST(HfBert, DecoderBiasAloneIsTheMlmBias) {
   testing::internal::CaptureStderr();
   const Checkpoint c = read_checkpoint(dir);
   const std::string note = testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(torch::equal(c.model.at("cls.bias"), bias));
+  EXPECT_TRUE(torch::equal(c.model.at("cls.predictions.bias"), bias));
   EXPECT_FALSE(contains(note, "freshly initialised")) << note;
 }
 
@@ -464,7 +463,7 @@ TEST(HfBert, ExportRefusesOtherFamiliesAndLora) {
   EXPECT_TRUE(contains(err, "exports as: hf (a Hugging Face BERT directory), ptft")) << err;
 
   auto m = small_bert();
-  m->bert->encoder->layer[0]->as<BertLayer>()->attn->c_attn->add_lora(2, 4, 0.0);
+  m->bert->encoder->layer[0]->as<BertLayer>()->attention->q_proj->add_lora(2, 4, 0.0);
   err = user_error_of([&] { export_model(*m, nullptr, "hf", tmp.path + "/lora"); });
   EXPECT_TRUE(contains(err, "merge the adapters first")) << err;
   EXPECT_FALSE(sfs::exists(tmp.path + "/lora"));

@@ -93,15 +93,75 @@ TEST(Bert, BlockMatchesTheFormulaInDouble) {
     auto var = (v - mu).pow(2).mean(-1, true);
     return (v - mu) / torch::sqrt(var + eps) * n->weight + n->bias;
   };
-  auto qkv = lin(x, layer.attn->c_attn).split(32, 2);
   auto heads = [](const torch::Tensor& t) { return t.view({2, 5, 4, 8}).transpose(1, 2); };  // (B,nh,T,hs)
-  auto att = torch::softmax(torch::matmul(heads(qkv[0]), heads(qkv[1]).transpose(-2, -1)) / std::sqrt(8.0), -1);
-  auto a = torch::matmul(att, heads(qkv[2])).transpose(1, 2).reshape({2, 5, 32});
-  auto h = ln(x + lin(a, layer.attn->c_proj), layer.ln_1, c.layer_norm_eps);
-  auto f = lin(h, layer.mlp->c_fc);
+  const auto& attn = layer.attention;
+  auto att = torch::softmax(
+      torch::matmul(heads(lin(x, attn->q_proj)), heads(lin(x, attn->k_proj)).transpose(-2, -1)) / std::sqrt(8.0), -1);
+  auto a = torch::matmul(att, heads(lin(x, attn->v_proj))).transpose(1, 2).reshape({2, 5, 32});
+  auto h = ln(x + lin(a, attn->o_proj), layer.attention_norm, c.layer_norm_eps);
+  auto f = lin(h, layer.intermediate_dense);
   f = 0.5 * f * (1 + torch::erf(f / std::sqrt(2.0)));  // exact GELU
-  auto want = ln(h + lin(f, layer.mlp->c_proj), layer.ln_2, c.layer_norm_eps);
+  auto want = ln(h + lin(f, layer.output_dense), layer.output_norm, c.layer_norm_eps);
   EXPECT_LT((y - want).abs().max().item<double>(), 1e-12);
+}
+
+// Hugging Face's names and shapes, in HF's order (BertForMaskedLM's state dict, plus the pooler).
+TEST(Bert, ParameterNamesAreHuggingFaces) {
+  BertImpl m(tiny());
+  std::vector<std::string> names;
+  for (const auto& p : m.named_parameters(true)) names.push_back(p.key());
+  std::vector<std::string> want = {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+                                   "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
+                                   "bert.embeddings.LayerNorm.bias"};
+  for (int i = 0; i < 2; ++i)
+    for (const char* module : {"attention.self.query", "attention.self.key", "attention.self.value",
+                               "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+                               "output.dense", "output.LayerNorm"})
+      for (const char* s : {".weight", ".bias"}) want.push_back("bert.encoder.layer." + std::to_string(i) + "." + module + s);
+  for (const char* n : {"bert.pooler.dense.weight", "bert.pooler.dense.bias", "cls.predictions.bias",
+                        "cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
+                        "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias"})
+    want.push_back(n);
+  EXPECT_EQ(names, want);
+  const auto sd = state_dict(m);
+  EXPECT_EQ(sd.at("bert.encoder.layer.0.attention.self.value.weight").sizes(), (std::vector<int64_t>{32, 32}));
+  EXPECT_EQ(sd.at("bert.encoder.layer.0.intermediate.dense.weight").sizes(), (std::vector<int64_t>{64, 32}));
+  EXPECT_EQ(sd.at("bert.encoder.layer.0.output.dense.weight").sizes(), (std::vector<int64_t>{32, 64}));
+  // HF's _init_weights: LayerNorm 1/0, biases 0 (the MLM bias too), weights N(0, 0.02).
+  EXPECT_TRUE(torch::equal(sd.at("bert.encoder.layer.1.attention.output.LayerNorm.weight"), torch::ones({32})));
+  EXPECT_TRUE(torch::equal(sd.at("cls.predictions.bias"), torch::zeros({53})));
+  EXPECT_NEAR(sd.at("bert.encoder.layer.1.intermediate.dense.weight").std().item<double>(), 0.02, 0.002);
+  // The projections LoRA adapts are nn::Linear; the pooler and the MLM transform are not adapted.
+  std::vector<std::string> linear;
+  for (const auto& item : m.named_modules("", false))
+    if (item.value()->as<nn::LinearImpl>() && item.key().rfind("bert.encoder.layer.0.", 0) == 0) linear.push_back(item.key());
+  EXPECT_EQ(linear, (std::vector<std::string>{
+                        "bert.encoder.layer.0.attention.self.query", "bert.encoder.layer.0.attention.self.key",
+                        "bert.encoder.layer.0.attention.self.value", "bert.encoder.layer.0.attention.output.dense",
+                        "bert.encoder.layer.0.intermediate.dense", "bert.encoder.layer.0.output.dense"}));
+}
+
+// Cloneable: a layer's clone computes the same and owns its weights (members at their paths).
+TEST(Bert, LayerCloneIsADeepCopy) {
+  torch::manual_seed(0);
+  BertLayer layer(tiny());
+  layer->eval();
+  auto copy = std::dynamic_pointer_cast<BertLayerImpl>(layer->clone());
+  ASSERT_TRUE(copy);
+  auto x = torch::randn({2, 5, 32});
+  EXPECT_TRUE(torch::equal(layer->forward(x, {}), copy->forward(x, {})));
+  {
+    torch::NoGradGuard ng;
+    copy->output_dense->weight.add_(1.0);
+    copy->attention_norm->bias.add_(1.0);
+    copy->attention->k_proj->weight.add_(1.0);
+  }
+  EXPECT_FALSE(torch::allclose(layer->forward(x, {}), copy->forward(x, {})));
+  for (const auto& p : copy->named_parameters())
+    EXPECT_FALSE(p.value().is_same(layer->named_parameters()[p.key()])) << p.key();
+  EXPECT_TRUE(copy->named_parameters()["output.dense.weight"].is_same(copy->output_dense->weight));
+  EXPECT_TRUE(copy->named_parameters()["attention.output.LayerNorm.bias"].is_same(copy->attention_norm->bias));
+  EXPECT_TRUE(copy->named_parameters()["attention.self.key.weight"].is_same(copy->attention->k_proj->weight));
 }
 
 TEST(Bert, SetClassesTurnsTheMlmHeadIntoAClassifier) {
@@ -112,15 +172,16 @@ TEST(Bert, SetClassesTurnsTheMlmHeadIntoAClassifier) {
   auto out = m.forward({{"input_ids", torch::randint(1, 53, {4, 6}, torch::kLong)}});
   EXPECT_EQ(out.at("logits").sizes(), (std::vector<int64_t>{4, 3}));
   const auto after = state_dict(m);
-  EXPECT_EQ(after.count("cls.bias"), 0u);
+  EXPECT_EQ(after.count("cls.predictions.bias"), 0u);
   EXPECT_EQ(after.count("classifier.weight"), 1u);
-  EXPECT_TRUE(torch::equal(after.at("bert.encoder.layer.1.attn.c_attn.weight"), before.at("bert.encoder.layer.1.attn.c_attn.weight")));
+  EXPECT_TRUE(torch::equal(after.at("bert.encoder.layer.1.attention.self.key.weight"),
+                           before.at("bert.encoder.layer.1.attention.self.key.weight")));
   const auto j = m.config_json();
   EXPECT_EQ(j["architectures"][0], "BertForSequenceClassification");
   EXPECT_EQ(j["id2label"]["1"], "food");
   EXPECT_EQ(m.param_place("classifier.weight").kind, ParamPlace::kHead);
   EXPECT_EQ(m.param_place("bert.pooler.dense.weight").kind, ParamPlace::kHead);
-  EXPECT_EQ(m.param_place("bert.encoder.layer.1.ln_2.bias").block, 1);
+  EXPECT_EQ(m.param_place("bert.encoder.layer.1.output.LayerNorm.bias").block, 1);
   EXPECT_EQ(m.param_place("bert.embeddings.word_embeddings.weight").kind, ParamPlace::kEmbedding);
   EXPECT_FALSE(m.param_place("bert.embeddings.word_embeddings.weight").tied_head);
 }

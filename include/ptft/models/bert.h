@@ -4,12 +4,13 @@
 // decoder tied to the word embeddings, own bias) or a sequence classifier (dropout + linear on
 // the pooled [CLS], BertForSequenceClassification).
 //
-// Parameter names are HF's where no shared block says otherwise: bert.embeddings.*,
-// bert.pooler.dense, classifier; the MLM head is cls.{dense, LayerNorm, bias} (HF:
-// cls.predictions.transform.{dense, LayerNorm}, cls.predictions.bias). The blocks are the shared
-// nn/ ones, so a layer is bert.encoder.layer.N.{attn.c_attn (q,k,v fused: HF's query/key/value), attn.c_proj
-// (attention.output.dense), ln_1 (attention.output.LayerNorm), mlp.c_fc (intermediate.dense),
-// mlp.c_proj (output.dense), ln_2 (output.LayerNorm)}; io/hf_bert.h maps them to HF's names.
+// Parameter names are HF's (BertForMaskedLM / BertForSequenceClassification), so HF files and
+// PEFT adapters need no renaming: bert.embeddings.{word,position,token_type}_embeddings,
+// bert.embeddings.LayerNorm; per layer bert.encoder.layer.N.{attention.self.{query,key,value},
+// attention.output.dense, attention.output.LayerNorm, intermediate.dense, output.dense,
+// output.LayerNorm} (the projections are nn::Linear, so LoRA targets them); bert.pooler.dense;
+// the MLM head cls.predictions.{transform.dense, transform.LayerNorm, bias} (its decoder is the
+// word embeddings); the classifier `classifier`.
 //
 //   model: {family: bert, preset: bert-tiny}                 # or any BertConfig key
 //   out = bert->forward({{"input_ids", ids}});              // ids (B,T) -> out["logits"] (B,T,V)
@@ -60,19 +61,25 @@ struct BertConfig {
   double classifier_p() const { return classifier_dropout < 0 ? hidden_dropout_prob : classifier_dropout; }
 };
 
-// One post-LayerNorm encoder block: h = LN1(x + attn(x)); y = LN2(h + mlp(h)).
-class BertLayerImpl : public torch::nn::Cloneable<BertLayerImpl> {
+// One post-LayerNorm encoder block: h = LN1(x + attn(x)); y = LN2(h + mlp(h)), with HF's names:
+// attention.self.{query,key,value} + attention.output.dense (the shared nn::SelfAttention),
+// attention.output.LayerNorm, intermediate.dense -> GELU -> output.dense (nn::feed_forward),
+// output.LayerNorm.
+class BertLayerImpl : public nn::PathCloneable<BertLayerImpl> {
  public:
   explicit BertLayerImpl(BertConfig cfg);
   void reset() override;
+  void bind();  // the members <- the modules at their paths (PathCloneable)
   // x: (B,T,C); key_padding: (B,T) bool, true = padding (undefined: none) -> (B,T,C)
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& key_padding);
 
   BertConfig cfg;
-  nn::SelfAttention attn{nullptr};
-  torch::nn::LayerNorm ln_1{nullptr};
-  nn::FeedForward mlp{nullptr};
-  torch::nn::LayerNorm ln_2{nullptr};
+  nn::FeedForwardOptions mlp_options;            // the activation (gelu) and dropout of the MLP
+  nn::SelfAttention attention{nullptr};          // attention.self.{query,key,value}: (C,C); attention.output.dense
+  torch::nn::LayerNorm attention_norm{nullptr};  // attention.output.LayerNorm
+  nn::Linear intermediate_dense{nullptr};        // intermediate.dense: (I,C)
+  nn::Linear output_dense{nullptr};              // output.dense: (C,I)
+  torch::nn::LayerNorm output_norm{nullptr};     // output.LayerNorm
 };
 TORCH_MODULE(BertLayer);
 
@@ -112,17 +119,19 @@ class BertPoolerImpl : public torch::nn::Cloneable<BertPoolerImpl> {
 };
 TORCH_MODULE(BertPooler);
 
-// The MLM head `cls`: logits = LayerNorm(gelu(dense(h))) @ word_embeddings^T + bias.
-class BertMlmHeadImpl : public torch::nn::Cloneable<BertMlmHeadImpl> {
+// The MLM head, HF's cls.predictions:
+// logits = transform.LayerNorm(gelu(transform.dense(h))) @ word_embeddings^T + bias.
+class BertMlmHeadImpl : public nn::PathCloneable<BertMlmHeadImpl> {
  public:
   explicit BertMlmHeadImpl(BertConfig cfg);
   void reset() override;
+  void bind();  // the members <- the modules at their paths (PathCloneable)
   // h: (N,C), decoder: (V,C) word embeddings -> (N,V)
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& decoder);
   BertConfig cfg;
-  torch::nn::Linear dense{nullptr};        // (C, C)
-  torch::nn::LayerNorm LayerNorm{nullptr};  // NOLINT(readability-identifier-naming): HF's name
-  torch::Tensor bias;                      // (V)
+  torch::nn::Linear dense{nullptr};         // transform.dense: (C, C)
+  torch::nn::LayerNorm LayerNorm{nullptr};  // NOLINT(readability-identifier-naming): transform.LayerNorm, HF's name
+  torch::Tensor bias;                       // (V)
 };
 TORCH_MODULE(BertMlmHead);
 
@@ -155,7 +164,7 @@ class BertImpl : public ModelImpl {
   int64_t vocab_size() const override { return cfg_.vocab_size; }
   int64_t num_blocks() const override { return cfg_.num_hidden_layers; }
   // bert.embeddings.*: embedding (word embeddings are the tied MLM decoder), layer N: block N,
-  // pooler, cls.*, classifier: head.
+  // pooler, cls.predictions.*, classifier: head.
   ParamPlace param_place(const std::string& name) const override;
   std::vector<std::string> class_names() const override { return class_names_; }
   // Replaces the MLM head (or the classifier) by a fresh classifier with names.size() outputs.
@@ -165,7 +174,7 @@ class BertImpl : public ModelImpl {
   bool is_classifier() const { return cfg_.num_classes > 0; }
 
   BertTrunk bert{nullptr};
-  BertMlmHead cls{nullptr};             // masked-LM models (num_classes 0)
+  BertMlmHead cls{nullptr};             // masked-LM models (num_classes 0), at cls.predictions
   torch::nn::Linear classifier{nullptr};  // classifiers: (num_classes, C)
 
  private:

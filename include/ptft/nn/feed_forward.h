@@ -1,7 +1,12 @@
 // ptft/nn/feed_forward.h — the transformer MLP: c_fc (C -> I), activation, c_proj (I -> C).
 //
+// FeedForward is the module (GPT-2's mlp.c_fc, mlp.c_proj); feed_forward() the computation, for
+// families whose two projections are not children of one module (BERT: intermediate.dense and
+// output.dense).
+//
 //   nn::FeedForward ff(nn::FeedForwardOptions(768, 3072).activation("gelu_tanh"));
 //   y = ff->forward(x);   // (B,T,C) -> (B,T,C)
+//   y = nn::feed_forward(x, *fc, *proj, ff_options, is_training());
 #pragma once
 
 #include <torch/torch.h>
@@ -29,6 +34,11 @@ class FeedForwardImpl : public torch::nn::Cloneable<FeedForwardImpl> {
   Linear c_proj{nullptr};  // (C, I)
 };
 TORCH_MODULE(FeedForward);
+
+// dropout(proj(activation(fc(x)))): x (B,T,C), fc (I,C), proj (C,I) -> (B,T,C); `options` gives
+// the activation and the dropout (applied only when `training`); its widths are not read.
+torch::Tensor feed_forward(const torch::Tensor& x, LinearImpl& fc, LinearImpl& proj, const FeedForwardOptions& options,
+                           bool training);
 
 // The activations by name; UserError for unknown names.
 torch::Tensor activate(const torch::Tensor& x, const std::string& name);

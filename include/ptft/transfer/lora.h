@@ -49,7 +49,9 @@ bool has_lora(ModelImpl& model);
 
 // Writes adapter_model.safetensors (PEFT names: base_model.model.<module>.lora_A.weight) and
 // adapter_config.json (peft_type LORA, r, lora_alpha, lora_dropout, target_modules,
-// base_model_name_or_path) into the existing directory `dir`.
+// base_model_name_or_path) into the existing directory `dir`. target_modules are name suffixes
+// that select exactly the adapted modules by PEFT's rule (name == target or ends in "." + target),
+// whatever globs `cfg.targets` used.
 void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfig& cfg,
                        const std::string& base_model);
 
