@@ -1,4 +1,4 @@
-// Tests for ptft/io/hf_gpt2.h: Hugging Face GPT-2 directories in and out.
+// Tests for the gpt family's Hugging Face format (src/models/gpt2_hf.cpp): GPT-2 directories in and out.
 //
 // Golden check against an independent numpy GPT-2 (tests/io/hf_gpt2_reference.py): it writes a
 // small HF-layout model by hand (Conv1D (in, out) weights, mask buffers, lm_head = wte), ptft

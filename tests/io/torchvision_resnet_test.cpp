@@ -1,4 +1,4 @@
-// Tests for ptft/io/torchvision_resnet.h: bare torchvision/timm ResNet weights in, torchvision's
+// Tests for the resnet family's torchvision format (src/models/resnet_torchvision.cpp): bare torchvision/timm ResNet weights in, torchvision's
 // state dict out.
 //
 // Golden checks: tests/models/resnet_reference.py writes small fixed-weight ResNets (basic and
