@@ -41,7 +41,9 @@ TEST(ResnetExportE2E, TorchvisionWeightsExportAsTorchvisionAndPtft) {
 
   auto hf = e2e::run_ptft({"export", "--model", weights, "--format", "hf", "--out", tmp.path("hf")});
   EXPECT_EQ(hf.exit_code, 1) << hf.text();
-  EXPECT_TRUE(contains(hf.err, "cannot export a 'resnet' model as Hugging Face GPT-2")) << hf.err;
+  EXPECT_TRUE(contains(hf.err, "a 'resnet' model cannot be exported as 'hf'")) << hf.err;
+  EXPECT_TRUE(contains(hf.err, "a resnet model exports as: torchvision (a torchvision ResNet state dict as "
+                               "model.safetensors), ptft")) << hf.err;
   EXPECT_FALSE(sfs::exists(tmp.path("hf")));
 }
 
