@@ -225,9 +225,10 @@ TensorMap to_foreign(const NameMap& map, const TensorMap& state) {
     const NameRule* r = rule_for(map, name, &caps);
     const std::vector<std::string> parts = foreign_names(r, name, caps);
     torch::Tensor t = tensor.detach();
-    const std::vector<torch::Tensor> pieces = t.chunk(static_cast<int64_t>(parts.size()), 0);
+    const std::vector<torch::Tensor> pieces =
+        parts.size() == 1 ? std::vector<torch::Tensor>{t} : t.chunk(static_cast<int64_t>(parts.size()), 0);
     for (size_t i = 0; i < parts.size(); ++i) {
-      torch::Tensor p = parts.size() == 1 ? t : pieces[i];
+      torch::Tensor p = pieces[i];
       if (r && r->part.count > 1) {
         slices[parts[i]][r->part.index] = p;
         continue;

@@ -105,10 +105,18 @@ TEST(PretrainOverfitE2E, TwoProcessesReportTheTrainingLossOfAllRanks) {
   for (const auto& e : events_of(all, "train"))
     if (e["step"].get<int64_t>() <= b[0]["step"].get<int64_t>()) logged.push_back(e["loss"].get<double>());
   ASSERT_GE(logged.size(), 4u);
+  // The first logged losses agree closely: both runs sum the same examples' losses. Later the
+  // float sums over ranks drift apart as the model memorises (by ~10 % at the alarm on a Xeon with
+  // avx512_fp16, 1-5 % on an EPYC), so there the check is only that the two-process values are
+  // the whole batch's, not one rank's half.
+  const auto first_one = events_of(e2e::read_jsonl(tmp.path("one/metrics.jsonl")), "train").at(0);
+  const auto first_two = events_of(all, "train").at(0);
+  ASSERT_EQ(first_two["step"], first_one["step"]);
+  EXPECT_NEAR(first_two["loss"].get<double>(), first_one["loss"].get<double>(), 1e-3 * first_one["loss"].get<double>());
   for (size_t k = 0; k < 4; ++k) {
     EXPECT_NEAR(b[0]["train_losses"][k].get<double>(), logged[logged.size() - 4 + k], 1e-12);
     EXPECT_NEAR(b[0]["train_losses"][k].get<double>(), a[0]["train_losses"][k].get<double>(),
-                0.05 * a[0]["train_losses"][k].get<double>());  // (float sums over ranks drift apart)
+                0.3 * a[0]["train_losses"][k].get<double>());
   }
 }
 
