@@ -298,8 +298,11 @@ TEST(Bert, ClassifierRunsUnderBf16AutocastWithPadding) {
   auto logits = m.forward(batch).at("logits").to(torch::kFloat);
   EXPECT_LT((logits - fp32).abs().max().item<double>(), 0.05);  // bf16: 8 mantissa bits
   torch::nn::functional::cross_entropy(logits, torch::tensor({0, 1}, torch::kLong)).backward();
-  for (const auto& p : m.parameters())
-    if (p.grad().defined()) EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
+  for (const auto& p : m.parameters()) {
+    if (p.grad().defined()) {
+      EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
+    }
+  }
 }
 
 TEST(Bert, TokenTypesBeyondTypeVocabSizeAreAUserError) {
