@@ -105,7 +105,9 @@ TEST(BertE2E, MaskedLmPretrainingLogsLossAndAccuracyAndWritesABertCheckpoint) {
   double first = -1, last = -1;
   int evals = 0;
   for (const auto& e : read_jsonl(b.pre + "/metrics.jsonl")) {
-    if (e.value("event", "") == "start") EXPECT_EQ(e["config"]["task"], "masked_lm");
+    if (e.value("event", "") == "start") {
+      EXPECT_EQ(e["config"]["task"], "masked_lm");
+    }
     if (e.value("event", "") == "train") {
       if (first < 0) first = e["loss"].get<double>();
       last = e["loss"].get<double>();

@@ -95,7 +95,9 @@ TEST(ObjectDetector, DetectIsLetterboxForwardDecodeUnletterbox) {
     EXPECT_GE(got[i].box.x1, 0);
     EXPECT_LE(got[i].box.x2, 100);
     EXPECT_LE(got[i].box.y2, 40);
-    if (i > 0) EXPECT_GE(got[i - 1].score, got[i].score);
+    if (i > 0) {
+      EXPECT_GE(got[i - 1].score, got[i].score);
+    }
   }
 }
 

@@ -165,13 +165,17 @@ TEST(TransferPlan, UnfreezeAfterTrainsWhatTheStrategyFrozeFromStepNPlusOneAtBack
   for (int64_t step = 1; step <= 6; ++step) {
     const std::string msg = p.plan.before_step(*p.model, step);
     EXPECT_EQ(msg.empty(), step != 4) << "step " << step << ": " << msg;
-    if (step == 4) EXPECT_NE(msg.find("unfreeze after 3 steps"), std::string::npos) << msg;
+    if (step == 4) {
+      EXPECT_NE(msg.find("unfreeze after 3 steps"), std::string::npos) << msg;
+    }
     EXPECT_EQ(block0.requires_grad(), step > 3) << "step " << step;
     EXPECT_FALSE(wpe.requires_grad()) << "step " << step;
     p.model->forward({{"input_ids", ids}}).at("logits").pow(2).mean().backward();
     opt->step(1e-2);
     opt->zero_grad();
-    if (step == 3) EXPECT_TRUE(torch::equal(block0, block0_start)) << "block 0 changed while frozen";
+    if (step == 3) {
+      EXPECT_TRUE(torch::equal(block0, block0_start)) << "block 0 changed while frozen";
+    }
   }
   EXPECT_FALSE(torch::equal(block0, block0_start)) << "block 0 did not train after step 3";
   EXPECT_TRUE(torch::equal(wpe, wpe_start));
