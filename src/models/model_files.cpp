@@ -52,7 +52,13 @@ Checkpoint read_hf_dir(const std::string& dir) {
   const ForeignFormat& format = *std::find_if(family->formats.begin(), family->formats.end(), [&](const ForeignFormat& f) {
     return std::count(f.hf_model_types.begin(), f.hf_model_types.end(), type) > 0;
   });
-  nlohmann::json config = format.read_config(src);  // before the weights: a bad config says so first
+  nlohmann::json config;  // before the weights: a bad config says so first
+  try {
+    config = format.read_config(src);
+  } catch (const nlohmann::json::exception& e) {  // a key of the wrong JSON type
+    throw UserError("'" + src.config_path + "': bad " + format.summary + " config: " + e.what(),
+                    "compare it with what save_pretrained writes");
+  }
   const ForeignTensors tensors = load_hf_tensors(dir);
   src.tensors = &tensors;
   return map_foreign(format, src, std::move(config), dir);
