@@ -56,7 +56,7 @@ Checkpoint read_hf_dir(const std::string& dir) {
   try {
     config = format.read_config(src);
   } catch (const nlohmann::json::exception& e) {  // a key of the wrong JSON type
-    throw UserError("'" + src.config_path + "': bad " + format.summary + " config: " + e.what(),
+    throw UserError("'" + src.config_path + "' is not a valid config of " + format.summary + ": " + e.what(),
                     "compare it with what save_pretrained writes");
   }
   const ForeignTensors tensors = load_hf_tensors(dir);

@@ -425,7 +425,7 @@ TEST(HfBert, UnsupportedConfigOptionsAreUserErrors) {
            {"hidden_act", "relu", "hidden_act \"relu\" is not supported"},
            {"position_embedding_type", "relative_key", "position_embedding_type \"relative_key\" is not supported"},
            {"is_decoder", true, "is_decoder"},
-           {"is_decoder", "yes", "bad a Hugging Face BERT directory config"},  // wrong JSON type: no exit 2
+           {"is_decoder", "yes", "is not a valid config of a Hugging Face BERT directory"},  // wrong JSON type: no exit 2
            {"model_type", "roberta", "model_type"}}) {
     auto cfg = good;
     cfg[key] = value;
