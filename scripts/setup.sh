@@ -26,10 +26,14 @@ PACKAGES=(
   libgloo-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libstb-dev
   libsentencepiece-dev sentencepiece zlib1g-dev
+  # tokenizer.json: Split-regex pre-tokenizers on PCRE2, the NFC normaliser from ICU
+  libpcre2-dev libicu-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # the independent numpy GPT-2 of the Hugging Face interop golden test (tests/io/hf_gpt2_reference.py)
   python3 python3-numpy
+  # the reference renderer of the chat-template tests (tests/jinja/): Jinja itself
+  python3-jinja2
   # libFuzzer (clang + its sanitizer runtimes) for the safetensors fuzz test
   clang libclang-rt-14-dev
   # text corpora for the tokenizer/data tests and demos (general English: GCIDE dictionary)
