@@ -1,7 +1,5 @@
 #include "ptft/models/gpt.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cmath>
 
 #include "ptft/core/error.h"
@@ -169,23 +167,12 @@ GptConfig gpt_config_from_json(const nlohmann::json& j, const std::string& sourc
 
 YAML::Node GptImpl::config_yaml() const { return family_section_yaml("gpt", cfg_); }
 
-namespace {
-
-// Random token windows: input_ids and their next tokens (the registry's model test suite).
-TensorMap gpt_example_batch(const ModelImpl& model, int64_t n, uint64_t seed) {
-  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto w = torch::randint(model.vocab_size(), {n, std::min<int64_t>(model.context_length(), 16) + 1}, g, torch::kLong);
-  return {{"input_ids", w.narrow(1, 0, w.size(1) - 1)}, {"targets", w.narrow(1, 1, w.size(1) - 1)}};  // (B,T) each
-}
-
-}  // namespace
-
 ModelFamily gpt_family() {
   ModelFamily f;
   f.name = "gpt";
   f.default_task = "causal_lm";
   f.tiny_architecture = "{vocab_size: 64, n_positions: 32, n_embd: 32, n_layer: 2, n_head: 4}";
-  f.example_batch = gpt_example_batch;
+  f.example_batch = causal_lm_example_batch;
   f.tokenizer_specials = {"<|endoftext|>"};  // GPT-2's document separator; <unk> at 0 is never produced
   f.tokenizer_eot = "<|endoftext|>";
   f.from_run_config = [](const config::Document& doc, const std::string& prefix) -> ModelPtr {

@@ -2,6 +2,7 @@
 #include "ptft/models/bert.h"
 #include "ptft/models/detector.h"
 #include "ptft/models/gpt.h"
+#include "ptft/models/llama.h"
 #include "ptft/models/mlp.h"
 #include "ptft/models/resnet.h"
 
@@ -14,6 +15,7 @@ const std::vector<ModelFamily>& model_families() {
       resnet_family(),
       bert_family(),
       detector_family(),
+      llama_family(),
   };
   return families;
 }

@@ -19,13 +19,20 @@ SelfAttentionImpl::SelfAttentionImpl(SelfAttentionOptions opts) : options(std::m
 
 void SelfAttentionImpl::reset() {
   const int64_t C = options.n_embd(), nh = options.n_head(), nkv = options.kv_heads();
-  if (C % nh != 0)
+  if (options.head_dim() == 0 && C % nh != 0)
     throw UserError("n_embd (" + std::to_string(C) + ") must be divisible by n_head (" + std::to_string(nh) + ")");
   if (nkv <= 0 || nh % nkv != 0)
     throw UserError("n_kv_head (" + std::to_string(nkv) + ") must divide n_head (" + std::to_string(nh) + ")",
                     "each key/value head serves n_head / n_kv_head query heads, e.g. n_head 32 with n_kv_head 8");
-  const int64_t kv = nkv * options.head_size();  // width of k and of v
+  const int64_t hs = options.head_size(), kv = nkv * hs;  // width of k and of v
+  if (options.qk_norm_eps() > 0) {
+    q_norm = register_module("q_norm", RmsNorm(RmsNormOptions(hs).eps(options.qk_norm_eps())));
+    k_norm = register_module("k_norm", RmsNorm(RmsNormOptions(hs).eps(options.qk_norm_eps())));
+  }
   if (options.fused()) {
+    if (nh * hs != C)
+      throw UserError("a fused q|k|v projection (c_attn) needs head_dim * n_head == n_embd",
+                      "use separate projections (fused false) for another head size");
     if (options.k_bias() != options.q_bias() || options.v_bias() != options.q_bias())
       throw UserError("a fused q|k|v projection (c_attn) has one bias for all three",
                       "set q_bias, k_bias and v_bias alike, or use separate projections (fused false)");
@@ -34,10 +41,10 @@ void SelfAttentionImpl::reset() {
     return;
   }
   const AttentionProjectionNames& n = options.names();
-  register_at(*this, n.q, Linear(LinearOptions(C, C).bias(options.q_bias())));
+  register_at(*this, n.q, Linear(LinearOptions(C, nh * hs).bias(options.q_bias())));
   register_at(*this, n.k, Linear(LinearOptions(C, kv).bias(options.k_bias())));
   register_at(*this, n.v, Linear(LinearOptions(C, kv).bias(options.v_bias())));
-  register_at(*this, n.o, Linear(LinearOptions(C, C).bias(options.o_bias())));
+  register_at(*this, n.o, Linear(LinearOptions(nh * hs, C).bias(options.o_bias())));
   bind();
 }
 
@@ -52,8 +59,8 @@ void SelfAttentionImpl::bind() {
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache, const torch::Tensor& key_padding) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), nh = options.n_head(), nkv = options.kv_heads(),
-                hs = C / nh;
-  torch::Tensor q, k, v;  // (B,T,C), (B,T,nkv*hs), (B,T,nkv*hs)
+                hs = options.head_size();
+  torch::Tensor q, k, v;  // (B,T,nh*hs), (B,T,nkv*hs), (B,T,nkv*hs)
   if (options.fused()) {
     auto qkv = c_attn->forward(x).split_with_sizes({C, nkv * hs, nkv * hs}, 2);
     q = qkv[0];
@@ -64,8 +71,14 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
     k = k_proj->forward(x);
     v = v_proj->forward(x);
   }
-  q = q.view({B, T, nh, hs}).transpose(1, 2);   // (B,T,C) -> (B,nh,T,hs)
-  k = k.view({B, T, nkv, hs}).transpose(1, 2);  // (B,T,nkv*hs) -> (B,nkv,T,hs)
+  q = q.view({B, T, nh, hs});   // (B,T,nh*hs) -> (B,T,nh,hs)
+  k = k.view({B, T, nkv, hs});  // (B,T,nkv*hs) -> (B,T,nkv,hs)
+  if (q_norm) {                 // per head, before the positions (Qwen3)
+    q = q_norm->forward(q);
+    k = k_norm->forward(k);
+  }
+  q = q.transpose(1, 2);                        // (B,nh,T,hs)
+  k = k.transpose(1, 2);                        // (B,nkv,T,hs)
   v = v.view({B, T, nkv, hs}).transpose(1, 2);
   if (options.position_hook()) options.position_hook()(q, k, cache ? cache->length() : 0);
   if (cache) {
@@ -90,7 +103,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
   } else {
     y = compat::attention(q, k, v, options.causal(), p);     // (B,nh,T,hs)
   }
-  y = y.transpose(1, 2).contiguous().view({B, T, C});         // (B,nh,T,hs) -> (B,T,C)
+  y = y.transpose(1, 2).contiguous().view({B, T, nh * hs});   // (B,nh,T,hs) -> (B,T,nh*hs)
   y = (options.fused() ? c_proj : o_proj)->forward(y);
   if (is_training() && options.resid_dropout() > 0) y = torch::dropout(y, options.resid_dropout(), true);
   return y;

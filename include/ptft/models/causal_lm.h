@@ -12,9 +12,12 @@
 
 #include <vector>
 
+#include "ptft/io/tensor_io.h"
 #include "ptft/nn/attention.h"
 
 namespace ptft {
+
+class ModelImpl;
 
 class CausalLm {
  public:
@@ -25,5 +28,9 @@ class CausalLm {
   // The device of the model's weights (where ids must be).
   virtual torch::Device weights_device() const = 0;
 };
+
+// `examples` random token windows of up to 16 tokens (input_ids) and their next tokens (targets),
+// fixed by `seed`: ModelFamily::example_batch of the causal LM families.
+TensorMap causal_lm_example_batch(const ModelImpl& model, int64_t examples, uint64_t seed);
 
 }  // namespace ptft

@@ -6,8 +6,10 @@
 //                   o_proj by default; BERT's self.query, self.key, self.value, output.dense
 // Grouped-query attention: k and v have n_kv_head heads, each shared by n_head / n_kv_head query
 // heads (repeated for the scores; the KV cache keeps n_kv_head). Causal for decoders,
-// bidirectional with a padding mask for BERT. A position hook (rotary embeddings) sees q and k
-// before attention. An optional KV cache makes generation O(T) per token.
+// bidirectional with a padding mask for BERT. The head size may differ from n_embd / n_head
+// (head_dim; Qwen3: q is n_head * head_dim wide). Optional per-head RMSNorm of q and k (Qwen3's
+// q_norm, k_norm) precedes the position hook (rotary embeddings), which sees q and k before
+// attention. An optional KV cache makes generation O(T) per token.
 //
 //   nn::SelfAttention attn(nn::SelfAttentionOptions(768, 12).causal(true).attn_dropout(0.1));  // GPT-2
 //   nn::SelfAttention llama(nn::SelfAttentionOptions(4096, 32).fused(false).n_kv_head(8)
@@ -23,6 +25,7 @@
 
 #include "ptft/nn/linear.h"
 #include "ptft/nn/module_path.h"
+#include "ptft/nn/rms_norm.h"
 
 namespace ptft::nn {
 
@@ -42,10 +45,12 @@ struct SelfAttentionOptions {
   // q, k and v biases together (Llama: none; Qwen2: q/k/v with qkv_bias(true).o_bias(false)).
   SelfAttentionOptions& qkv_bias(bool b) { return q_bias(b).k_bias(b).v_bias(b); }
   int64_t kv_heads() const { return n_kv_head_ > 0 ? n_kv_head_ : n_head_; }
-  int64_t head_size() const { return n_embd_ / n_head_; }
+  int64_t head_size() const { return head_dim_ > 0 ? head_dim_ : n_embd_ / n_head_; }
   TORCH_ARG(int64_t, n_embd);
   TORCH_ARG(int64_t, n_head);
   TORCH_ARG(int64_t, n_kv_head) = 0;                 // key/value heads, dividing n_head; 0 = n_head
+  TORCH_ARG(int64_t, head_dim) = 0;                  // per head; 0 = n_embd / n_head (separate projections only)
+  TORCH_ARG(double, qk_norm_eps) = 0.0;              // > 0: RMSNorm over each head of q and k (q_norm, k_norm)
   TORCH_ARG(bool, fused) = true;                     // true: c_attn + c_proj; false: the four `names`
   TORCH_ARG(AttentionProjectionNames, names) = {};   // separate projections only
   TORCH_ARG(bool, q_bias) = true;                    // biases per projection (fused: q, k, v agree)
@@ -76,10 +81,12 @@ class SelfAttentionImpl : public PathCloneable<SelfAttentionImpl> {
   SelfAttentionOptions options;
   Linear c_attn{nullptr};  // fused: (C + 2 nkv hs, C), rows q|k|v
   Linear c_proj{nullptr};  // fused: (C, C)
-  Linear q_proj{nullptr};  // separate, at options.names().q: (C, C)
+  Linear q_proj{nullptr};  // separate, at options.names().q: (nh hs, C)
   Linear k_proj{nullptr};  // (nkv hs, C)
   Linear v_proj{nullptr};  // (nkv hs, C)
-  Linear o_proj{nullptr};  // (C, C)
+  Linear o_proj{nullptr};  // (C, nh hs)
+  RmsNorm q_norm{nullptr};  // (hs), with qk_norm_eps > 0
+  RmsNorm k_norm{nullptr};  // (hs)
 };
 TORCH_MODULE(SelfAttention);
 
