@@ -430,7 +430,7 @@ def make(out_dir, variant, seed, dtype, shards):
 def slow_forward(config, w, ids):
     """A second, loop-by-loop pure-Python forward (math module only), written from the HF description
     independently of forward(); used by selftest on short inputs."""
-    C, V, L = config["hidden_size"], config["vocab_size"], config["num_hidden_layers"]
+    L = config["num_hidden_layers"]
     nh, nkv, hd, eps = config["num_attention_heads"], kv_heads_of(config), head_dim_of(config), config["rms_norm_eps"]
     inv = [float(f) for f in rope_inv_freq(config)]
     W = {k: v.tolist() for k, v in w.items()}
@@ -463,7 +463,7 @@ def slow_forward(config, w, ids):
         hs = [norm(x, W[p + "input_layernorm.weight"]) for x in xs]
         Q, K, Vv = [], [], []
         for t in range(T):
-            q, k, v = mv(p + "self_attn.q_proj", hs[t]), mv(p + "self_attn.k_proj", hs[t]), mv(p + "self_attn.v_proj", hs[t])
+            q, k, v = (mv(p + "self_attn.%s_proj" % proj, hs[t]) for proj in "qkv")
             qh = [q[j * hd:(j + 1) * hd] for j in range(nh)]
             kh = [k[j * hd:(j + 1) * hd] for j in range(nkv)]
             vh = [v[j * hd:(j + 1) * hd] for j in range(nkv)]
@@ -571,7 +571,8 @@ def selftest(tmp):
         check("%s: causal" % v, close(forward(m, ids[:4]), lg[:4], 1e-12))
         lo = op_loss(m, ids)
         lp = log_softmax(lg)
-        check("%s: loss" % v, abs(lo["loss"] - float(np.mean([-lp[t, ids[t + 1]] for t in range(len(ids) - 1)]))) < 1e-12)
+        want = float(np.mean([-lp[t, ids[t + 1]] for t in range(len(ids) - 1)]))
+        check("%s: loss" % v, abs(lo["loss"] - want) < 1e-12)
         gr = op_greedy(m, ids[:3], 3)["ids"]
         check("%s: greedy step 1" % v, gr[0] == int(np.argmax(forward(m, ids[:3])[-1])))
         check("%s: greedy continues" % v, gr[2] == int(np.argmax(forward(m, ids[:3] + gr[:2])[-1])))
