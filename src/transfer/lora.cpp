@@ -109,7 +109,14 @@ std::vector<std::string> attach_lora(ModelImpl& model, const LoraConfig& cfg, co
   if (all.empty())
     throw UserError(where + ": the " + model.family() + " model has no projections LoRA can adapt",
                     "use finetune.strategy full, freeze or head for this family");
-  std::vector<bool> chosen(all.size(), cfg.targets.empty());
+  // No targets: the projections inside the blocks (attention and MLP, as PEFT's "all-linear"),
+  // not an untied output head; a model without blocks: all of them.
+  std::vector<bool> chosen(all.size(), false);
+  if (cfg.targets.empty()) {
+    for (size_t i = 0; i < all.size(); ++i)
+      chosen[i] = model.param_place(all[i].first + ".weight").kind == ParamPlace::kBlock;
+    if (std::none_of(chosen.begin(), chosen.end(), [](bool b) { return b; })) chosen.assign(all.size(), true);
+  }
   for (const auto& t : cfg.targets) {
     bool any = false;
     for (size_t i = 0; i < all.size(); ++i)

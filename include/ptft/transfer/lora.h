@@ -25,12 +25,12 @@ struct LoraConfig {
   int64_t r = 8;                      // adapter rank
   double alpha = 16;                  // scale = alpha / r
   double dropout = 0.0;               // dropout on the adapter input
-  std::vector<std::string> targets;   // module-name globs or suffixes; empty = the family default
+  std::vector<std::string> targets;   // module-name globs or suffixes; empty = every projection inside the blocks
   template <class V> void visit(V& v) {
     v("r", r, "LoRA rank");
     v("alpha", alpha, "LoRA scale numerator (scale = alpha / r)");
     v("dropout", dropout, "dropout on the adapter input");
-    v("targets", targets, "module-name globs or suffixes; empty = attention and MLP projections");
+    v("targets", targets, "module-name globs or suffixes; empty = every projection inside the blocks (attention and MLP)");
   }
   void validate() const;
   nlohmann::json to_json() const;
