@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# GPT training throughput: `ptft pretrain` against the same model and step in PyTorch eager
-# (bench/peers/gpt_train_peer.py, Debian's python3-torch: the same libtorch 1.13 and BLAS), in
-# fp32 and in bf16 autocast, for gpt-tiny, gpt-small and gpt2 (configs/models/*.yaml), with the
-# same threads and environment, in one invocation. Prints tokens/s, the ratio
+# GPT and llama-family training throughput: `ptft pretrain` against the same model and step in
+# PyTorch eager (bench/peers/gpt_train_peer.py + llama_model.py, Debian's python3-torch: the same
+# libtorch and BLAS), in fp32 and in bf16 autocast, for gpt-tiny, gpt-small, gpt2, llama-tiny and
+# smollm2-135m (configs/models/*.yaml), with the same threads and environment, in one invocation. Prints tokens/s, the ratio
 # ptft / max(torch fp32, torch bf16), MFU and peak RSS.
 #
 #   bench/gpt_train_bench.sh [PTFT_BIN]            # default build/ptft
 #   THREADS=2 SKIP_GPT2=1 bench/gpt_train_bench.sh
 #
 # Environment: THREADS (default 2: torch intra-op threads and OMP_NUM_THREADS for both sides),
-# PRESETS (default "gpt-tiny gpt-small gpt2"), SKIP_GPT2=1 (leave gpt2 out), REPEATS (default 2:
+# PRESETS (default "gpt-tiny gpt-small gpt2 llama-tiny smollm2-135m"), SKIP_GPT2=1 (leave gpt2 out), REPEATS (default 2:
 # ptft and torch fp32 run alternately that many times; the best run of each counts), BF16_LIMIT_S
 # (default 60: a bf16 peer run that has not finished by then reports what it has, see below),
 # PYTHON (default /usr/bin/python3, which sees Debian's python3-torch).
 #
 # Per preset: batch x context, warm-up steps, timed steps:
-#   gpt-tiny   16 x 128    3 + 20
-#   gpt-small   8 x 256    2 + 8
-#   gpt2        1 x 1024   2 + 4
+#   gpt-tiny       16 x 128    3 + 20
+#   gpt-small       8 x 256    2 + 8
+#   gpt2            1 x 1024   2 + 4
+#   llama-tiny     16 x 128    3 + 20
+#   smollm2-135m    4 x 256    2 + 4    (its context cut from 8192 to 256 on both sides)
 # ptft's tokens/s is the median of its per-step `train` events in metrics.jsonl (log_every 1)
 # after the warm-up steps; the checkpoint written at the end of the run (unavoidable; save_every
 # is set past the last step, no evaluation) is outside every timed step. The peer times the same
@@ -40,7 +42,7 @@ cd "$(dirname "$0")/.."
 
 PTFT="${1:-build/ptft}"
 THREADS="${THREADS:-2}"
-PRESETS="${PRESETS:-gpt-tiny gpt-small gpt2}"
+PRESETS="${PRESETS:-gpt-tiny gpt-small gpt2 llama-tiny smollm2-135m}"
 [[ "${SKIP_GPT2:-0}" == 1 ]] && PRESETS="${PRESETS//gpt2/}"
 BF16_LIMIT_S="${BF16_LIMIT_S:-60}"
 REPEATS="${REPEATS:-2}"
@@ -54,12 +56,14 @@ if ! "$PYTHON" -c 'import torch, yaml' 2>/dev/null; then
   exit 1
 fi
 
-# batch size, warm-up steps, timed steps
+# batch size, warm-up steps, timed steps, context (0 = the preset's)
 shape() {
   case "$1" in
-    gpt-tiny) echo "16 3 20" ;;
-    gpt-small) echo "8 2 8" ;;
-    gpt2) echo "1 2 4" ;;
+    gpt-tiny) echo "16 3 20 0" ;;
+    gpt-small) echo "8 2 8 0" ;;
+    gpt2) echo "1 2 4 0" ;;
+    llama-tiny) echo "16 3 20 0" ;;
+    smollm2-135m) echo "4 2 4 256" ;;
     *) echo "gpt_train_bench: no batch size chosen for preset '$1'" >&2; exit 1 ;;
   esac
 }
@@ -74,10 +78,15 @@ cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.before"
 "$PYTHON" "$PEER" --measure-peak --threads "$THREADS" > "$WORK/peak.json"
 
 for preset in $PRESETS; do
-  read -r batch warm steps <<< "$(shape "$preset")"
+  read -r batch warm steps context <<< "$(shape "$preset")"
   echo "$warm" > "$WORK/$preset.warm"
+  family="$(sed -n 's/^family: *//p' "configs/models/$preset.yaml")"
+  override=""
+  if ((context > 0)); then
+    [[ "$family" == llama ]] && override=", max_position_embeddings: $context" || override=", n_positions: $context"
+  fi
   cat > "$WORK/$preset.yaml" <<EOF
-model: {family: gpt, preset: $preset}
+model: {family: $family, preset: $preset$override}
 data: {train: "synthetic:tokens"}
 train: {steps: $((warm + steps)), batch_size: $batch, warmup: 1, log_every: 1, eval_every: 0,
         save_every: 1000000, keep_checkpoints: 1}
@@ -89,13 +98,13 @@ EOF
       > "$WORK/ptft-$preset.log" 2>&1 || { cat "$WORK/ptft-$preset.log" >&2; exit 1; }
     rm -rf "$WORK/run-$preset-$r/checkpoints"
     echo "[$preset] torch eager fp32 (run $r/$REPEATS) ..." >&2
-    "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --batch-size "$batch" --warmup-steps "$warm" \
-      --steps "$steps" --precision fp32 --threads "$THREADS" --time-limit 0 \
+    "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --batch-size "$batch" --context "$context" \
+      --warmup-steps "$warm" --steps "$steps" --precision fp32 --threads "$THREADS" --time-limit 0 \
       > "$WORK/torch-fp32-$preset-$r.json"
   done
   echo "[$preset] torch eager bf16 ..." >&2
-  "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --batch-size "$batch" --warmup-steps "$warm" \
-    --steps "$steps" --precision bf16 --threads "$THREADS" --time-limit "$BF16_LIMIT_S" \
+  "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --batch-size "$batch" --context "$context" \
+    --warmup-steps "$warm" --steps "$steps" --precision bf16 --threads "$THREADS" --time-limit "$BF16_LIMIT_S" \
     > "$WORK/torch-bf16-$preset.json"
 done
 

@@ -1,5 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch-eager peer of `ptft pretrain` for bench/gpt_train_bench.sh.
+"""PyTorch-eager peer of `ptft pretrain` for bench/gpt_train_bench.sh (GPT and the llama family).
+
+A preset of family llama builds bench/peers/llama_model.py's Llama instead of the GPT below (the
+training step is the same); --context overrides the preset's context (n_positions /
+max_position_embeddings) on both sides of a benchmark.
 
 The same GPT-2 as ptft's src/models/gpt.cpp (learned positions, pre-LayerNorm blocks, GELU tanh,
 tied head, LayerNorm eps from the preset, GPT-2 init), written the way PyTorch eager users write
@@ -45,24 +49,31 @@ import torch.nn as nn
 import torch.nn.functional as F
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import llama_model  # noqa: E402  (bench/peers/llama_model.py)
 
-def read_preset(path):
+
+def read_preset(path, context=0):
     with open(path) as f:
         cfg = yaml.safe_load(f)
-    if cfg.get("family") != "gpt":
-        sys.exit(f"gpt_train_peer: {path}: family is {cfg.get('family')!r}, expected gpt")
-    # GptConfig's defaults (include/ptft/models/gpt.h) for keys the preset leaves out.
-    out = dict(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12, n_inner=0,
-               embd_pdrop=0.0, attn_pdrop=0.0, resid_pdrop=0.0, layer_norm_epsilon=1e-5,
-               initializer_range=0.02)
+    family = cfg.get("family")
+    if family not in ("gpt", "llama"):
+        sys.exit(f"gpt_train_peer: {path}: family is {family!r}, expected gpt or llama")
+    # The family's config defaults (include/ptft/models/gpt.h, llama.h) for keys the preset leaves out.
+    out = dict(llama_model.DEFAULTS) if family == "llama" else dict(
+        vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12, n_inner=0, embd_pdrop=0.0,
+        attn_pdrop=0.0, resid_pdrop=0.0, layer_norm_epsilon=1e-5, initializer_range=0.02)
     for k, v in cfg.items():
         if k == "family":
             continue
         if k not in out:
             sys.exit(f"gpt_train_peer: {path}: key {k!r} is not modelled by this peer")
         out[k] = v
-    if out["embd_pdrop"] or out["attn_pdrop"] or out["resid_pdrop"]:
+    if family == "gpt" and (out["embd_pdrop"] or out["attn_pdrop"] or out["resid_pdrop"]):
         sys.exit(f"gpt_train_peer: {path}: dropout > 0 is not modelled by this peer")
+    if context:
+        out["max_position_embeddings" if family == "llama" else "n_positions"] = context
+    out["family"] = family
     return out
 
 
@@ -165,12 +176,12 @@ def peak_rss_mb():
 
 
 def train(args):
-    c = read_preset(args.preset)
+    c = read_preset(args.preset, args.context)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
-    model = Gpt(c).to(device)
+    model = (llama_model.Llama(c) if c["family"] == "llama" else Gpt(c)).to(device)
     model.train()
     trained = model
     if world > 1:
@@ -181,7 +192,8 @@ def train(args):
     # On CUDA the fused AdamW (torch >= 2.0), as a PyTorch user on a GPU would take.
     fast = dict(fused=True) if device.type == "cuda" else dict(foreach=args.foreach)
     opt = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95), eps=1e-8, **fast)
-    B, T, V = args.batch_size, c["n_positions"], c["vocab_size"]
+    B, V = args.batch_size, c["vocab_size"]
+    T = c["max_position_embeddings"] if c["family"] == "llama" else c["n_positions"]
     amp = args.precision == "bf16"
     params = sum(p.numel() for p in model.parameters())
     result = {"peak_rss_mb": None, "params": params, "flops_per_token": model.flops_per_token(),
@@ -266,6 +278,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--preset", help="ptft model preset YAML (configs/models/*.yaml)")
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--context", type=int, default=0, help="tokens per window; 0 = the preset's context")
     ap.add_argument("--steps", type=int, default=10, help="timed steps")
     ap.add_argument("--warmup-steps", type=int, default=3, help="untimed steps first")
     ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
