@@ -54,7 +54,7 @@ Action add_eval(CLI::App& app) {
   auto o = std::make_shared<LmEvalOptions>();
   auto json = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
-  sub->add_option("--model", *model, "checkpoint directory, run directory or Hugging Face GPT-2 directory")->required();
+  sub->add_option("--model", *model, "checkpoint directory, run directory or Hugging Face model directory")->required();
   sub->add_option("--data", o->data,
                   "a text file or a token shard directory (language models); an IDX file, class folders or CSV "
                   "(image classifiers); a JSONL file of {\"text\", \"label\"} rows (text classifiers)")

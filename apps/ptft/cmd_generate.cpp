@@ -27,7 +27,7 @@ struct CommonOptions {
 };
 
 void add_common_options(CLI::App* sub, CommonOptions& o) {
-  sub->add_option("--model", o.model, "checkpoint directory, run directory or Hugging Face GPT-2 directory")->required();
+  sub->add_option("--model", o.model, "checkpoint directory, run directory or Hugging Face model directory")->required();
   sub->add_option("--max-new-tokens", o.sampling.max_new_tokens, "tokens to generate at most")->capture_default_str();
   sub->add_option("--temperature", o.sampling.temperature, "sampling temperature; 0 = greedy")->capture_default_str();
   sub->add_option("--top-k", o.sampling.top_k, "sample among the k most likely tokens; 0 = off")->capture_default_str();
@@ -68,7 +68,7 @@ void report(const GenerateResult& r) {
 }  // namespace
 
 Action add_generate(CLI::App& app) {
-  auto* sub = app.add_subcommand("generate", "Continue a prompt with a GPT model");
+  auto* sub = app.add_subcommand("generate", "Continue a prompt with a causal language model (GPT-2, Llama, Qwen, ...)");
   auto o = std::make_shared<CommonOptions>();
   auto prompt = std::make_shared<std::string>();
   auto prompt_file = std::make_shared<std::string>();
@@ -78,7 +78,8 @@ Action add_generate(CLI::App& app) {
   text_opt->excludes(file_opt);
   add_common_options(sub, *o);
   sub->add_flag("--json", *json,
-                "print {\"prompt\", \"text\", \"tokens\", \"stop_reason\", \"tokens_per_second\"} instead of streaming");
+                "print {\"prompt\", \"text\", \"tokens\", \"stop_reason\", \"tokens_per_second\", \"prompt_tokens\", "
+                "\"first_token_ms\", \"decode_tokens_per_second\"} instead of streaming");
   return [=] {
     if (text_opt->count() == 0 && file_opt->count() == 0)
       throw UserError("no prompt given", "pass --prompt TEXT or --prompt-file FILE");
@@ -90,7 +91,10 @@ Action add_generate(CLI::App& app) {
                                   {"text", r.text},
                                   {"tokens", r.ids.size()},
                                   {"stop_reason", r.stop_reason},
-                                  {"tokens_per_second", r.tokens_per_second}};
+                                  {"tokens_per_second", r.tokens_per_second},
+                                  {"prompt_tokens", r.prompt_tokens},
+                                  {"first_token_ms", r.first_token_seconds * 1e3},
+                                  {"decode_tokens_per_second", r.decode_tokens_per_second}};
       std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
       return 0;
     }

@@ -51,25 +51,31 @@ class Attention(nn.Module):
         self.q_norm = RmsNorm(self.hs, c["rms_norm_eps"]) if c["qk_norm"] else None
         self.k_norm = RmsNorm(self.hs, c["rms_norm_eps"]) if c["qk_norm"] else None
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, cache=None):
+        """cache: None, or a dict that keeps this layer's keys/values (B,nkv,T_past,hs) across calls."""
         B, T, _ = x.shape
+        past = cache["k"].shape[2] if cache and "k" in cache else 0
         q = self.q_proj(x).view(B, T, self.nh, self.hs)
         k = self.k_proj(x).view(B, T, self.nkv, self.hs)
         v = self.v_proj(x).view(B, T, self.nkv, self.hs).transpose(1, 2)           # (B,nkv,T,hs)
         if self.q_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
         q, k = q.transpose(1, 2), k.transpose(1, 2)                                 # (B,nh,T,hs), (B,nkv,T,hs)
-        cos, sin = cos[:T].to(q.dtype), sin[:T].to(q.dtype)
+        cos, sin = cos[past:past + T].to(q.dtype), sin[past:past + T].to(q.dtype)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
+        if cache is not None:
+            if past:
+                k, v = torch.cat((cache["k"], k), 2), torch.cat((cache["v"], v), 2)
+            cache["k"], cache["v"] = k, v
         rep = self.nh // self.nkv
         k = k.repeat_interleave(rep, dim=1)                                         # (B,nh,T,hs)
         v = v.repeat_interleave(rep, dim=1)
         if hasattr(F, "scaled_dot_product_attention"):
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1 and not past)
         else:
-            att = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs)
-            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs)                    # (B,nh,T,past+T)
+            mask = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(diagonal=past)
             y = F.softmax(att.masked_fill(~mask, float("-inf")), dim=-1) @ v
         return self.o_proj(y.transpose(1, 2).reshape(B, T, self.nh * self.hs))
 
@@ -92,8 +98,8 @@ class Block(nn.Module):
         self.post_attention_layernorm = RmsNorm(c["hidden_size"], c["rms_norm_eps"])
         self.mlp = Mlp(c)
 
-    def forward(self, x, cos, sin):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin)
+    def forward(self, x, cos, sin, cache=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, cache)
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
@@ -123,10 +129,11 @@ class Llama(nn.Module):
                 else:
                     p.normal_(0.0, c["initializer_range"])
 
-    def forward(self, idx):
+    def forward(self, idx, caches=None):
+        """caches: None, or a list with one dict per layer (filled on the first call): generation."""
         x = self.embed_tokens(idx)
-        for block in self.layers:
-            x = block(x, self.cos, self.sin)
+        for i, block in enumerate(self.layers):
+            x = block(x, self.cos, self.sin, None if caches is None else caches[i])
         x = self.norm(x)
         return self.lm_head(x) if self.lm_head is not None else F.linear(x, self.embed_tokens.weight)
 

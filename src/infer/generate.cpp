@@ -69,10 +69,11 @@ GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const Sampli
   auto ids = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong).unsqueeze(0).to(device);  // (1,P)
   auto logits = lm_->forward_cached(ids, &caches).select(1, -1).squeeze(0);  // (1,P,V) -> (V)
   int64_t sampled = 0;
+  std::chrono::steady_clock::time_point first;
   while (true) {
     // Sampled on the CPU (its generator: the same seed gives the same text on every device).
     const int64_t next = sampler.sample(device.is_cpu() ? logits : logits.to(torch::kCPU), allowed);
-    ++sampled;
+    if (++sampled == 1) first = std::chrono::steady_clock::now();
     if (next == tok_->eot_id()) {
       r.stop_reason = "eot";
       break;
@@ -101,6 +102,9 @@ GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const Sampli
   r.text = stream.text();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.tokens_per_second = r.seconds > 0 ? static_cast<double>(sampled) / r.seconds : 0.0;
+  r.first_token_seconds = std::chrono::duration<double>(first - start).count();
+  const double decode = r.seconds - r.first_token_seconds;
+  r.decode_tokens_per_second = sampled > 1 && decode > 0 ? static_cast<double>(sampled - 1) / decode : 0.0;
   return r;
 }
 

@@ -73,8 +73,8 @@ std::vector<std::string> foreign_names(const NameRule* r, const std::string& nam
 // The converter's state while reading one file set.
 class Reader {
  public:
-  Reader(const NameMap& map, const ForeignTensors& in, const std::string& source)
-      : map_(map), canon_(canonical_names(map, in)), source_(source) {}
+  Reader(const NameMap& map, const ForeignTensors& in, const std::string& source, bool into_expected)
+      : map_(map), canon_(canonical_names(map, in)), source_(source), into_(into_expected) {}
 
   MappedWeights read(const TensorMap& expected) {
     MappedWeights out;
@@ -89,7 +89,7 @@ class Reader {
         for (const auto& f : parts)
           if (!canon_.count(f) && presence == Presence::kRequired) missing_.push_back(f);
         if (presence == Presence::kOptional) out.fresh.push_back(parts[0]);
-        if (presence != Presence::kRequired) out.tensors[name] = want.clone();
+        if (presence != Presence::kRequired) out.tensors[name] = into_ ? want : want.clone();
         for (const auto& f : parts) used_.insert(f);
         continue;
       }
@@ -135,13 +135,17 @@ class Reader {
                             std::string(c10::toString(c.tensor.scalar_type())) + ", expected " +
                             (want.is_floating_point() ? "a floating-point type" : "an integer type"),
                         map_.dtype_hint);
-      torch::Tensor t = c.tensor.to(want.scalar_type());
+      torch::Tensor t = into_ ? c.tensor : c.tensor.to(want.scalar_type());  // into_: copy_ converts
       if (transpose && t.dim() == 2) t = t.t();
       if (slice.count > 1) t = t.chunk(slice.count, 0)[static_cast<size_t>(slice.index)];
       pieces.push_back(t);
     }
     if (pieces.size() != parts.size()) return {};  // a shape is wrong: reported with the others
     torch::Tensor t = pieces.size() == 1 ? pieces[0] : torch::cat(pieces, 0);
+    if (into_) {
+      torch::NoGradGuard ng;
+      return want.copy_(t);
+    }
     return transpose || slice.count > 1 || pieces.size() > 1 ? t.contiguous() : t;
   }
 
@@ -186,6 +190,7 @@ class Reader {
   const NameMap& map_;
   std::map<std::string, Canonical> canon_;
   std::string source_;
+  bool into_ = false;  // convert into the expected tensors
   std::set<std::string> used_;
   std::vector<std::string> bad_shape_, missing_;
 };
@@ -212,8 +217,8 @@ std::string fill_name(const std::string& pattern, const std::vector<std::string>
 }
 
 MappedWeights from_foreign(const NameMap& map, const ForeignTensors& in, const TensorMap& expected,
-                           const std::string& source) {
-  return Reader(map, in, source).read(expected);
+                           const std::string& source, bool into_expected) {
+  return Reader(map, in, source, into_expected).read(expected);
 }
 
 TensorMap to_foreign(const NameMap& map, const TensorMap& state) {

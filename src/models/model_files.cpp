@@ -17,7 +17,7 @@ namespace {
 Checkpoint map_foreign(const ForeignFormat& format, const ForeignSource& src, nlohmann::json config,
                        const std::string& source) {
   ModelPtr model = model_from_config_json(config, src.config_path.empty() ? source : src.config_path);
-  MappedWeights w = from_foreign(format.names(*model), *src.tensors, state_dict(*model), source);
+  MappedWeights w = from_foreign(format.names(*model), *src.tensors, state_dict(*model), source, /*into_expected=*/true);
   if (!w.fresh.empty())
     log_info("note: '" + source + "' has no " + join_first(w.fresh) + " (" + std::to_string(w.fresh.size()) +
              " tensors): freshly initialised");
@@ -25,7 +25,8 @@ Checkpoint map_foreign(const ForeignFormat& format, const ForeignSource& src, nl
   c.dir = src.path;
   c.config = std::move(config);
   c.config["ptft"]["source"] = format.source_tag + ":" + src.path;
-  c.model = std::move(w.tensors);
+  c.model = std::move(w.tensors);  // the parameters of `model`
+  c.built = model;
   return c;
 }
 

@@ -60,7 +60,7 @@ struct CheckpointShape {
 };
 CheckpointShape checkpoint_shape(const std::string& from) {
   try {
-    const Checkpoint c = read_checkpoint(resolve_checkpoint_dir(from), /*with_training_state=*/false);
+    Checkpoint c = read_checkpoint(resolve_checkpoint_dir(from), /*with_training_state=*/false);
     const ModelPtr m = model_from_checkpoint(c);
     return {m->num_blocks(), !linear_module_names(*m).empty()};
   } catch (const UserError& e) {

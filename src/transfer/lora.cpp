@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
@@ -189,8 +190,10 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
   fs::write_file_atomic(dir + "/adapter_config.json", config.dump(2) + "\n");
 }
 
-ModelPtr model_from_checkpoint(const Checkpoint& c) {
+ModelPtr model_from_checkpoint(Checkpoint& c) {
   const std::string config_path = c.dir + "/config.json";
+  const bool lora = c.config.contains("ptft") && c.config["ptft"].contains("lora");
+  if (auto built = std::dynamic_pointer_cast<ModelImpl>(std::exchange(c.built, nullptr)); built && !lora) return built;
   ModelPtr model = model_from_config_json(c.config, config_path);
   if (c.config.contains("ptft") && c.config["ptft"].contains("lora"))
     attach_lora(*model, LoraConfig::from_json(c.config["ptft"]["lora"], config_path), config_path);

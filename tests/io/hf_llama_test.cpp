@@ -23,6 +23,7 @@
 #include "ptft/models/llama.h"
 #include "ptft/models/model_files.h"
 #include "ptft/train/causal_lm_task.h"
+#include "ptft/transfer/lora.h"
 
 namespace ptft {
 namespace {
@@ -130,6 +131,25 @@ INSTANTIATE_TEST_SUITE_P(Variants, HfLlamaGolden,
                                            Case{"llama-headdim", "f32", 1}, Case{"llama-tied", "f32", 3},
                                            Case{"qwen2", "f32", 1}, Case{"qwen3", "bf16", 2}),
                          case_name);
+
+TEST(HfLlama, Bf16WeightsAreConvertedIntoTheOneModelBuilt) {
+  PTFT_REQUIRE_NUMPY("the reference Llama");
+  TempDir tmp("hf_llama_once");
+  const std::string ref = tmp.path + "/ref";
+  test::run_reference(kReference, "make " + ref + " --variant qwen3 --seed 4 --dtype bf16");
+  Checkpoint c = read_checkpoint(ref, false);
+  ASSERT_NE(c.built, nullptr);
+  const torch::nn::Module* built = c.built.get();
+  ModelPtr m = model_from_checkpoint(c);
+  EXPECT_EQ(m.get(), built);    // taken, not rebuilt
+  EXPECT_EQ(c.built, nullptr);  // a second call builds its own
+  // The checkpoint's tensors are the model's parameters (float32, converted from bf16 in place).
+  const TensorMap params = state_dict(*m);
+  for (const auto& [name, t] : c.model) {
+    EXPECT_EQ(t.data_ptr(), params.at(name).data_ptr()) << name;
+    EXPECT_EQ(t.scalar_type(), torch::kFloat32) << name;
+  }
+}
 
 TEST(HfLlama, MissingShardAndUnknownRopeAreUserErrors) {
   PTFT_REQUIRE_NUMPY("the reference Llama");

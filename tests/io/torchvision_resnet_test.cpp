@@ -189,7 +189,7 @@ TEST(TorchvisionResnet, ExportHasTorchvisionKeysAndReadsBack) {
     SCOPED_TRACE(path);
     EXPECT_TRUE(is_bare_weights(path));
     EXPECT_TRUE(is_model_path(path));
-    const Checkpoint r = read_checkpoint(path, false);
+    Checkpoint r = read_checkpoint(path, false);
     ModelPtr m2 = model_from_checkpoint(r);
     auto* r2 = dynamic_cast<ResNetImpl*>(m2.get());
     ASSERT_NE(r2, nullptr);

@@ -66,7 +66,7 @@ TEST(BertLegacy, CheckpointsWithGptStyleNamesReadAsToday) {
   ASSERT_TRUE(c.model.count("bert.encoder.layer.1.attn.c_attn.weight"));
   write_checkpoint(tmp.path + "/old", c);
 
-  const Checkpoint back = read_checkpoint(tmp.path + "/old", false);
+  Checkpoint back = read_checkpoint(tmp.path + "/old", false);
   ASSERT_EQ(back.model.size(), now.size());
   for (const auto& [name, t] : now) EXPECT_TRUE(torch::equal(back.model.at(name), t)) << name;
   EXPECT_NO_THROW(model_from_checkpoint(back));

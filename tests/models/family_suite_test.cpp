@@ -156,7 +156,7 @@ TEST_P(FamilySuite, ForeignFormatsRoundTrip) {
     export_model(*m, nullptr, format.name, tmp.path + "/out");
     const std::string path = format.reads_bare_weights ? tmp.path + "/out/model.safetensors" : tmp.path + "/out";
     ASSERT_TRUE(is_model_path(path));
-    const Checkpoint c = read_checkpoint(path, false);
+    Checkpoint c = read_checkpoint(path, false);
     EXPECT_EQ(c.config.at("ptft").at("family"), family().name);
     ModelPtr back = model_from_checkpoint(c);
     expect_same_tensors(state_dict(*m), state_dict(*back), format.name + " round trip");

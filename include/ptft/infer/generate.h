@@ -37,6 +37,8 @@ struct GenerateResult {
   int64_t truncated_tokens = 0;   // prompt tokens dropped by truncate_prompt
   double seconds = 0;             // wall time, prefill included
   double tokens_per_second = 0;   // sampled tokens (end-of-text included) per second
+  double first_token_seconds = 0; // time to first token: the prompt's forward pass and the first sample
+  double decode_tokens_per_second = 0;  // sampled tokens after the first per second after the first (0: one token)
 };
 
 using TextCallback = std::function<void(const std::string&)>;

@@ -36,6 +36,10 @@ struct Checkpoint {
   TensorMap optimizer;         // optimizer.safetensors (empty when absent)
   nlohmann::json trainer_state;  // trainer_state.json (null when absent)
   std::string dir;             // where it was read from
+  // A foreign model (Hugging Face directory, bare weights) is built while it is read, its weights
+  // converted into its parameters; `model` then holds those parameters and model_from_checkpoint
+  // takes this module instead of building a second copy (null: build one from config + model).
+  std::shared_ptr<torch::nn::Module> built;
 };
 
 // Writes the files of `c` into `dir` (an existing, empty directory).

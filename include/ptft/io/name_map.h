@@ -92,8 +92,11 @@ struct MappedWeights {
 // Floating-point tensors of any precision are converted to the expected dtype. UserErrors, each
 // naming `source` and the tensors: shapes that do not fit (first), non-float weights, missing
 // tensors, tied copies that differ, and tensors the map does not know (with the map's hints).
+// With `into_expected`, each value is converted straight into `expected`'s tensor (a model's own
+// parameter; copy_ converts the dtype) and that tensor is returned: the weights exist once, not
+// as a model plus a converted copy.
 MappedWeights from_foreign(const NameMap& map, const ForeignTensors& in, const TensorMap& expected,
-                           const std::string& source);
+                           const std::string& source, bool into_expected = false);
 
 // The tensors of `state` (ptft names) under the foreign names: fused parts concatenated or split,
 // transposed weights transposed; tied and ignored names are not written.

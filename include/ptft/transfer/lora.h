@@ -57,7 +57,10 @@ void save_peft_adapter(const std::string& dir, ModelImpl& model, const LoraConfi
 
 // The model of a checkpoint (any model path read by models/model_files.h's read_checkpoint):
 // architecture from config.json, LoRA adapters re-attached from config.json's ptft.lora, then
-// the weights (strict: a missing or unexpected tensor is a UserError naming the file).
-ModelPtr model_from_checkpoint(const Checkpoint& c);
+// the weights (strict: a missing or unexpected tensor is a UserError naming the file). A model
+// the reader already built (Checkpoint::built: foreign formats) is taken out of `c` instead:
+// c.model's tensors are then its parameters.
+ModelPtr model_from_checkpoint(Checkpoint& c);
+inline ModelPtr model_from_checkpoint(Checkpoint&& c) { return model_from_checkpoint(c); }
 
 }  // namespace ptft
