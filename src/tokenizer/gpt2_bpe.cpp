@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bpe_piece_cache.h"
+#include "byte_alphabet.h"
 #include "gpt2_files.h"
 #include "gpt2_pretokenizer.h"
 #include "ptft/core/error.h"
@@ -30,19 +31,6 @@ uint64_t pair_key(int32_t a, int32_t b) {
 }
 std::size_t slot_of(uint64_t key, int bits) {
   return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
-}
-
-// GPT-2's bytes_to_unicode(): how vocab.json spells each byte, as one code point. The printable
-// bytes ('!'..'~', '¡'..'¬', '®'..'ÿ') stand for themselves; the n-th other byte (space,
-// control characters, ...) is U+0100 + n, so that no token holds whitespace.
-std::array<uint32_t, 256> byte_code_points() {
-  std::array<uint32_t, 256> cp{};
-  uint32_t n = 0;
-  for (uint32_t b = 0; b < 256; ++b) {
-    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-    cp[b] = printable ? b : 256 + n++;
-  }
-  return cp;
 }
 
 const char* const kVocabHint =
@@ -80,22 +68,10 @@ class Gpt2Bpe::Scratch {
   std::vector<Candidate> heap;
   std::vector<Candidate> pending;
 
-  PieceCache& cache_for(uint64_t serial) {
-    for (int i = 0; i < kCaches; ++i)
-      if (serials_[i] == serial) return *caches_[i];
-    const int i = victim_;
-    victim_ = (victim_ + 1) % kCaches;
-    if (!caches_[i]) caches_[i] = std::make_unique<PieceCache>();
-    caches_[i]->clear();
-    serials_[i] = serial;
-    return *caches_[i];
-  }
+  PieceCache& cache_for(uint64_t serial) { return caches_.cache_for(serial); }
 
  private:
-  static constexpr int kCaches = 4;
-  uint64_t serials_[kCaches] = {};
-  std::unique_ptr<PieceCache> caches_[kCaches];
-  int victim_ = 0;
+  PieceCaches caches_;
 };
 
 Gpt2Bpe::~Gpt2Bpe() = default;
@@ -295,10 +271,7 @@ void Gpt2Bpe::finish() {
 
   // What each id decodes to: byte-alphabet tokens map back to their bytes; special tokens, and
   // any token outside the alphabet, to their own text.
-  const auto cps = byte_code_points();
-  std::array<int, 324> byte_of;  // code point -> byte; 323 = U+0100 + 67, the last one
-  byte_of.fill(-1);
-  for (int b = 0; b < 256; ++b) byte_of[cps[b]] = b;
+  const auto byte_of = byte_of_code_points();
   std::vector<bool> is_special(id_to_token_.size(), false);
   for (const auto& s : specials_) is_special[s.id] = true;
   id_bytes_.assign(id_to_token_.size(), std::string());
