@@ -8,6 +8,7 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/tokenizer/gpt2_bpe.h"
+#include "ptft/tokenizer/hf_tokenizer.h"
 #include "ptft/tokenizer/sentencepiece_tokenizer.h"
 #include "ptft/tokenizer/wordpiece.h"
 
@@ -22,8 +23,8 @@ bool is_file(const std::string& path) {
 }
 
 const char* kLookedFor =
-    "tokenizer_config.json with \"type\" (sentencepiece | gpt2-bpe | wordpiece), vocab.json + merges.txt, "
-    "encoder.json + vocab.bpe, or vocab.txt";
+    "tokenizer_config.json with \"type\" (sentencepiece | gpt2-bpe | wordpiece | tokenizer-json), "
+    "tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, or vocab.txt";
 
 // The "type" of a ptft tokenizer_config.json, or "" when there is none (a Hugging Face
 // tokenizer_config.json has no "type").
@@ -38,7 +39,7 @@ std::string ptft_type(const std::string& config_path) {
   if (!j.is_object() || !j.contains("type")) return {};
   if (!j["type"].is_string())
     throw UserError("'" + config_path + "': \"type\" must be a string, got " + j["type"].dump(),
-                    "use \"sentencepiece\", \"gpt2-bpe\" or \"wordpiece\"");
+                    "use \"sentencepiece\", \"gpt2-bpe\", \"wordpiece\" or \"tokenizer-json\"");
   return j["type"].get<std::string>();
 }
 
@@ -47,14 +48,18 @@ TokenizerPtr load_from(const std::string& dir) {
   if (type == "sentencepiece") return SentencePieceTokenizer::from_dir(dir);
   if (type == "gpt2-bpe") return Gpt2Bpe::from_dir(dir);
   if (type == "wordpiece") return WordPiece::from_dir(dir);
+  if (type == "tokenizer-json") return HfTokenizer::from_dir(dir);
   if (!type.empty()) {
-    const std::vector<std::string> known = {"sentencepiece", "gpt2-bpe", "wordpiece"};
+    const std::vector<std::string> known = {"sentencepiece", "gpt2-bpe", "wordpiece", "tokenizer-json"};
     const std::string near = config::nearest(type, known);
     throw UserError("'" + dir + "/tokenizer_config.json' has unknown tokenizer type \"" + type + "\"",
                     (near.empty() ? std::string() : "did you mean \"" + near + "\"? ") +
-                        "known types: sentencepiece, gpt2-bpe, wordpiece");
+                        "known types: sentencepiece, gpt2-bpe, wordpiece, tokenizer-json");
   }
-  // A Hugging Face model directory (or OpenAI's GPT-2 file names).
+  // A Hugging Face model directory (or OpenAI's GPT-2 file names). tokenizer.json first, as
+  // transformers' AutoTokenizer prefers the fast tokenizer: Qwen2.5 directories also hold
+  // vocab.json + merges.txt, which miss its NFC normaliser and digit rules.
+  if (is_file(dir + "/tokenizer.json")) return HfTokenizer::from_dir(dir);
   if ((is_file(dir + "/vocab.json") && is_file(dir + "/merges.txt")) ||
       (is_file(dir + "/encoder.json") && is_file(dir + "/vocab.bpe")))
     return Gpt2Bpe::from_dir(dir);
