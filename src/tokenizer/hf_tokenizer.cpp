@@ -175,6 +175,16 @@ std::shared_ptr<const HfTokenizer> HfTokenizer::from_json(const std::string& tok
     }
   }
   if (const auto bos = config_token(config, cat, "bos_token")) tok->bos_id_ = tok->token_to_id(*bos);
+  // transformers' LlamaTokenizerFast (and CodeLlama's) rebuild the post-processor from the config:
+  // BOS first when add_bos_token (default true), EOS last when add_eos_token (default false).
+  const std::string cls = cat.string_or(config, "tokenizer_class", "");
+  if (cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast" || cls == "CodeLlamaTokenizer" ||
+      cls == "CodeLlamaTokenizerFast") {
+    tok->prefix_ids_.clear();
+    tok->suffix_ids_.clear();
+    if (cat.boolean_or(config, "add_bos_token", true) && tok->bos_id_) tok->prefix_ids_.push_back(*tok->bos_id_);
+    if (cat.boolean_or(config, "add_eos_token", false) && tok->eot_id_) tok->suffix_ids_.push_back(*tok->eot_id_);
+  }
   if (config.contains("chat_template")) {
     const Json& ct = config["chat_template"];
     if (ct.is_string()) {

@@ -472,6 +472,15 @@ TEST(HfTokenizerPostProcessor, TemplateBertAndByteLevel) {
   EXPECT_EQ(tok->suffix_ids(), (Ids{2}));
   EXPECT_EQ(tok->bos_id(), 1);
   EXPECT_EQ(tok->eot_id(), 2);
+  // LlamaTokenizerFast rebuilds it from add_bos_token / add_eos_token.
+  const std::string llama = tokenizer_json(bpe(vocab, json::array()), {{"post_processor", tmpl}});
+  EXPECT_EQ(make(llama, R"({"tokenizer_class": "LlamaTokenizer", "bos_token": "<s>", "eos_token": "</s>"})")
+                ->encode_with_specials("a"),
+            (Ids{1, 3}));
+  EXPECT_EQ(make(llama, R"({"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<s>", "eos_token": "</s>",
+                            "add_bos_token": false, "add_eos_token": true})")
+                ->encode_with_specials("a"),
+            (Ids{3, 2}));
   const json bert = {{"type", "BertProcessing"}, {"cls", {"<s>", 1}}, {"sep", {"</s>", 2}}};
   EXPECT_EQ(make(tokenizer_json(bpe(vocab, json::array()), {{"post_processor", bert}}))->encode_with_specials("a"),
             (Ids{1, 3, 2}));

@@ -63,7 +63,9 @@ class HfTokenizer : public Tokenizer {
   void save(const std::string& dir) const override;
 
   // encode() with the post-processor's tokens around it (Llama-2: "<s>" first), as
-  // transformers' encode(text) with add_special_tokens=True.
+  // transformers' encode(text) with add_special_tokens=True. For a tokenizer_config.json whose
+  // tokenizer_class is LlamaTokenizer(Fast) / CodeLlamaTokenizer(Fast), its add_bos_token
+  // (default true) and add_eos_token (default false) decide instead, as in transformers.
   std::vector<int32_t> encode_with_specials(std::string_view text) const;
   // The ids the post-processor puts before / after one sequence.
   const std::vector<int32_t>& prefix_ids() const { return prefix_ids_; }
