@@ -74,6 +74,21 @@ class PieceCache {
     ++entries_;
   }
 
+  // Appends the ids of `piece` (at most kMaxPieceBytes long) to *out: the cached ones, else
+  // those encode(piece, out) appends, which are then cached.
+  template <class Encode>
+  void encode_through(std::string_view piece, std::vector<int32_t>* out, Encode&& encode) {
+    const uint64_t h = hash(piece);
+    uint32_t n = 0;
+    if (const int32_t* ids = find(piece, h, &n)) {
+      out->insert(out->end(), ids, ids + n);
+      return;
+    }
+    const std::size_t before = out->size();
+    encode(piece, out);
+    insert(piece, h, out->data() + before, static_cast<uint32_t>(out->size() - before));
+  }
+
   void clear() {
     std::fill(slots_.begin(), slots_.end(), Slot{});
     keys_.clear();

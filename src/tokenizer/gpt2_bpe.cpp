@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "bpe_merge_key.h"
 #include "bpe_piece_cache.h"
 #include "byte_alphabet.h"
 #include "gpt2_files.h"
@@ -22,16 +23,11 @@ namespace {
 namespace stdfs = std::filesystem;
 using gpt2_files::json_quote;
 
-constexpr uint64_t kEmptyKey = ~uint64_t{0};
+using bpe_merge_key::kEmptyKey;
+using bpe_merge_key::pair_key;
+using bpe_merge_key::slot_of;
 // Pieces are pre-tokenized this many at a time (bounded memory for any text).
 constexpr std::size_t kPieceBlock = 4096;
-
-uint64_t pair_key(int32_t a, int32_t b) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-}
-std::size_t slot_of(uint64_t key, int bits) {
-  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
-}
 
 const char* const kVocabHint =
     "GPT-2's vocab.json (encoder.json) holds the 256 byte tokens and \"<|endoftext|>\"; "
@@ -304,13 +300,7 @@ void Gpt2Bpe::finish() {
 // Encoding
 
 const Gpt2Bpe::MergeSlot* Gpt2Bpe::find_merge(int32_t a, int32_t b) const {
-  const uint64_t key = pair_key(a, b);
-  const std::size_t mask = merge_table_.size() - 1;
-  for (std::size_t i = slot_of(key, merge_table_bits_);; i = (i + 1) & mask) {
-    const MergeSlot& s = merge_table_[i];
-    if (s.key == key) return &s;
-    if (s.key == kEmptyKey) return nullptr;
-  }
+  return bpe_merge_key::find_slot(merge_table_, merge_table_bits_, pair_key(a, b));
 }
 
 std::vector<int32_t> Gpt2Bpe::encode(std::string_view text) const {
@@ -358,15 +348,7 @@ void Gpt2Bpe::encode_ordinary(std::string_view text, Scratch& scratch,
         bpe_long(piece, scratch, out);
         continue;
       }
-      const uint64_t h = PieceCache::hash(piece);
-      uint32_t n = 0;
-      if (const int32_t* ids = cache.find(piece, h, &n)) {
-        out->insert(out->end(), ids, ids + n);
-        continue;
-      }
-      const std::size_t before = out->size();
-      bpe_short(piece, out);
-      cache.insert(piece, h, out->data() + before, static_cast<uint32_t>(out->size() - before));
+      cache.encode_through(piece, out, [this](std::string_view s, std::vector<int32_t>* o) { bpe_short(s, o); });
     }
   }
 }

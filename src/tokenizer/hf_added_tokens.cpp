@@ -107,31 +107,4 @@ bool AddedTokens::single_word_ok(std::string_view text, std::size_t begin, std::
   return true;
 }
 
-std::size_t AddedTokens::whitespace_before(std::string_view text, std::size_t at) {
-  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-  auto i = static_cast<int32_t>(at);
-  while (i > 0) {
-    int32_t j = i;
-    UChar32 c;
-    U8_PREV(p, 0, j, c);
-    if (!u_hasBinaryProperty(c, UCHAR_WHITE_SPACE)) break;
-    i = j;
-  }
-  return static_cast<std::size_t>(i);
-}
-
-std::size_t AddedTokens::whitespace_after(std::string_view text, std::size_t at) {
-  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-  auto i = static_cast<int32_t>(at);
-  const auto n = static_cast<int32_t>(text.size());
-  while (i < n) {
-    int32_t j = i;
-    UChar32 c;
-    U8_NEXT(p, j, n, c);
-    if (!u_hasBinaryProperty(c, UCHAR_WHITE_SPACE)) break;
-    i = j;
-  }
-  return static_cast<std::size_t>(i);
-}
-
 }  // namespace ptft::hf

@@ -13,7 +13,6 @@
 //               [&](std::string_view part, bool at_start) { ... }, [&](int32_t id) { ... });
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "hf_json.h"
+#include "white_space.h"
 
 namespace ptft::hf {
 
@@ -69,8 +69,8 @@ class AddedTokens {
         continue;
       }
       std::size_t begin = i, end = i + len;
-      if (t.lstrip) begin = std::max(done, whitespace_before(text, begin));
-      if (t.rstrip) end = whitespace_after(text, end);
+      if (t.lstrip) begin = white_space_begin(text, begin, done);
+      if (t.rstrip) end = white_space_end(text, end);
       if (begin > done) on_text(text.substr(done, begin - done), text_at_start && done == 0);
       on_token(t.id);
       done = end;
@@ -97,8 +97,6 @@ class AddedTokens {
   };
 
   static bool single_word_ok(std::string_view text, std::size_t begin, std::size_t end);
-  static std::size_t whitespace_before(std::string_view text, std::size_t at);
-  static std::size_t whitespace_after(std::string_view text, std::size_t at);
 
   std::vector<AddedToken> tokens_;  // file order
   Trie raw_, normalized_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "bpe_merge_key.h"
 #include "gpt2_files.h"
 #include "hf_pre_tokenizer.h"
 #include "ptft/core/error.h"
@@ -12,17 +13,12 @@
 namespace ptft::hf {
 namespace {
 
-constexpr uint64_t kEmptyKey = ~uint64_t{0};
+using bpe_merge_key::kEmptyKey;
+using bpe_merge_key::pair_key;
+using bpe_merge_key::slot_of;
 constexpr int32_t kNoRank = INT32_MAX;
 // Pieces of up to this many symbols merge in arrays (a scan per merge); longer ones on a heap.
 constexpr std::size_t kShortSymbols = 64;
-
-uint64_t pair_key(int32_t a, int32_t b) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-}
-std::size_t slot_of(uint64_t key, int bits) {
-  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
-}
 
 const char* const kMergesHint =
     "each merge joins two tokens of model.vocab into a third one that is also in model.vocab; is the file "
@@ -150,13 +146,7 @@ void BpeModel::add_merge(int32_t a, int32_t b, int32_t rank, int32_t merged) {
 
 const BpeModel::MergeSlot* BpeModel::find_merge(int32_t a, int32_t b) const {
   if (a < 0 || b < 0) return nullptr;
-  const uint64_t key = pair_key(a, b);
-  const std::size_t mask = merge_table_.size() - 1;
-  for (std::size_t i = slot_of(key, merge_table_bits_);; i = (i + 1) & mask) {
-    const MergeSlot& s = merge_table_[i];
-    if (s.key == key) return &s;
-    if (s.key == kEmptyKey) return nullptr;
-  }
+  return bpe_merge_key::find_slot(merge_table_, merge_table_bits_, pair_key(a, b));
 }
 
 void BpeModel::encode_piece(std::string_view piece, std::vector<int32_t>* out) const {

@@ -10,6 +10,7 @@
 
 #include "hf_regex.h"
 #include "ptft/core/error.h"
+#include "white_space.h"
 
 namespace ptft::hf {
 namespace {
@@ -97,28 +98,9 @@ class Strip : public Normalizer {
  public:
   Strip(bool left, bool right) : left_(left), right_(right) {}
   void normalize(std::string* s) const override {
-    const auto n = static_cast<int32_t>(s->size());
-    const auto* p = reinterpret_cast<const uint8_t*>(s->data());
-    int32_t begin = 0, end = n;
-    if (left_) {
-      while (begin < n) {
-        int32_t i = begin;
-        UChar32 c;
-        U8_NEXT(p, i, n, c);
-        if (!u_hasBinaryProperty(c, UCHAR_WHITE_SPACE)) break;
-        begin = i;
-      }
-    }
-    if (right_) {
-      while (end > begin) {
-        int32_t i = end;
-        UChar32 c;
-        U8_PREV(p, begin, i, c);
-        if (!u_hasBinaryProperty(c, UCHAR_WHITE_SPACE)) break;
-        end = i;
-      }
-    }
-    *s = s->substr(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin));
+    const std::size_t begin = left_ ? white_space_end(*s, 0) : 0;
+    const std::size_t end = right_ ? white_space_begin(*s, s->size(), begin) : s->size();
+    *s = s->substr(begin, end - begin);
   }
 
  private:

@@ -227,14 +227,14 @@ std::vector<int32_t> HfTokenizer::encode_with_specials(std::string_view text) co
 }
 
 void HfTokenizer::Impl::encode_section(std::string_view text, bool at_start, std::vector<int32_t>* out) const {
-  if (!normalizer) {
-    encode_pieces(text, at_start, out);
-    return;
+  std::string normalized;
+  if (normalizer) {
+    normalized.assign(text.data(), text.size());
+    normalizer->normalize(&normalized);
+    text = normalized;
   }
-  std::string s(text);
-  normalizer->normalize(&s);
   added.split(
-      s, /*normalized=*/true, at_start, [&](std::string_view part, bool start) { encode_pieces(part, start, out); },
+      text, /*normalized=*/true, at_start, [&](std::string_view part, bool start) { encode_pieces(part, start, out); },
       [&](int32_t id) { out->push_back(id); });
 }
 
@@ -250,15 +250,7 @@ void HfTokenizer::Impl::encode_pieces(std::string_view text, bool at_start, std:
       model->encode_piece(piece, out);
       continue;
     }
-    const uint64_t h = PieceCache::hash(piece);
-    uint32_t n = 0;
-    if (const int32_t* ids = cache.find(piece, h, &n)) {
-      out->insert(out->end(), ids, ids + n);
-      continue;
-    }
-    const std::size_t before = out->size();
-    model->encode_piece(piece, out);
-    cache.insert(piece, h, out->data() + before, static_cast<uint32_t>(out->size() - before));
+    cache.encode_through(piece, out, [this](std::string_view s, std::vector<int32_t>* o) { model->encode_piece(s, o); });
   }
 }
 

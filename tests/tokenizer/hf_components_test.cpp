@@ -12,6 +12,7 @@
 #include "../../src/tokenizer/hf_json.h"
 #include "../../src/tokenizer/hf_normalizer.h"
 #include "../../src/tokenizer/hf_pre_tokenizer.h"
+#include "../common/user_error.h"
 #include "ptft/core/error.h"
 
 namespace ptft::hf {
@@ -53,16 +54,6 @@ std::vector<DecodePiece> plain(const Strings& tokens) {
   std::vector<DecodePiece> out;
   for (const auto& t : tokens) out.push_back({t, false});
   return out;
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.full();
-  }
-  return "no error";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,40 +232,40 @@ TEST(HfTokenizerDecoder, CleanUpTokenization) {
 // Errors: file, key path, value, and a fix.
 
 TEST(HfTokenizerComponentErrors, UnknownTypesAreNamed) {
-  std::string e = error_of([] { make_normalizer(Json::parse(R"({"type": "Precompiled"})"), kAt); });
+  std::string e = test::user_error_of([] { make_normalizer(Json::parse(R"({"type": "Precompiled"})"), kAt); });
   EXPECT_NE(e.find("'t/tokenizer.json': x.type is \"Precompiled\", which ptft does not read"), std::string::npos) << e;
   EXPECT_NE(e.find("ptft reads NFC, NFD, NFKC"), std::string::npos) << e;
   EXPECT_NE(e.find("would give different ids"), std::string::npos) << e;
   bool bl = false;
-  e = error_of([&] {
+  e = test::user_error_of([&] {
     make_pre_tokenizer(Json::parse(R"({"type": "Sequence", "pretokenizers": [{"type": "Digits"}, {"type": "ByteLevl"}]})"),
                        kAt, &bl);
   });
   EXPECT_NE(e.find("x.pretokenizers[1].type is \"ByteLevl\", which ptft does not read"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean \"ByteLevel\"?"), std::string::npos) << e;
-  e = error_of([] { make_decoder(Json::parse(R"({"type": "CTC"})"), kAt); });
+  e = test::user_error_of([] { make_decoder(Json::parse(R"({"type": "CTC"})"), kAt); });
   EXPECT_NE(e.find("x.type is \"CTC\", which ptft does not read"), std::string::npos) << e;
 }
 
 TEST(HfTokenizerComponentErrors, SplitBehaviorAndRegex) {
   bool bl = false;
-  std::string e = error_of([&] {
+  std::string e = test::user_error_of([&] {
     make_pre_tokenizer(Json::parse(R"({"type": "Split", "pattern": {"String": " "}, "behavior": "Merged"})"), kAt, &bl);
   });
   EXPECT_NE(e.find("x.behavior is \"Merged\", which ptft does not read"), std::string::npos) << e;
   EXPECT_NE(e.find("Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous"), std::string::npos) << e;
-  e = error_of([&] {
+  e = test::user_error_of([&] {
     make_pre_tokenizer(Json::parse(R"j({"type": "Split", "pattern": {"Regex": "a(b"}, "behavior": "Isolated"})j"), kAt,
                        &bl);
   });
   EXPECT_NE(e.find("x.pattern.Regex is \"a(b\": not a regex PCRE2 can compile: missing closing parenthesis at offset 3"),
             std::string::npos)
       << e;
-  e = error_of([&] { make_normalizer(Json::parse(R"({"type": "Replace", "pattern": {"Glob": "*"}, "content": ""})"), kAt); });
+  e = test::user_error_of([&] { make_normalizer(Json::parse(R"({"type": "Replace", "pattern": {"Glob": "*"}, "content": ""})"), kAt); });
   EXPECT_NE(e.find("x.pattern is {\"Glob\":\"*\"}: expected {\"String\": \"...\"} or {\"Regex\": \"...\"}"),
             std::string::npos)
       << e;
-  e = error_of([&] { make_normalizer(Json::parse(R"({"type": "Prepend"})"), kAt); });
+  e = test::user_error_of([&] { make_normalizer(Json::parse(R"({"type": "Prepend"})"), kAt); });
   EXPECT_NE(e.find("x.prepend: is missing"), std::string::npos) << e;
 }
 

