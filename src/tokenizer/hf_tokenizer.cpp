@@ -102,20 +102,21 @@ std::shared_ptr<const HfTokenizer> HfTokenizer::from_dir(const std::string& dir)
                     "scripts/fetch-hf-tokenizers.sh)");
   const std::string cj = dir + "/tokenizer_config.json";
   const std::string config = stdfs::is_regular_file(cj, ec) ? fs::read_file(cj, "tokenizer config") : std::string();
-  auto tok = from_json(fs::read_file(tj, "tokenizer.json"), config, dir);
   const std::string jinja = dir + "/chat_template.jinja";
-  if (stdfs::is_regular_file(jinja, ec)) {
-    auto* self = const_cast<HfTokenizer*>(tok.get());
-    self->impl_->chat_template_jinja = fs::read_file(jinja, "chat template");
-    self->impl_->has_chat_template_jinja = true;
-    self->chat_template_ = self->impl_->chat_template_jinja;
-  }
-  return tok;
+  std::optional<std::string> chat_template;
+  if (stdfs::is_regular_file(jinja, ec)) chat_template = fs::read_file(jinja, "chat template");
+  return load(fs::read_file(tj, "tokenizer.json"), config, chat_template, dir);
 }
 
 std::shared_ptr<const HfTokenizer> HfTokenizer::from_json(const std::string& tokenizer_json,
                                                           const std::string& config_json,
                                                           const std::string& dir) {
+  return load(tokenizer_json, config_json, std::nullopt, dir);
+}
+
+std::shared_ptr<HfTokenizer> HfTokenizer::load(const std::string& tokenizer_json, const std::string& config_json,
+                                               const std::optional<std::string>& chat_template_jinja,
+                                               const std::string& dir) {
   std::shared_ptr<HfTokenizer> tok(new HfTokenizer());
   Impl& m = *tok->impl_;
   m.dir = dir;
@@ -194,6 +195,11 @@ std::shared_ptr<const HfTokenizer> HfTokenizer::from_json(const std::string& tok
         if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string())
           tok->chat_template_ = e["template"].get<std::string>();
     }
+  }
+  if (chat_template_jinja) {
+    m.chat_template_jinja = *chat_template_jinja;
+    m.has_chat_template_jinja = true;
+    tok->chat_template_ = *chat_template_jinja;
   }
   tok->content_hash_ = fnv1a64_hex(tokenizer_json);
   m.serial = g_next_serial.fetch_add(1);

@@ -83,6 +83,9 @@ class HfTokenizer : public Tokenizer {
  private:
   struct Impl;
   HfTokenizer();
+  static std::shared_ptr<HfTokenizer> load(const std::string& tokenizer_json, const std::string& config_json,
+                                           const std::optional<std::string>& chat_template_jinja,
+                                           const std::string& dir);
 
   std::unique_ptr<Impl> impl_;
   int32_t vocab_size_ = 0;
