@@ -625,6 +625,39 @@ TEST(HfTokenizerLoad, LoadTokenizerPrefersTokenizerJson) {
   EXPECT_EQ(load_tokenizer(typed)->eot_id(), 151643);
 }
 
+// Where older files say the same, their readers stay: BERT's WordPiece tokenizer.json beside
+// vocab.txt, GPT-2's own pipeline beside its vocab.json + merges.txt.
+TEST(HfTokenizerLoad, OlderReadersKeepBertAndGpt2Directories) {
+  test::TempDir tmp("hfolder");
+  const std::string bert = tmp.path + "/bert";
+  stdfs::create_directories(bert);
+  test::write_text(bert + "/vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n");
+  test::write_text(bert + "/tokenizer.json",
+                   json({{"model", {{"type", "WordPiece"}, {"vocab", {{"[PAD]", 0}}}, {"unk_token", "[UNK]"}}}}).dump());
+  EXPECT_EQ(load_tokenizer(bert)->kind(), "wordpiece");
+  // Without vocab.txt the WordPiece tokenizer.json is refused, saying why.
+  stdfs::remove(bert + "/vocab.txt");
+  EXPECT_HAS(test::user_error_of([&] { load_tokenizer(bert); }), "model.type is \"WordPiece\"");
+
+  const std::string gpt2 = tmp.path + "/gpt2";
+  stdfs::create_directories(gpt2);
+  test::write_text(gpt2 + "/vocab.json", json({{"a", 0}, {"<|endoftext|>", 1}}).dump());
+  test::write_text(gpt2 + "/merges.txt", "#version: 0.2\n");
+  const json eot = {{{"id", 1}, {"content", "<|endoftext|>"}, {"special", true}}};
+  const json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  test::write_text(gpt2 + "/tokenizer.json",
+                   tokenizer_json(bpe({{"a", 0}}, json::array()), {{"pre_tokenizer", byte_level}, {"added_tokens", eot}}));
+  // Gpt2Bpe wants all 256 byte tokens: its error shows that it was chosen.
+  EXPECT_HAS(test::user_error_of([&] { load_tokenizer(gpt2); }), "vocab.json: no token for byte 0x00");
+  // A Split regex before ByteLevel (Qwen2.5) is not GPT-2's pipeline: tokenizer.json is read.
+  const json qwen_like = {{"type", "Sequence"},
+                          {"pretokenizers", {{{"type", "Split"}, {"pattern", {{"Regex", "\\p{N}"}}}, {"behavior", "Isolated"}},
+                                             byte_level}}};
+  test::write_text(gpt2 + "/tokenizer.json", tokenizer_json(bpe({{"a", 0}}, json::array()),
+                                                            {{"pre_tokenizer", qwen_like}, {"added_tokens", eot}}));
+  EXPECT_EQ(load_tokenizer(gpt2)->kind(), "tokenizer-json");
+}
+
 TEST(HfTokenizerLoad, SaveAndLoadGiveTheSameIdsAndHash) {
   REQUIRE_HF();
   test::TempDir tmp("hfsave");
