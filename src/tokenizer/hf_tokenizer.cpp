@@ -192,7 +192,8 @@ std::shared_ptr<HfTokenizer> HfTokenizer::load(const std::string& tokenizer_json
       tok->chat_template_ = ct.get<std::string>();
     } else if (ct.is_array()) {  // [{"name": "default", "template": "..."}, ...]
       for (const Json& e : ct)
-        if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e["template"].is_string())
+        if (e.is_object() && e.contains("name") && e["name"] == "default" && e.contains("template") &&
+            e["template"].is_string())
           tok->chat_template_ = e["template"].get<std::string>();
     }
   }

@@ -52,13 +52,17 @@ struct TokenizerJsonShape {
   bool gpt2_pipeline = false;
 };
 
+TokenizerJsonShape peek_tokenizer_json(const nlohmann::json& j);
+
 TokenizerJsonShape peek_tokenizer_json(const std::string& path) {
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(fs::read_file(path, "tokenizer.json"));
+    return peek_tokenizer_json(nlohmann::json::parse(fs::read_file(path, "tokenizer.json")));
   } catch (const nlohmann::json::exception&) {
-    return {};
+    return {};  // not JSON, or a value of the wrong type: HfTokenizer says what is wrong
   }
+}
+
+TokenizerJsonShape peek_tokenizer_json(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("model") || !j["model"].is_object()) return {};
   const nlohmann::json& m = j["model"];
   TokenizerJsonShape shape;

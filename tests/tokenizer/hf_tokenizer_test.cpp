@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -555,6 +556,59 @@ TEST(HfTokenizerErrors, BadModels) {
                                    {{"added_tokens", {{{"id", 1}, {"content", "<x>"}, {"special", true}}}}}));
              }),
              "added_tokens[0].id is 1: the vocabulary gives this id to \"b\", not to \"<x>\"");
+}
+
+// Every value of a small tokenizer.json that uses most components, replaced in turn by values of
+// each JSON type: loading (and encoding and decoding, when it loads) gives a UserError or
+// works, never another exception.
+TEST(HfTokenizerErrors, EveryValueOfTheWrongTypeIsAUserError) {
+  const json base = json::parse(R"({
+    "added_tokens": [{"id": 9, "content": "<s>", "special": true, "lstrip": false, "rstrip": false,
+                      "single_word": false, "normalized": false}],
+    "normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "Prepend", "prepend": "_"},
+                   {"type": "Replace", "pattern": {"String": " "}, "content": "_"}]},
+    "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": "\\p{N}"}, "behavior": "Isolated", "invert": false},
+        {"type": "Metaspace", "replacement": "_", "prepend_scheme": "first", "split": true},
+        {"type": "Digits", "individual_digits": true}]},
+    "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {"<s>": {"id": "<s>", "ids": [9]}}},
+    "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "_"}, "content": " "},
+               {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+    "model": {"type": "BPE", "dropout": null, "unk_token": "<unk>", "fuse_unk": true, "byte_fallback": true,
+              "ignore_merges": false, "vocab": {"<unk>": 0, "_": 1, "a": 2, "b": 3, "_a": 4, "<0x31>": 5, "ab": 6},
+              "merges": ["_ a", ["a", "b"]]}})");
+  const std::string config = R"({"eos_token": "<s>", "bos_token": "<s>", "chat_template": "x"})";
+  ASSERT_EQ(make(base.dump(), config)->encode("a b1"), (Ids{4, 1, 3, 5}));
+  std::vector<json::json_pointer> paths;
+  std::function<void(const json&, const json::json_pointer&)> walk = [&](const json& j, const json::json_pointer& at) {
+    paths.push_back(at);
+    if (j.is_object())
+      for (auto it = j.begin(); it != j.end(); ++it) walk(it.value(), at / it.key());
+    if (j.is_array())
+      for (std::size_t i = 0; i < j.size(); ++i) walk(j[i], at / i);
+  };
+  walk(base, json::json_pointer());
+  const std::vector<json> replacements = {nullptr, 7, -1, 0.5, "x", "", json::array(), json::object(), true};
+  int loaded = 0, refused = 0;
+  for (const auto& path : paths) {
+    if (path.empty()) continue;
+    for (const json& r : replacements) {
+      json j = base;
+      j[path] = r;
+      try {
+        const auto tok = make(j.dump(), config);
+        ++loaded;
+        const Ids ids = tok->encode("a b1 <s>abé");
+        tok->decode(ids);
+      } catch (const UserError&) {
+        ++refused;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << path.to_string() << " = " << r.dump() << ": " << e.what();
+      }
+    }
+  }
+  std::printf("[ mutations ] %d load, %d refused with a UserError\n", loaded, refused);
 }
 
 // ---------------------------------------------------------------------------------------------
