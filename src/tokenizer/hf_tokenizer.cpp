@@ -80,7 +80,8 @@ struct HfTokenizer::Impl {
   bool byte_level_pieces = false;
   std::unique_ptr<hf::BpeModel> model;
   hf::AddedTokens added;
-  std::unordered_map<int32_t, std::size_t> added_by_id;  // id -> index into added.tokens()
+  std::unordered_map<int32_t, std::size_t> added_by_id;         // id -> index into added.tokens()
+  std::unordered_map<std::string, int32_t> added_by_content;  // the first token with that content
   std::unique_ptr<hf::Decoder> decoder;
   bool clean_up_spaces = false;
   uint64_t serial = 0;
@@ -149,6 +150,7 @@ std::shared_ptr<HfTokenizer> HfTokenizer::load(const std::string& tokenizer_json
     if (m.added_by_id.count(t.id) && m.added.tokens()[m.added_by_id[t.id]].content != t.content)
       at["added_tokens"][k]["id"].fail(Json(t.id), "two added tokens have this id", "give each its own id");
     m.added_by_id.emplace(t.id, k);
+    m.added_by_content.emplace(t.content, t.id);
     size = std::max(size, t.id + 1);
   }
   tok->vocab_size_ = size;
@@ -303,8 +305,8 @@ std::string HfTokenizer::id_to_token(int32_t id) const {
 }
 
 std::optional<int32_t> HfTokenizer::token_to_id(const std::string& token) const {
-  for (const auto& t : impl_->added.tokens())
-    if (t.content == token) return t.id;
+  const auto added = impl_->added_by_content.find(token);
+  if (added != impl_->added_by_content.end()) return added->second;
   const auto it = impl_->model->ids().find(token);
   if (it == impl_->model->ids().end()) return std::nullopt;
   return it->second;
