@@ -15,13 +15,12 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "bench_lines.h"
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/gpt2_bpe.h"
 
@@ -52,18 +51,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    std::ifstream in(argv[2], std::ios::binary);
-    if (!in) throw ptft::UserError(std::string("cannot read '") + argv[2] + "'", "check the path");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
-    std::vector<std::string_view> lines;
-    for (std::size_t pos = 0; pos < text.size();) {
-      std::size_t end = text.find('\n', pos);
-      end = end == std::string::npos ? text.size() : end + 1;
-      lines.push_back(std::string_view(text).substr(pos, end - pos));
-      pos = end;
-    }
+    std::string text;
+    const std::vector<std::string_view> lines = ptft::bench::read_lines(argv[2], &text);
     std::printf("input: %s, %zu bytes, %zu lines\n", argv[2], text.size(), lines.size());
 
     auto encode_lines = [&](const ptft::Gpt2Bpe& tok, const char* what) {

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,21 @@ class PieceCache {
     ++entries_;
   }
 
+  // Appends the ids of `piece` (at most kMaxPieceBytes long) to *out: the cached ones, else
+  // those encode(piece, out) appends, which are then cached.
+  template <class Encode>
+  void encode_through(std::string_view piece, std::vector<int32_t>* out, Encode&& encode) {
+    const uint64_t h = hash(piece);
+    uint32_t n = 0;
+    if (const int32_t* ids = find(piece, h, &n)) {
+      out->insert(out->end(), ids, ids + n);
+      return;
+    }
+    const std::size_t before = out->size();
+    encode(piece, out);
+    insert(piece, h, out->data() + before, static_cast<uint32_t>(out->size() - before));
+  }
+
   void clear() {
     std::fill(slots_.begin(), slots_.end(), Slot{});
     keys_.clear();
@@ -115,6 +131,31 @@ class PieceCache {
   std::string keys_;
   std::vector<int32_t> ids_;
   std::size_t entries_ = 0;
+};
+
+// The piece caches of one thread for the last few tokenizer instances it used, told apart by a
+// serial number (never by address, which a new instance may reuse).
+//
+//   thread_local PieceCaches caches;
+//   PieceCache& cache = caches.cache_for(serial_);
+class PieceCaches {
+ public:
+  PieceCache& cache_for(uint64_t serial) {
+    for (int i = 0; i < kCaches; ++i)
+      if (serials_[i] == serial) return *caches_[i];
+    const int i = victim_;
+    victim_ = (victim_ + 1) % kCaches;
+    if (!caches_[i]) caches_[i] = std::make_unique<PieceCache>();
+    caches_[i]->clear();
+    serials_[i] = serial;
+    return *caches_[i];
+  }
+
+ private:
+  static constexpr int kCaches = 4;
+  uint64_t serials_[kCaches] = {};
+  std::unique_ptr<PieceCache> caches_[kCaches];
+  int victim_ = 0;
 };
 
 }  // namespace ptft

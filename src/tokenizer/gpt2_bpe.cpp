@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "bpe_merge_key.h"
 #include "bpe_piece_cache.h"
+#include "byte_alphabet.h"
 #include "gpt2_files.h"
 #include "gpt2_pretokenizer.h"
 #include "ptft/core/error.h"
@@ -21,29 +23,11 @@ namespace {
 namespace stdfs = std::filesystem;
 using gpt2_files::json_quote;
 
-constexpr uint64_t kEmptyKey = ~uint64_t{0};
+using bpe_merge_key::kEmptyKey;
+using bpe_merge_key::pair_key;
+using bpe_merge_key::slot_of;
 // Pieces are pre-tokenized this many at a time (bounded memory for any text).
 constexpr std::size_t kPieceBlock = 4096;
-
-uint64_t pair_key(int32_t a, int32_t b) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-}
-std::size_t slot_of(uint64_t key, int bits) {
-  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
-}
-
-// GPT-2's bytes_to_unicode(): how vocab.json spells each byte, as one code point. The printable
-// bytes ('!'..'~', '¡'..'¬', '®'..'ÿ') stand for themselves; the n-th other byte (space,
-// control characters, ...) is U+0100 + n, so that no token holds whitespace.
-std::array<uint32_t, 256> byte_code_points() {
-  std::array<uint32_t, 256> cp{};
-  uint32_t n = 0;
-  for (uint32_t b = 0; b < 256; ++b) {
-    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-    cp[b] = printable ? b : 256 + n++;
-  }
-  return cp;
-}
 
 const char* const kVocabHint =
     "GPT-2's vocab.json (encoder.json) holds the 256 byte tokens and \"<|endoftext|>\"; "
@@ -80,22 +64,10 @@ class Gpt2Bpe::Scratch {
   std::vector<Candidate> heap;
   std::vector<Candidate> pending;
 
-  PieceCache& cache_for(uint64_t serial) {
-    for (int i = 0; i < kCaches; ++i)
-      if (serials_[i] == serial) return *caches_[i];
-    const int i = victim_;
-    victim_ = (victim_ + 1) % kCaches;
-    if (!caches_[i]) caches_[i] = std::make_unique<PieceCache>();
-    caches_[i]->clear();
-    serials_[i] = serial;
-    return *caches_[i];
-  }
+  PieceCache& cache_for(uint64_t serial) { return caches_.cache_for(serial); }
 
  private:
-  static constexpr int kCaches = 4;
-  uint64_t serials_[kCaches] = {};
-  std::unique_ptr<PieceCache> caches_[kCaches];
-  int victim_ = 0;
+  PieceCaches caches_;
 };
 
 Gpt2Bpe::~Gpt2Bpe() = default;
@@ -295,10 +267,7 @@ void Gpt2Bpe::finish() {
 
   // What each id decodes to: byte-alphabet tokens map back to their bytes; special tokens, and
   // any token outside the alphabet, to their own text.
-  const auto cps = byte_code_points();
-  std::array<int, 324> byte_of;  // code point -> byte; 323 = U+0100 + 67, the last one
-  byte_of.fill(-1);
-  for (int b = 0; b < 256; ++b) byte_of[cps[b]] = b;
+  const auto byte_of = byte_of_code_points();
   std::vector<bool> is_special(id_to_token_.size(), false);
   for (const auto& s : specials_) is_special[s.id] = true;
   id_bytes_.assign(id_to_token_.size(), std::string());
@@ -331,13 +300,7 @@ void Gpt2Bpe::finish() {
 // Encoding
 
 const Gpt2Bpe::MergeSlot* Gpt2Bpe::find_merge(int32_t a, int32_t b) const {
-  const uint64_t key = pair_key(a, b);
-  const std::size_t mask = merge_table_.size() - 1;
-  for (std::size_t i = slot_of(key, merge_table_bits_);; i = (i + 1) & mask) {
-    const MergeSlot& s = merge_table_[i];
-    if (s.key == key) return &s;
-    if (s.key == kEmptyKey) return nullptr;
-  }
+  return bpe_merge_key::find_slot(merge_table_, merge_table_bits_, pair_key(a, b));
 }
 
 std::vector<int32_t> Gpt2Bpe::encode(std::string_view text) const {
@@ -385,15 +348,7 @@ void Gpt2Bpe::encode_ordinary(std::string_view text, Scratch& scratch,
         bpe_long(piece, scratch, out);
         continue;
       }
-      const uint64_t h = PieceCache::hash(piece);
-      uint32_t n = 0;
-      if (const int32_t* ids = cache.find(piece, h, &n)) {
-        out->insert(out->end(), ids, ids + n);
-        continue;
-      }
-      const std::size_t before = out->size();
-      bpe_short(piece, out);
-      cache.insert(piece, h, out->data() + before, static_cast<uint32_t>(out->size() - before));
+      cache.encode_through(piece, out, [this](std::string_view s, std::vector<int32_t>* o) { bpe_short(s, o); });
     }
   }
 }
