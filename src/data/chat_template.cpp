@@ -59,6 +59,17 @@ ChatTemplate ChatTemplate::builtin(const std::string& name) {
 }
 
 ChatTemplate ChatTemplate::from_json(const nlohmann::json& j, const std::string& source) {
+  if (j.is_object() && j.contains("jinja")) {  // a Hugging Face template, as to_json() writes it
+    auto text = [&](const char* key) -> std::string {
+      if (!j.contains(key) || j[key].is_null()) return {};
+      if (!j[key].is_string())
+        throw UserError(source + ": chat template key '" + key + "' must be a string, got " + std::string(j[key].type_name()));
+      return j[key].get<std::string>();
+    };
+    ChatTemplate t = from_jinja(text("jinja"), source, text("bos_token"), text("eos_token"));
+    if (j.contains("name") && j["name"].is_string()) t.name_ = j["name"].get<std::string>();
+    return t;
+  }
   const std::string form =
       "{\"system\": \"...{content}...\", \"user\": \"...{content}...\", \"assistant\": \"...{content}...\", "
       "\"assistant_end\": \"...\"} (and optionally \"name\")";
@@ -127,11 +138,14 @@ ChatTemplate ChatTemplate::from_spec(const std::string& spec, const std::string&
 }
 
 nlohmann::json ChatTemplate::to_json() const {
+  if (jinja_)
+    return {{"name", name_}, {"jinja", jinja_source_}, {"bos_token", bos_token_}, {"eos_token", eos_token_}};
   return {{"name", name_}, {"system", system_}, {"user", user_}, {"assistant", assistant_},
           {"assistant_end", assistant_end_}};
 }
 
 std::vector<ChatPiece> ChatTemplate::render_pieces(const std::vector<ChatMessage>& messages) const {
+  if (jinja_) return jinja_pieces(messages);
   std::vector<ChatPiece> out;
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
@@ -154,6 +168,7 @@ std::vector<ChatPiece> ChatTemplate::render_pieces(const std::vector<ChatMessage
 }
 
 std::string ChatTemplate::render_prompt(const std::vector<ChatMessage>& messages) const {
+  if (jinja_) return render_jinja(messages, true);
   std::string prompt;
   for (const auto& p : render_pieces(messages)) prompt += p.text;
   return prompt + assistant_.substr(0, assistant_.find(kContent));

@@ -188,6 +188,7 @@ class SplitWriter {
   void finish() { close_current(); }
 
   int64_t tokens = 0, documents = 0;
+  bool in_document = false;  // a document's first segment has been written, its end not yet
   nlohmann::json shards = nlohmann::json::array();
 
  private:
@@ -308,6 +309,7 @@ PrepareSummary prepare_text_data(const Tokenizer& tokenizer, const PrepareOption
 
   const int64_t vocab = tokenizer.vocab_size();
   const int32_t eot = tokenizer.eot_id();
+  const std::vector<int32_t> prefix = tokenizer.document_prefix();  // Llama's <s> / <|begin_of_text|>
   if (vocab <= 0 || eot < 0 || eot >= vocab)
     throw UserError("tokenizer '" + tokenizer.kind() + "' has vocab size " + std::to_string(vocab) +
                         " and end-of-text id " + std::to_string(eot) + ": no valid end-of-text token",
@@ -379,10 +381,13 @@ PrepareSummary prepare_text_data(const Tokenizer& tokenizer, const PrepareOption
       }
       for (std::size_t i = 0; i < job.ids.size(); ++i) {
         SplitWriter& w = job.val[i] ? val : train;
+        if (!w.in_document) w.append(prefix.data(), prefix.size());
+        w.in_document = true;
         w.append(job.ids[i].data(), job.ids[i].size());
         if (job.ends[i]) {
           w.append(&eot, 1);
           ++w.documents;
+          w.in_document = false;
         }
       }
     };

@@ -119,7 +119,9 @@ nlohmann::json evaluate_lm(ModelImpl& model, const TokenizerPtr& tokenizer, cons
   const std::string text = fs::read_file(opt.data, "evaluation text");
   std::vector<int32_t> ids;
   try {
-    ids = tokenizer->encode(text);
+    ids = tokenizer->document_prefix();  // as data prepare starts each document
+    const std::vector<int32_t> body = tokenizer->encode(text);
+    ids.insert(ids.end(), body.begin(), body.end());
   } catch (const UserError& e) {
     throw e.with_context("encoding '" + opt.data + "'");
   }

@@ -28,7 +28,9 @@ int64_t Generator::prompt_budget(int64_t max_new_tokens) const {
 GenerateResult Generator::generate(const std::string& prompt, const SamplingOptions& opt, const TextCallback& on_text) {
   std::vector<int32_t> ids;
   try {
-    ids = tok_->encode(prompt);
+    ids = tok_->document_prefix();  // Llama's <s> / <|begin_of_text|>, as the model saw documents begin
+    const std::vector<int32_t> text = tok_->encode(prompt);
+    ids.insert(ids.end(), text.begin(), text.end());
   } catch (const UserError& e) {
     throw e.with_context("encoding the prompt");
   }

@@ -71,6 +71,9 @@ Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt
   const auto& ptft_section = c.config.contains("ptft") ? c.config["ptft"] : nlohmann::json();
   if (ptft_section.is_object() && ptft_section.contains("chat_template") && !ptft_section["chat_template"].is_null())
     p.chat_template = ChatTemplate::from_json(ptft_section["chat_template"], p.dir + "/config.json ptft.chat_template");
+  else if (p.tokenizer)  // a Hugging Face model's own template (tokenizer_config.json, chat_template.jinja)
+    if (auto t = ChatTemplate::of_tokenizer(*p.tokenizer, "the chat_template of " + p.dir + "'s tokenizer"))
+      p.chat_template = *t;
   return p;
 }
 

@@ -52,7 +52,7 @@ TextStream::TextStream(TokenizerPtr tokenizer, std::vector<std::string> stop)
 
 std::string TextStream::push(int32_t id) {
   ids_.push_back(id);
-  const std::string clean = complete_utf8(tok_->decode(ids_), /*at_end=*/false);
+  const std::string clean = complete_utf8(tok_->decode_stream(ids_), /*at_end=*/false);
   // The earliest stop string ends the text; otherwise hold back the longest tail that is the
   // beginning of a stop string.
   std::size_t stop_at = std::string::npos;
@@ -82,7 +82,7 @@ std::string TextStream::advance(const std::string& clean, std::size_t final_end)
 
 std::string TextStream::finish() {
   if (stopped_) return {};
-  const std::string clean = complete_utf8(tok_->decode(ids_), /*at_end=*/true);
+  const std::string clean = complete_utf8(tok_->decode_stream(ids_), /*at_end=*/true);
   return advance(clean, clean.size());
 }
 

@@ -73,8 +73,9 @@ std::string general_val_spec(const TransferConfig& t, const nlohmann::json& ckpt
   return v;
 }
 
-// Conversations (SFT JSONL) render with data.chat_template, else the checkpoint's, else
-// ptft-chat; the template is stored in every checkpoint so `ptft chat` speaks the same format.
+// Conversations (SFT JSONL) render with data.chat_template, else the checkpoint's, else the
+// Jinja template of the model's tokenizer (a Hugging Face model's), else ptft-chat; the template
+// is stored in every checkpoint so `ptft chat` speaks the same format.
 std::shared_ptr<const ChatTemplate> chat_template(const RunState& s) {
   const DataConfig& data = s.cfg.data;
   const bool sft_data = is_sft_jsonl_path(data.train) && !is_text_classification_jsonl(data.train);
@@ -84,6 +85,8 @@ std::shared_ptr<const ChatTemplate> chat_template(const RunState& s) {
   if (from_has_chat)
     return std::make_shared<ChatTemplate>(
         ChatTemplate::from_json(s.from_config["ptft"]["chat_template"], s.from_dir + "/config.json"));
+  if (s.tokenizer)
+    if (auto t = ChatTemplate::of_tokenizer(*s.tokenizer, "the chat_template of the model's tokenizer (tokenizer_config.json)")) return t;
   if (sft_data) return std::make_shared<ChatTemplate>(ChatTemplate::builtin("ptft-chat"));
   return nullptr;
 }

@@ -266,7 +266,11 @@ void HfTokenizer::Impl::encode_pieces(std::string_view text, bool at_start, std:
 // ---------------------------------------------------------------------------------------------
 // Decoding and the rest
 
-std::string HfTokenizer::decode(const std::vector<int32_t>& ids) const {
+std::string HfTokenizer::decode(const std::vector<int32_t>& ids) const { return decode_text(ids, impl_->clean_up_spaces); }
+
+std::string HfTokenizer::decode_stream(const std::vector<int32_t>& ids) const { return decode_text(ids, false); }
+
+std::string HfTokenizer::decode_text(const std::vector<int32_t>& ids, bool clean_up) const {
   std::vector<hf::DecodePiece> tokens;
   tokens.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -290,7 +294,7 @@ std::string HfTokenizer::decode(const std::vector<int32_t>& ids) const {
   } else {
     for (std::size_t i = 0; i < tokens.size(); ++i) text += (i ? " " : "") + tokens[i].text;
   }
-  return impl_->clean_up_spaces ? hf::clean_up_tokenization(std::move(text)) : text;
+  return clean_up ? hf::clean_up_tokenization(std::move(text)) : text;
 }
 
 std::string HfTokenizer::id_to_token(int32_t id) const {

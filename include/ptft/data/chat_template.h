@@ -11,18 +11,29 @@
 // assistant_end are what the model learns to produce (the SFT loss covers exactly those tokens),
 // so a trained model ends its turn with end-of-text and generation stops by itself.
 //
+// Or the Jinja chat template of a Hugging Face tokenizer (tokenizer_config.json's chat_template,
+// chat_template.jinja: Llama-3, Qwen, Mistral ...), rendered as transformers' apply_chat_template
+// renders it (ptft/jinja/template.h), stored as {"name", "jinja", "bos_token", "eos_token"}. Its
+// trained pieces are found from the rendering: an assistant message's text is what the
+// conversation up to it adds to the same conversation's generation prompt (the message and the
+// template's end-of-turn text after it).
+//
 //   ChatTemplate t = ChatTemplate::builtin("ptft-chat");
 //   std::vector<ChatMessage> conv = {{"user", "What is a tort?"}};
 //   std::string prompt = t.render_prompt(conv);   // ... "<|assistant|>\n"
 //   auto pieces = t.render_pieces(conv_with_answer);  // [(text, trained?)...]
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace ptft {
+
+class JinjaTemplate;
+class Tokenizer;
 
 struct ChatMessage {
   std::string role;     // "system", "user" or "assistant"
@@ -47,6 +58,13 @@ class ChatTemplate {
   // `spec`: a built-in name or a path to a JSON file with the object above (its name defaults
   // to the path). `where` (a config key or option) starts error messages.
   static ChatTemplate from_spec(const std::string& spec, const std::string& where);
+  // A Jinja chat template (`origin` names it in errors); bos/eos_token are the strings the
+  // template sees as bos_token / eos_token. UserError on a syntax error or an unsupported construct.
+  static ChatTemplate from_jinja(const std::string& source, const std::string& origin, const std::string& bos_token,
+                                 const std::string& eos_token);
+  // The Jinja template that came with `tok` (its bos/eos from the tokenizer), or nullptr: none.
+  static std::shared_ptr<ChatTemplate> of_tokenizer(const Tokenizer& tok, const std::string& origin);
+  bool is_jinja() const { return jinja_ != nullptr; }
   nlohmann::json to_json() const;
   const std::string& name() const { return name_; }
 
@@ -61,7 +79,13 @@ class ChatTemplate {
   const std::string& assistant_end() const { return assistant_end_; }
 
  private:
+  // The Jinja template's rendering of `messages` (transformers' apply_chat_template).
+  std::string render_jinja(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  std::vector<ChatPiece> jinja_pieces(const std::vector<ChatMessage>& messages) const;
+
   std::string name_, system_, user_, assistant_, assistant_end_;
+  std::shared_ptr<const JinjaTemplate> jinja_;  // set: a Jinja template (the four pieces unused)
+  std::string jinja_source_, bos_token_, eos_token_;
 };
 
 }  // namespace ptft

@@ -46,6 +46,8 @@ class HfTokenizer : public Tokenizer {
   // clean_up_tokenization_spaces); bytes that are not UTF-8 (a character cut in two) are kept
   // as they are. Unknown ids are a UserError.
   std::string decode(const std::vector<int32_t>& ids) const override;
+  // decode() without clean_up_tokenization_spaces (a growing text keeps what it showed).
+  std::string decode_stream(const std::vector<int32_t>& ids) const override;
   // max id + 1 over the model's vocabulary and the added tokens.
   int32_t vocab_size() const override { return vocab_size_; }
   // The token as tokenizer.json spells it ("Ġworld"); unknown ids are a UserError.
@@ -68,13 +70,14 @@ class HfTokenizer : public Tokenizer {
   // (default true) and add_eos_token (default false) decide instead, as in transformers.
   std::vector<int32_t> encode_with_specials(std::string_view text) const;
   // The ids the post-processor puts before / after one sequence.
+  std::vector<int32_t> document_prefix() const override { return prefix_ids_; }
   const std::vector<int32_t>& prefix_ids() const { return prefix_ids_; }
   const std::vector<int32_t>& suffix_ids() const { return suffix_ids_; }
   // tokenizer_config.json's bos_token, when it names a token.
   std::optional<int32_t> bos_id() const { return bos_id_; }
   // The chat template: chat_template.jinja, else tokenizer_config.json's "chat_template"
   // (a string, or the template named "default"); "" when there is none.
-  const std::string& chat_template() const { return chat_template_; }
+  std::string chat_template() const override { return chat_template_; }
 
   ~HfTokenizer() override;
   HfTokenizer(const HfTokenizer&) = delete;
@@ -83,6 +86,7 @@ class HfTokenizer : public Tokenizer {
  private:
   struct Impl;
   HfTokenizer();
+  std::string decode_text(const std::vector<int32_t>& ids, bool clean_up) const;
   static std::shared_ptr<HfTokenizer> load(const std::string& tokenizer_json, const std::string& config_json,
                                            const std::optional<std::string>& chat_template_jinja,
                                            const std::string& dir);

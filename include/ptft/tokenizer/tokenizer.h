@@ -1,8 +1,8 @@
 // ptft/tokenizer/tokenizer.h — text <-> token ids, whatever the vocabulary's origin.
 //
-// Three kinds share this interface: SentencePiece models we train (BPE or unigram, byte
-// fallback, lossless), GPT-2 byte-level BPE (HF vocab.json + merges.txt) and BERT WordPiece
-// (vocab.txt). Special tokens written literally in the text ("<|endoftext|>", "[SEP]") map to
+// Four kinds share this interface: SentencePiece models we train (BPE or unigram, byte
+// fallback, lossless), GPT-2 byte-level BPE (HF vocab.json + merges.txt), BERT WordPiece
+// (vocab.txt) and Hugging Face tokenizer.json (Llama, Qwen, Mistral, SmolLM: hf_tokenizer.h). Special tokens written literally in the text ("<|endoftext|>", "[SEP]") map to
 // their ids; everything else is split by the tokenizer's own rules.
 //
 //   auto tok = load_tokenizer("runs/tok");             // ptft tokenizer dir or HF model dir
@@ -23,7 +23,7 @@ namespace ptft {
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
-  // "sentencepiece", "gpt2-bpe" or "wordpiece".
+  // "sentencepiece", "gpt2-bpe", "wordpiece" or "tokenizer-json".
   virtual std::string kind() const = 0;
   // Ids of `text`; special tokens spelled out in the text become their ids. No BOS/EOS/CLS is
   // added (callers that need them add them).
@@ -41,6 +41,16 @@ class Tokenizer {
   virtual std::string content_hash() const = 0;
   // Copies the files that define this tokenizer into `dir` (a checkpoint's tokenizer/).
   virtual void save(const std::string& dir) const = 0;
+  // The ids the tokenizer's own post-processor puts before a text (Llama-2's "<s>", Llama-3's
+  // "<|begin_of_text|>"; none for GPT-2, Qwen, WordPiece and ptft's SentencePiece): data
+  // preparation starts each document with them and generation each prompt, as transformers'
+  // tokenizer(text) does.
+  virtual std::vector<int32_t> document_prefix() const { return {}; }
+  // decode() for text shown while it grows (generation streams): without the clean-up of spaces
+  // before punctuation that would rewrite text already shown (clean_up_tokenization_spaces).
+  virtual std::string decode_stream(const std::vector<int32_t>& ids) const { return decode(ids); }
+  // The Jinja chat template that came with the tokenizer ("" = none).
+  virtual std::string chat_template() const { return {}; }
 };
 using TokenizerPtr = std::shared_ptr<const Tokenizer>;
 
