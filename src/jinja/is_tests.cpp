@@ -1,0 +1,111 @@
+// jinja2's tests (`x is defined`, `x is divisibleby 3`, ...); see builtins.h.
+#include "builtins.h"
+#include "py_str.h"
+
+namespace ptft::jinja {
+namespace {
+
+using Test = bool (*)(const Value&, CallArgs&, const RenderEnv&);
+
+const Value& arg(CallArgs& a, const char* test, const char* param) {
+  auto b = bind_args(test, a, {param});
+  if (!b[0]) fail("TypeError", std::string("test_") + test + "() missing 1 required positional argument: '" + param + "'");
+  a.positional = {*b[0]};
+  return a.positional[0];
+}
+
+void no_args(CallArgs& a, const char* test) { bind_args(test, a, {}); }
+
+bool t_defined(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "defined"), !v.is_undefined(); }
+bool t_undefined(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "undefined"), v.is_undefined(); }
+bool t_none(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "none"), v.is_none(); }
+bool t_boolean(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "boolean"), v.is_bool(); }
+bool t_true(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "true"), v.is_bool() && v.as_bool(); }
+bool t_false(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "false"), v.is_bool() && !v.as_bool(); }
+bool t_integer(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "integer"), v.is_int(); }
+bool t_float(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "float"), v.is_float(); }
+bool t_number(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "number"), v.is_number(); }
+bool t_string(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "string"), v.is_str(); }
+bool t_mapping(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "mapping"), v.is_dict(); }
+bool t_iterable(const Value& v, CallArgs& a, const RenderEnv&) {
+  no_args(a, "iterable");
+  return v.is_undefined() || v.is_str() || v.is_sequence_like() || v.is_dict() || v.kind() == Value::Kind::kLoop;
+}
+bool t_sequence(const Value& v, CallArgs& a, const RenderEnv&) {
+  no_args(a, "sequence");
+  return v.is_undefined() || v.is_str() || v.is_sequence_like() || v.is_dict();
+}
+bool t_callable(const Value& v, CallArgs& a, const RenderEnv&) {
+  no_args(a, "callable");
+  return v.is_callable() || v.is_undefined();
+}
+bool t_escaped(const Value&, CallArgs& a, const RenderEnv&) { return no_args(a, "escaped"), false; }
+bool t_lower(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "lower"), py::is_lower_str(v.str()); }
+bool t_upper(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "upper"), py::is_upper_str(v.str()); }
+
+bool divisible(const Value& v, const Value& by) {
+  v.require_defined();
+  by.require_defined();
+  if (!v.is_number() || !by.is_number()) fail("TypeError", "unsupported operand type(s) for %: " + py::repr(v.type_name()) +
+                                                               " and " + py::repr(by.type_name()));
+  RenderEnv env;
+  const Value m = binary_op("%", v, by, env);
+  return m.equals(Value::integer(0));
+}
+bool t_even(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "even"), divisible(v, Value::integer(2)); }
+bool t_odd(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "odd"), !divisible(v, Value::integer(2)); }
+bool t_divisibleby(const Value& v, CallArgs& a, const RenderEnv&) { return divisible(v, arg(a, "divisibleby", "num")); }
+
+bool t_eq(const Value& v, CallArgs& a, const RenderEnv&) { return v.equals(arg(a, "eq", "other")); }
+bool t_ne(const Value& v, CallArgs& a, const RenderEnv&) { return !v.equals(arg(a, "ne", "other")); }
+bool t_lt(const Value& v, CallArgs& a, const RenderEnv&) { return py_compare("<", v, arg(a, "lt", "other")); }
+bool t_le(const Value& v, CallArgs& a, const RenderEnv&) { return py_compare("<=", v, arg(a, "le", "other")); }
+bool t_gt(const Value& v, CallArgs& a, const RenderEnv&) { return py_compare(">", v, arg(a, "gt", "other")); }
+bool t_ge(const Value& v, CallArgs& a, const RenderEnv&) { return py_compare(">=", v, arg(a, "ge", "other")); }
+bool t_in(const Value& v, CallArgs& a, const RenderEnv&) { return py_contains(arg(a, "in", "seq"), v); }
+// `is sameas`: Python identity; for the values a template compares that way (None, True,
+// False) identity is equality of kind and value.
+bool t_sameas(const Value& v, CallArgs& a, const RenderEnv&) {
+  const Value& o = arg(a, "sameas", "other");
+  if (v.is_none() || o.is_none()) return v.is_none() && o.is_none();
+  if (v.is_bool() || o.is_bool()) return v.is_bool() && o.is_bool() && v.as_bool() == o.as_bool();
+  if (v.is_undefined() || o.is_undefined()) return false;
+  if (v.is_int() && o.is_int()) return v.as_int() == o.as_int() && v.as_int() >= -5 && v.as_int() <= 256;
+  return (v.kind() == Value::Kind::kNamespace || v.is_callable()) && v.equals(o);
+}
+
+struct TestEntry {
+  const char* name;
+  Test fn;
+};
+
+const TestEntry kTests[] = {
+    {"defined", t_defined}, {"undefined", t_undefined}, {"none", t_none},       {"boolean", t_boolean},
+    {"true", t_true},       {"false", t_false},         {"integer", t_integer}, {"float", t_float},
+    {"number", t_number},   {"string", t_string},       {"mapping", t_mapping}, {"iterable", t_iterable},
+    {"sequence", t_sequence}, {"callable", t_callable}, {"escaped", t_escaped}, {"lower", t_lower},
+    {"upper", t_upper},     {"even", t_even},           {"odd", t_odd},         {"divisibleby", t_divisibleby},
+    {"eq", t_eq},           {"equalto", t_eq},          {"==", t_eq},           {"ne", t_ne},
+    {"!=", t_ne},           {"lt", t_lt},               {"lessthan", t_lt},     {"<", t_lt},
+    {"le", t_le},           {"<=", t_le},               {"gt", t_gt},           {"greaterthan", t_gt},
+    {">", t_gt},            {"ge", t_ge},               {">=", t_ge},           {"in", t_in},
+    {"sameas", t_sameas},
+};
+
+const TestEntry* find_test(const std::string& name) {
+  for (const auto& t : kTests)
+    if (name == t.name) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
+bool has_test(const std::string& name) { return find_test(name) != nullptr; }
+
+bool apply_test(const std::string& name, const Value& operand, CallArgs& args, const RenderEnv& env) {
+  const TestEntry* t = find_test(name);
+  if (!t) fail("ptft:unsupported", "unknown or unsupported test '" + name + "'");
+  return t->fn(operand, args, env);
+}
+
+}  // namespace ptft::jinja

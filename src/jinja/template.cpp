@@ -1,0 +1,32 @@
+// JinjaTemplate: parse once, render many times; see ptft/jinja/template.h.
+#include "ptft/jinja/template.h"
+
+#include "lexer.h"
+#include "parser.h"
+#include "ptft/core/error.h"
+#include "render.h"
+
+namespace ptft {
+
+struct JinjaTemplate::Impl {
+  std::string origin;
+  jinja::NodeList body;
+};
+
+JinjaTemplate JinjaTemplate::parse(const std::string& source, const std::string& origin) {
+  auto impl = std::make_shared<Impl>();
+  impl->origin = origin;
+  impl->body = jinja::parse(jinja::tokenize(source, origin), origin);
+  return JinjaTemplate(std::move(impl));
+}
+
+std::string JinjaTemplate::render(const nlohmann::ordered_json& context, const JinjaRenderOptions& options) const {
+  if (!context.is_object())
+    throw UserError("the context of " + impl_->origin + " must be a JSON object, got " + context.type_name(),
+                    "pass {\"messages\": [...], \"add_generation_prompt\": ..., ...}");
+  return jinja::render(impl_->body, jinja::Value::from_json(context), impl_->origin, options);
+}
+
+const std::string& JinjaTemplate::origin() const { return impl_->origin; }
+
+}  // namespace ptft

@@ -1,0 +1,173 @@
+// src/jinja/value.h — the values a chat template computes with, with Python's semantics
+// (private to src/jinja/): None, bool, int, float, str, list, tuple, dict (insertion-ordered),
+// jinja2's namespace and loop objects, callables (macros, globals, bound methods) and jinja2's
+// default Undefined (prints empty, is falsy, iterates as empty, fails on anything else).
+//
+//   Value v = Value::from_json(nlohmann::ordered_json::parse(R"({"a": [1, "x"]})"));
+//   v.str()                        -> "{'a': [1, 'x']}"      (Python's str())
+//   v.truthy()                     -> true
+//   Value::undefined_name("foo")   -> Undefined; using it throws "'foo' is undefined"
+//
+// Values are immutable once built (the sandbox jinja2 runs chat templates in forbids mutating
+// lists and dicts); only namespace() objects change, by `{% set ns.x = ... %}`.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ptft::jinja {
+
+class Value;
+using ValueList = std::vector<Value>;
+// dict: insertion-ordered (key, value) pairs; lookups scan (chat-template dicts are small).
+using ValueDict = std::vector<std::pair<Value, Value>>;
+
+// A Python exception raised while rendering: its jinja2/Python type name ("UndefinedError",
+// "TypeError", "SecurityError", "TemplateError", ...) and message; `line` is filled in by the
+// innermost template node that knows its line.
+struct RenderError {
+  std::string type;
+  std::string message;
+  int line = 0;
+};
+[[noreturn]] void fail(const std::string& type, const std::string& message);
+
+// Arguments of a call: positional, then keyword (in call order).
+struct CallArgs {
+  std::vector<Value> positional;
+  std::vector<std::pair<std::string, Value>> keyword;
+};
+
+struct Callable {
+  std::string name;  // for messages: "range", "macro 'm'", "str.strip"
+  std::function<Value(CallArgs&)> call;
+};
+
+struct Namespace {
+  std::map<std::string, Value> attrs;
+  std::vector<std::string> order;  // insertion order, for printing
+};
+
+// The `loop` variable of a for loop.
+struct LoopState {
+  std::shared_ptr<const ValueList> items;
+  std::size_t index0 = 0;
+  int depth0 = 0;
+};
+
+class Value {
+ public:
+  enum class Kind { kUndefined, kNone, kBool, kInt, kFloat, kStr, kList, kTuple, kDict, kNamespace, kLoop, kCallable };
+  // How a list prints when it stands for a Python view or range (dict.items() prints
+  // "dict_items([...])", range(3) prints "range(0, 3)").
+  enum class ListStyle { kPlain, kDictItems, kDictKeys, kDictValues, kRange };
+
+  Value() = default;  // Undefined (no name)
+  static Value none();
+  static Value boolean(bool b);
+  static Value integer(int64_t i);
+  static Value number(double f);
+  static Value string(std::string s);
+  static Value list(ValueList items, ListStyle style = ListStyle::kPlain);
+  // range(start, stop, step) as a list that prints "range(0, 3)".
+  static Value range(int64_t start, int64_t stop, int64_t step);
+  static Value tuple(ValueList items);
+  static Value dict(ValueDict items);
+  static Value namespace_object(std::shared_ptr<Namespace> ns);
+  static Value loop(std::shared_ptr<LoopState> state);
+  static Value callable(std::string name, std::function<Value(CallArgs&)> fn);
+  // Undefined variable `name`: "'name' is undefined".
+  static Value undefined_name(const std::string& name);
+  // Missing attribute / element of `owner`: "'dict object' has no attribute 'x'",
+  // "list object has no element 7".
+  static Value undefined_member(const Value& owner, const Value& key);
+  // Undefined with its own message (e.g. "No first item, sequence was empty.").
+  static Value undefined_hint(const std::string& hint);
+  // An attribute the sandbox refuses (mutating list/dict methods, dunder names): using it
+  // raises SecurityError "access to attribute 'append' of 'list' object is unsafe.".
+  static Value unsafe(const Value& owner, const std::string& attr);
+  // ordered_json -> Value: objects become dicts (key order kept), arrays lists.
+  static Value from_json(const nlohmann::ordered_json& j);
+
+  Kind kind() const { return kind_; }
+  bool is_undefined() const { return kind_ == Kind::kUndefined; }
+  bool is_none() const { return kind_ == Kind::kNone; }
+  bool is_bool() const { return kind_ == Kind::kBool; }
+  bool is_int() const { return kind_ == Kind::kInt; }  // not bool
+  bool is_float() const { return kind_ == Kind::kFloat; }
+  bool is_number() const { return kind_ == Kind::kBool || kind_ == Kind::kInt || kind_ == Kind::kFloat; }
+  bool is_str() const { return kind_ == Kind::kStr; }
+  bool is_list() const { return kind_ == Kind::kList; }
+  bool is_tuple() const { return kind_ == Kind::kTuple; }
+  bool is_sequence_like() const { return kind_ == Kind::kList || kind_ == Kind::kTuple; }
+  bool is_dict() const { return kind_ == Kind::kDict; }
+  bool is_callable() const { return kind_ == Kind::kCallable; }
+
+  bool as_bool() const { return b_; }
+  int64_t as_int() const { return kind_ == Kind::kBool ? (b_ ? 1 : 0) : i_; }  // bool or int
+  double as_double() const { return kind_ == Kind::kFloat ? f_ : static_cast<double>(as_int()); }
+  const std::string& as_str() const { return *s_; }
+  const ValueList& items() const { return *list_; }  // list or tuple
+  ListStyle list_style() const { return style_; }
+  const ValueDict& dict_items() const { return *dict_; }
+  Namespace& ns() const { return *ns_; }
+  LoopState& loop_state() const { return *loop_; }
+  const Callable& fn() const { return *fn_; }
+
+  // Throws the UndefinedError (or SecurityError) this Undefined stands for.
+  [[noreturn]] void raise_undefined() const;
+  // Throws when this is Undefined (every operation but printing, truth, iteration, length).
+  const Value& require_defined() const {
+    if (kind_ == Kind::kUndefined) raise_undefined();
+    return *this;
+  }
+
+  // Python's bool(); an unsafe Undefined raises.
+  bool truthy() const;
+  // Python's str() (what {{ x }} prints) and repr().
+  std::string str() const;
+  std::string repr() const;
+  // Python's type name: "int", "str", "NoneType", "dict", "Undefined", ...
+  std::string type_name() const;
+  // jinja2's object_type_repr: "dict object", "None", "jinja2.utils.Namespace object".
+  std::string object_description() const;
+  // Python's ==.
+  bool equals(const Value& other) const;
+  // dict lookup by Python equality; nullptr when absent.
+  const Value* find(const Value& key) const;
+  const Value* find(const std::string& key) const;
+  // The items `for x in v` visits: list/tuple items, dict keys, str code points, nothing for
+  // Undefined; TypeError "'int' object is not iterable" otherwise.
+  ValueList iterate() const;
+  // Python's len(); Undefined has length 0.
+  int64_t length() const;
+  // Python value -> JSON for tojson is in json_dump.h.
+
+ private:
+  Kind kind_ = Kind::kUndefined;
+  bool b_ = false;
+  int64_t i_ = 0;
+  double f_ = 0;
+  ListStyle style_ = ListStyle::kPlain;
+  int64_t range_stop_ = 0, range_step_ = 1;  // kRange lists: range(i_, range_stop_, range_step_)
+  std::shared_ptr<const std::string> s_;  // str; Undefined: its message; unsafe: its message
+  std::shared_ptr<const ValueList> list_;
+  std::shared_ptr<const ValueDict> dict_;
+  std::shared_ptr<Namespace> ns_;
+  std::shared_ptr<LoopState> loop_;
+  std::shared_ptr<const Callable> fn_;
+};
+
+// Python's <, <=, >, >= on numbers, strings, lists, tuples; TypeError otherwise. op: "<" ...
+bool py_less(const Value& a, const Value& b, const char* op);
+bool py_compare(const std::string& op, const Value& a, const Value& b);
+// Python's `a in b`.
+bool py_contains(const Value& container, const Value& item);
+
+}  // namespace ptft::jinja
