@@ -17,9 +17,21 @@ namespace {
   fail("OverflowError", "integer result does not fit in 64 bits (ptft's Jinja subset computes with 64-bit integers)");
 }
 
-int64_t checked(bool overflowed, int64_t v) {
-  if (overflowed) overflow();
-  return v;
+// a OP b with a 64-bit overflow check (Python's ints have no limit; ptft's do, loudly).
+int64_t add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) overflow();
+  return r;
+}
+int64_t sub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) overflow();
+  return r;
+}
+int64_t mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) overflow();
+  return r;
 }
 
 Value repeat(const Value& seq, int64_t times, const RenderEnv& env) {
@@ -61,9 +73,9 @@ double float_floordiv(double a, double b) {
 Value int_pow(int64_t base, int64_t exp) {
   int64_t result = 1;
   while (exp > 0) {
-    if (exp & 1) result = checked(__builtin_mul_overflow(result, base, &result), result);
+    if (exp & 1) result = mul(result, base);
     exp >>= 1;
-    if (exp > 0) base = checked(__builtin_mul_overflow(base, base, &base), base);
+    if (exp > 0) base = mul(base, base);
   }
   return Value::integer(result);
 }
@@ -112,9 +124,8 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Ren
   b.require_defined();
   const bool ints = (a.is_int() || a.is_bool()) && (b.is_int() || b.is_bool());
   const bool nums = a.is_number() && b.is_number();
-  int64_t r = 0;
   if (op == "+") {
-    if (ints) return Value::integer(checked(__builtin_add_overflow(a.as_int(), b.as_int(), &r), r));
+    if (ints) return Value::integer(add(a.as_int(), b.as_int()));
     if (nums) return Value::number(a.as_double() + b.as_double());
     if (a.is_str() && b.is_str()) {
       check_string_size(a.as_str().size() + b.as_str().size(), env);
@@ -130,12 +141,12 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Ren
     unsupported_operands(op, a, b);
   }
   if (op == "-") {
-    if (ints) return Value::integer(checked(__builtin_sub_overflow(a.as_int(), b.as_int(), &r), r));
+    if (ints) return Value::integer(sub(a.as_int(), b.as_int()));
     if (nums) return Value::number(a.as_double() - b.as_double());
     unsupported_operands(op, a, b);
   }
   if (op == "*") {
-    if (ints) return Value::integer(checked(__builtin_mul_overflow(a.as_int(), b.as_int(), &r), r));
+    if (ints) return Value::integer(mul(a.as_int(), b.as_int()));
     if (nums) return Value::number(a.as_double() * b.as_double());
     const bool a_seq = a.is_str() || a.is_list() || a.is_tuple();
     const bool b_seq = b.is_str() || b.is_list() || b.is_tuple();

@@ -119,10 +119,8 @@ std::vector<std::string> split(std::string_view s, const std::optional<std::stri
   while (true) {
     while (i < n && is_space(cps[i])) ++i;
     if (i == n) break;
-    if (maxsplit >= 0 && static_cast<int64_t>(out.size()) == maxsplit) {
-      std::size_t e = n;
-      while (e > i && is_space(cps[e - 1])) --e;
-      out.push_back(encode(std::u32string_view(cps).substr(i, e - i)));
+    if (maxsplit >= 0 && static_cast<int64_t>(out.size()) == maxsplit) {  // the rest, trailing spaces kept
+      out.push_back(encode(std::u32string_view(cps).substr(i)));
       break;
     }
     std::size_t j = i;
@@ -152,10 +150,8 @@ std::vector<std::string> rsplit(std::string_view s, const std::optional<std::str
     while (true) {
       while (e > 0 && is_space(cps[e - 1])) --e;
       if (e == 0) break;
-      if (maxsplit >= 0 && static_cast<int64_t>(out.size()) == maxsplit) {
-        std::size_t b = 0;
-        while (b < e && is_space(cps[b])) ++b;
-        out.push_back(encode(std::u32string_view(cps).substr(b, e - b)));
+      if (maxsplit >= 0 && static_cast<int64_t>(out.size()) == maxsplit) {  // the rest, leading spaces kept
+        out.push_back(encode(std::u32string_view(cps).substr(0, e)));
         break;
       }
       std::size_t b = e;

@@ -9,7 +9,9 @@ no HTML escaping, ensure_ascii/indent/separators/sort_keys exposed); globals rai
 AssistantTracker, inactive). strftime_now reads a fixed clock here so that outputs are stable.
 
     render_reference.py CASES.json
-        CASES.json: {"now": "2026-07-26T14:05:09", "cases": [{"template": T, "context": {...}}, ...]}
+        CASES.json: {"now": "2026-07-26T14:05:09", "default_context": {...},
+                     "cases": [{"name": N, "template": T, "context": {...}}, ...]}
+        (a case's context is default_context updated with its own)
         stdout: a JSON list, one entry per case: {"output": S} or {"error": TYPE, "message": S}
 """
 import datetime
@@ -56,10 +58,12 @@ def make_environment(now):
     return env
 
 
-def render_case(env, case):
+def render_case(env, case, default_context=None):
+    context = dict(default_context or {})
+    context.update(case.get("context", {}))
     try:
         template = env.from_string(case["template"])
-        return {"output": template.render(**case.get("context", {}))}
+        return {"output": template.render(**context)}
     except Exception as e:  # every failure is an expected outcome the C++ side must match
         return {"error": type(e).__name__, "message": str(e),
                 "line": getattr(e, "lineno", None)}
@@ -70,7 +74,7 @@ def main():
         spec = json.load(f)
     now = datetime.datetime.fromisoformat(spec.get("now", "2026-07-26T14:05:09"))
     env = make_environment(now)
-    results = [render_case(env, case) for case in spec["cases"]]
+    results = [render_case(env, case, spec.get("default_context")) for case in spec["cases"]]
     sys.stdout.write(json.dumps(results, ensure_ascii=False))
 
 
