@@ -96,7 +96,7 @@ class Parser {
         if (!end.empty()) {
           std::string names;
           for (const auto& e : end) names += (names.empty() ? "'" : " or '") + e + "'";
-          fail_at(open_lines_.empty() ? t.line : open_lines_.back(),
+          fail_at(open_.empty() ? t.line : open_.back().first,
                   "template syntax error: unexpected end of template: the block opened here needs " + names);
         }
         return body;
@@ -128,9 +128,9 @@ class Parser {
   // After the tag's own tokens: '%}', the body up to one of `end`; `drop` consumes that end name.
   NodeList statements(const std::vector<std::string>& end, bool drop, int open_line) {
     expect(TokenType::kBlockEnd, "'%}'");
-    open_lines_.push_back(open_line);
+    open_.emplace_back(open_line, end);
     NodeList body = subparse(end);
-    open_lines_.pop_back();
+    open_.pop_back();
     if (drop) next();
     return body;
   }
@@ -154,6 +154,16 @@ class Parser {
       auto n = make_node(NodeKind::kGeneration, t.line);
       n->body = statements({"endgeneration"}, true, t.line);
       return n;
+    }
+    if (tag.compare(0, 3, "end") == 0 || tag == "else" || tag == "elif") {
+      std::string hint;
+      if (!open_.empty()) {
+        hint = " (the block opened on line " + std::to_string(open_.back().first) + " needs ";
+        for (std::size_t i = 0; i < open_.back().second.size(); ++i)
+          hint += (i ? " or '" : "'") + open_.back().second[i] + "'";
+        hint += ")";
+      }
+      fail_at(t.line, "template syntax error: unexpected '" + tag + "'" + hint);
     }
     static const char* kKnownUnsupported[] = {"include", "import", "from", "extends", "block", "call", "filter",
                                               "with", "raw", "autoescape", "do", "trans", "print"};
@@ -652,7 +662,7 @@ class Parser {
   std::size_t i_ = 0;
   int depth_ = 0;
   int loop_depth_ = 0;
-  std::vector<int> open_lines_;
+  std::vector<std::pair<int, std::vector<std::string>>> open_;  // open blocks: line, the tags that may end them
 };
 
 }  // namespace

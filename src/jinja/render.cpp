@@ -91,7 +91,7 @@ class Interpreter {
   void emit(std::string& out, const std::string& s) {
     out += s;
     if (out.size() > options_.max_output_bytes)
-      fail("ptft:limit", "the output passed the limit of " + std::to_string(options_.max_output_bytes) + " bytes");
+      fail("ptft:limit", "the output grew over the output limit of " + std::to_string(options_.max_output_bytes) + " bytes");
   }
 
   Flow exec_node(const Node& n, const ScopePtr& scope, std::string& out) {
