@@ -392,6 +392,21 @@ double round_float(double x, int64_t precision) {
   return std::copysign(r * scale, x);
 }
 
+// Python's round(int, n): the int itself for n >= 0, else to a multiple of 10^-n, ties to even.
+int64_t round_int(int64_t x, int64_t precision) {
+  if (precision >= 0) return x;
+  if (precision < -18) return 0;
+  int64_t unit = 1;
+  for (int64_t i = 0; i < -precision; ++i) unit *= 10;
+  int64_t q = x / unit, r = x % unit;
+  if (r < 0) {  // floor division
+    r += unit;
+    q -= 1;
+  }
+  if (2 * r > unit || (2 * r == unit && (q & 1))) q += 1;
+  return q * unit;
+}
+
 Value f_round(const Value& v, CallArgs& a, const RenderEnv&) {
   auto b = bind_args("round", a, {"precision", "method"});
   const int64_t precision = b[0] ? b[0]->require_defined().as_int() : 0;
@@ -401,7 +416,7 @@ Value f_round(const Value& v, CallArgs& a, const RenderEnv&) {
   v.require_defined();
   if (!v.is_number()) fail("TypeError", "type " + v.type_name() + " doesn't define __round__ method");
   if (method == "common") {
-    if (!v.is_float()) return Value::integer(v.as_int());  // round(int, n >= 0) is the int
+    if (!v.is_float()) return Value::integer(round_int(v.as_int(), precision));
     return Value::number(round_float(v.as_double(), precision));
   }
   const double scale = std::pow(10.0, static_cast<double>(precision));

@@ -167,15 +167,20 @@ class Interpreter {
     auto state = std::make_shared<LoopState>();
     state->items = std::make_shared<const ValueList>(std::move(items));
     const Value loop = Value::loop(state);
+    // jinja2 runs `else` unless some iteration ran its body to the end (not cut by break or
+    // continue): an empty loop, or one whose every iteration broke or continued.
+    bool completed = false;
     for (std::size_t i = 0; i < state->items->size(); ++i) {
       count_iteration();
       state->index0 = i;
       auto s = child(scope);
       bind(*n.args[0], (*state->items)[i], s);
       s->vars["loop"] = loop;
-      if (exec_block(n.body, s, out) == Flow::kBreak) break;
+      const Flow f = exec_block(n.body, s, out);
+      if (f == Flow::kNormal) completed = true;
+      if (f == Flow::kBreak) break;
     }
-    if (state->items->empty()) exec_block(n.orelse, child(scope), out);
+    if (!completed) exec_block(n.orelse, child(scope), out);
     return Flow::kNormal;
   }
 
