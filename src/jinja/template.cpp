@@ -24,7 +24,13 @@ std::string JinjaTemplate::render(const nlohmann::ordered_json& context, const J
   if (!context.is_object())
     throw UserError("the context of " + impl_->origin + " must be a JSON object, got " + context.type_name(),
                     "pass {\"messages\": [...], \"add_generation_prompt\": ..., ...}");
-  return jinja::render(impl_->body, jinja::Value::from_json(context), impl_->origin, options);
+  jinja::Value ctx;
+  try {
+    ctx = jinja::Value::from_json(context);
+  } catch (const jinja::RenderError& e) {
+    throw UserError("the context of " + impl_->origin + ": " + e.message, "pass JSON values (no binary)");
+  }
+  return jinja::render(impl_->body, ctx, impl_->origin, options);
 }
 
 const std::string& JinjaTemplate::origin() const { return impl_->origin; }
