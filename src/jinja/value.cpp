@@ -152,6 +152,8 @@ std::string Value::str() const {
   switch (kind_) {
     case Kind::kUndefined: return {};
     case Kind::kStr: return *s_;
+    case Kind::kCallable:  // Python prints "<built-in method items of dict object at 0x7f...>"
+      fail("ptft:unsupported", "printing " + fn_->name + " (a function, not its result: call it with ())");
     default: return repr();
   }
 }

@@ -130,7 +130,8 @@ class Value {
 
   // Python's bool(); an unsafe Undefined raises.
   bool truthy() const;
-  // Python's str() (what {{ x }} prints) and repr().
+  // Python's str() (what {{ x }} prints) and repr(). str() of a callable is an error: Python
+  // prints its memory address.
   std::string str() const;
   std::string repr() const;
   // Python's type name: "int", "str", "NoneType", "dict", "Undefined", ...

@@ -100,6 +100,7 @@ TEST(JinjaErrors, RenderErrorsNameTheLineAndJinjasException) {
   EXPECT_HAS(render_error("{{ 'x'.encode() }}"), "str.encode() is not in ptft's Jinja subset");
   EXPECT_HAS(render_error("{{ [1, 2].pop() }}"), "list.pop() is not in ptft's Jinja subset");
   EXPECT_HAS(render_error("{{ 2 ** 64 }}"), "does not fit in 64 bits");
+  EXPECT_HAS(render_error("{{ {'a': 1}.items }}"), "printing dict.items (a function, not its result");
   // The context must be an object.
   const JinjaTemplate t = JinjaTemplate::parse("x", "t.jinja");
   EXPECT_THROW(t.render(Json::array()), UserError);
