@@ -39,12 +39,14 @@ class Interpreter {
     env_.test = [this](const std::string& name, const Value& v, CallArgs& a) { return apply_test(name, v, a, env_); };
   }
 
-  std::string run(const NodeList& body, const Value& context) {
+  std::string run(const NodeList& body, const Value& context, std::vector<std::pair<std::size_t, std::size_t>>* spans) {
+    spans_ = spans;
     auto globals = std::make_shared<Scope>();
     for (auto& [name, v] : make_globals(env_)) globals->vars[name] = v;
     auto ctx = child(globals);
     for (const auto& [k, v] : context.dict_items()) ctx->vars[k.as_str()] = v;
     std::string out;
+    top_ = &out;
     try {
       exec_block(body, child(ctx), out);
     } catch (const RenderError& e) {
@@ -119,7 +121,12 @@ class Interpreter {
       case NodeKind::kMacro: scope->vars[n.name] = make_macro(n, scope); return Flow::kNormal;
       case NodeKind::kBreak: return Flow::kBreak;
       case NodeKind::kContinue: return Flow::kContinue;
-      case NodeKind::kGeneration: exec_block(n.body, child(scope), out); return Flow::kNormal;
+      case NodeKind::kGeneration: {
+        const std::size_t begin = out.size();
+        exec_block(n.body, child(scope), out);
+        if (spans_ && &out == top_) spans_->emplace_back(begin, out.size());
+        return Flow::kNormal;
+      }
       default: fail("TemplateError", "internal: expression node used as a statement");
     }
   }
@@ -367,12 +374,15 @@ class Interpreter {
   RenderEnv env_;
   int64_t iterations_ = 0;
   int depth_ = 0;
+  const std::string* top_ = nullptr;                            // the output (not a macro's or a block set's)
+  std::vector<std::pair<std::size_t, std::size_t>>* spans_ = nullptr;  // {% generation %} spans in it
 };
 
 }  // namespace
 
-std::string render(const NodeList& body, const Value& context, const std::string& origin, const JinjaRenderOptions& options) {
-  return Interpreter(origin, options).run(body, context);
+std::string render(const NodeList& body, const Value& context, const std::string& origin, const JinjaRenderOptions& options,
+                   std::vector<std::pair<std::size_t, std::size_t>>* generation_spans) {
+  return Interpreter(origin, options).run(body, context, generation_spans);
 }
 
 }  // namespace ptft::jinja

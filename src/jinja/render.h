@@ -11,7 +11,10 @@
 
 namespace ptft::jinja {
 
+// The output; `generation_spans` (when not null) receives the byte spans of the
+// {% generation %} blocks written directly to it.
 std::string render(const NodeList& body, const Value& context, const std::string& origin,
-                   const JinjaRenderOptions& options);
+                   const JinjaRenderOptions& options,
+                   std::vector<std::pair<std::size_t, std::size_t>>* generation_spans = nullptr);
 
 }  // namespace ptft::jinja

@@ -21,6 +21,11 @@ JinjaTemplate JinjaTemplate::parse(const std::string& source, const std::string&
 }
 
 std::string JinjaTemplate::render(const nlohmann::ordered_json& context, const JinjaRenderOptions& options) const {
+  return render_with_generation_spans(context, options).text;
+}
+
+JinjaTemplate::Rendered JinjaTemplate::render_with_generation_spans(const nlohmann::ordered_json& context,
+                                                                    const JinjaRenderOptions& options) const {
   if (!context.is_object())
     throw UserError("the context of " + impl_->origin + " must be a JSON object, got " + context.type_name(),
                     "pass {\"messages\": [...], \"add_generation_prompt\": ..., ...}");
@@ -30,7 +35,9 @@ std::string JinjaTemplate::render(const nlohmann::ordered_json& context, const J
   } catch (const jinja::RenderError& e) {
     throw UserError("the context of " + impl_->origin + ": " + e.message, "pass JSON values (no binary)");
   }
-  return jinja::render(impl_->body, ctx, impl_->origin, options);
+  Rendered r;
+  r.text = jinja::render(impl_->body, ctx, impl_->origin, options, &r.generation_spans);
+  return r;
 }
 
 const std::string& JinjaTemplate::origin() const { return impl_->origin; }

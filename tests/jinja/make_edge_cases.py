@@ -117,6 +117,8 @@ case("macro recursion", "{% macro fact(k) %}{% if k <= 1 %}1{% else %}{{ k * fac
 case("macro default refers to param", "{% macro m(a, b=a ~ '!') %}{{ a }}{{ b }}{% endmacro %}{{ m('x') }}")
 case("macro whitespace", "{% macro render(m) %}\n  {{ m.role }}: {{ m.content }}\n{% endmacro %}\n{% for m in messages %}\n{{ render(m) }}\n{% endfor %}")
 case("generation block", "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}{% else %}{{ m.content }}{% endif %}|{% endfor %}")
+case("generation spans", "{% for m in messages %}{{ m.role }}: {% if m.role == 'assistant' %}{% generation %}{{ m.content }}</s>{% endgeneration %}{% else %}{{ m.content }}{% endif %}\n{% endfor %}{% generation %}{% endgeneration %}")
+case("generation spans with whitespace control", "{% for m in messages %}\n  {%- if m.role != 'system' %}\n  <{{ m.role }}>\n    {%- generation -%}\n      {{ m.content|trim }}\n    {%- endgeneration %}\n  {% endif %}\n{% endfor %}")
 case("comments anywhere", "a{# inline #}b{#\nmulti\nline\n#}c")
 
 # --- filters

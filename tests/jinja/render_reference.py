@@ -12,7 +12,8 @@ AssistantTracker, inactive). strftime_now reads a fixed clock here so that outpu
         CASES.json: {"now": "2026-07-26T14:05:09", "default_context": {...},
                      "cases": [{"name": N, "template": T, "context": {...}}, ...]}
         (a case's context is default_context updated with its own)
-        stdout: a JSON list, one entry per case: {"output": S} or {"error": TYPE, "message": S}
+        stdout: a JSON list, one entry per case: {"output": S, "generation_spans": [[B, E], ...]}
+                or {"error": TYPE, "message": S}; spans are UTF-8 byte offsets into S
 """
 import datetime
 import json
@@ -25,10 +26,17 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 class GenerationBlock(jinja2.ext.Extension):
-    """`{% generation %}...{% endgeneration %}`: renders its body (transformers marks the
-    assistant's span with it; the span itself is not needed here)."""
+    """`{% generation %}...{% endgeneration %}`: renders its body and, while a render is being
+    tracked, records the span of that body in the output, as transformers' AssistantTracker does
+    (apply_chat_template(return_assistant_tokens_mask=True)): the length of the output rendered
+    so far, then that plus the body's length."""
 
     tags = {"generation"}
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        self.rendered_blocks = None
+        self.spans = None
 
     def parse(self, parser):
         lineno = next(parser.stream).lineno
@@ -36,7 +44,11 @@ class GenerationBlock(jinja2.ext.Extension):
         return jinja2.nodes.CallBlock(self.call_method("_render_body"), [], [], body).set_lineno(lineno)
 
     def _render_body(self, caller):
-        return caller()
+        rv = caller()
+        if self.rendered_blocks is not None:
+            start = len("".join(self.rendered_blocks))
+            self.spans.append((start, start + len(rv)))
+        return rv
 
 
 def make_environment(now):
@@ -63,7 +75,17 @@ def render_case(env, case, default_context=None):
     context.update(case.get("context", {}))
     try:
         template = env.from_string(case["template"])
-        return {"output": template.render(**context)}
+        tracker = next(e for e in env.extensions.values() if isinstance(e, GenerationBlock))
+        blocks, spans = [], []
+        tracker.rendered_blocks, tracker.spans = blocks, spans
+        try:
+            for block in template.generate(**context):
+                blocks.append(block)
+        finally:
+            tracker.rendered_blocks, tracker.spans = None, None
+        output = "".join(blocks)
+        to_bytes = lambda i: len(output[:i].encode("utf-8"))
+        return {"output": output, "generation_spans": [[to_bytes(b), to_bytes(e)] for b, e in spans]}
     except Exception as e:  # every failure is an expected outcome the C++ side must match
         return {"error": type(e).__name__, "message": str(e),
                 "line": getattr(e, "lineno", None)}

@@ -3,14 +3,18 @@
 // construct of the subset, whitespace control, trim_blocks / lstrip_blocks, Undefined, Python's
 // printing of numbers and containers, loops, macros, namespaces, slices, string methods, tojson —
 // renders to the same bytes, or fails where jinja2 fails with jinja2's message. One Python
-// process renders all cases.
+// process renders all cases. The byte spans of {% generation %} blocks equal those transformers'
+// AssistantTracker records.
 #include "ptft/jinja/template.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "../common/temp_dir.h"
 
@@ -51,10 +55,20 @@ TEST(JinjaTemplate, EdgeCasesMatchPythonJinja2) {
     if (c.contains("context"))
       for (auto it = c["context"].begin(); it != c["context"].end(); ++it) context[it.key()] = it.value();
     const std::string name = c["name"].get<std::string>();
+    std::optional<std::vector<std::pair<std::size_t, std::size_t>>> spans;
     jinja_test::expect_same(
         results[i],
-        [&] { return JinjaTemplate::parse(c["template"].get<std::string>(), "edge case '" + name + "'").render(context, options); },
+        [&] {
+          auto r = JinjaTemplate::parse(c["template"].get<std::string>(), "edge case '" + name + "'")
+                       .render_with_generation_spans(context, options);
+          spans = r.generation_spans;
+          return r.text;
+        },
         "edge case '" + name + "': " + c["template"].get<std::string>());
+    if (spans && results[i].contains("generation_spans")) {
+      EXPECT_EQ(*spans, (results[i]["generation_spans"].get<std::vector<std::pair<std::size_t, std::size_t>>>()))
+          << "{% generation %} spans of edge case '" << name << "'";
+    }
   }
 }
 

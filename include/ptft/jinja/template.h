@@ -27,6 +27,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ptft {
 
@@ -47,6 +49,17 @@ class JinjaTemplate {
   // given — dicts keep their key order, as Python's json.loads does). Throws UserError on an
   // error the template raises or hits, or when a limit is passed.
   std::string render(const nlohmann::ordered_json& context, const JinjaRenderOptions& options = {}) const;
+
+  // The rendering and where each `{% generation %}...{% endgeneration %}` block's output lies in
+  // it (byte offsets [begin, end), in order): the assistant's text, as transformers'
+  // return_assistant_tokens_mask finds it. Blocks rendered inside a macro or a block set are not
+  // located (transformers' offsets are not meaningful there either).
+  struct Rendered {
+    std::string text;
+    std::vector<std::pair<std::size_t, std::size_t>> generation_spans;
+  };
+  Rendered render_with_generation_spans(const nlohmann::ordered_json& context,
+                                        const JinjaRenderOptions& options = {}) const;
 
   const std::string& origin() const;
 
