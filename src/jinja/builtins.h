@@ -41,6 +41,9 @@ std::optional<Value> method_of(const Value& obj, const std::string& name, const 
 // The globals: range, namespace, dict, raise_exception, strftime_now.
 std::vector<std::pair<std::string, Value>> make_globals(const RenderEnv& env);
 
+// Python's `fmt % values` (values: a tuple, a dict for %(name)s fields, or one value).
+std::string percent_format(const std::string& fmt, const Value& values, const RenderEnv& env);
+
 // Python's binary operators (+ - * / // % **) and unary minus.
 Value binary_op(const std::string& op, const Value& a, const Value& b, const RenderEnv& env);
 Value negate(const Value& a);

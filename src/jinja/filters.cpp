@@ -462,6 +462,21 @@ Value f_tojson(const Value& v, CallArgs& a, const RenderEnv& env) {
   return Value::string(std::move(out));
 }
 
+// jinja2's format: soft_str(value) % (kwargs or args).
+Value f_format(const Value& v, CallArgs& a, const RenderEnv& env) {
+  if (!a.positional.empty() && !a.keyword.empty())
+    fail("FilterArgumentError", "can't handle positional and keyword arguments at the same time");
+  Value values;
+  if (!a.keyword.empty()) {
+    ValueDict d;
+    for (auto& [k, x] : a.keyword) d.emplace_back(Value::string(k), x);
+    values = Value::dict(std::move(d));
+  } else {
+    values = Value::tuple(a.positional);
+  }
+  return Value::string(percent_format(soft_str(v), values, env));
+}
+
 struct FilterEntry {
   const char* name;
   Filter fn;
@@ -470,7 +485,7 @@ struct FilterEntry {
 const FilterEntry kFilters[] = {
     {"abs", f_abs},         {"capitalize", f_capitalize}, {"count", f_length},     {"d", f_default},
     {"default", f_default}, {"dictsort", f_dictsort},     {"e", f_escape},         {"escape", f_escape},
-    {"first", f_first},     {"float", f_float},           {"indent", f_indent},    {"int", f_int},
+    {"first", f_first},     {"float", f_float},           {"format", f_format},           {"indent", f_indent},    {"int", f_int},
     {"items", f_items},     {"join", f_join},             {"last", f_last},        {"length", f_length},
     {"list", f_list},       {"lower", f_lower},           {"map", f_map},          {"max", f_max},
     {"min", f_min},         {"reject", f_reject},         {"rejectattr", f_rejectattr}, {"replace", f_replace},

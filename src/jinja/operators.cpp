@@ -120,6 +120,7 @@ Value negate(const Value& a) {
 }
 
 Value binary_op(const std::string& op, const Value& a, const Value& b, const RenderEnv& env) {
+  if (op == "%" && a.is_str()) return Value::string(percent_format(a.as_str(), b, env));  // str.__mod__ takes anything
   a.require_defined();
   b.require_defined();
   const bool ints = (a.is_int() || a.is_bool()) && (b.is_int() || b.is_bool());
@@ -162,8 +163,6 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Ren
     return Value::number(a.as_double() / b.as_double());
   }
   if (op == "//" || op == "%") {
-    if (a.is_str() && op == "%")
-      fail("ptft:unsupported", "'%' string formatting is not in ptft's Jinja subset (use '~' or the format method)");
     if (!nums) unsupported_operands(op, a, b);
     if (ints) {
       const int64_t x = a.as_int(), y = b.as_int();

@@ -96,7 +96,7 @@ TEST(JinjaErrors, RenderErrorsNameTheLineAndJinjasException) {
   EXPECT_EQ(render_error("\n{{ raise_exception('no system role') }}"), "chat template raised: no system role");
   EXPECT_EQ(render_error("{{ [1].append(2) }}"), "t.jinja, line 1: SecurityError: access to attribute 'append' of 'list' object is unsafe.");
   // Python would compute these; ptft says it does not, instead of rendering something else.
-  EXPECT_HAS(render_error("{{ '%s!' % 'x' }}"), "'%' string formatting is not in ptft's Jinja subset");
+  EXPECT_HAS(render_error("{{ '%*d' % (3, 1) }}"), "'*' widths in %-formatting are not in ptft's Jinja subset");
   EXPECT_HAS(render_error("{{ 'x'.encode() }}"), "str.encode() is not in ptft's Jinja subset");
   EXPECT_HAS(render_error("{{ [1, 2].pop() }}"), "list.pop() is not in ptft's Jinja subset");
   EXPECT_HAS(render_error("{{ 2 ** 64 }}"), "does not fit in 64 bits");
