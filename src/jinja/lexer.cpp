@@ -157,19 +157,15 @@ class Lexer {
   }
 
   void lex_comment(std::size_t open) {
-    std::size_t p = pos_;
-    while (true) {
-      p = s_.find("#}", p);
-      if (p == std::string::npos) syntax_error(origin_, line_at(open), "missing end of comment tag (the '{#' opened here)");
-      // "-#}" / "+#}" end at the earlier position.
-      const std::size_t start = p > pos_ && (s_[p - 1] == '-' || s_[p - 1] == '+') ? p - 1 : p;
-      std::size_t end = p + 2;
-      if (start < p && s_[start] == '-') end = skip_spaces(s_, end);
-      else if (start == p && end < s_.size() && s_[end] == '\n') ++end;
-      line_starting_ = end > 0 && s_[end - 1] == '\n';
-      pos_ = end;
-      return;
-    }
+    const std::size_t p = s_.find("#}", pos_);
+    if (p == std::string::npos) syntax_error(origin_, line_at(open), "missing end of comment tag (the '{#' opened here)");
+    // "-#}" strips the whitespace after it; "#}" drops one newline (trim_blocks); "+#}" neither.
+    const char sign = p > pos_ && (s_[p - 1] == '-' || s_[p - 1] == '+') ? s_[p - 1] : 0;
+    std::size_t end = p + 2;
+    if (sign == '-') end = skip_spaces(s_, end);
+    else if (!sign && end < s_.size() && s_[end] == '\n') ++end;
+    line_starting_ = s_[end - 1] == '\n';
+    pos_ = end;
   }
 
   // Tokens of a {% %} or {{ }} tag up to and including its end.

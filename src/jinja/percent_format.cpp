@@ -92,7 +92,6 @@ std::string percent_format(const std::string& fmt, const Value& values, const Re
   const bool mapping = values.is_dict();
   const ValueList args = values.is_tuple() ? values.items() : ValueList{values};
   std::size_t next = 0;
-  bool used_mapping = false;
   std::string out;
   for (std::size_t i = 0; i < fmt.size(); ++i) {
     if (fmt[i] != '%') {
@@ -109,7 +108,6 @@ std::string percent_format(const std::string& fmt, const Value& values, const Re
       const std::string key = fmt.substr(i + 1, close - i - 1);
       named = values.find(key);
       if (!named) fail("KeyError", py::repr(key));
-      used_mapping = true;
       i = close + 1;
     }
     while (i < fmt.size() && std::string("-+ #0").find(fmt[i]) != std::string::npos) spec.flags += fmt[i++];
@@ -138,13 +136,11 @@ std::string percent_format(const std::string& fmt, const Value& values, const Re
       named = &args[next++];
     } else if (!named) {
       named = &values;  // "%s" % {'a': 1} formats the dict itself
-      used_mapping = true;
     }
     out += format_one(spec, *named);
     check_string_size(out.size(), env);
   }
   if (!mapping && next < args.size()) fail("TypeError", "not all arguments converted during string formatting");
-  (void)used_mapping;
   return out;
 }
 

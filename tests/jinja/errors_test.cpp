@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "ptft/core/error.h"
 #include "ptft/jinja/template.h"
@@ -146,6 +148,17 @@ TEST(JinjaTemplateApi, ParseOnceRenderManyWithAnInjectedClock) {
   EXPECT_EQ(t.render(ctx, options), "<s><user>hi2024-02-29");
   ctx["messages"].push_back(Json{{"role", "assistant"}, {"content", "yo"}});
   EXPECT_EQ(t.render(ctx, options), "<s><user>hi<assistant>yo2024-02-29");
+  // One parsed template renders from several threads at once.
+  std::vector<std::thread> threads;
+  std::vector<std::string> outputs(4);
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&, k] {
+      Json c = ctx;
+      c["bos_token"] = "<" + std::to_string(k) + ">";
+      for (int rep = 0; rep < 200; ++rep) outputs[k] = t.render(c, options);
+    });
+  for (auto& th : threads) th.join();
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(outputs[k], "<" + std::to_string(k) + "><user>hi<assistant>yo2024-02-29");
   // Without an injected clock strftime_now reads the system's.
   const std::string today = JinjaTemplate::parse("{{ strftime_now('%Y') }}", "t").render(Json::object());
   EXPECT_EQ(today.size(), 4u);
