@@ -22,7 +22,13 @@ struct RenderEnv {
   // Applies a filter / test by name (map('lower'), select('odd')).
   std::function<Value(const std::string&, const Value&, CallArgs&)> filter;
   std::function<bool(const std::string&, const Value&, CallArgs&)> test;
+  // Every namespace() of the render: their attributes are cleared at its end, which frees
+  // namespaces that hold themselves.
+  std::vector<std::shared_ptr<Namespace>>* namespaces = nullptr;
 };
+
+// Records that `ns` (a namespace attribute or argument) now holds `v`: its nesting grows.
+void note_namespace_value(Namespace& ns, const Value& v);
 
 // Throws RenderError "OverflowError" when a built string would pass the limit.
 void check_string_size(std::size_t bytes, const RenderEnv& env);

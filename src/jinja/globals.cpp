@@ -1,5 +1,6 @@
 // The global functions a chat template can call: range, namespace, dict (jinja2's defaults) and
 // raise_exception, strftime_now (transformers'); see builtins.h.
+#include <algorithm>
 #include <ctime>
 
 #include "builtins.h"
@@ -86,16 +87,25 @@ std::string strftime_py(const std::string& format, const std::tm& now) {
 
 }  // namespace
 
+void note_namespace_value(Namespace& ns, const Value& v) {
+  const uint32_t d = v.nesting() + 1;
+  if (d > kMaxValueNesting)
+    fail("ptft:limit", "a value nested more than " + std::to_string(kMaxValueNesting) + " deep (lists, dicts, namespaces)");
+  ns.depth = std::max(ns.depth, d);
+}
+
 std::vector<std::pair<std::string, Value>> make_globals(const RenderEnv& env) {
   std::vector<std::pair<std::string, Value>> g;
   g.emplace_back("range", Value::callable("range", range_fn));
   g.emplace_back("dict", Value::callable("dict", [](CallArgs& a) { return Value::dict(build_dict(a, "dict")); }));
-  g.emplace_back("namespace", Value::callable("namespace", [](CallArgs& a) {
+  g.emplace_back("namespace", Value::callable("namespace", [&env](CallArgs& a) {
                    auto ns = std::make_shared<Namespace>();
+                   if (env.namespaces) env.namespaces->push_back(ns);
                    for (auto& [k, v] : build_dict(a, "namespace")) {
                      if (!k.is_str()) fail("TypeError", "keywords must be strings");
                      if (!ns->attrs.count(k.as_str())) ns->order.push_back(k.as_str());
                      ns->attrs[k.as_str()] = v;
+                     note_namespace_value(*ns, v);
                    }
                    return Value::namespace_object(ns);
                  }));

@@ -35,6 +35,7 @@ class Interpreter {
       const std::time_t t = std::time(nullptr);
       localtime_r(&t, &env_.now);
     }
+    env_.namespaces = &namespaces_;
     env_.filter = [this](const std::string& name, const Value& v, CallArgs& a) { return apply_filter(name, v, a, env_); };
     env_.test = [this](const std::string& name, const Value& v, CallArgs& a) { return apply_test(name, v, a, env_); };
   }
@@ -47,6 +48,13 @@ class Interpreter {
     for (const auto& [k, v] : context.dict_items()) ctx->vars[k.as_str()] = v;
     std::string out;
     top_ = &out;
+    // Namespaces may hold themselves (a reference cycle): emptied when the render ends.
+    struct ClearNamespaces {
+      std::vector<std::shared_ptr<Namespace>>& all;
+      ~ClearNamespaces() {
+        for (auto& ns : all) ns->attrs.clear();
+      }
+    } clear{namespaces_};
     try {
       exec_block(body, child(ctx), out);
     } catch (const RenderError& e) {
@@ -151,6 +159,7 @@ class Interpreter {
       if (obj.kind() != Value::Kind::kNamespace)
         fail("TemplateRuntimeError", "cannot assign attribute on non-namespace object");
       Namespace& ns = obj.ns();
+      note_namespace_value(ns, v);
       if (!ns.attrs.count(target.name)) ns.order.push_back(target.name);
       ns.attrs[target.name] = std::move(v);
       return;
@@ -196,9 +205,15 @@ class Interpreter {
       fail("ptft:limit", "the template ran more than " + std::to_string(options_.max_loop_iterations) + " loop iterations");
   }
 
-  Value make_macro(const Node& n, const ScopePtr& closure) {
+  // The macro holds its defining scope weakly: that scope holds the macro (a strong reference
+  // would be a cycle, never freed).
+  Value make_macro(const Node& n, const ScopePtr& defining_scope) {
     const Node* node = &n;
-    return Value::callable("Macro '" + n.name + "'", [this, node, closure](CallArgs& a) {
+    std::weak_ptr<Scope> weak = defining_scope;
+    return Value::callable("Macro '" + n.name + "'", [this, node, weak](CallArgs& a) {
+      const ScopePtr closure = weak.lock();
+      if (!closure)
+        fail("ptft:unsupported", "macro " + py::repr(node->name) + " called after the block that defined it ended");
       if (depth_ >= options_.max_call_depth)
         fail("ptft:limit", "macro calls nested more than " + std::to_string(options_.max_call_depth) + " deep");
       const std::string& name = node->name;
@@ -374,6 +389,7 @@ class Interpreter {
   RenderEnv env_;
   int64_t iterations_ = 0;
   int depth_ = 0;
+  std::vector<std::shared_ptr<Namespace>> namespaces_;
   const std::string* top_ = nullptr;                            // the output (not a macro's or a block set's)
   std::vector<std::pair<std::size_t, std::size_t>>* spans_ = nullptr;  // {% generation %} spans in it
 };

@@ -1,6 +1,7 @@
 // Python semantics of template values; see value.h.
 #include "value.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "py_str.h"
@@ -8,6 +9,25 @@
 namespace ptft::jinja {
 
 void fail(const std::string& type, const std::string& message) { throw RenderError{type, message, 0}; }
+
+namespace {
+// 1 + the deepest of `items`; an error past kMaxValueNesting.
+template <class Range, class Get>
+uint32_t container_depth(const Range& items, Get get) {
+  uint32_t d = 0;
+  for (const auto& item : items) d = std::max(d, get(item).nesting());
+  if (d + 1 > kMaxValueNesting)
+    fail("ptft:limit", "a value nested more than " + std::to_string(kMaxValueNesting) + " deep (lists, dicts, namespaces)");
+  return d + 1;
+}
+const Value& self(const Value& v) { return v; }
+const Value& second(const std::pair<Value, Value>& kv) { return kv.second; }
+}  // namespace
+
+uint32_t Value::nesting() const {
+  if (kind_ == Kind::kNamespace) return ns_->depth;
+  return depth_;
+}
 
 Value Value::none() {
   Value v;
@@ -42,6 +62,7 @@ Value Value::list(ValueList items, ListStyle style) {
   Value v;
   v.kind_ = Kind::kList;
   v.style_ = style;
+  v.depth_ = container_depth(items, self);
   v.list_ = std::make_shared<const ValueList>(std::move(items));
   return v;
 }
@@ -57,12 +78,14 @@ Value Value::range(int64_t start, int64_t stop, int64_t step) {
 Value Value::tuple(ValueList items) {
   Value v;
   v.kind_ = Kind::kTuple;
+  v.depth_ = container_depth(items, self);
   v.list_ = std::make_shared<const ValueList>(std::move(items));
   return v;
 }
 Value Value::dict(ValueDict items) {
   Value v;
   v.kind_ = Kind::kDict;
+  v.depth_ = container_depth(items, second);
   v.dict_ = std::make_shared<const ValueDict>(std::move(items));
   return v;
 }
@@ -197,11 +220,22 @@ std::string Value::repr() const {
       return out + "}";
     }
     case Kind::kNamespace: {
+      // A namespace can hold itself ({% set ns.me = ns %}); Python prints the inner one's attrs
+      // as {...}.
+      thread_local std::vector<const Namespace*> printing;
+      if (std::find(printing.begin(), printing.end(), ns_.get()) != printing.end()) return "<Namespace {...}>";
+      printing.push_back(ns_.get());
       std::string out = "<Namespace {";
-      for (std::size_t i = 0; i < ns_->order.size(); ++i) {
-        if (i) out += ", ";
-        out += py::repr(ns_->order[i]) + ": " + ns_->attrs.at(ns_->order[i]).repr();
+      try {
+        for (std::size_t i = 0; i < ns_->order.size(); ++i) {
+          if (i) out += ", ";
+          out += py::repr(ns_->order[i]) + ": " + ns_->attrs.at(ns_->order[i]).repr();
+        }
+      } catch (...) {
+        printing.pop_back();
+        throw;
       }
+      printing.pop_back();
       return out + "}>";
     }
     case Kind::kLoop:

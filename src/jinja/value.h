@@ -52,7 +52,12 @@ struct Callable {
 struct Namespace {
   std::map<std::string, Value> attrs;
   std::vector<std::string> order;  // insertion order, for printing
+  uint32_t depth = 1;              // nesting (see Value::nesting), only grows
 };
+
+// Lists, tuples, dicts and namespaces nest at most this deep: deeper is an error, not a stack
+// overflow when the value is printed, compared or freed.
+constexpr uint32_t kMaxValueNesting = 500;
 
 // The `loop` variable of a for loop.
 struct LoopState {
@@ -146,6 +151,8 @@ class Value {
   // The items `for x in v` visits: list/tuple items, dict keys, str code points, nothing for
   // Undefined; TypeError "'int' object is not iterable" otherwise.
   ValueList iterate() const;
+  // How deep containers nest in this value: 0 for a scalar, 1 for [1, 2], 2 for [[1]].
+  uint32_t nesting() const;
   // Python's len(); Undefined has length 0.
   int64_t length() const;
   // Python value -> JSON for tojson is in json_dump.h.
@@ -156,7 +163,8 @@ class Value {
   int64_t i_ = 0;
   double f_ = 0;
   ListStyle style_ = ListStyle::kPlain;
-  int64_t range_stop_ = 0, range_step_ = 1;  // kRange lists: range(i_, range_stop_, range_step_)
+  int64_t range_stop_ = 0, range_step_ = 1;
+  uint32_t depth_ = 0;  // lists, tuples, dicts: nesting()  // kRange lists: range(i_, range_stop_, range_step_)
   std::shared_ptr<const std::string> s_;  // str; Undefined: its message; unsafe: its message
   std::shared_ptr<const ValueList> list_;
   std::shared_ptr<const ValueDict> dict_;

@@ -103,6 +103,10 @@ TEST(JinjaErrors, RenderErrorsNameTheLineAndJinjasException) {
   EXPECT_HAS(render_error("{{ [1, 2].pop() }}"), "list.pop() is not in ptft's Jinja subset");
   EXPECT_HAS(render_error("{{ 2 ** 64 }}"), "does not fit in 64 bits");
   EXPECT_HAS(render_error("{{ {'a': 1}.items }}"), "printing dict.items (a function, not its result");
+  // A macro kept (in a namespace) past the loop iteration that defined it.
+  EXPECT_HAS(render_error("{% set ns = namespace() %}{% for i in [1] %}{% macro m() %}x{% endmacro %}{% set ns.m = m %}"
+                          "{% endfor %}{{ ns.m() }}"),
+             "macro 'm' called after the block that defined it ended");
   // The context must be an object.
   const JinjaTemplate t = JinjaTemplate::parse("x", "t.jinja");
   EXPECT_THROW(t.render(Json::array()), UserError);
@@ -125,6 +129,14 @@ TEST(JinjaErrors, LimitsStopHostileTemplates) {
   EXPECT_HAS(render_error("{{ range(100001)|length }}"), "Range too big");
   // A macro calling itself forever.
   EXPECT_HAS(render_error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"), "macro calls nested more than 64 deep");
+  // Values nested ever deeper (then printed, compared, freed) stop at 500 levels.
+  EXPECT_HAS(render_error("{% set ns = namespace(x=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+             "a value nested more than 500 deep");
+  EXPECT_HAS(render_error("{% set ns = namespace(x=none) %}{% for i in range(100000) %}{% set ns.x = namespace(y=ns.x) %}{% endfor %}"),
+             "a value nested more than 500 deep");
+  nlohmann::ordered_json deep = 1;
+  for (int i = 0; i < 600; ++i) deep = nlohmann::ordered_json::array({deep});
+  EXPECT_HAS(render_error("{{ x }}", Json{{"x", deep}}), "a value nested more than 500 deep");
   // Deep nesting is a parse error, not a stack overflow.
   EXPECT_HAS(parse_error("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}"), "nested more than 200 levels");
   EXPECT_HAS(parse_error(std::string(100000, '-').insert(0, "{{ ") + "1 }}"), "nested more than 200 levels");

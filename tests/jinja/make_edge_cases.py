@@ -236,6 +236,7 @@ case2("unicode: compare sort", "{{ 'é' > 'z' }}{{ ['é', 'z', 'a', 'É']|sort }
 case2("undefined: comparisons", "{{ nothing == 1 }}{{ nothing != 1 }}{{ nothing is none }}{{ none is defined }}{{ nothing|default(none) is none }}{{ nothing or 'x' }}{{ nothing in l }}{{ nothing == nothing }}")
 case2("undefined: loop on missing key", "{% for x in d.missing %}x{% else %}e{% endfor %}{% for m in messages %}{{ m.tool_calls|length }}{% endfor %}")
 case2("undefined: tests on missing", "{{ messages[0].tool_calls is defined }}{{ messages[0].tool_calls is iterable }}{{ messages[0].tool_calls is none }}")
+case2("namespace: holds itself", "{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns }}|{{ ns.me.me.a }}|{% set ns2 = namespace(l=[ns]) %}{{ ns2 }}")
 case2("namespace: set new attr", "{% set x = namespace() %}{% set x.a = 1 %}{% set x.b = x.a + 1 %}{{ x.a }}{{ x.b }}{{ x }}")
 case2("loop: nested loop variable shadowing", "{% for x in [1, 2] %}{% for x in ['a'] %}{{ x }}{% endfor %}{{ x }}{% endfor %}")
 case2("loop: loop var unpack string pairs", "{% for a, b in ['xy', 'zw'] %}{{ b }}{{ a }}{% endfor %}")
