@@ -462,6 +462,16 @@ Value f_tojson(const Value& v, CallArgs& a, const RenderEnv& env) {
   return Value::string(std::move(out));
 }
 
+Value f_attr(const Value& v, CallArgs& a, const RenderEnv& env) {
+  auto b = bind_args("attr", a, {"name"});
+  if (!b[0] || !b[0]->is_str()) fail("TypeError", "attr() needs an attribute name");
+  // Python's getattr only: a dict's methods, not its keys; a namespace's or the loop's attributes.
+  const std::string& name = b[0]->as_str();
+  if (v.kind() == Value::Kind::kNamespace || v.kind() == Value::Kind::kLoop || v.is_undefined()) return get_attr(v, name, env);
+  if (auto m = method_of(v, name, env)) return *m;
+  return Value::undefined_member(v, Value::string(name));
+}
+
 // jinja2's format: soft_str(value) % (kwargs or args).
 Value f_format(const Value& v, CallArgs& a, const RenderEnv& env) {
   if (!a.positional.empty() && !a.keyword.empty())
@@ -483,7 +493,7 @@ struct FilterEntry {
 };
 
 const FilterEntry kFilters[] = {
-    {"abs", f_abs},         {"capitalize", f_capitalize}, {"count", f_length},     {"d", f_default},
+    {"abs", f_abs},         {"attr", f_attr},             {"capitalize", f_capitalize}, {"count", f_length},     {"d", f_default},
     {"default", f_default}, {"dictsort", f_dictsort},     {"e", f_escape},         {"escape", f_escape},
     {"first", f_first},     {"float", f_float},           {"format", f_format},           {"indent", f_indent},    {"int", f_int},
     {"items", f_items},     {"join", f_join},             {"last", f_last},        {"length", f_length},

@@ -155,7 +155,6 @@ class Value {
   uint32_t nesting() const;
   // Python's len(); Undefined has length 0.
   int64_t length() const;
-  // Python value -> JSON for tojson is in json_dump.h.
 
  private:
   Kind kind_ = Kind::kUndefined;

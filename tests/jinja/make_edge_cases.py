@@ -136,6 +136,7 @@ case("min max sum", "{{ l|min }}{{ l|max }}{{ l|sum }}{{ words|max }}{{ users|su
 case("items filter", "{{ d|items|list }}|{{ nothing|items|list }}")
 case("safe escape", "{{ '<b>&'|safe }}|{{ '<a href=\"x\">\\'&'|escape }}|{{ '<x>'|e }}")
 case("indent filter", "{{ 'a\\nb\\n\\nc'|indent }}|{{ 'a\\nb'|indent(2, true) }}|{{ 'a\\n\\nb'|indent('> ', blank=true) }}")
+case("attr filter", "[{{ users[0]|attr('name') }}][{{ d|attr('a') }}]{{ d|attr('items') is callable }}{% set ns = namespace(x=5) %}{{ ns|attr('x') }}{% for i in l %}{{ loop|attr('index') }}{% endfor %}")
 case("filter chain", "{{ messages|map(attribute='role')|unique|list|join('+')|upper }}")
 
 # --- tojson
