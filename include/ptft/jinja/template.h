@@ -10,9 +10,12 @@
 // is a UserError naming the construct and its line, at parse time where it can be known. A
 // template reaches nothing but its context: no files, no network, no environment.
 //
-//   auto t = JinjaTemplate::parse(config["chat_template"], "tokenizer_config.json chat_template");
-//   nlohmann::ordered_json ctx = {{"messages", messages}, {"add_generation_prompt", true},
-//                                 {"bos_token", "<s>"}, {"eos_token", "</s>"}};
+//   auto t = JinjaTemplate::parse(config["chat_template"].get<std::string>(),
+//                                 "tokenizer_config.json chat_template");
+//   // What transformers' apply_chat_template passes: messages, tools, documents,
+//   // add_generation_prompt, the special tokens set in tokenizer_config.json, extra kwargs.
+//   nlohmann::ordered_json ctx = {{"messages", messages}, {"tools", nullptr}, {"documents", nullptr},
+//                                 {"add_generation_prompt", true}, {"bos_token", "<s>"}, {"eos_token", "</s>"}};
 //   std::string prompt = t.render(ctx);
 //
 // Errors while rendering are UserErrors too: "<origin>, line N: UndefinedError: 'dict object'
@@ -39,6 +42,7 @@ struct JinjaRenderOptions {
   std::optional<std::tm> now;                // strftime_now's clock, local time; unset: the system clock
 };
 
+// Immutable once parsed: one template may render from several threads at once.
 class JinjaTemplate {
  public:
   // Parses `source`; `origin` names it in messages (e.g. "tokenizer_config.json chat_template").
@@ -53,7 +57,8 @@ class JinjaTemplate {
   // The rendering and where each `{% generation %}...{% endgeneration %}` block's output lies in
   // it (byte offsets [begin, end), in order): the assistant's text, as transformers'
   // return_assistant_tokens_mask finds it. Blocks rendered inside a macro or a block set are not
-  // located (transformers' offsets are not meaningful there either).
+  // located (transformers' offsets there count only the output written before that macro call
+  // or block set began).
   struct Rendered {
     std::string text;
     std::vector<std::pair<std::size_t, std::size_t>> generation_spans;
