@@ -149,10 +149,13 @@ class Parser {
       next();
       return make_node(tag == "break" ? NodeKind::kBreak : NodeKind::kContinue, t.line);
     }
-    if (tag == "generation") {
+    if (tag == "generation") {  // a call block in jinja2: its body is a function, break/continue do not reach out
       next();
       auto n = make_node(NodeKind::kGeneration, t.line);
+      const int saved = loop_depth_;
+      loop_depth_ = 0;
       n->body = statements({"endgeneration"}, true, t.line);
+      loop_depth_ = saved;
       return n;
     }
     if (tag.compare(0, 3, "end") == 0 || tag == "else" || tag == "elif") {

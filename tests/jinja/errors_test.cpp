@@ -83,6 +83,8 @@ TEST(JinjaErrors, SyntaxErrorsNameTheLine) {
   EXPECT_HAS(parse_error("{{ (a ] }}"), "unexpected ']', expected ')'");
   EXPECT_HAS(parse_error("{% endfor %}"), "unexpected 'endfor'");
   EXPECT_HAS(parse_error("{% break %}"), "'break' outside a for loop");
+  EXPECT_HAS(parse_error("{% for x in l %}{% generation %}{% break %}{% endgeneration %}{% endfor %}"), "'break' outside a for loop");
+  EXPECT_HAS(parse_error("{% for x in l %}{% macro m() %}{% continue %}{% endmacro %}{% endfor %}"), "'continue' outside a for loop");
   EXPECT_HAS(parse_error("{{ }}"), "expected an expression");
   EXPECT_HAS(parse_error("{% set 1 = 2 %}"), "can only assign to names");
   EXPECT_HAS(parse_error("{{ '\\x4' }}"), "truncated \\xXX escape");
