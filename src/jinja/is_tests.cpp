@@ -74,6 +74,31 @@ bool t_sameas(const Value& v, CallArgs& a, const RenderEnv&) {
   return (v.kind() == Value::Kind::kNamespace || v.is_callable()) && v.equals(o);
 }
 
+// `'tojson' is filter` / `'odd' is test`: whether jinja2 (with transformers' setup) knows the
+// name — its full lists, so that a template branching on them takes jinja2's branch; using a
+// filter ptft lacks is still an error, at parse time.
+const char* const kJinjaFilters[] = {
+    "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape",
+    "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "items", "join", "last",
+    "length", "list", "lower", "map", "max", "min", "pprint", "random", "reject", "rejectattr", "replace", "reverse",
+    "round", "safe", "select", "selectattr", "slice", "sort", "string", "striptags", "sum", "title", "tojson", "trim",
+    "truncate", "unique", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr"};
+const char* const kJinjaTests[] = {
+    "!=", "<", "<=", "==", ">", ">=", "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "escaped",
+    "even", "false", "filter", "float", "ge", "greaterthan", "gt", "in", "integer", "iterable", "le", "lessthan",
+    "lower", "lt", "mapping", "ne", "none", "number", "odd", "sameas", "sequence", "string", "test", "true",
+    "undefined", "upper"};
+
+template <std::size_t N>
+bool named_in(const Value& v, const char* const (&names)[N]) {
+  if (!v.is_str()) return false;
+  for (const char* n : names)
+    if (v.as_str() == n) return true;
+  return false;
+}
+bool t_filter(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "filter"), named_in(v, kJinjaFilters); }
+bool t_test(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "test"), named_in(v, kJinjaTests); }
+
 struct TestEntry {
   const char* name;
   Test fn;
@@ -89,7 +114,7 @@ const TestEntry kTests[] = {
     {"!=", t_ne},           {"lt", t_lt},               {"lessthan", t_lt},     {"<", t_lt},
     {"le", t_le},           {"<=", t_le},               {"gt", t_gt},           {"greaterthan", t_gt},
     {">", t_gt},            {"ge", t_ge},               {">=", t_ge},           {"in", t_in},
-    {"sameas", t_sameas},
+    {"sameas", t_sameas},   {"filter", t_filter},       {"test", t_test},
 };
 
 const TestEntry* find_test(const std::string& name) {

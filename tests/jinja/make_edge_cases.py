@@ -94,6 +94,7 @@ case("precedence", "{{ 1 + 2 * 3 }}|{{ (1 + 2) * 3 }}|{{ 2 ** 3 ** 2 }}|{{ -2 **
 case("filter precedence on concat", "{{ '  x ' + '  y  ' | trim + '|' }}")
 case("is tests", "{{ n is none }}{{ 1 is number }}{{ 1.5 is float }}{{ 1 is integer }}{{ true is integer }}{{ true is boolean }}{{ true is true }}{{ 1 is true }}{{ false is false }}{{ 's' is string }}{{ d is mapping }}{{ l is mapping }}{{ l is iterable }}{{ 1 is iterable }}{{ 's' is sequence }}{{ d is sequence }}{{ nothing is defined }}{{ nothing is undefined }}{{ d.a is defined }}{{ d.zz is defined }}")
 case("is tests with args", "{{ 3 is divisibleby 3 }}{{ 4 is even }}{{ 3 is odd }}{{ 1 is equalto 1 }}{{ 1 is eq 2 }}{{ 2 is gt 1 }}{{ 2 is lt(1) }}{{ 2 is ge 2 }}{{ 2 is le 1 }}{{ 2 is ne 3 }}{{ 2 is in l }}{{ 'ab' is lower }}{{ 'AB' is upper }}{{ none is sameas none }}{{ true is sameas true }}{{ 1 is callable }}{{ range is callable }}")
+case("is filter is test", "{{ 'tojson' is filter }}{{ 'wordwrap' is filter }}{{ 'nope' is filter }}{{ 'odd' is test }}{{ 'nope' is test }}{{ 1 is filter }}")
 case("is not", "{{ n is not none }}{{ d.zz is not defined }}{{ messages[2].reasoning_content is not none }}{{ 1 is not string }}")
 case("test binds tighter than and", "{% if d.a is defined and d.a is number and not d.zz is defined %}ok{% endif %}")
 
