@@ -37,6 +37,17 @@ Value sort_key(const Value& item, const std::optional<Value>& attribute, bool ca
   return v;
 }
 
+// A generator of what `compute` yields; an error raised while computing it is raised when the
+// generator is first used (jinja2's filters map, select, unique, items are generators).
+template <class F>
+Value generator(F compute) {
+  try {
+    return Value::iterator(compute());
+  } catch (const RenderError& e) {
+    return Value::failing_iterator(e);
+  }
+}
+
 Value f_default(const Value& v, CallArgs& a, const RenderEnv&) {
   auto b = bind_args("default", a, {"default_value", "boolean"});
   if (v.is_undefined() || (truthy_arg(b[1], false) && !v.truthy())) return b[0] ? *b[0] : Value::string("");
@@ -101,11 +112,13 @@ Value f_escape(const Value& v, CallArgs& a, const RenderEnv&) {
 
 Value f_items(const Value& v, CallArgs& a, const RenderEnv&) {
   bind_args("items", a, {});
-  if (v.is_undefined()) return Value::list({});
-  if (!v.is_dict()) fail("TypeError", "Can only get item pairs from a mapping.");
-  ValueList out;
-  for (const auto& [k, x] : v.dict_items()) out.push_back(Value::tuple({k, x}));
-  return Value::list(std::move(out));
+  return generator([&] {
+    ValueList out;
+    if (v.is_undefined()) return out;
+    if (!v.is_dict()) fail("TypeError", "Can only get item pairs from a mapping.");
+    for (const auto& [k, x] : v.dict_items()) out.push_back(Value::tuple({k, x}));
+    return out;
+  });
 }
 
 Value f_list(const Value& v, CallArgs& a, const RenderEnv&) {
@@ -115,6 +128,10 @@ Value f_list(const Value& v, CallArgs& a, const RenderEnv&) {
 
 Value f_first(const Value& v, CallArgs& a, const RenderEnv&) {
   bind_args("first", a, {});
+  if (v.is_iterator()) {  // next(iter(x)): takes one item
+    if (auto item = v.next_item()) return *item;
+    return Value::undefined_hint("No first item, sequence was empty.");
+  }
   ValueList items = v.iterate();
   if (items.empty()) return Value::undefined_hint("No first item, sequence was empty.");
   return items.front();
@@ -122,6 +139,9 @@ Value f_first(const Value& v, CallArgs& a, const RenderEnv&) {
 
 Value f_last(const Value& v, CallArgs& a, const RenderEnv&) {
   bind_args("last", a, {});
+  // next(iter(reversed(x))): needs a sequence or a dict.
+  if (!(v.is_undefined() || v.is_str() || v.is_tuple() || v.is_dict() || (v.is_list() && !v.is_iterator())))
+    fail("TypeError", py::repr(v.type_name()) + " object is not reversible");
   ValueList items = v.iterate();
   if (items.empty()) return Value::undefined_hint("No last item, sequence was empty.");
   return items.back();
@@ -161,9 +181,20 @@ Value f_reverse(const Value& v, CallArgs& a, const RenderEnv&) {
     std::reverse(cps.begin(), cps.end());
     return Value::string(py::encode(cps));
   }
-  ValueList items = v.iterate();
+  const bool reversible = v.is_undefined() || v.is_tuple() || v.is_dict() || (v.is_list() && !v.is_iterator());
+  if (!reversible && !v.is_iterator()) fail("FilterArgumentError", "argument must be iterable");
+  ValueList items;
+  try {
+    items = v.iterate();
+  } catch (const RenderError& e) {  // a generator's own TypeError, as jinja2 reports it
+    if (reversible || e.type != "TypeError") throw;
+    fail("FilterArgumentError", "argument must be iterable");
+  }
   std::reverse(items.begin(), items.end());
-  return Value::list(std::move(items));
+  if (!reversible) return Value::list(std::move(items));  // list(x) reversed, for an iterator
+  // reversed(x): an iterator
+  return Value::iterator(std::move(items), v.is_list() && v.list_style() == Value::ListStyle::kPlain ? "list_reverseiterator"
+                                           : v.is_dict() ? "dict_reversekeyiterator" : "reversed");
 }
 
 ValueList sorted(ValueList items, const std::optional<Value>& attribute, bool case_sensitive, bool reverse,
@@ -199,15 +230,17 @@ Value f_dictsort(const Value& v, CallArgs& a, const RenderEnv& env) {
 
 Value f_unique(const Value& v, CallArgs& a, const RenderEnv& env) {
   auto b = bind_args("unique", a, {"case_sensitive", "attribute"});
-  ValueList seen, out;
-  for (const Value& item : v.iterate()) {
-    Value key = sort_key(item, b[1], truthy_arg(b[0], false), env);
-    if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return s.equals(key); })) {
-      seen.push_back(key);
-      out.push_back(item);
+  return generator([&] {
+    ValueList seen, out;
+    for (const Value& item : v.iterate()) {
+      Value key = sort_key(item, b[1], truthy_arg(b[0], false), env);
+      if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return s.equals(key); })) {
+        seen.push_back(key);
+        out.push_back(item);
+      }
     }
-  }
-  return Value::list(std::move(out));
+    return out;
+  });
 }
 
 Value min_max(const Value& v, CallArgs& a, const RenderEnv& env, bool want_max) {
@@ -238,23 +271,28 @@ Value f_sum(const Value& v, CallArgs& a, const RenderEnv& env) {
 
 // map / select / reject / selectattr / rejectattr: the first argument(s) name what to apply.
 Value f_map(const Value& v, CallArgs& a, const RenderEnv& env) {
-  ValueList out;
   if (a.positional.empty()) {
     auto b = bind_args("map", a, {"attribute", "default"});
     if (!b[0]) fail("FilterArgumentError", "map requires a filter argument");
-    for (const Value& item : v.iterate()) {
-      Value x = get_attribute_path(item, *b[0], env);
-      out.push_back(x.is_undefined() && b[1] ? *b[1] : x);
-    }
-    return Value::list(std::move(out));
+    return generator([&] {
+      ValueList out;
+      for (const Value& item : v.iterate()) {
+        Value x = get_attribute_path(item, *b[0], env);
+        out.push_back(x.is_undefined() && b[1] ? *b[1] : x);
+      }
+      return out;
+    });
   }
   if (!a.positional[0].is_str()) fail("FilterArgumentError", "map's first argument names a filter");
   const std::string name = a.positional[0].as_str();
-  for (const Value& item : v.iterate()) {
-    CallArgs rest{{a.positional.begin() + 1, a.positional.end()}, a.keyword};
-    out.push_back(env.filter(name, item, rest));
-  }
-  return Value::list(std::move(out));
+  return generator([&] {
+    ValueList out;
+    for (const Value& item : v.iterate()) {
+      CallArgs rest{{a.positional.begin() + 1, a.positional.end()}, a.keyword};
+      out.push_back(env.filter(name, item, rest));
+    }
+    return out;
+  });
 }
 
 Value select_impl(const Value& v, CallArgs& a, const RenderEnv& env, bool with_attr, bool keep_if) {
@@ -269,19 +307,21 @@ Value select_impl(const Value& v, CallArgs& a, const RenderEnv& env, bool with_a
     if (!a.positional[next].is_str()) fail("FilterArgumentError", "the test name must be a string");
     test = a.positional[next++].as_str();
   }
-  ValueList out;
-  for (const Value& item : v.iterate()) {
-    const Value x = attr ? get_attribute_path(item, *attr, env) : item;
-    bool ok;
-    if (test) {
-      CallArgs rest{{a.positional.begin() + static_cast<std::ptrdiff_t>(next), a.positional.end()}, a.keyword};
-      ok = env.test(*test, x, rest);
-    } else {
-      ok = x.truthy();
+  return generator([&] {
+    ValueList out;
+    for (const Value& item : v.iterate()) {
+      const Value x = attr ? get_attribute_path(item, *attr, env) : item;
+      bool ok;
+      if (test) {
+        CallArgs rest{{a.positional.begin() + static_cast<std::ptrdiff_t>(next), a.positional.end()}, a.keyword};
+        ok = env.test(*test, x, rest);
+      } else {
+        ok = x.truthy();
+      }
+      if (ok == keep_if) out.push_back(item);
     }
-    if (ok == keep_if) out.push_back(item);
-  }
-  return Value::list(std::move(out));
+    return out;
+  });
 }
 Value f_select(const Value& v, CallArgs& a, const RenderEnv& env) { return select_impl(v, a, env, false, true); }
 Value f_reject(const Value& v, CallArgs& a, const RenderEnv& env) { return select_impl(v, a, env, false, false); }
@@ -366,8 +406,7 @@ Value f_float(const Value& v, CallArgs& a, const RenderEnv&) {
 }
 
 Value f_abs(const Value& v, CallArgs& a, const RenderEnv&) {
-  bind_args("abs", a, {});
-  v.require_defined();
+  bind_args("abs", a, {});  // Python's abs(): Undefined has no __abs__, a TypeError like any other
   if (v.is_float()) return Value::number(std::fabs(v.as_double()));
   if (v.is_int() || v.is_bool()) {
     if (v.as_int() == std::numeric_limits<int64_t>::min()) fail("OverflowError", "integer does not fit in 64 bits");
@@ -413,7 +452,6 @@ Value f_round(const Value& v, CallArgs& a, const RenderEnv&) {
   const std::string method = b[1] ? soft_str(*b[1]) : "common";
   if (method != "common" && method != "ceil" && method != "floor")
     fail("FilterArgumentError", "method must be common, ceil or floor");
-  v.require_defined();
   if (!v.is_number()) fail("TypeError", "type " + v.type_name() + " doesn't define __round__ method");
   if (method == "common") {
     if (!v.is_float()) return Value::integer(round_int(v.as_int(), precision));

@@ -33,7 +33,9 @@ bool t_iterable(const Value& v, CallArgs& a, const RenderEnv&) {
 }
 bool t_sequence(const Value& v, CallArgs& a, const RenderEnv&) {
   no_args(a, "sequence");
-  return v.is_undefined() || v.is_str() || v.is_sequence_like() || v.is_dict();
+  // len() and [] : not an iterator or a dict view.
+  return v.is_undefined() || v.is_str() || v.is_tuple() || v.is_dict() ||
+         (v.is_list() && !v.is_iterator() && !v.is_dict_view());
 }
 bool t_callable(const Value& v, CallArgs& a, const RenderEnv&) {
   no_args(a, "callable");
@@ -43,17 +45,17 @@ bool t_escaped(const Value&, CallArgs& a, const RenderEnv&) { return no_args(a, 
 bool t_lower(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "lower"), py::is_lower_str(v.str()); }
 bool t_upper(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "upper"), py::is_upper_str(v.str()); }
 
+// value % num == 0, with Python's % (a str on the left formats).
 bool divisible(const Value& v, const Value& by) {
-  v.require_defined();
-  by.require_defined();
-  if (!v.is_number() || !by.is_number()) fail("TypeError", "unsupported operand type(s) for %: " + py::repr(v.type_name()) +
-                                                               " and " + py::repr(by.type_name()));
   RenderEnv env;
-  const Value m = binary_op("%", v, by, env);
-  return m.equals(Value::integer(0));
+  return binary_op("%", v, by, env).equals(Value::integer(0));
 }
 bool t_even(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "even"), divisible(v, Value::integer(2)); }
-bool t_odd(const Value& v, CallArgs& a, const RenderEnv&) { return no_args(a, "odd"), !divisible(v, Value::integer(2)); }
+bool t_odd(const Value& v, CallArgs& a, const RenderEnv&) {  // jinja2: value % 2 == 1 (so -0.5 is not odd)
+  no_args(a, "odd");
+  RenderEnv env;
+  return binary_op("%", v, Value::integer(2), env).equals(Value::integer(1));
+}
 bool t_divisibleby(const Value& v, CallArgs& a, const RenderEnv&) { return divisible(v, arg(a, "divisibleby", "num")); }
 
 bool t_eq(const Value& v, CallArgs& a, const RenderEnv&) { return v.equals(arg(a, "eq", "other")); }

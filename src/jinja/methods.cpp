@@ -229,7 +229,7 @@ std::optional<Value> dict_method(const Value& d, const std::string& name) {
     f = [d, fn](CallArgs& a) {
       auto b = bind_args(fn, a, {"key", "default"});
       if (!b[0]) fail("TypeError", "get expected at least 1 argument, got 0");
-      if (b[0]->is_list() || b[0]->is_dict()) fail("TypeError", "unhashable type: " + py::repr(b[0]->type_name()));
+      if (!b[0]->hashable()) fail("TypeError", "unhashable type: " + py::repr(b[0]->type_name()));
       if (const Value* v = d.find(*b[0])) return *v;
       return b[1] ? *b[1] : Value::none();
     };

@@ -34,6 +34,9 @@ int64_t mul(int64_t a, int64_t b) {
   return r;
 }
 
+// A Python list (not a dict view, range or iterator, which have no + or *).
+bool plain_list(const Value& v) { return v.is_list() && v.list_style() == Value::ListStyle::kPlain; }
+
 Value repeat(const Value& seq, int64_t times, const RenderEnv& env) {
   if (times <= 0) return seq.is_str() ? Value::string("") : seq.is_tuple() ? Value::tuple({}) : Value::list({});
   if (seq.is_str()) {
@@ -132,12 +135,12 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Ren
       check_string_size(a.as_str().size() + b.as_str().size(), env);
       return Value::string(a.as_str() + b.as_str());
     }
-    if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+    if ((plain_list(a) && plain_list(b)) || (a.is_tuple() && b.is_tuple())) {
       ValueList out = a.items();
       out.insert(out.end(), b.items().begin(), b.items().end());
       return a.is_list() ? Value::list(std::move(out)) : Value::tuple(std::move(out));
     }
-    if (a.is_str() || a.is_list() || a.is_tuple())
+    if (a.is_str() || plain_list(a) || a.is_tuple())
       fail("TypeError", "can only concatenate " + a.type_name() + " (not \"" + b.type_name() + "\") to " + a.type_name());
     unsupported_operands(op, a, b);
   }
@@ -149,8 +152,8 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Ren
   if (op == "*") {
     if (ints) return Value::integer(mul(a.as_int(), b.as_int()));
     if (nums) return Value::number(a.as_double() * b.as_double());
-    const bool a_seq = a.is_str() || a.is_list() || a.is_tuple();
-    const bool b_seq = b.is_str() || b.is_list() || b.is_tuple();
+    const bool a_seq = a.is_str() || plain_list(a) || a.is_tuple();
+    const bool b_seq = b.is_str() || plain_list(b) || b.is_tuple();
     if (a_seq && (b.is_int() || b.is_bool())) return repeat(a, b.as_int(), env);
     if (b_seq && (a.is_int() || a.is_bool())) return repeat(b, a.as_int(), env);
     if (a_seq || b_seq)
@@ -195,9 +198,13 @@ Value binary_op(const std::string& op, const Value& a, const Value& b, const Ren
 
 Value slice_of(const Value& obj, const Value& start_v, const Value& stop_v, const Value& step_v) {
   obj.require_defined();
+  // jinja2 slices with Python's own subscript (no Undefined fallback as for x[key]).
+  if (obj.is_dict()) fail("TypeError", "unhashable type: 'slice'");
+  if (!(obj.is_str() || obj.is_tuple() ||
+        (obj.is_list() && (obj.list_style() == Value::ListStyle::kPlain || obj.list_style() == Value::ListStyle::kRange))))
+    fail("TypeError", py::repr(obj.type_name()) + " object is not subscriptable");
   const int64_t step = step_v.is_none() ? 1 : as_index(step_v);
   if (step == 0) fail("ValueError", "slice step cannot be zero");
-  if (!(obj.is_str() || obj.is_list() || obj.is_tuple())) return Value::undefined_member(obj, Value::string("slice"));
   std::u32string cps;
   int64_t len;
   if (obj.is_str()) {
@@ -218,6 +225,10 @@ Value slice_of(const Value& obj, const Value& start_v, const Value& stop_v, cons
     return i;
   };
   const int64_t start = adjust(start_v, true), stop = adjust(stop_v, false);
+  if (obj.is_list() && obj.list_style() == Value::ListStyle::kRange) {  // a range's slice is a range
+    const int64_t a = obj.range_start(), c = obj.range_step();
+    return Value::range(a + start * c, a + stop * c, c * step);
+  }
   std::u32string out_str;
   ValueList out;
   for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
@@ -232,13 +243,14 @@ Value get_item(const Value& obj, const Value& key, const RenderEnv& env) {
   switch (obj.kind()) {
     case Value::Kind::kUndefined: obj.raise_undefined();
     case Value::Kind::kDict: {
-      if (key.is_list() || key.is_dict()) break;
+      if (!key.hashable()) break;
       if (const Value* v = obj.find(key)) return *v;
       break;
     }
     case Value::Kind::kList:
     case Value::Kind::kTuple:
     case Value::Kind::kStr: {
+      if (obj.is_iterator() || obj.is_dict_view()) break;  // not subscriptable: Undefined, as jinja2 gives
       if (!(key.is_int() || key.is_bool())) break;
       const int64_t len = obj.is_str() ? obj.length() : static_cast<int64_t>(obj.items().size());
       int64_t i = key.as_int();

@@ -89,7 +89,11 @@ std::string format_one(const Spec& spec, const Value& v) {
 }  // namespace
 
 std::string percent_format(const std::string& fmt, const Value& values, const RenderEnv& env) {
-  const bool mapping = values.is_dict();
+  // Python takes anything subscriptable but a tuple or str as a mapping: no "not all arguments
+  // converted" check then, and %(name)s looks the name up in it.
+  const bool mapping = values.is_dict() || values.is_undefined() ||
+                       (values.is_list() && (values.list_style() == Value::ListStyle::kPlain ||
+                                             values.list_style() == Value::ListStyle::kRange));
   const ValueList args = values.is_tuple() ? values.items() : ValueList{values};
   std::size_t next = 0;
   std::string out;
@@ -105,6 +109,8 @@ std::string percent_format(const std::string& fmt, const Value& values, const Re
       const std::size_t close = fmt.find(')', i);
       if (close == std::string::npos) fail("ValueError", "incomplete format key");
       if (!mapping) fail("TypeError", "format requires a mapping");
+      values.require_defined();
+      if (!values.is_dict()) fail("TypeError", "list indices must be integers or slices, not str");
       const std::string key = fmt.substr(i + 1, close - i - 1);
       named = values.find(key);
       if (!named) fail("KeyError", py::repr(key));
@@ -131,11 +137,9 @@ std::string percent_format(const std::string& fmt, const Value& values, const Re
       out += '%';
       continue;
     }
-    if (!named && !mapping) {
+    if (!named) {
       if (next >= args.size()) fail("TypeError", "not enough arguments for format string");
-      named = &args[next++];
-    } else if (!named) {
-      named = &values;  // "%s" % {'a': 1} formats the dict itself
+      named = &args[next++];  // for a mapping: the mapping itself ("%s" % {'a': 1})
     }
     out += format_one(spec, *named);
     check_string_size(out.size(), env);

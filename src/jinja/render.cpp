@@ -301,7 +301,7 @@ class Interpreter {
         for (std::size_t i = 0; i + 1 < n.args.size(); i += 2) {
           Value k = eval(*n.args[i], scope);
           Value v = eval(*n.args[i + 1], scope);
-          if (k.is_list() || k.is_dict() || k.is_undefined()) fail("TypeError", "unhashable type: " + py::repr(k.type_name()));
+          if (!k.hashable()) fail("TypeError", "unhashable type: " + py::repr(k.type_name()));
           bool replaced = false;
           for (auto& kv : items)
             if (kv.first.equals(k)) {

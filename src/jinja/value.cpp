@@ -66,6 +66,19 @@ Value Value::list(ValueList items, ListStyle style) {
   v.list_ = std::make_shared<const ValueList>(std::move(items));
   return v;
 }
+Value Value::iterator(ValueList items, std::string type_name) {
+  Value v = list(std::move(items), ListStyle::kIterator);
+  v.iter_ = std::make_shared<IterState>();
+  v.iter_->type_name = std::move(type_name);
+  return v;
+}
+
+Value Value::failing_iterator(RenderError error) {
+  Value v = iterator({});
+  v.iter_->error = std::move(error);
+  return v;
+}
+
 Value Value::range(int64_t start, int64_t stop, int64_t step) {
   ValueList items;
   for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) items.push_back(integer(i));
@@ -165,7 +178,8 @@ bool Value::truthy() const {
     case Kind::kInt: return i_ != 0;
     case Kind::kFloat: return f_ != 0;
     case Kind::kStr: return !s_->empty();
-    case Kind::kList: case Kind::kTuple: return !list_->empty();
+    case Kind::kList: return style_ == ListStyle::kIterator || !list_->empty();  // a generator is always true
+    case Kind::kTuple: return !list_->empty();
     case Kind::kDict: return !dict_->empty();
     default: return true;
   }
@@ -177,6 +191,10 @@ std::string Value::str() const {
     case Kind::kStr: return *s_;
     case Kind::kCallable:  // Python prints "<built-in method items of dict object at 0x7f...>"
       fail("ptft:unsupported", "printing " + fn_->name + " (a function, not its result: call it with ())");
+    case Kind::kList:
+      if (style_ == ListStyle::kIterator)  // Python prints "<generator object ... at 0x7f...>"
+        fail("ptft:unsupported", "printing a " + iter_->type_name + " (Python prints its address): add |list");
+      return repr();
     default: return repr();
   }
 }
@@ -259,6 +277,7 @@ std::string Value::type_name() const {
         case ListStyle::kDictKeys: return "dict_keys";
         case ListStyle::kDictValues: return "dict_values";
         case ListStyle::kRange: return "range";
+        case ListStyle::kIterator: return iter_->type_name;
         default: return "list";
       }
     case Kind::kTuple: return "tuple";
@@ -293,6 +312,8 @@ bool Value::equals(const Value& o) const {
     case Kind::kStr: return *s_ == *o.s_;
     case Kind::kList:
     case Kind::kTuple: {
+      if (is_iterator() || o.is_iterator()) return list_ == o.list_;  // identity
+      if (is_dict_view() != o.is_dict_view()) return false;
       if (list_->size() != o.list_->size()) return false;
       for (std::size_t i = 0; i < list_->size(); ++i)
         if (!(*list_)[i].equals((*o.list_)[i])) return false;
@@ -328,7 +349,15 @@ const Value* Value::find(const std::string& key) const {
 ValueList Value::iterate() const {
   switch (kind_) {
     case Kind::kUndefined: return {};
-    case Kind::kList: case Kind::kTuple: return *list_;
+    case Kind::kList:
+      if (style_ == ListStyle::kIterator) {
+        if (iter_->error) throw *iter_->error;
+        ValueList rest(list_->begin() + static_cast<std::ptrdiff_t>(iter_->pos), list_->end());
+        iter_->pos = list_->size();
+        return rest;
+      }
+      return *list_;
+    case Kind::kTuple: return *list_;
     case Kind::kDict: {
       ValueList keys;
       keys.reserve(dict_->size());
@@ -344,14 +373,24 @@ ValueList Value::iterate() const {
   }
 }
 
+std::optional<Value> Value::next_item() const {
+  if (iter_->error) throw *iter_->error;
+  if (iter_->pos >= list_->size()) return std::nullopt;
+  return (*list_)[iter_->pos++];
+}
+
 int64_t Value::length() const {
   switch (kind_) {
     case Kind::kUndefined: return 0;
     case Kind::kStr: return static_cast<int64_t>(py::length(*s_));
-    case Kind::kList: case Kind::kTuple: return static_cast<int64_t>(list_->size());
+    case Kind::kList:
+      if (style_ == ListStyle::kIterator) break;
+      return static_cast<int64_t>(list_->size());
+    case Kind::kTuple: return static_cast<int64_t>(list_->size());
     case Kind::kDict: return static_cast<int64_t>(dict_->size());
-    default: fail("TypeError", "object of type " + py::repr(type_name()) + " has no len()");
+    default: break;
   }
+  fail("TypeError", "object of type " + py::repr(type_name()) + " has no len()");
 }
 
 namespace {
@@ -367,7 +406,9 @@ bool less_impl(const Value& a, const Value& b, const char* op, bool swapped) {
     return a.as_int() < b.as_int();
   }
   if (a.is_str() && b.is_str()) return a.as_str() < b.as_str();  // UTF-8 keeps code point order
-  if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+  if ((a.is_list() && b.is_list() && a.list_style() == Value::ListStyle::kPlain &&
+       b.list_style() == Value::ListStyle::kPlain) ||
+      (a.is_tuple() && b.is_tuple())) {
     const ValueList& x = a.items();
     const ValueList& y = b.items();
     for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
@@ -400,14 +441,19 @@ bool py_contains(const Value& c, const Value& item) {
     case Value::Kind::kUndefined: return false;
     case Value::Kind::kStr:
       if (!item.is_str())
-        fail("TypeError", "'in <string>' requires string as left operand, not " + item.require_defined().type_name());
+        fail("TypeError", "'in <string>' requires string as left operand, not " + item.type_name());
       return c.as_str().find(item.as_str()) != std::string::npos;
     case Value::Kind::kList: case Value::Kind::kTuple:
+      if (c.is_iterator()) {  // consumes up to the match, as Python's `in` on an iterator
+        while (auto v = c.next_item())
+          if (v->equals(item)) return true;
+        return false;
+      }
       for (const Value& v : c.items())
         if (v.equals(item)) return true;
       return false;
     case Value::Kind::kDict:
-      if (item.is_list() || item.is_dict() || item.kind() == Value::Kind::kNamespace)
+      if (!item.hashable())
         fail("TypeError", "unhashable type: " + py::repr(item.type_name()));
       return c.find(item) != nullptr;
     default: fail("TypeError", "argument of type " + py::repr(c.type_name()) + " is not iterable");

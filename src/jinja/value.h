@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +60,15 @@ struct Namespace {
 // overflow when the value is printed, compared or freed.
 constexpr uint32_t kMaxValueNesting = 500;
 
+// The consumption state of an iterator (a generator from map/select/unique/items, a reversed()
+// iterator): items are used once; an error found while computing them is raised on first use,
+// as Python's lazy generators raise it.
+struct IterState {
+  std::size_t pos = 0;
+  std::string type_name;  // "generator", "list_reverseiterator", ...
+  std::optional<RenderError> error;
+};
+
 // The `loop` variable of a for loop.
 struct LoopState {
   std::shared_ptr<const ValueList> items;
@@ -69,9 +79,10 @@ struct LoopState {
 class Value {
  public:
   enum class Kind { kUndefined, kNone, kBool, kInt, kFloat, kStr, kList, kTuple, kDict, kNamespace, kLoop, kCallable };
-  // How a list prints when it stands for a Python view or range (dict.items() prints
-  // "dict_items([...])", range(3) prints "range(0, 3)").
-  enum class ListStyle { kPlain, kDictItems, kDictKeys, kDictValues, kRange };
+  // What Python object a list stands for: a list, a dict view (dict.items() prints
+  // "dict_items([...])", has a length, is not subscriptable), a range ("range(0, 3)") or a
+  // one-use iterator (no length, not subscriptable, always true, cannot be printed).
+  enum class ListStyle { kPlain, kDictItems, kDictKeys, kDictValues, kRange, kIterator };
 
   Value() = default;  // Undefined (no name)
   static Value none();
@@ -80,6 +91,10 @@ class Value {
   static Value number(double f);
   static Value string(std::string s);
   static Value list(ValueList items, ListStyle style = ListStyle::kPlain);
+  // An iterator over `items` (type_name: Python's, for messages: "generator", ...).
+  static Value iterator(ValueList items, std::string type_name = "generator");
+  // A generator that raises `error` when first used.
+  static Value failing_iterator(RenderError error);
   // range(start, stop, step) as a list that prints "range(0, 3)".
   static Value range(int64_t start, int64_t stop, int64_t step);
   static Value tuple(ValueList items);
@@ -111,6 +126,11 @@ class Value {
   bool is_list() const { return kind_ == Kind::kList; }
   bool is_tuple() const { return kind_ == Kind::kTuple; }
   bool is_sequence_like() const { return kind_ == Kind::kList || kind_ == Kind::kTuple; }
+  bool is_iterator() const { return kind_ == Kind::kList && style_ == ListStyle::kIterator; }
+  bool is_dict_view() const {
+    return kind_ == Kind::kList && (style_ == ListStyle::kDictItems || style_ == ListStyle::kDictKeys ||
+                                    style_ == ListStyle::kDictValues);
+  }
   bool is_dict() const { return kind_ == Kind::kDict; }
   bool is_callable() const { return kind_ == Kind::kCallable; }
 
@@ -120,6 +140,10 @@ class Value {
   const std::string& as_str() const { return *s_; }
   const ValueList& items() const { return *list_; }  // list or tuple
   ListStyle list_style() const { return style_; }
+  // kRange lists: range(start, stop, step).
+  int64_t range_start() const { return i_; }
+  int64_t range_stop() const { return range_stop_; }
+  int64_t range_step() const { return range_step_; }
   const ValueDict& dict_items() const { return *dict_; }
   Namespace& ns() const { return *ns_; }
   LoopState& loop_state() const { return *loop_; }
@@ -145,12 +169,20 @@ class Value {
   std::string object_description() const;
   // Python's ==.
   bool equals(const Value& other) const;
+  // Whether Python can hash it (be a dict key, be looked up in a dict): not a list, dict or
+  // dict view.
+  bool hashable() const {
+    return !(kind_ == Kind::kDict || (kind_ == Kind::kList && (style_ == ListStyle::kPlain || is_dict_view())));
+  }
   // dict lookup by Python equality; nullptr when absent.
   const Value* find(const Value& key) const;
   const Value* find(const std::string& key) const;
   // The items `for x in v` visits: list/tuple items, dict keys, str code points, nothing for
-  // Undefined; TypeError "'int' object is not iterable" otherwise.
+  // Undefined, an iterator's remaining items (consuming them); TypeError "'int' object is not
+  // iterable" otherwise.
   ValueList iterate() const;
+  // next(iter(v)) for an iterator: its next item (consumed), or nullopt when exhausted.
+  std::optional<Value> next_item() const;
   // How deep containers nest in this value: 0 for a scalar, 1 for [1, 2], 2 for [[1]].
   uint32_t nesting() const;
   // Python's len(); Undefined has length 0.
@@ -163,7 +195,8 @@ class Value {
   double f_ = 0;
   ListStyle style_ = ListStyle::kPlain;
   int64_t range_stop_ = 0, range_step_ = 1;
-  uint32_t depth_ = 0;  // lists, tuples, dicts: nesting()  // kRange lists: range(i_, range_stop_, range_step_)
+  uint32_t depth_ = 0;  // lists, tuples, dicts: nesting()
+  std::shared_ptr<IterState> iter_;  // kIterator lists  // kRange lists: range(i_, range_stop_, range_step_)
   std::shared_ptr<const std::string> s_;  // str; Undefined: its message; unsafe: its message
   std::shared_ptr<const ValueList> list_;
   std::shared_ptr<const ValueDict> dict_;
