@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -25,7 +26,9 @@ Value get_attribute_path(const Value& item, const Value& attribute, const Render
   Value v = item;
   for (const std::string& part : py::split(attribute.as_str(), std::string("."))) {
     const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    v = get_item(v, digits ? Value::integer(std::stoll(part)) : Value::string(part), env);
+    // jinja2 turns an all-digit part into an int index ("users.0.name"); past 18 digits no list is that long.
+    v = get_item(v, digits ? Value::integer(part.size() > 18 ? INT64_MAX : std::strtoll(part.c_str(), nullptr, 10))
+                           : Value::string(part), env);
   }
   return v;
 }

@@ -1,6 +1,8 @@
 // The str, dict, list and tuple methods templates call, as Python runs them in jinja2's immutable
 // sandbox; see builtins.h.
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 
 #include "builtins.h"
 #include "py_str.h"
@@ -93,8 +95,8 @@ std::string py_format(const std::string& fmt, CallArgs& args, const RenderEnv& e
       fail("ptft:unsupported", "str.format field {" + field + "} is not in ptft's Jinja subset (only {}, {0}, {name}, !s, !r)");
     const Value* v = nullptr;
     if (field.empty() || std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
-      const std::size_t k = field.empty() ? auto_index++ : std::stoul(field);
-      if (k >= args.positional.size()) fail("IndexError", "Replacement index " + std::to_string(k) + " out of range for positional args tuple");
+      const std::size_t k = field.empty() ? auto_index++ : field.size() > 9 ? SIZE_MAX : std::strtoul(field.c_str(), nullptr, 10);
+      if (k >= args.positional.size()) fail("IndexError", "Replacement index " + (field.empty() ? std::to_string(k) : field) + " out of range for positional args tuple");
       v = &args.positional[k];
     } else {
       for (const auto& kw : args.keyword)
