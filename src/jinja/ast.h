@@ -44,7 +44,8 @@ enum class NodeKind {
   kIf,        // args[0]: condition; body; orelse (an elif is a kIf alone in orelse)
   kSet,       // args[0]: target (kName, kTuple of kName, kGetattr of kName); args[1]: value
   kSetBlock,  // args[0]: target kName; args[1]: filter chain applied to the body (null); body
-  kMacro,     // name; params; args: defaults (null when none), one per param; body
+  kMacro,     // name; params; args: defaults (null when none), one per param; body; ops: the
+              // special names its body uses ("varargs", "kwargs": it takes extra arguments)
   kBreak,
   kContinue,
   kGeneration,  // transformers' {% generation %}: body, rendered as is

@@ -262,7 +262,24 @@ class Parser {
     loop_depth_ = 0;
     n->body = statements({"endmacro"}, true, line);
     loop_depth_ = saved;
+    for (const char* special : {"varargs", "kwargs"})
+      if (uses_name(n->body, special)) n->ops.push_back(special);
+    if (uses_name(n->body, "caller")) unsupported(line, "'caller' in a macro ({% call %} blocks)");
     return n;
+  }
+
+  // Whether `name` is read anywhere in `nodes` (jinja2 gives a macro varargs / kwargs when so).
+  static bool uses_name(const NodeList& nodes, const char* name) {
+    for (const NodePtr& n : nodes)
+      if (n && uses_name_in(*n, name)) return true;
+    return false;
+  }
+  static bool uses_name_in(const Node& n, const char* name) {
+    if (n.kind == NodeKind::kName && n.name == name) return true;
+    if (uses_name(n.args, name) || uses_name(n.body, name) || uses_name(n.orelse, name)) return true;
+    for (const auto& kw : n.kwargs)
+      if (kw.second && uses_name_in(*kw.second, name)) return true;
+    return false;
   }
 
   // A name or a tuple of names (for targets, set targets).

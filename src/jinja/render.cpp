@@ -1,6 +1,7 @@
 // The interpreter; see render.h.
 #include "render.h"
 
+#include <algorithm>
 #include <ctime>
 #include <unordered_map>
 
@@ -217,18 +218,30 @@ class Interpreter {
       if (depth_ >= options_.max_call_depth)
         fail("ptft:limit", "macro calls nested more than " + std::to_string(options_.max_call_depth) + " deep");
       const std::string& name = node->name;
-      if (a.positional.size() > node->params.size())
+      const bool takes_varargs = std::find(node->ops.begin(), node->ops.end(), "varargs") != node->ops.end();
+      const bool takes_kwargs = std::find(node->ops.begin(), node->ops.end(), "kwargs") != node->ops.end();
+      if (a.positional.size() > node->params.size() && !takes_varargs)
         fail("TypeError", "macro " + py::repr(name) + " takes not more than " + std::to_string(node->params.size()) +
                               " argument(s)");
       auto s = child(closure);
       std::vector<bool> given(node->params.size(), false);
+      ValueList varargs;
+      ValueDict kwargs;
       for (std::size_t i = 0; i < a.positional.size(); ++i) {
+        if (i >= node->params.size()) {
+          varargs.push_back(a.positional[i]);
+          continue;
+        }
         s->vars[node->params[i]] = a.positional[i];
         given[i] = true;
       }
       for (auto& [key, v] : a.keyword) {
         std::size_t i = 0;
         while (i < node->params.size() && node->params[i] != key) ++i;
+        if (i == node->params.size() && takes_kwargs) {
+          kwargs.emplace_back(Value::string(key), v);
+          continue;
+        }
         if (i == node->params.size()) fail("TypeError", "macro " + py::repr(name) + " takes no keyword argument " + py::repr(key));
         if (given[i]) fail("TypeError", "macro " + py::repr(name) + " got multiple values for argument " + py::repr(key));
         s->vars[key] = v;
@@ -239,6 +252,8 @@ class Interpreter {
         s->vars[node->params[i]] = node->args[i] ? eval(*node->args[i], s)
                                                  : Value::undefined_hint("parameter " + py::repr(node->params[i]) + " was not provided");
       }
+      if (takes_varargs) s->vars["varargs"] = Value::tuple(std::move(varargs));
+      if (takes_kwargs) s->vars["kwargs"] = Value::dict(std::move(kwargs));
       ++depth_;
       std::string out;
       try {

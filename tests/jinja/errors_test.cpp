@@ -58,6 +58,7 @@ TEST(JinjaErrors, UnsupportedConstructsNameTheConstructAndLine) {
       {"{% with a = 1 %}{{ a }}{% endwith %}", "'{% with %}'"},
       {"{% for x in y recursive %}{% endfor %}", "'{% for ... recursive %}'"},
       {"{{ f(*args) }}", "'*args' / '**kwargs'"},
+      {"{% macro m() %}{{ caller() }}{% endmacro %}", "'caller' in a macro"},
   };
   for (const auto& c : cases) {
     const std::string msg = parse_error(c.source);

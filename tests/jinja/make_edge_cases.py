@@ -116,6 +116,8 @@ case("macro", "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endm
 case("macro sees globals at call time", "{% macro m() %}[{{ g }}]{% endmacro %}{% set g = 1 %}{{ m() }}{% set g = 2 %}{{ m() }}")
 case("macro recursion", "{% macro fact(k) %}{% if k <= 1 %}1{% else %}{{ k * fact(k - 1)|int }}{% endif %}{% endmacro %}{{ fact(5) }}")
 case("macro default refers to param", "{% macro m(a, b=a ~ '!') %}{{ a }}{{ b }}{% endmacro %}{{ m('x') }}")
+case("macro varargs kwargs", "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, 3, x=4) }}|{{ m(0) }}|{% macro n() %}{{ varargs|length }}{% endmacro %}{{ n() }}{{ n(1, 2) }}")
+case("error: macro without kwargs gets a keyword", "{% macro m(a) %}{{ varargs }}{% endmacro %}{{ m(1, x=2) }}")
 case("macro whitespace", "{% macro render(m) %}\n  {{ m.role }}: {{ m.content }}\n{% endmacro %}\n{% for m in messages %}\n{{ render(m) }}\n{% endfor %}")
 case("generation block", "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}{% else %}{{ m.content }}{% endif %}|{% endfor %}")
 case("generation spans", "{% for m in messages %}{{ m.role }}: {% if m.role == 'assistant' %}{% generation %}{{ m.content }}</s>{% endgeneration %}{% else %}{{ m.content }}{% endif %}\n{% endfor %}{% generation %}{% endgeneration %}")
