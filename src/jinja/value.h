@@ -9,7 +9,8 @@
 //   Value::undefined_name("foo")   -> Undefined; using it throws "'foo' is undefined"
 //
 // Values are immutable once built (the sandbox jinja2 runs chat templates in forbids mutating
-// lists and dicts); only namespace() objects change, by `{% set ns.x = ... %}`.
+// lists and dicts); only namespace() objects change, by `{% set ns.x = ... %}`, and iterators
+// (generators) are used up.
 #pragma once
 
 #include <cstdint>
