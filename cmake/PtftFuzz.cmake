@@ -40,7 +40,7 @@ ExternalProject_Add(ptft_fuzz
   CMAKE_ARGS -DCMAKE_CXX_COMPILER=${PTFT_CLANGXX} -DCMAKE_BUILD_TYPE=RelWithDebInfo
   BUILD_ALWAYS ON      # the sources live outside fuzz/; let its own build decide what is stale
   INSTALL_COMMAND ""
-  BUILD_BYPRODUCTS ${PTFT_FUZZ_DIR}/fuzz_safetensors
+  BUILD_BYPRODUCTS ${PTFT_FUZZ_DIR}/fuzz_safetensors ${PTFT_FUZZ_DIR}/fuzz_jinja
   USES_TERMINAL_BUILD ON)
 
 if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
@@ -55,4 +55,13 @@ if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
             ${_ptft_scratch} ${_ptft_root}/tests/io/fuzz_corpus
     WORKING_DIRECTORY ${PTFT_FUZZ_DIR})
   set_tests_properties(fuzz_safetensors_corpus PROPERTIES TIMEOUT 120 LABELS fuzz)
+  set(_ptft_jinja_scratch ${PTFT_FUZZ_DIR}/corpus-scratch-jinja)
+  add_test(NAME fuzz_jinja_corpus
+    COMMAND sh -c "rm -rf '${_ptft_jinja_scratch}' && mkdir -p '${_ptft_jinja_scratch}' && exec \"$0\" \"$@\""
+            ${PTFT_FUZZ_DIR}/fuzz_jinja
+            -runs=50000 -seed=1234 -max_len=4096 -timeout=10 -rss_limit_mb=2048
+            -print_final_stats=1 -artifact_prefix=${PTFT_FUZZ_DIR}/crash-jinja-
+            ${_ptft_jinja_scratch} ${_ptft_root}/tests/jinja/fuzz_corpus
+    WORKING_DIRECTORY ${PTFT_FUZZ_DIR})
+  set_tests_properties(fuzz_jinja_corpus PROPERTIES TIMEOUT 120 LABELS fuzz)
 endif()
