@@ -141,7 +141,7 @@ Action add_encode_cmd(CLI::App& parent) {
   auto file = std::make_shared<std::string>();
   auto text_arg = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft, or Hugging Face: vocab.json+merges.txt, vocab.txt)")
+  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft, or Hugging Face: tokenizer.json, vocab.json+merges.txt, vocab.txt)")
       ->required();
   sub->add_option("--input", *file, "encode this file (as is, byte for byte)");
   // One string, not a vector: CLI11 would read a vector element such as "[CLS] a, b [SEP]" as a
@@ -178,7 +178,7 @@ Action add_decode_cmd(CLI::App& parent) {
   auto file = std::make_shared<std::string>();
   auto args = std::make_shared<std::vector<std::string>>();
   auto json = std::make_shared<bool>(false);
-  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft, or Hugging Face: vocab.json+merges.txt, vocab.txt)")
+  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft, or Hugging Face: tokenizer.json, vocab.json+merges.txt, vocab.txt)")
       ->required();
   sub->add_option("--input", *file, "file of ids: 1 2 3, [1, 2, 3] or the output of `encode --json`");
   sub->add_option("ids", *args, "token ids (spaces or commas between them)");

@@ -66,7 +66,7 @@ ChatTemplate ChatTemplate::from_json(const nlohmann::json& j, const std::string&
         throw UserError(source + ": chat template key '" + key + "' must be a string, got " + std::string(j[key].type_name()));
       return j[key].get<std::string>();
     };
-    ChatTemplate t = from_jinja(text("jinja"), source, text("bos_token"), text("eos_token"));
+    ChatTemplate t = from_jinja(text("jinja"), source, text("bos_token"), text("eos_token"), text("assistant_end"));
     if (j.contains("name") && j["name"].is_string()) t.name_ = j["name"].get<std::string>();
     return t;
   }
@@ -139,7 +139,11 @@ ChatTemplate ChatTemplate::from_spec(const std::string& spec, const std::string&
 
 nlohmann::json ChatTemplate::to_json() const {
   if (jinja_)
-    return {{"name", name_}, {"jinja", jinja_source_}, {"bos_token", bos_token_}, {"eos_token", eos_token_}};
+    return {{"name", name_},
+            {"jinja", jinja_source_},
+            {"bos_token", bos_token_},
+            {"eos_token", eos_token_},
+            {"assistant_end", assistant_end_}};
   return {{"name", name_}, {"system", system_}, {"user", user_}, {"assistant", assistant_},
           {"assistant_end", assistant_end_}};
 }

@@ -15,26 +15,39 @@ namespace {
 // A stand-in answer whose rendering tells where an assistant message ends.
 const char* const kProbe = "PTFT_ASSISTANT_PROBE_7f3a";
 
+// What follows an answer in a rendering of [user, assistant probe]: the end-of-turn text is the
+// first of `specials` found there (only whitespace before it), else that text up to its first
+// line break, else eos_token. A template may append more after the last message (the first
+// Llama-3 template always adds the assistant header), hence the first special token only.
+std::string find_assistant_end(const std::string& rendered, const std::vector<std::string>& specials,
+                               const std::string& eos_token) {
+  const auto at = rendered.find(kProbe);
+  if (at == std::string::npos) return eos_token;
+  std::string after = rendered.substr(at + std::char_traits<char>::length(kProbe));
+  after.erase(0, after.find_first_not_of(" \n"));
+  std::string best;
+  for (const auto& s : specials)
+    if (!s.empty() && after.rfind(s, 0) == 0 && s.size() > best.size()) best = s;
+  if (!best.empty()) return best;
+  const std::string line = after.substr(0, after.find('\n'));
+  return line.empty() ? eos_token : line;
+}
+
 }  // namespace
 
 ChatTemplate ChatTemplate::from_jinja(const std::string& source, const std::string& origin,
-                                      const std::string& bos_token, const std::string& eos_token) {
+                                      const std::string& bos_token, const std::string& eos_token,
+                                      const std::string& assistant_end) {
   ChatTemplate t;
   t.name_ = origin;
   t.jinja_ = std::make_shared<const JinjaTemplate>(JinjaTemplate::parse(source, origin));
   t.jinja_source_ = source;
   t.bos_token_ = bos_token;
   t.eos_token_ = eos_token;
-  // The text after an answer up to the end of its turn ("<|eot_id|>", "<|im_end|>"): generation
-  // stops at it (the tokenizer's end-of-text may be another token, as Llama-3's base model's).
-  const std::string probe = t.render_jinja({{"user", "hi"}, {"assistant", kProbe}}, false);
-  const auto at = probe.find(kProbe);
-  if (at != std::string::npos) {
-    std::string end = probe.substr(at + std::char_traits<char>::length(kProbe));
-    while (!end.empty() && (end.back() == '\n' || end.back() == ' ')) end.pop_back();
-    t.assistant_end_ = end;
-  }
-  if (t.assistant_end_.empty()) t.assistant_end_ = eos_token;
+  t.assistant_end_ = assistant_end;
+  if (t.assistant_end_.empty())
+    t.assistant_end_ = find_assistant_end(t.render_jinja({{"user", "hi"}, {"assistant", kProbe}}, false), {eos_token},
+                                          eos_token);
   return t;
 }
 
@@ -46,7 +59,11 @@ std::shared_ptr<ChatTemplate> ChatTemplate::of_tokenizer(const Tokenizer& tok, c
   if (!prefix.empty()) bos = tok.id_to_token(prefix.front());
   else if (auto id = tok.token_to_id("<|begin_of_text|>")) bos = tok.id_to_token(*id);
   else if (auto s = tok.token_to_id("<s>")) bos = tok.id_to_token(*s);
-  return std::make_shared<ChatTemplate>(from_jinja(source, origin, bos, tok.id_to_token(tok.eot_id())));
+  const std::string eos = tok.id_to_token(tok.eot_id());
+  auto t = std::make_shared<ChatTemplate>(from_jinja(source, origin, bos, eos, eos));
+  t->assistant_end_ =
+      find_assistant_end(t->render_jinja({{"user", "hi"}, {"assistant", kProbe}}, false), tok.special_tokens(), eos);
+  return t;
 }
 
 std::string ChatTemplate::render_jinja(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
@@ -61,10 +78,10 @@ std::string ChatTemplate::render_jinja(const std::vector<ChatMessage>& messages,
   return jinja_->render(context);
 }
 
-// Each assistant message i is trained on what render(messages[..i]) adds to the generation
-// prompt render(messages[..i), add_generation_prompt): both must begin the whole conversation's
-// rendering. Templates that render earlier turns differently (Qwen3 drops the thinking of
-// earlier answers) leave such turns untrained, with a note; none found is an error.
+// Each assistant message i is trained from where the generation prompt of messages [0, i) ends
+// (it must begin the whole conversation's rendering) through the first assistant_end after it.
+// Templates that render a conversation's start differently from its generation prompt leave
+// such turns untrained, with a note; none found is an error.
 std::vector<ChatPiece> ChatTemplate::jinja_pieces(const std::vector<ChatMessage>& messages) const {
   const std::string full = render_jinja(messages, false);
   std::vector<std::pair<std::size_t, std::size_t>> spans;
@@ -73,13 +90,12 @@ std::vector<ChatPiece> ChatTemplate::jinja_pieces(const std::vector<ChatMessage>
     if (messages[i].role != "assistant") continue;
     ++answers;
     const std::vector<ChatMessage> before(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(i));
-    const std::vector<ChatMessage> upto(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(i + 1));
-    const std::string prompt = render_jinja(before, true), done = render_jinja(upto, false);
+    const std::string prompt = render_jinja(before, true);
     const std::size_t begin = spans.empty() ? 0 : spans.back().second;
-    if (full.compare(0, prompt.size(), prompt) != 0 || full.compare(0, done.size(), done) != 0 ||
-        done.size() <= prompt.size() || prompt.size() < begin)
-      continue;
-    spans.emplace_back(prompt.size(), done.size());
+    if (prompt.size() < begin || full.compare(0, prompt.size(), prompt) != 0) continue;
+    const std::size_t end = full.find(assistant_end_, prompt.size());
+    if (end == std::string::npos) continue;
+    spans.emplace_back(prompt.size(), end + assistant_end_.size());
   }
   if (answers > 0 && spans.empty())
     throw UserError("chat template '" + name_ + "': cannot find the assistant's answers in the rendered conversation",

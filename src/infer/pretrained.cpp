@@ -63,7 +63,7 @@ Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt
                       "the checkpoint's tokenizer/ belongs to another model: copy the tokenizer this model was "
                       "trained with (the shards' tokenizer/) into the checkpoint");
   } else if (opt.require_tokenizer) {
-    throw UserError("checkpoint '" + p.dir + "' has no tokenizer (no tokenizer/ directory, no vocab.json + merges.txt)",
+    throw UserError("checkpoint '" + p.dir + "' has no tokenizer (no tokenizer/ directory, no tokenizer.json, no vocab.json + merges.txt, no vocab.txt)",
                     "copy the tokenizer the model was trained with (the token shards' tokenizer/ directory) into '" +
                         p.dir + "/tokenizer'");
   }

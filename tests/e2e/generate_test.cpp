@@ -12,21 +12,6 @@
 namespace {
 using e2e::contains;
 
-// Runs `ptft args...` with stdin read from `input` (run_ptft gives children /dev/null).
-e2e::Result run_ptft_with_stdin(const std::vector<std::string>& args, const std::string& input,
-                                const e2e::TempDir& tmp) {
-  auto quote = [](const std::string& s) { return "'" + s + "'"; };
-  std::string cmd = quote(e2e::binary());
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " < " + quote(input) + " > " + quote(tmp.path("chat.out")) + " 2> " + quote(tmp.path("chat.err"));
-  const int status = std::system(cmd.c_str());
-  e2e::Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = e2e::read_text(tmp.path("chat.out"));
-  r.err = e2e::read_text(tmp.path("chat.err"));
-  return r;
-}
-
 std::vector<std::string> generate_args(const std::string& model, const std::string& prompt,
                                        const std::vector<std::string>& more = {}) {
   return e2e::concat({"generate", "--model", model, "--prompt", prompt, "--max-new-tokens", "20", "--threads", "1"},
@@ -107,14 +92,14 @@ TEST(GenerateE2E, ChatReadsLinesUntilEndOfInput) {
   const std::vector<std::string> chat = {"chat", "--max-new-tokens", "12", "--threads", "1"};
 
   // Without a template: what to do about it.
-  auto none = run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt}), tmp.path("in.txt"), tmp);
+  auto none = e2e::run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt}), tmp.path("in.txt"), tmp);
   EXPECT_EQ(none.exit_code, 1) << none.text();
   EXPECT_TRUE(contains(none.err, "no chat template")) << none.err;
   EXPECT_TRUE(contains(none.err, "--template ptft-chat")) << none.err;
 
   // A built-in template by name; two answers, each ended by a newline; no prompt marker when
   // stdin is not a terminal.
-  auto named = run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt, "--template", "ptft-chat", "--system",
+  auto named = e2e::run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt, "--template", "ptft-chat", "--system",
                                                       "Answer briefly."}),
                                    tmp.path("in.txt"), tmp);
   ASSERT_EQ(named.exit_code, 0) << named.text();
@@ -132,9 +117,9 @@ TEST(GenerateE2E, ChatReadsLinesUntilEndOfInput) {
                                   {"assistant", "<|assistant|>\n{content}"},
                                   {"assistant_end", "<|endoftext|>\n"}};
   e2e::write_text(chat_ckpt + "/config.json", cfg.dump(2));
-  auto own = run_ptft_with_stdin(e2e::concat(chat, {"--model", chat_ckpt}), tmp.path("in.txt"), tmp);
+  auto own = e2e::run_ptft_with_stdin(e2e::concat(chat, {"--model", chat_ckpt}), tmp.path("in.txt"), tmp);
   ASSERT_EQ(own.exit_code, 0) << own.text();
-  auto by_name = run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt, "--template", "ptft-chat"}),
+  auto by_name = e2e::run_ptft_with_stdin(e2e::concat(chat, {"--model", ckpt, "--template", "ptft-chat"}),
                                      tmp.path("in.txt"), tmp);
   ASSERT_EQ(by_name.exit_code, 0) << by_name.text();
   EXPECT_EQ(own.out, by_name.out);
@@ -147,7 +132,7 @@ TEST(GenerateE2E, ChatReadsLinesUntilEndOfInput) {
   std::replace(huge.begin(), huge.end(), '\n', ' ');
   many += huge + "\nAnd then?\n";
   e2e::write_text(tmp.path("many.txt"), many);
-  auto longer = run_ptft_with_stdin(e2e::concat(chat, {"--model", chat_ckpt}), tmp.path("many.txt"), tmp);
+  auto longer = e2e::run_ptft_with_stdin(e2e::concat(chat, {"--model", chat_ckpt}), tmp.path("many.txt"), tmp);
   ASSERT_EQ(longer.exit_code, 0) << longer.text();
   EXPECT_TRUE(contains(longer.err, "dropped the oldest")) << longer.err;
   // A message that cannot fit is reported and skipped; the conversation goes on.

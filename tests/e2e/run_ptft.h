@@ -217,6 +217,22 @@ inline Result run_ptft(const std::vector<std::string>& args, const std::string& 
   return run_program(binary(), args, cwd, timeout, env);
 }
 
+// The binary with stdin read from the file `input` (for `ptft chat`); its output goes through
+// files in `tmp`.
+inline Result run_ptft_with_stdin(const std::vector<std::string>& args, const std::string& input,
+                                  const TempDir& tmp) {
+  auto quote = [](const std::string& s) { return "'" + s + "'"; };
+  std::string cmd = quote(binary());
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " < " + quote(input) + " > " + quote(tmp.path("chat.out")) + " 2> " + quote(tmp.path("chat.err"));
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_text(tmp.path("chat.out"));
+  r.err = read_text(tmp.path("chat.err"));
+  return r;
+}
+
 // Starts `ptft args...` in the background (cwd = `cwd`); its stdout/stderr go to
 // `log_prefix`.out / `log_prefix`.err. Reap it with wait_for().
 inline pid_t start_ptft(const std::vector<std::string>& args, const std::string& log_prefix,

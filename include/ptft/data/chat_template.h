@@ -13,10 +13,10 @@
 //
 // Or the Jinja chat template of a Hugging Face tokenizer (tokenizer_config.json's chat_template,
 // chat_template.jinja: Llama-3, Qwen, Mistral ...), rendered as transformers' apply_chat_template
-// renders it (ptft/jinja/template.h), stored as {"name", "jinja", "bos_token", "eos_token"}. Its
-// trained pieces are found from the rendering: an assistant message's text is what the
-// conversation up to it adds to the same conversation's generation prompt (the message and the
-// template's end-of-turn text after it).
+// renders it (ptft/jinja/template.h), stored as {"name", "jinja", "bos_token", "eos_token",
+// "assistant_end"}. Its trained pieces are found from the rendering: an assistant message's text
+// runs from where the generation prompt of the conversation before it ends to the template's
+// end-of-turn text (Llama-3's <|eot_id|>, Qwen's <|im_end|>) after it, that included.
 //
 //   ChatTemplate t = ChatTemplate::builtin("ptft-chat");
 //   std::vector<ChatMessage> conv = {{"user", "What is a tort?"}};
@@ -59,9 +59,11 @@ class ChatTemplate {
   // to the path). `where` (a config key or option) starts error messages.
   static ChatTemplate from_spec(const std::string& spec, const std::string& where);
   // A Jinja chat template (`origin` names it in errors); bos/eos_token are the strings the
-  // template sees as bos_token / eos_token. UserError on a syntax error or an unsupported construct.
+  // template sees as bos_token / eos_token; assistant_end the text that ends an assistant turn
+  // ("": found from a rendering, see of_tokenizer). UserError on a syntax error or an
+  // unsupported construct.
   static ChatTemplate from_jinja(const std::string& source, const std::string& origin, const std::string& bos_token,
-                                 const std::string& eos_token);
+                                 const std::string& eos_token, const std::string& assistant_end = "");
   // The Jinja template that came with `tok` (its bos/eos from the tokenizer), or nullptr: none.
   static std::shared_ptr<ChatTemplate> of_tokenizer(const Tokenizer& tok, const std::string& origin);
   bool is_jinja() const { return jinja_ != nullptr; }
