@@ -169,7 +169,7 @@ class Parser {
       fail_at(t.line, "template syntax error: unexpected '" + tag + "'" + hint);
     }
     static const char* kKnownUnsupported[] = {"include", "import", "from", "extends", "block", "call", "filter",
-                                              "with", "raw", "autoescape", "do", "trans", "print"};
+                                              "with", "autoescape", "do", "trans", "print"};
     for (const char* u : kKnownUnsupported)
       if (tag == u) unsupported(t.line, "'{% " + tag + " %}'");
     fail_at(t.line, "template syntax error: unknown tag '" + tag + "'");

@@ -54,7 +54,6 @@ TEST(JinjaErrors, UnsupportedConstructsNameTheConstructAndLine) {
       {"{% block body %}x{% endblock %}", "'{% block %}'"},
       {"{% call m() %}x{% endcall %}", "'{% call %}'"},
       {"{% filter upper %}x{% endfilter %}", "'{% filter %}'"},
-      {"{% raw %}{{ x }}{% endraw %}", "'{% raw %}'"},
       {"{% with a = 1 %}{{ a }}{% endwith %}", "'{% with %}'"},
       {"{% for x in y recursive %}{% endfor %}", "'{% for ... recursive %}'"},
       {"{{ f(*args) }}", "'*args' / '**kwargs'"},
@@ -80,6 +79,7 @@ TEST(JinjaErrors, SyntaxErrorsNameTheLine) {
   EXPECT_HAS(parse_error("a\n\n{% if x "), "t.jinja, line 3: template syntax error: unclosed '{%'");
   EXPECT_HAS(parse_error("a\n{# no end"), "t.jinja, line 2: template syntax error: missing end of comment tag");
   EXPECT_HAS(parse_error("{{ 'unterminated }}"), "unterminated string literal");
+  EXPECT_HAS(parse_error("a\n{% raw %}{{ x }}{% endraw"), "t.jinja, line 2: template syntax error: missing end of raw directive");
   EXPECT_HAS(parse_error("{{ a ? b }}"), "unexpected character '?'");
   EXPECT_HAS(parse_error("{{ (a ] }}"), "unexpected ']', expected ')'");
   EXPECT_HAS(parse_error("{% endfor %}"), "unexpected 'endfor'");

@@ -122,6 +122,8 @@ case("macro whitespace", "{% macro render(m) %}\n  {{ m.role }}: {{ m.content }}
 case("generation block", "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}{% else %}{{ m.content }}{% endif %}|{% endfor %}")
 case("generation spans", "{% for m in messages %}{{ m.role }}: {% if m.role == 'assistant' %}{% generation %}{{ m.content }}</s>{% endgeneration %}{% else %}{{ m.content }}{% endif %}\n{% endfor %}{% generation %}{% endgeneration %}")
 case("generation spans with whitespace control", "{% for m in messages %}\n  {%- if m.role != 'system' %}\n  <{{ m.role }}>\n    {%- generation -%}\n      {{ m.content|trim }}\n    {%- endgeneration %}\n  {% endif %}\n{% endfor %}")
+case("raw blocks", "a\n  {% raw %}{{ not evaluated }} {% if %}{# x #}\n  {% endraw %}\nb {%- raw -%}  x  {%- endraw -%}  c\n{%+ raw %} y {% endraw +%}\nd{% raw %}{%{% endraw %}")
+case("raw lstrip and trim", "{% for i in l %}\n    {% raw %}\n    {{i}}\n    {% endraw %}\n{% endfor %}")
 case("comments anywhere", "a{# inline #}b{#\nmulti\nline\n#}c")
 
 # --- filters
