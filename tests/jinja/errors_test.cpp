@@ -62,7 +62,8 @@ TEST(JinjaErrors, UnsupportedConstructsNameTheConstructAndLine) {
     EXPECT_HAS(msg, c.construct);
     EXPECT_HAS(msg, "t.jinja, line ");
   }
-  EXPECT_HAS(parse_error("a\nb\n{% include 'x.jinja' %}"), "t.jinja, line 3: unsupported Jinja construct '{% include %}'");
+  EXPECT_HAS(parse_error("a\nb\n{% include 'x.jinja' %}"),
+             "t.jinja, line 3: unsupported Jinja construct '{% include %}' (a chat template cannot read other files)");
   EXPECT_HAS(parse_error("x\n{{ s | wordwrap(5) }}"), "t.jinja, line 2: unknown or unsupported filter 'wordwrap'");
   EXPECT_HAS(parse_error("\n\n\n{% if x is prime %}{% endif %}"), "t.jinja, line 4: unknown or unsupported test 'prime'");
   EXPECT_HAS(parse_error("{% frobnicate %}"), "unknown tag 'frobnicate'");
