@@ -49,6 +49,8 @@ enum class NodeKind {
   kBreak,
   kContinue,
   kGeneration,  // transformers' {% generation %}: body, rendered as is
+  kFilterBlock,  // args[0]: filter chain (its innermost operand null: the body's output); body
+  kWith,         // args: target0, value0, target1, value1, ...; body
 };
 
 struct Node {

@@ -116,6 +116,36 @@ class Lexer {
   }
 
   // Text up to the next tag, with that tag's whitespace control; false at the end of source.
+  // `text` before a tag, after its whitespace control: "-" strips trailing whitespace; else, for
+  // a block or comment tag without "+", lstrip_blocks drops the spaces between the line's start
+  // and the tag.
+  std::string controlled(std::string text, char sign, bool lstrip_applies) const {
+    if (sign == '-') return py::rstrip(text);
+    if (sign != '+' && lstrip_applies) {
+      const std::size_t nl = text.rfind('\n');
+      const std::size_t l_pos = nl == std::string::npos ? 0 : nl + 1;
+      if ((l_pos > 0 || line_starting_) && all_spaces(text, l_pos)) text.resize(l_pos);
+    }
+    return text;
+  }
+
+  // `{%[-+]? word %}` at `at` (jinja2's raw / endraw tags): the position after it (with the
+  // whitespace its end removes: "-%}" all, "%}" one newline where `trim` applies), or npos.
+  std::size_t match_word_tag(std::size_t at, const char* word, bool allow_plus_end, bool trim, char* sign) const {
+    if (s_.compare(at, 2, "{%") != 0) return std::string::npos;
+    std::size_t p = at + 2;
+    *sign = p < s_.size() && (s_[p] == '-' || s_[p] == '+') ? s_[p] : 0;
+    if (*sign) ++p;
+    p = skip_spaces(s_, p);
+    const std::size_t n = std::strlen(word);
+    if (s_.compare(p, n, word) != 0) return std::string::npos;
+    p = skip_spaces(s_, p + n);
+    if (allow_plus_end && s_.compare(p, 3, "+%}") == 0) return p + 3;
+    if (s_.compare(p, 3, "-%}") == 0) return skip_spaces(s_, p + 3);
+    if (s_.compare(p, 2, "%}") == 0) return p + 2 + (trim && p + 2 < s_.size() && s_[p + 2] == '\n' ? 1 : 0);
+    return std::string::npos;
+  }
+
   bool lex_root() {
     std::size_t tag = pos_;
     while (true) {
@@ -131,16 +161,17 @@ class Lexer {
     }
     const char kind = s_[tag + 1];
     const char sign = tag + 2 < s_.size() && (s_[tag + 2] == '-' || s_[tag + 2] == '+') ? s_[tag + 2] : 0;
-    std::string text = s_.substr(pos_, tag - pos_);
-    if (sign == '-') {
-      text = py::rstrip(text);
-    } else if (sign != '+' && kind != '{') {
-      const std::size_t nl = text.rfind('\n');
-      const std::size_t l_pos = nl == std::string::npos ? 0 : nl + 1;
-      if ((l_pos > 0 || line_starting_) && all_spaces(text, l_pos)) text.resize(l_pos);
-    }
-    emit_data(text, pos_);
+    emit_data(controlled(s_.substr(pos_, tag - pos_), sign, kind != '{'), pos_);
     const std::size_t open = tag;
+    char raw_sign = 0;
+    if (kind == '%') {
+      const std::size_t after = match_word_tag(tag, "raw", false, false, &raw_sign);
+      if (after != std::string::npos) {
+        line_starting_ = s_[after - 1] == '\n';
+        lex_raw(open, after);
+        return true;
+      }
+    }
     pos_ = tag + 2 + (sign ? 1 : 0);
     line_starting_ = false;
     if (kind == '#') {
@@ -150,6 +181,20 @@ class Lexer {
       lex_tag(kind == '%', open);
     }
     return true;
+  }
+
+  // {% raw %}...{% endraw %}: the text between, as data (with endraw's whitespace control).
+  void lex_raw(std::size_t open, std::size_t body) {
+    for (std::size_t p = s_.find("{%", body); p != std::string::npos; p = s_.find("{%", p + 1)) {
+      char sign = 0;
+      const std::size_t after = match_word_tag(p, "endraw", true, true, &sign);
+      if (after == std::string::npos) continue;
+      emit_data(controlled(s_.substr(body, p - body), sign, true), body);
+      line_starting_ = s_[after - 1] == '\n';
+      pos_ = after;
+      return;
+    }
+    syntax_error(origin_, line_at(open), "missing end of raw directive (the '{% raw %}' opened here)");
   }
 
   void emit_data(const std::string& text, std::size_t at) {

@@ -62,7 +62,10 @@ class Parser {
     fail_at(cur().line, "template syntax error: " + what + ", got " + describe(cur()));
   }
   [[noreturn]] void unsupported(int line, const std::string& construct) const {
-    fail_at(line, "unsupported Jinja construct " + construct + " (templates cannot include, import or extend other files)",
+    const bool file = construct == "'{% include %}'" || construct == "'{% import %}'" || construct == "'{% from %}'" ||
+                      construct == "'{% extends %}'";
+    fail_at(line, "unsupported Jinja construct " + construct +
+                      (file ? " (a chat template cannot read other files)" : " (not in ptft's Jinja subset)"),
             kSubsetHint);
   }
 
@@ -168,8 +171,27 @@ class Parser {
       }
       fail_at(t.line, "template syntax error: unexpected '" + tag + "'" + hint);
     }
-    static const char* kKnownUnsupported[] = {"include", "import", "from", "extends", "block", "call", "filter",
-                                              "with", "raw", "autoescape", "do", "trans", "print"};
+    if (tag == "filter") {  // {% filter f | g(x) %}...{% endfilter %}
+      next();
+      auto n = make_node(NodeKind::kFilterBlock, t.line);
+      n->args.push_back(parse_filters(nullptr, true));
+      n->body = statements({"endfilter"}, true, t.line);
+      return n;
+    }
+    if (tag == "with") {  // {% with a = 1, b = 2 %}...{% endwith %}
+      next();
+      auto n = make_node(NodeKind::kWith, t.line);
+      while (cur().type != TokenType::kBlockEnd) {
+        if (!n->args.empty()) expect_op(",");
+        n->args.push_back(parse_assign_target(true, {}));
+        expect_op("=");
+        n->args.push_back(parse_expression(true));
+      }
+      n->body = statements({"endwith"}, true, t.line);
+      return n;
+    }
+    static const char* kKnownUnsupported[] = {"include", "import", "from", "extends", "block", "call",
+                                              "autoescape", "do", "trans", "print"};
     for (const char* u : kKnownUnsupported)
       if (tag == u) unsupported(t.line, "'{% " + tag + " %}'");
     fail_at(t.line, "template syntax error: unknown tag '" + tag + "'");
@@ -640,8 +662,10 @@ class Parser {
     return n;
   }
 
-  NodePtr parse_filters(NodePtr node) {
-    while (skip_op("|")) {
+  // `| f | g(x)` after `node`; `inline_first`: the first filter comes without its '|' ({% filter f %}).
+  NodePtr parse_filters(NodePtr node, bool inline_first = false) {
+    while (inline_first || skip_op("|")) {
+      inline_first = false;
       const int line = cur().line;
       std::string name = expect_name();
       if (!has_filter(name))

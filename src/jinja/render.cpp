@@ -130,6 +130,18 @@ class Interpreter {
       case NodeKind::kMacro: scope->vars[n.name] = make_macro(n, scope); return Flow::kNormal;
       case NodeKind::kBreak: return Flow::kBreak;
       case NodeKind::kContinue: return Flow::kContinue;
+      case NodeKind::kFilterBlock: {
+        std::string captured;
+        exec_block(n.body, child(scope), captured);
+        const Value body = Value::string(std::move(captured));
+        emit(out, eval_filter(*n.args[0], scope, &body).str());
+        return Flow::kNormal;
+      }
+      case NodeKind::kWith: {  // values from the enclosing scope, then the body in a new one
+        auto inner = child(scope);
+        for (std::size_t i = 0; i + 1 < n.args.size(); i += 2) bind(*n.args[i], eval(*n.args[i + 1], scope), inner);
+        return exec_block(n.body, inner, out);
+      }
       case NodeKind::kGeneration: {
         const std::size_t begin = out.size();
         exec_block(n.body, child(scope), out);

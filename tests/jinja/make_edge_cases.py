@@ -122,6 +122,10 @@ case("macro whitespace", "{% macro render(m) %}\n  {{ m.role }}: {{ m.content }}
 case("generation block", "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}{% else %}{{ m.content }}{% endif %}|{% endfor %}")
 case("generation spans", "{% for m in messages %}{{ m.role }}: {% if m.role == 'assistant' %}{% generation %}{{ m.content }}</s>{% endgeneration %}{% else %}{{ m.content }}{% endif %}\n{% endfor %}{% generation %}{% endgeneration %}")
 case("generation spans with whitespace control", "{% for m in messages %}\n  {%- if m.role != 'system' %}\n  <{{ m.role }}>\n    {%- generation -%}\n      {{ m.content|trim }}\n    {%- endgeneration %}\n  {% endif %}\n{% endfor %}")
+case("raw blocks", "a\n  {% raw %}{{ not evaluated }} {% if %}{# x #}\n  {% endraw %}\nb {%- raw -%}  x  {%- endraw -%}  c\n{%+ raw %} y {% endraw +%}\nd{% raw %}{%{% endraw %}")
+case("raw lstrip and trim", "{% for i in l %}\n    {% raw %}\n    {{i}}\n    {% endraw %}\n{% endfor %}")
+case("filter block", "{% filter upper %}hello {{ s }}{% endfilter %}|{% filter trim | replace('a', 'b') %}  banana  {% endfilter %}|{% filter indent(2, true) %}x\ny{% endfilter %}|{% filter upper %}{% set z = 1 %}{% endfilter %}[{{ z }}]")
+case("with block", "{% set a = 1 %}{% with a = 2, b = a %}{{ a }}{{ b }}{% set c = 3 %}{% endwith %}{{ a }}[{{ c }}]{% with %}{{ a }}{% endwith %}{% with x, y = 'pq' %}{{ y }}{{ x }}{% endwith %}")
 case("comments anywhere", "a{# inline #}b{#\nmulti\nline\n#}c")
 
 # --- filters

@@ -86,7 +86,7 @@ uint32_t random_seed(uint32_t fixed) {
 }
 
 // A random template: text with spaces, tabs and newlines around nested if / for / set / comment
-// / output tags, each tag with random whitespace control ('-', '+', none) on each side.
+// / raw / output tags, each tag with random whitespace control ('-', '+', none) on each side.
 class RandomTemplate {
  public:
   explicit RandomTemplate(uint32_t seed) : rng_(seed) {}
@@ -122,13 +122,18 @@ class RandomTemplate {
     return std::string(pick(3) ? " " : "") + sign + kind;
   }
   std::string tag(const std::string& body) { return open("{%") + body + close("%}"); }
+  // {% raw %} (its end takes no '+': "raw +%}" is no raw tag in jinja2)
+  std::string raw_open() { return open("{%") + "raw" + (pick(2) ? " " : "") + (pick(3) ? "%}" : "-%}"); }
 
   void block(std::string& out, int depth) {
     for (int i = pick(5); i >= 0; --i) {
       out += text();
-      switch (depth < 3 ? pick(7) : pick(3)) {
+      switch (depth < 3 ? pick(8) : pick(3)) {
         case 0: out += open("{{") + one_of(kExprs) + close("}}"); break;
-        case 1: out += open("{#") + "note" + close("#}"); break;
+        case 1:
+          if (pick(3)) out += open("{#") + "note" + close("#}");
+          else out += raw_open() + text() + "{{ v }}" + text() + tag("endraw");
+          break;
         case 2: out += tag("set v = " + std::string(one_of(kExprs))); break;
         case 3: case 4:
           out += tag(std::string("if ") + one_of(kConds));
@@ -139,6 +144,7 @@ class RandomTemplate {
           }
           out += tag("endif");
           break;
+        case 7: out += raw_open() + text() + "{% if %}" + text() + tag("endraw"); break;
         default:
           out += tag(std::string("for i in ") + one_of(kSeqs));
           block(out, depth + 1);
