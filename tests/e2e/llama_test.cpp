@@ -1,7 +1,7 @@
 // The llama family end to end with the real binary, on the licence texts and tokenizer of
 // gpt_fixture.h: pre-train a tiny Llama (GQA, tied head), fine-tune it with each strategy
 // (LoRA on q_proj ... down_proj with PEFT's files, freeze, head, gradual unfreezing with
-// layer-wise LR decay, replay), generate, evaluate, export a Hugging Face directory (checked by
+// layer-wise LR decay, replay, strategy auto), data-parallel in 2 processes, generate, evaluate, export a Hugging Face directory (checked by
 // tests/models/llama_hf_check.py), and fine-tune a Hugging Face Qwen2 directory written by the
 // independent reference (tests/models/llama_reference.py; skipped without python3 + numpy).
 #include <gtest/gtest.h>
@@ -114,6 +114,26 @@ TEST(LlamaE2E, PretrainFinetuneEachStrategyGenerateEvalExport) {
   };
   const double before = on_shards(tmp.path("lora"));
   EXPECT_NEAR(on_shards(tmp.path("hf")), before, 1e-6 * before);
+}
+
+TEST(LlamaE2E, StrategyAutoAndTwoProcesses) {
+  const TinyLlama& l = tiny_llama();
+  ASSERT_TRUE(l.ok);
+  e2e::TempDir tmp;
+  auto search = finetune(tmp, "auto", l.ckpt, {"finetune.strategy=auto", "finetune.auto.trial_steps=3"});
+  ASSERT_EQ(search.exit_code, 0) << search.text();
+  const auto s = e2e::read_json(tmp.path("auto") + "/strategy_search.json");
+  ASSERT_EQ(s["candidates"].size(), 4u) << s.dump(2);  // head, freeze, lora, full
+  for (const auto& c : s["candidates"]) EXPECT_TRUE(c["value"].is_number()) << c.dump();
+  // The same fine-tune data-parallel in 2 processes (Gloo): rank 0 writes the run.
+  e2e::write_text(tmp.path("dp.yaml"), "data: {train: " + e2e::tiny_gpt().domain + ", val: " + e2e::tiny_gpt().domain + "}\n" +
+                                           "train: {steps: 4, batch_size: 4, warmup: 0, eval_every: 0, save_every: 4,\n"
+                                           "        dist_timeout: 60}\n");
+  auto dp = e2e::run_ptft({"launch", "--nproc", "2", "--", "finetune", "--config", tmp.path("dp.yaml"), "--from", l.ckpt,
+                           "--out", tmp.path("dp"), "--threads", "1", "--quiet"},
+                          {}, std::chrono::seconds(300));
+  ASSERT_EQ(dp.exit_code, 0) << dp.text();
+  EXPECT_EQ(e2e::read_json(tmp.path("dp") + "/summary.json")["world_size"], 2);
 }
 
 TEST(LlamaE2E, FinetunesAHuggingFaceQwen2Directory) {
