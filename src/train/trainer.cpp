@@ -483,7 +483,9 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
           ++bad_evals;
           if (cfg_.patience > 0 && bad_evals >= cfg_.patience) stop_early = true;
         }
-      } else if (!ev.contains(cfg_.metric)) {
+      } else if (val && !ev.contains(cfg_.metric)) {
+        // Without data.val only the extra evaluations run (a fine-tune's general_*): no best
+        // checkpoint is kept then, and that is no error.
         throw UserError("train.metric '" + cfg_.metric + "' is not among the evaluation metrics",
                         "available: " + [&] {
                           std::string s;

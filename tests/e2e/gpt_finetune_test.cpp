@@ -138,6 +138,24 @@ TEST(GptFinetuneE2E, HeadOnlyAndGradualUnfreezingAndReplay) {
   ASSERT_EQ(replay.result.exit_code, 0) << replay.result.text();
 }
 
+TEST(GptFinetuneE2E, WithoutValidationDataTheGeneralSetIsStillWatched) {
+  ASSERT_TRUE(e2e::tiny_gpt().ok);
+  e2e::TempDir tmp;
+  // No data.val: the evaluations hold only general_* (forgetting), no val_loss to pick a best
+  // checkpoint by; the run finishes (it failed at its first evaluation before).
+  auto f = finetune(tmp, "noval", {"data.val=\"\""});
+  ASSERT_EQ(f.result.exit_code, 0) << f.result.text();
+  int evals = 0;
+  for (const auto& e : e2e::read_jsonl(f.run + "/metrics.jsonl"))
+    if (e["event"] == "eval") {
+      ++evals;
+      EXPECT_TRUE(e.contains("general_loss")) << e.dump();
+      EXPECT_FALSE(e.contains("val_loss")) << e.dump();
+    }
+  EXPECT_GE(evals, 1);
+  EXPECT_TRUE(sfs::exists(f.run + "/checkpoints/last/model.safetensors"));
+}
+
 TEST(GptFinetuneE2E, BadTransferSettingsAreUserErrors) {
   ASSERT_TRUE(e2e::tiny_gpt().ok);
   e2e::TempDir tmp;
