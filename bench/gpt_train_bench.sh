@@ -30,7 +30,8 @@
 # MFU = (flops_per_token x tokens/s) / peak, with flops_per_token counted as ptft's
 # GptImpl::flops_per_unit (x3 for forward + backward) and the peak measured once per invocation
 # by the peer with the best of ten square torch.mm after a warm-up (fp32 2048^3, bf16 1024^3):
-# the fp32 peak for ptft and torch fp32, the bf16 peak for torch bf16.
+# the peak of ptft's precision for ptft (bf16 autocast: the bf16 peak), the fp32 peak for torch
+# fp32, the bf16 peak for torch bf16.
 #
 # bf16 autocast: without avx512_bf16/amx the bf16 matmuls of libtorch 1.13 run ~20x slower than
 # fp32, so a bf16 step of gpt-small/gpt2 takes minutes. The peer stops at BF16_LIMIT_S: with
@@ -143,7 +144,8 @@ for p in presets:
     mfu = lambda tok, pk: f"{100 * fpt * tok / (pk * 1e12):.1f}%"
     rows.append([p, f"{t32['params'] / 1e6:.1f}M", f"{t32['batch_size']}x{t32['context']}",
                  f"{ptft:.0f}", s32, s16, f"{ptft / max(v32, v16):.2f}x",
-                 f"{mfu(ptft, peak['peak_tflops_fp32'])} / {mfu(v32, peak['peak_tflops_fp32'])} / "
+                 f"{mfu(ptft, peak['peak_tflops_bf16' if start['precision'] == 'bf16' else 'peak_tflops_fp32'])} / "
+                 f"{mfu(v32, peak['peak_tflops_fp32'])} / "
                  f"{'-' if t16.get('tokens_per_s') is None else mfu(v16, peak['peak_tflops_bf16'])}",
                  f"{summary['peak_rss_mb']:.0f} / {t32['peak_rss_mb']:.0f} / {t16['peak_rss_mb']:.0f}"])
     raw[p] = {"ptft": {"tokens_per_s": ptft, "runs": [x[0] for x in ptft_runs], "steps_timed": timed_n, "precision": start["precision"],
