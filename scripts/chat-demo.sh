@@ -10,8 +10,8 @@
 # Steps: GCIDE dictionary text (scripts/prepare-text-data.sh) -> the SentencePiece tokenizer and
 # general shards that scripts/demo.sh uses -> `ptft pretrain` llama-tiny on general -> SFT data
 # (scripts/prepare-sft-data.sh: "What does X mean in anatomy?" -> GCIDE's medical definitions,
-# train/val split by term) -> `ptft finetune --task sft` full and LoRA -> `ptft pretrain --task
-# sft` from scratch -> answer-only validation loss of each (summary.json) -> a short transcript of
+# train/val split by term) -> `ptft finetune` (task sft) full and LoRA -> `ptft pretrain` (task
+# sft) from scratch -> answer-only validation loss of each (summary.json) -> a short transcript of
 # each model answering held-out questions -> the table (also $OUT/results.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."

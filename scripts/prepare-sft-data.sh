@@ -6,7 +6,7 @@
 #   OUT_DIR/val.jsonl     ~10% of the terms    "response": "The belly, or that part of the body ..."}
 #
 #   scripts/prepare-sft-data.sh [OUT_DIR]        # default: data/sft/medical
-#   ptft finetune --from RUN/checkpoints/best --task sft \
+#   ptft finetune --config configs/llama-tiny-medical-sft.yaml --from RUN/checkpoints/best \
 #     --set data.train=data/sft/medical/train.jsonl --set data.val=data/sft/medical/val.jsonl
 #
 # Which entries. GCIDE labels the field of a sense in parentheses: "(Med.)", "(Anat.)",
