@@ -73,8 +73,11 @@ ModelPtr create_model(const config::Document& doc_in, const std::string& prefix)
 
 ModelPtr model_from_config_json(const nlohmann::json& cfg, const std::string& source) {
   std::string family;
-  if (cfg.contains("ptft") && cfg["ptft"].contains("family")) {
-    family = cfg["ptft"]["family"];
+  if (cfg.contains("ptft") && cfg["ptft"].is_object() && cfg["ptft"].contains("family")) {
+    if (!cfg["ptft"]["family"].is_string())
+      throw UserError("'" + source + "': \"ptft.family\" must be a string, got " + cfg["ptft"]["family"].dump(),
+                      "a family name such as \"gpt\" or \"llama\"; re-export the checkpoint");
+    family = cfg["ptft"]["family"].get<std::string>();
   } else if (cfg.contains("model_type") && cfg["model_type"].is_string()) {
     const ModelFamily* f = find_hf_family(cfg["model_type"]);  // an HF config.json: the family reading it
     family = f ? f->name : cfg["model_type"].get<std::string>();

@@ -194,6 +194,11 @@ TEST(LlamaConfigJson, WhatPtftDoesNotComputeIsRefusedByName) {
   EXPECT_NE(err.find("num_key_value_heads (3) must divide model.num_attention_heads (2)"), std::string::npos) << err;
 }
 
+TEST(LlamaConfigJson, AFamilyThatIsNoStringIsAUserError) {
+  const std::string err = test::user_error([] { model_from_config_json({{"ptft", {{"family", 5}}}}, "d/config.json"); });
+  EXPECT_NE(err.find("'d/config.json': \"ptft.family\" must be a string, got 5"), std::string::npos) << err;
+}
+
 TEST(LlamaConfigJson, ModelTypeMustMatchTheOptions) {
   LlamaConfig c = all_options();
   c.model_type = "llama";  // but q/k norm on
