@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check: builds ptft against the CUDA libtorch of a PyTorch install, runs the GPU tests,
 # trains and generates with --device cuda, and measures GPT training throughput and MFU against
-# the card's peak, with PyTorch eager (the same GPT and step) beside it. See docs/distributed.md.
+# the card's peak, with PyTorch eager (the same GPT and step) beside it, and checks the llama family's
+# Hugging Face exports with transformers' own classes where that Python has transformers
+# (tests/models/transformers_check.py). See docs/distributed.md.
 #
 # A GPU machine often has a CUDA PyTorch but none of the Debian -dev packages ptft builds with, and
 # no network. So, in two steps:
@@ -141,5 +143,15 @@ print(line)
 EOF
 fi
 
-log "GPU tests: $gpu_tests; train + generate on cuda: $e2e; logs in $RESULTS"
-[[ "$gpu_tests" == passed && "$e2e" == passed* ]]
+# 7. The llama family against transformers' own classes, where this Python has transformers (exit 3: it has not).
+hf=skipped
+hf_rc=0
+"$PYTHON" tests/models/transformers_check.py "$PTFT" "$RESULTS/transformers" > "$RESULTS/transformers.jsonl" 2>&1 || hf_rc=$?
+case $hf_rc in
+  0) hf=passed ;;
+  3) hf="skipped ($PYTHON has no transformers)" ;;
+  *) hf=FAILED; tail -5 "$RESULTS/transformers.jsonl" >&2 ;;
+esac
+
+log "GPU tests: $gpu_tests; train + generate on cuda: $e2e; transformers check: $hf; logs in $RESULTS"
+[[ "$gpu_tests" == passed && "$e2e" == passed* && "$hf" != FAILED ]]
