@@ -1,4 +1,5 @@
-// ptft generate --model CKPT (--prompt TEXT | --prompt-file FILE) [sampling options] [--truncate-prompt] [--json]
+// ptft generate --model CKPT (--prompt TEXT | --prompt-file FILE) [--chat [--system TEXT] [--template T]]
+//               [sampling options] [--truncate-prompt] [--json]
 // ptft chat     --model CKPT [--system TEXT] [--template NAME_OR_FILE] [sampling options]
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "ptft/core/device.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/infer/chat_prompt.h"
 #include "ptft/infer/generate.h"
 #include "ptft/infer/pretrained.h"
 
@@ -39,6 +41,24 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
                 "a prompt longer than the model's context keeps its last tokens instead of failing");
   sub->add_option("--threads", o.threads, "intra-op threads (0 = all cores)")->capture_default_str();
   sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N (auto: cuda:0 when present)")->capture_default_str();
+}
+
+// The conversation options of chat and generate --chat.
+struct ChatOptions {
+  std::string system;    // --system: a system message first (when given)
+  std::string template_spec;  // --template: built-in name or JSON file; "" = the checkpoint's
+  CLI::Option* system_opt = nullptr;
+  std::optional<ChatMessage> system_message() const {
+    if (system_opt == nullptr || system_opt->count() == 0) return std::nullopt;
+    return ChatMessage{"system", system};
+  }
+};
+
+void add_chat_options(CLI::App* sub, ChatOptions& c) {
+  c.system_opt = sub->add_option("--system", c.system, "system message at the start of the conversation");
+  sub->add_option("--template", c.template_spec,
+                  "chat template: a built-in name (ptft-chat) or a JSON file; default: the checkpoint's "
+                  "(its SFT template, or the Jinja template of a Hugging Face model's tokenizer)");
 }
 
 // The loaded model and its generator.
@@ -73,9 +93,15 @@ Action add_generate(CLI::App& app) {
   auto prompt = std::make_shared<std::string>();
   auto prompt_file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  auto* text_opt = sub->add_option("--prompt", *prompt, "the text to continue");
+  auto chat = std::make_shared<bool>(false);
+  auto c = std::make_shared<ChatOptions>();
+  auto* text_opt = sub->add_option("--prompt", *prompt, "the text to continue (with --chat: the user's message)");
   auto* file_opt = sub->add_option("--prompt-file", *prompt_file, "read the prompt from this file");
   text_opt->excludes(file_opt);
+  sub->add_flag("--chat", *chat,
+                                  "answer the prompt as a chat model: it becomes a user message rendered with the chat "
+                                  "template, and generation stops at the end of the assistant's turn");
+  add_chat_options(sub, *c);
   add_common_options(sub, *o);
   sub->add_flag("--json", *json,
                 "print {\"prompt\", \"text\", \"tokens\", \"stop_reason\", \"tokens_per_second\", \"prompt_tokens\", "
@@ -84,9 +110,21 @@ Action add_generate(CLI::App& app) {
     if (text_opt->count() == 0 && file_opt->count() == 0)
       throw UserError("no prompt given", "pass --prompt TEXT or --prompt-file FILE");
     const std::string text = file_opt->count() > 0 ? fs::read_file(*prompt_file, "prompt file") : *prompt;
+    if (!*chat && (c->system_opt->count() > 0 || !c->template_spec.empty()))
+      throw UserError("--system and --template shape a chat prompt", "add --chat (or use `ptft chat`)");
     Session s = open_session(*o);
+    std::string model_input = text;
+    SamplingOptions sampling = o->sampling;
+    if (*chat) {
+      const ChatTemplate t = chat_template_for(s.pretrained, c->template_spec, "--template");
+      std::vector<ChatMessage> conv;
+      if (auto sys = c->system_message()) conv.push_back(*sys);
+      conv.push_back({"user", text});
+      model_input = t.render_prompt(conv);
+      sampling = with_turn_end(sampling, t);
+    }
     if (*json) {
-      const GenerateResult r = s.generator.generate(text, o->sampling);
+      const GenerateResult r = s.generator.generate(model_input, sampling);
       const nlohmann::json out = {{"prompt", text},
                                   {"text", r.text},
                                   {"tokens", r.ids.size()},
@@ -98,7 +136,7 @@ Action add_generate(CLI::App& app) {
       std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
       return 0;
     }
-    const GenerateResult r = s.generator.generate(text, o->sampling, print_piece);
+    const GenerateResult r = s.generator.generate(model_input, sampling, print_piece);
     if (::isatty(1)) std::cout << '\n';
     std::cout.flush();
     report(r);
@@ -143,23 +181,14 @@ std::optional<std::vector<int32_t>> fit_conversation(const Generator& g, const C
 Action add_chat(CLI::App& app) {
   auto* sub = app.add_subcommand("chat", "Talk with a chat model (one user message per line of stdin)");
   auto o = std::make_shared<CommonOptions>();
-  auto system_prompt = std::make_shared<std::string>();
-  auto template_spec = std::make_shared<std::string>();
-  auto* system_opt = sub->add_option("--system", *system_prompt, "system message at the start of the conversation");
-  sub->add_option("--template", *template_spec,
-                  "chat template: a built-in name (ptft-chat) or a JSON file; default: the checkpoint's");
+  auto c = std::make_shared<ChatOptions>();
+  add_chat_options(sub, *c);
   add_common_options(sub, *o);
   return [=] {
     Session s = open_session(*o);
-    std::optional<ChatTemplate> tmpl = s.pretrained.chat_template;
-    if (!template_spec->empty()) tmpl = ChatTemplate::from_spec(*template_spec, "--template");
-    if (!tmpl)
-      throw UserError("checkpoint '" + s.pretrained.dir + "' has no chat template (config.json ptft.chat_template)",
-                      "fine-tune with SFT (task sft, JSONL data) or pass --template ptft-chat");
-    SamplingOptions opt = o->sampling;
-    if (!tmpl->assistant_end().empty()) opt.stop.push_back(tmpl->assistant_end());
-    std::optional<ChatMessage> system;
-    if (system_opt->count() > 0) system = ChatMessage{"system", *system_prompt};
+    const ChatTemplate tmpl = chat_template_for(s.pretrained, c->template_spec, "--template");
+    SamplingOptions opt = with_turn_end(o->sampling, tmpl);
+    const std::optional<ChatMessage> system = c->system_message();
     const bool interactive = ::isatty(0);
     const int64_t budget = s.generator.prompt_budget(opt.max_new_tokens);
     std::vector<ChatMessage> history;
@@ -170,7 +199,7 @@ Action add_chat(CLI::App& app) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       history.push_back({"user", line});
-      const auto ids = fit_conversation(s.generator, *tmpl, system, history, budget);
+      const auto ids = fit_conversation(s.generator, tmpl, system, history, budget);
       if (!ids) {
         history.pop_back();
         continue;

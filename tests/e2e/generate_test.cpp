@@ -84,6 +84,37 @@ TEST(GenerateE2E, StreamsTextSameSeedSameTextJsonAndErrors) {
   EXPECT_TRUE(contains(no_prompt.err, "--prompt")) << no_prompt.err;
 }
 
+TEST(GenerateE2E, ChatFlagAnswersOneMessageAsChatDoes) {
+  e2e::TempDir tmp;
+  std::string ckpt;
+  ASSERT_NO_FATAL_FAILURE(e2e::make_tiny_gpt_checkpoint(tmp, &ckpt));
+  const std::vector<std::string> greedy = {"--model", ckpt, "--max-new-tokens", "12", "--temperature", "0", "--threads", "1"};
+  const std::vector<std::string> tmpl = {"--template", "ptft-chat", "--system", "Answer briefly."};
+
+  auto one = e2e::run_ptft(e2e::concat(e2e::concat({"generate", "--chat", "--prompt", "What is a licence?"}, tmpl), greedy));
+  ASSERT_EQ(one.exit_code, 0) << one.text();
+  // The same answer as the first turn of `chat` (which ends it with a newline)...
+  e2e::write_text(tmp.path("in.txt"), "What is a licence?\n");
+  auto chat = e2e::run_ptft_with_stdin(e2e::concat(e2e::concat({"chat"}, tmpl), greedy), tmp.path("in.txt"), tmp);
+  ASSERT_EQ(chat.exit_code, 0) << chat.text();
+  EXPECT_EQ(one.out + "\n", chat.out);
+  // ... and as a plain continuation of the rendered template that stops at the end of the turn.
+  auto plain = e2e::run_ptft(e2e::concat(
+      {"generate", "--prompt", "<|system|>\nAnswer briefly.\n<|user|>\nWhat is a licence?\n<|assistant|>\n", "--stop",
+       "<|endoftext|>\n"},
+      greedy));
+  ASSERT_EQ(plain.exit_code, 0) << plain.text();
+  EXPECT_EQ(one.out, plain.out);
+
+  // Without a template, and chat options without --chat: what to do about it.
+  auto none = e2e::run_ptft(e2e::concat({"generate", "--chat", "--prompt", "Hi"}, greedy));
+  EXPECT_EQ(none.exit_code, 1) << none.text();
+  EXPECT_TRUE(contains(none.err, "no chat template")) << none.err;
+  auto stray = e2e::run_ptft(e2e::concat({"generate", "--prompt", "Hi", "--system", "Be brief."}, greedy));
+  EXPECT_EQ(stray.exit_code, 1) << stray.text();
+  EXPECT_TRUE(contains(stray.err, "--chat")) << stray.err;
+}
+
 TEST(GenerateE2E, ChatReadsLinesUntilEndOfInput) {
   e2e::TempDir tmp;
   std::string ckpt;

@@ -103,6 +103,14 @@ TEST_P(LlamaChatE2E, HfDirectoryWithRealTokenizerThroughSftChatAndExport) {
                                         "--threads", "1"},
                                        tmp.path("question.txt"), tmp);
   EXPECT_EQ(chat.exit_code, 0) << chat.text();
+  // generate --chat renders the message with the same (Jinja) template: the same greedy answer.
+  const std::vector<std::string> greedy = {"--model", tmp.path("sft"), "--max-new-tokens", "4", "--temperature", "0",
+                                           "--threads", "1"};
+  auto chat0 = e2e::run_ptft_with_stdin(e2e::concat({"chat"}, greedy), tmp.path("question.txt"), tmp);
+  ASSERT_EQ(chat0.exit_code, 0) << chat0.text();
+  auto gen = e2e::run_ptft(e2e::concat({"generate", "--chat", "--prompt", "What is clause 3?"}, greedy));
+  ASSERT_EQ(gen.exit_code, 0) << gen.text();
+  EXPECT_EQ(gen.out + "\n", chat0.out);
 
   auto out = e2e::run_ptft({"export", "--model", tmp.path("sft"), "--format", "hf", "--merge-lora", "--out", tmp.path("out")});
   ASSERT_EQ(out.exit_code, 0) << out.text();
