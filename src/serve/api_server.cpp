@@ -32,6 +32,13 @@ class HttpServer : public httplib::Server {
     ::shutdown(sock, SHUT_RDWR);  // wakes the accept() of listen_after_bind
     ::close(sock);
   }
+  // Debian's libcpp-httplib listens with a backlog of 5: a burst of more simultaneous connects
+  // loses SYNs, and those clients wait a second for the retransmission. Linux lets listen() be
+  // called again to raise it.
+  void raise_backlog() {
+    const socket_t sock = svr_sock_;
+    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
+  }
 };
 
 HttpRequest to_request(const httplib::Request& req) {
@@ -89,6 +96,7 @@ void ApiServer::Impl::bind_locked() {
                         (err ? std::string(" (") + std::strerror(err) + ")" : std::string()),
                     "another process may be using the port: choose another with --port (0 picks a free one), "
                     "or check that --host is an address of this machine");
+  http.raise_backlog();
   port = bound;
 }
 
