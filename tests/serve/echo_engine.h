@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -22,7 +23,7 @@ class EchoEngine : public GenerationEngine {
   bool chat = true;           // has_chat_template()
   int64_t context = 64;       // context_length() in words
   int64_t repeat = 1;         // the prompt's words are echoed this many times
-  bool throw_internal = false;  // generate() throws std::runtime_error
+  std::atomic<bool> throw_internal{false};  // generate() throws std::runtime_error (set while serving)
 
   std::string model_id() const override { return "echo-test"; }
   int64_t context_length() const override { return context; }
