@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "ptft/core/error.h"
+#include "ptft/core/log.h"
 #include "ptft/serve/api_error.h"
 #include "ptft/serve/openai_response.h"
 
@@ -128,6 +129,10 @@ ApiServer::ApiServer(GenerationEngine& engine, ServeOptions options)
     res.set_content(json_text(transport_error(res.status).body()), "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
+  if (handler.options().log_requests)
+    http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      log_info("serve: " + req.remote_addr + " " + req.method + " " + req.path + " " + std::to_string(res.status));
+    });
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
     res.set_content(json_text(transport_error(500).body()), "application/json");

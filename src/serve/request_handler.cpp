@@ -7,6 +7,7 @@
 #include <random>
 
 #include "ptft/core/error.h"
+#include "ptft/core/log.h"
 #include "ptft/serve/api_error.h"
 #include "ptft/serve/openai_request.h"
 #include "ptft/serve/openai_response.h"
@@ -28,7 +29,9 @@ std::string user_error_text(const UserError& e) {
   return e.hint().empty() ? e.message() : e.message() + " (" + e.hint() + ")";
 }
 
-ApiError internal_error(const std::string& what) {
+// A failure of the server's own: logged (the client only sees the reply), and a 500.
+ApiError internal_error(const std::string& where, const std::string& what) {
+  log_warn("serve: " + where + ": internal error: " + what);
   return ApiError(500, "internal server error: " + what + " (the server keeps running; please report this)", "", "",
                   "server_error");
 }
@@ -81,7 +84,8 @@ void run_stream(GenerationEngine& engine, const std::string& prompt, const Sampl
     if (open) write(sse_event(ApiError(400, user_error_text(e)).body()));
     return;
   } catch (const std::exception& e) {
-    if (open) write(sse_event(internal_error(e.what()).body()));
+    const ApiError error = internal_error("a stream", e.what());
+    if (open) write(sse_event(error.body()));
     return;
   }
   if (!open || out.finish_reason == "cancelled") return;
@@ -126,9 +130,9 @@ HttpReply RequestHandler::handle(const HttpRequest& request) {
   } catch (const UserError& e) {
     return json_reply(400, ApiError(400, user_error_text(e)).body());
   } catch (const std::exception& e) {
-    return json_reply(500, internal_error(e.what()).body());
+    return json_reply(500, internal_error(request.method + " " + request.path, e.what()).body());
   } catch (...) {
-    return json_reply(500, internal_error("an unknown exception").body());
+    return json_reply(500, internal_error(request.method + " " + request.path, "an unknown exception").body());
   }
 }
 

@@ -106,6 +106,7 @@ TEST(ServeApiServer, ErrorsHaveOpenAiBodies) {
   ServeOptions o = options();
   o.api_key = "k1";
   o.max_body_bytes = 1000;
+  o.log_requests = true;  // exercised; the lines go to stderr
   Running s(e, o);
   httplib::Client c = s.client();
   auto error_of = [](const httplib::Result& r, int status) {

@@ -16,6 +16,7 @@ struct ServeOptions {
   size_t max_body_bytes = 1 << 20;  // a larger request body is refused (413)
   int64_t max_tokens_limit = 2048;  // max_tokens per request at most, and its default
   size_t max_queue = 16;            // requests waiting for the engine beyond the one it runs; more: 503
+  bool log_requests = false;        // one line per answered request on stderr (server errors always)
   // UserError naming the option and the allowed range.
   void validate() const;
 };
