@@ -28,6 +28,8 @@ PACKAGES=(
   libsentencepiece-dev sentencepiece zlib1g-dev
   # tokenizer.json: Split-regex pre-tokenizers on PCRE2, the NFC normaliser from ICU
   libpcre2-dev libicu-dev
+  # ptft serve: the HTTP server (OpenAI-compatible API)
+  libcpp-httplib-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # the independent numpy GPT-2 of the Hugging Face interop golden test (tests/io/hf_gpt2_reference.py)
