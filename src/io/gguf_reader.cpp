@@ -148,7 +148,6 @@ void File::parse() {
                             std::to_string(c.remaining()) + " bytes left can hold",
                     detail::kHintTruncated);
     read_metadata(c, n_kv);
-    read_alignment(c);
     read_tensor_infos(c, n_tensors);
     check_layout(c);
   } catch (const Error&) {
@@ -172,20 +171,16 @@ void File::read_metadata(Cursor& c, uint64_t n_kv) {
       throw c.error(type_at, "key " + printable(key) + " has unknown value type " + std::to_string(type) +
                                  " (GGUF value types are 0..12)");
     Value v = read_value(c, static_cast<ValueType>(type), "the value of key " + printable(key));
+    if (key == "general.alignment") {  // a UINT32 power of two, as llama.cpp requires
+      if (v.type() != ValueType::UINT32)
+        throw c.error(type_at, "general.alignment is " + v.type_name() + "; it must be UINT32");
+      alignment_ = v.get<uint32_t>();
+      if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0)
+        throw c.error(type_at, "general.alignment is " + std::to_string(alignment_) + "; it must be a power of two");
+    }
     key_index_.emplace(key, metadata_.size());
     metadata_.emplace_back(std::move(key), std::move(v));
   }
-}
-
-// general.alignment: a UINT32 power of two, as llama.cpp requires.
-void File::read_alignment(const Cursor& c) {
-  const Value* a = find("general.alignment");
-  if (a == nullptr) return;
-  if (a->type() != ValueType::UINT32)
-    throw c.error(16, "general.alignment is " + a->type_name() + "; it must be UINT32");
-  alignment_ = a->get<uint32_t>();
-  if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0)
-    throw c.error(16, "general.alignment is " + std::to_string(alignment_) + "; it must be a power of two");
 }
 
 void File::read_tensor_infos(Cursor& c, uint64_t n_tensors) {

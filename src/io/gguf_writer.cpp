@@ -82,24 +82,26 @@ void Writer::set(const std::string& key, Value value) {
 
 void Writer::add_tensor(const std::string& name, GgmlType type, const std::vector<int64_t>& shape,
                         const void* data, uint64_t nbytes) {
-  if (nbytes > 0 && data == nullptr)
-    throw UserError(std::string(kWhere) + ": tensor " + printable(name) + ": data is null",
-                    "pass a pointer to the tensor's bytes");
-  const uint64_t before = tensors_.size();
+  const uint64_t need = checked_nbytes(name, type, shape);
+  const std::string what = std::string(kWhere) + ": tensor " + printable(name);
+  if (nbytes != need)
+    throw UserError(what + ": nbytes is " + std::to_string(nbytes) + " but " + ggml_type_name(type) +
+                        " with this shape needs " + std::to_string(need),
+                    "pass the tensor's contiguous byte size");
+  if (nbytes > 0 && data == nullptr) throw UserError(what + ": data is null", "pass a pointer to the tensor's bytes");
   add_tensor(name, type, shape, [data, nbytes](const Sink& sink) {
     if (nbytes > 0) sink(data, static_cast<std::size_t>(nbytes));
   });
-  const Entry& e = tensors_[before];
-  if (e.nbytes != nbytes) {
-    tensor_index_.erase(name);
-    tensors_.pop_back();
-    throw UserError(std::string(kWhere) + ": tensor " + printable(name) + ": nbytes is " + std::to_string(nbytes) +
-                        " but " + ggml_type_name(type) + " with this shape needs " + std::to_string(e.nbytes),
-                    "pass the tensor's contiguous byte size");
-  }
 }
 
 void Writer::add_tensor(const std::string& name, GgmlType type, const std::vector<int64_t>& shape, Fill fill) {
+  const uint64_t nbytes = checked_nbytes(name, type, shape);
+  tensor_index_.emplace(name, tensors_.size());
+  tensors_.push_back({name, type, shape, nbytes, std::move(fill)});
+}
+
+// The tensor's byte size, after the checks the reader makes (and a new name).
+uint64_t Writer::checked_nbytes(const std::string& name, GgmlType type, const std::vector<int64_t>& shape) const {
   const std::string what = std::string(kWhere) + ": tensor " + printable(name);
   if (name.empty() || name.size() > kMaxTensorNameBytes)
     throw UserError(what + ": the name has " + std::to_string(name.size()) + " bytes; ggml allows 1 to " +
@@ -122,14 +124,11 @@ void Writer::add_tensor(const std::string& name, GgmlType type, const std::vecto
                       "check the shape");
     numel *= d;
   }
-  uint64_t nbytes;
   try {
-    nbytes = ggml_nbytes(type, numel, shape.back());
+    return ggml_nbytes(type, numel, shape.back());
   } catch (const UserError& e) {
     throw UserError(what + ": " + e.message(), e.hint());
   }
-  tensor_index_.emplace(name, tensors_.size());
-  tensors_.push_back({name, type, shape, nbytes, std::move(fill)});
 }
 
 uint32_t Writer::alignment() const {

@@ -51,7 +51,7 @@ enum class ValueType : uint32_t {
   UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6,
   BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
 };
-const char* value_type_name(ValueType);  // "UINT32", ...; "type <n>" is never returned
+const char* value_type_name(ValueType);  // "UINT32", ...
 bool is_value_type(uint32_t id);         // 0..12
 // Bytes of one element of a fixed-size type (0 for STRING and ARRAY).
 std::size_t value_type_size(ValueType);
@@ -224,7 +224,6 @@ class File {
   File() = default;
   void parse();  // fills everything from base_/size_; throws UserError
   void read_metadata(detail::Cursor& c, uint64_t n_kv);
-  void read_alignment(const detail::Cursor& c);
   void read_tensor_infos(detail::Cursor& c, uint64_t n_tensors);
   void check_layout(const detail::Cursor& c);
   std::string where() const { return "GGUF file '" + path_ + "'"; }
@@ -280,6 +279,7 @@ class Writer {
     uint64_t nbytes;
     Fill fill;
   };
+  uint64_t checked_nbytes(const std::string& name, GgmlType type, const std::vector<int64_t>& shape) const;
   std::string header() const;  // everything before the data section, padded
   void stream(const Sink& out) const;
   uint32_t alignment() const;
