@@ -368,7 +368,8 @@ TEST(GgufValidation, TensorInfos) {
   EXPECT_TRUE(test::contains(one({1ull << 40, 1ull << 40}), "exceeds 2^63-1"));
   EXPECT_TRUE(test::contains(one({1ull << 63}), "exceeds 2^63-1"));
   EXPECT_TRUE(test::contains(one({33}, 2), "multiple of 32"));
-  EXPECT_TRUE(test::contains(one({1}, 0, std::string(64, 'n')), "the name is 64 bytes"));
+  EXPECT_TRUE(test::contains(one({1}, 0, std::string(64, 'n')), "the name of tensor 0 is 64 bytes long; the limit is 63"));
+  EXPECT_TRUE(test::contains(one({1}, 0, ""), "the name of tensor 0 is empty"));
   const std::string dup = Raw().header(2, 0).tensor("x", {1}, 0, 0).tensor("x", {1}, 0, 32).pad().zeros(64).s;
   EXPECT_TRUE(test::contains(parse_error(dup), "tensor 'x' appears twice"));
   const std::string dup_key = Raw().header(0, 2).str("k").u32(0).s + "\x01" + Raw().str("k").u32(0).s + "\x01";
