@@ -40,28 +40,25 @@ ExternalProject_Add(ptft_fuzz
   CMAKE_ARGS -DCMAKE_CXX_COMPILER=${PTFT_CLANGXX} -DCMAKE_BUILD_TYPE=RelWithDebInfo
   BUILD_ALWAYS ON      # the sources live outside fuzz/; let its own build decide what is stale
   INSTALL_COMMAND ""
-  BUILD_BYPRODUCTS ${PTFT_FUZZ_DIR}/fuzz_safetensors ${PTFT_FUZZ_DIR}/fuzz_jinja
+  BUILD_BYPRODUCTS ${PTFT_FUZZ_DIR}/fuzz_safetensors ${PTFT_FUZZ_DIR}/fuzz_jinja ${PTFT_FUZZ_DIR}/fuzz_gguf
   USES_TERMINAL_BUILD ON)
 
 if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
+  # ptft_fuzz_corpus_test(<test> <fuzzer> <seed corpus> <scratch suffix> <artifact prefix>)
   # libFuzzer writes new inputs into the first corpus directory: give it a scratch directory,
   # emptied each run, so the committed seeds stay untouched and runs stay reproducible.
-  set(_ptft_scratch ${PTFT_FUZZ_DIR}/corpus-scratch)
-  add_test(NAME fuzz_safetensors_corpus
-    COMMAND sh -c "rm -rf '${_ptft_scratch}' && mkdir -p '${_ptft_scratch}' && exec \"$0\" \"$@\""
-            ${PTFT_FUZZ_DIR}/fuzz_safetensors
-            -runs=50000 -seed=1234 -max_len=4096 -timeout=10 -rss_limit_mb=2048
-            -print_final_stats=1 -artifact_prefix=${PTFT_FUZZ_DIR}/crash-
-            ${_ptft_scratch} ${_ptft_root}/tests/io/fuzz_corpus
-    WORKING_DIRECTORY ${PTFT_FUZZ_DIR})
-  set_tests_properties(fuzz_safetensors_corpus PROPERTIES TIMEOUT 120 LABELS fuzz)
-  set(_ptft_jinja_scratch ${PTFT_FUZZ_DIR}/corpus-scratch-jinja)
-  add_test(NAME fuzz_jinja_corpus
-    COMMAND sh -c "rm -rf '${_ptft_jinja_scratch}' && mkdir -p '${_ptft_jinja_scratch}' && exec \"$0\" \"$@\""
-            ${PTFT_FUZZ_DIR}/fuzz_jinja
-            -runs=50000 -seed=1234 -max_len=4096 -timeout=10 -rss_limit_mb=2048
-            -print_final_stats=1 -artifact_prefix=${PTFT_FUZZ_DIR}/crash-jinja-
-            ${_ptft_jinja_scratch} ${_ptft_root}/tests/jinja/fuzz_corpus
-    WORKING_DIRECTORY ${PTFT_FUZZ_DIR})
-  set_tests_properties(fuzz_jinja_corpus PROPERTIES TIMEOUT 120 LABELS fuzz)
+  function(ptft_fuzz_corpus_test test fuzzer corpus scratch_suffix artifact_prefix)
+    set(scratch ${PTFT_FUZZ_DIR}/corpus-scratch${scratch_suffix})
+    add_test(NAME ${test}
+      COMMAND sh -c "rm -rf '${scratch}' && mkdir -p '${scratch}' && exec \"$0\" \"$@\""
+              ${PTFT_FUZZ_DIR}/${fuzzer}
+              -runs=50000 -seed=1234 -max_len=4096 -timeout=10 -rss_limit_mb=2048
+              -print_final_stats=1 -artifact_prefix=${PTFT_FUZZ_DIR}/${artifact_prefix}
+              ${scratch} ${corpus}
+      WORKING_DIRECTORY ${PTFT_FUZZ_DIR})
+    set_tests_properties(${test} PROPERTIES TIMEOUT 120 LABELS fuzz)
+  endfunction()
+  ptft_fuzz_corpus_test(fuzz_safetensors_corpus fuzz_safetensors ${_ptft_root}/tests/io/fuzz_corpus "" crash-)
+  ptft_fuzz_corpus_test(fuzz_jinja_corpus fuzz_jinja ${_ptft_root}/tests/jinja/fuzz_corpus -jinja crash-jinja-)
+  ptft_fuzz_corpus_test(fuzz_gguf_corpus fuzz_gguf ${_ptft_root}/tests/io/fuzz_corpus_gguf -gguf crash-gguf-)
 endif()

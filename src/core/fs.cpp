@@ -42,6 +42,15 @@ void fsync_tree(const std::filesystem::path& dir) {
 
 }  // namespace
 
+void require_parent_dir(const std::string& path, const std::string& where) {
+  const std::filesystem::path dir = parent_dir(path);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw UserError(where + ": directory '" + dir.string() + "' " +
+                        (std::filesystem::exists(dir, ec) ? "is not a directory" : "does not exist"),
+                    "create the directory first or check the output path");
+}
+
 std::string make_temp_sibling(const std::string& path) {
   static std::atomic<int> counter{0};
   return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);

@@ -1,14 +1,7 @@
 #include "ptft/io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -16,6 +9,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/core/mapped_file.h"
 
 namespace ptft::safetensors {
 namespace {
@@ -345,34 +339,9 @@ int64_t TensorInfo::numel() const {
 std::shared_ptr<File> File::open(const std::string& path) {
   std::shared_ptr<File> f(new File());
   f->path_ = path;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    throw UserError("cannot open safetensors file '" + path + "': " + std::strerror(err),
-                    err == ENOENT ? "check the path" : "check the file's permissions");
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw UserError("safetensors file '" + path + "' is not a regular file", "check the path");
-  }
-  f->size_ = static_cast<uint64_t>(st.st_size);
-  if (f->size_ > 0) {
-    // Writable + MAP_PRIVATE: a stray write through data() is copy-on-write, never reaching
-    // the file; MAP_NORESERVE so that mapping a large file does not reserve swap for it.
-    void* m = ::mmap(nullptr, f->size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-    if (m == MAP_FAILED) {
-      const int err = errno;
-      ::close(fd);
-      throw UserError("cannot mmap safetensors file '" + path + "' (" +
-                          std::to_string(f->size_) + " bytes): " + std::strerror(err),
-                      "check the available address space / memory limits (ulimit -v)");
-    }
-    f->map_ = m;
-    f->map_size_ = f->size_;
-    f->base_ = static_cast<const uint8_t*>(m);
-  }
-  ::close(fd);
+  f->map_ = std::make_unique<fs::MappedFile>(path, "safetensors file");
+  f->base_ = f->map_->data();
+  f->size_ = f->map_->size();
   f->parse();
   return f;
 }
@@ -387,9 +356,7 @@ std::shared_ptr<File> File::from_bytes(std::string bytes, std::string name) {
   return f;
 }
 
-File::~File() {
-  if (map_ != nullptr) ::munmap(map_, map_size_);
-}
+File::~File() = default;
 
 void File::parse() {
   const std::string where = "safetensors file '" + path_ + "'";
@@ -621,13 +588,7 @@ void write(const std::string& path, const std::vector<TensorRef>& tensors,
            const std::map<std::string, std::string>& metadata) {
   const std::string where = "writing safetensors file '" + path + "'";
   const Plan p = make_plan(tensors, metadata, where);
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec))
-    throw UserError(where + ": directory '" + dir.string() + "' " +
-                        (std::filesystem::exists(dir, ec) ? "is not a directory" : "does not exist"),
-                    "create the directory first or check the output path");
+  fs::require_parent_dir(path, where);
   fs::AtomicFile f(path);
   f.write(p.prefix);
   for (const auto& t : tensors)

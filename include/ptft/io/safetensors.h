@@ -28,6 +28,10 @@
 #include <string>
 #include <vector>
 
+namespace ptft::fs {
+class MappedFile;
+}
+
 namespace ptft::safetensors {
 
 enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
@@ -69,7 +73,7 @@ class File {
   uint64_t header_size() const { return header_size_; }
   uint64_t data_size() const { return data_size_; }
 
-  ~File();  // munmap
+  ~File();
   File(const File&) = delete;
   File& operator=(const File&) = delete;
 
@@ -78,9 +82,8 @@ class File {
   void parse();  // fills tensors_/metadata_ from base_/size_, throws UserError
 
   std::string path_;
-  std::string bytes_;           // owns the bytes for from_bytes()
-  void* map_ = nullptr;         // mmap'd region for open()
-  std::size_t map_size_ = 0;
+  std::string bytes_;                   // owns the bytes for from_bytes()
+  std::unique_ptr<fs::MappedFile> map_;  // the mapping for open()
   const uint8_t* base_ = nullptr;  // start of the file's bytes
   uint64_t size_ = 0;
   uint64_t header_size_ = 0;
