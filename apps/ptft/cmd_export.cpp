@@ -1,10 +1,13 @@
 // ptft export --model CKPT --format hf|ptft|torchvision --out DIR [--merge-lora]
+// ptft export --model CKPT --format gguf --out FILE.gguf [--dtype f32|f16|bf16] [--merge-lora]
 //
 // CKPT is a checkpoint directory, a run directory (its checkpoints/best, else checkpoints/last),
 // a Hugging Face model directory or bare torchvision/timm ResNet weights (a .safetensors file).
 // Formats other than ptft are the model family's (ModelFamily::formats, models/model_files.h).
 // --merge-lora folds a LoRA checkpoint's adapters into the weights (W += alpha/r * B A) first;
 // `--format ptft --merge-lora` gives a plain ptft checkpoint of the adapted model.
+// gguf: one file llama.cpp runs (models/gguf_model.h), with the tokenizer and the chat template
+// (the checkpoint's, in Jinja).
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -14,7 +17,9 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/io/checkpoint.h"
+#include "ptft/data/chat_template_export.h"
 #include "ptft/io/hf_files.h"
+#include "ptft/models/gguf_model.h"
 #include "ptft/models/model_files.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/transfer/lora.h"
@@ -28,6 +33,7 @@ struct ExportRequest {
   std::string format = "hf";
   std::string out;
   bool merge_lora = false;
+  std::string dtype;         // gguf only; "" = f16
 };
 
 // What an exporter gets: the checkpoint read, its model built and loaded, its tokenizer.
@@ -61,11 +67,36 @@ void export_ptft(const Source& s, const std::string& out) {
 std::vector<std::string> format_names() {
   std::vector<std::string> names = all_export_formats();
   names.push_back("ptft");
+  names.push_back("gguf");
   return names;
 }
 
+// One GGUF file: weights in --dtype, the tokenizer, the checkpoint's chat template as Jinja.
+void export_gguf_file(const Source& s, const ExportRequest& r) {
+  GgufExportOptions o;
+  if (!r.dtype.empty()) o.dtype = r.dtype;
+  o.name = sfs::path(s.dir).filename() == "best" || sfs::path(s.dir).filename() == "last"
+               ? sfs::path(s.dir).parent_path().parent_path().filename().string()
+               : sfs::path(s.dir).filename().string();
+  const nlohmann::json ptft_section = s.checkpoint.config.value("ptft", nlohmann::json::object());
+  if (has_lora(*s.model)) {
+    const LoraConfig lora = LoraConfig::from_json(ptft_section.at("lora"), s.dir + "/config.json ptft.lora");
+    export_gguf_adapter(*s.model, lora.alpha, r.out, o);
+    std::cerr << "note: " << r.out << " holds the LoRA adapters alone: run it on the base model's GGUF "
+              << "(llama-cli -m BASE.gguf --lora " << r.out << "); --merge-lora writes one merged model instead"
+              << std::endl;
+    return;
+  }
+  if (ptft_section.contains("chat_template") && ptft_section["chat_template"].is_object())
+    o.chat_template = chat_template_as_jinja(ptft_section["chat_template"], s.dir + "/config.json ptft.chat_template");
+  export_gguf(*s.model, s.tokenizer.get(), r.out, o);
+}
+
 void export_source(const Source& s, const ExportRequest& r) {
+  if (!r.dtype.empty() && r.format != "gguf")
+    throw UserError("--dtype is for --format gguf", "the other formats are written in f32");
   if (r.format == "ptft") export_ptft(s, r.out);
+  else if (r.format == "gguf") export_gguf_file(s, r);
   else export_model(*s.model, s.tokenizer.get(), r.format, r.out);
 }
 
@@ -83,12 +114,15 @@ std::string checkpoint_dir(const std::string& path) {
                   "a checkpoint holds config.json + model.safetensors; a run holds checkpoints/best or last");
 }
 
-Source load_source(const std::string& path, bool merge) {
+// `keep_adapters`: a LoRA checkpoint exported without --merge-lora keeps them (gguf: an adapter file).
+Source load_source(const std::string& path, bool merge, bool keep_adapters) {
   Source s;
   s.dir = checkpoint_dir(path);
   s.checkpoint = read_checkpoint(s.dir, /*with_training_state=*/false);
   s.model = model_from_checkpoint(s.checkpoint);
-  if (has_lora(*s.model)) {
+  if (has_lora(*s.model) && keep_adapters && !merge) {
+    // exported as they are
+  } else if (has_lora(*s.model)) {
     if (!merge)
       throw UserError("'" + s.dir + "' is a LoRA checkpoint (its adapters are separate weights)",
                       "merge the adapters first: ptft export --merge-lora");
@@ -98,6 +132,7 @@ Source load_source(const std::string& path, bool merge) {
   }
   std::error_code ec;
   if (sfs::is_directory(s.dir + "/tokenizer", ec)) s.tokenizer = load_tokenizer(s.dir + "/tokenizer");
+  else if (is_gguf_file(s.dir)) s.tokenizer = read_gguf_tokenizer(s.dir);
   else if (is_hf_model_dir(s.dir)) s.tokenizer = find_tokenizer(s.dir);
   return s;
 }
@@ -105,15 +140,16 @@ Source load_source(const std::string& path, bool merge) {
 }  // namespace
 
 Action add_export(CLI::App& app) {
-  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face GPT-2 or BERT directory; ptft: a plain checkpoint, e.g. with --merge-lora; torchvision: a ResNet state dict as model.safetensors)");
+  auto* sub = app.add_subcommand("export", "Write a checkpoint in another format (hf: a Hugging Face directory; gguf: one file for llama.cpp / Ollama; ptft: a plain checkpoint, e.g. with --merge-lora; torchvision: a ResNet state dict as model.safetensors)");
   auto req = std::make_shared<ExportRequest>();
   const std::vector<std::string> names = format_names();
   sub->add_option("--model", req->model, "checkpoint, run or Hugging Face model directory, or ResNet .safetensors weights")->required();
   sub->add_option("--format", req->format, "output format")->check(CLI::IsMember(names))->capture_default_str();
-  sub->add_option("--out", req->out, "output directory (must not exist, or be empty)")->required();
+  sub->add_option("--out", req->out, "output directory (must not exist, or be empty); for gguf a file that must not exist")->required();
+  sub->add_option("--dtype", req->dtype, "gguf: the weights' type, f32 | f16 | bf16 (default f16; norms stay f32)");
   sub->add_flag("--merge-lora", req->merge_lora, "fold LoRA adapters into the weights before exporting");
   return [=] {
-    const Source s = load_source(req->model, req->merge_lora);
+    const Source s = load_source(req->model, req->merge_lora, req->format == "gguf");
     export_source(s, *req);
     std::cerr << "exported " << s.dir << " (" << s.model->family() << ", "
               << (s.tokenizer ? s.tokenizer->kind() + " tokenizer" : std::string("no tokenizer")) << ") as "

@@ -1,8 +1,10 @@
 #include "ptft/infer/pretrained.h"
 
 #include <filesystem>
+#include <tuple>
 
 #include "ptft/core/error.h"
+#include "ptft/models/gguf_model.h"
 #include "ptft/models/model_files.h"
 #include "ptft/transfer/lora.h"
 
@@ -20,6 +22,17 @@ std::string tokenizer_dir(const std::string& dir) {
     if (sfs::is_directory(dir + sub, ec)) return dir + sub;
   if (sfs::is_regular_file(dir + "/vocab.json", ec) && sfs::is_regular_file(dir + "/merges.txt", ec)) return dir;
   return {};
+}
+
+// The tokenizer of the model at `path` and where it was found (null, "": none): tokenizer_dir(),
+// a GGUF file's own, or any tokenizer files ptft reads beside the weights (tokenizer.json,
+// vocab.txt, ...).
+std::pair<TokenizerPtr, std::string> model_tokenizer(const std::string& path) {
+  const std::string dir = tokenizer_dir(path);
+  if (!dir.empty()) return {load_tokenizer(dir), dir};
+  if (is_gguf_file(path)) return {read_gguf_tokenizer(path), path};
+  if (TokenizerPtr t = find_tokenizer(path)) return {t, path};
+  return {nullptr, ""};
 }
 
 }  // namespace
@@ -48,13 +61,13 @@ Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt
   p.model = model_from_checkpoint(c);  // LoRA adapters re-attached
   p.model->eval();
 
-  const std::string tok_dir = tokenizer_dir(p.dir);
-  if (!tok_dir.empty()) {
-    try {
-      p.tokenizer = load_tokenizer(tok_dir);
-    } catch (const UserError& e) {
-      throw e.with_context("loading the tokenizer of '" + p.dir + "'");
-    }
+  std::string tok_dir;
+  try {
+    std::tie(p.tokenizer, tok_dir) = model_tokenizer(p.dir);
+  } catch (const UserError& e) {
+    throw e.with_context("loading the tokenizer of '" + p.dir + "'");
+  }
+  if (p.tokenizer) {
     const int64_t model_vocab = p.model->vocab_size();
     if (model_vocab > 0 && p.tokenizer->vocab_size() > model_vocab)
       throw UserError("the tokenizer '" + tok_dir + "' has " + std::to_string(p.tokenizer->vocab_size()) +

@@ -7,6 +7,7 @@
 #include "ptft/core/fs.h"
 #include "ptft/core/log.h"
 #include "ptft/io/hf_files.h"
+#include "ptft/models/gguf_model.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;
@@ -38,6 +39,13 @@ std::string hf_types_list() {
   return list;
 }
 
+// The format of `family` that reads Hugging Face model_type `type`.
+const ForeignFormat& hf_format_reading(const ModelFamily& family, const std::string& type) {
+  return *std::find_if(family.formats.begin(), family.formats.end(), [&](const ForeignFormat& f) {
+    return std::count(f.hf_model_types.begin(), f.hf_model_types.end(), type) > 0;
+  });
+}
+
 Checkpoint read_hf_dir(const std::string& dir) {
   ForeignSource src;
   src.path = dir;
@@ -50,9 +58,7 @@ Checkpoint read_hf_dir(const std::string& dir) {
   if (!family)
     throw UserError("'" + src.config_path + "': model_type \"" + type + "\" is not supported",
                     "ptft reads Hugging Face model_types " + hf_types_list() + " and its own checkpoints");
-  const ForeignFormat& format = *std::find_if(family->formats.begin(), family->formats.end(), [&](const ForeignFormat& f) {
-    return std::count(f.hf_model_types.begin(), f.hf_model_types.end(), type) > 0;
-  });
+  const ForeignFormat& format = hf_format_reading(*family, type);
   nlohmann::json config;  // before the weights: a bad config says so first
   try {
     config = format.read_config(src);
@@ -63,6 +69,23 @@ Checkpoint read_hf_dir(const std::string& dir) {
   const ForeignTensors tensors = load_hf_tensors(dir);
   src.tensors = &tensors;
   return map_foreign(format, src, std::move(config), dir);
+}
+
+// A GGUF file, read as the Hugging Face model it stands for (models/gguf_model.h).
+Checkpoint read_gguf(const std::string& path) {
+  GgufAsHf g = read_gguf_as_hf(path);
+  const std::string type = g.config["model_type"].get<std::string>();
+  const ModelFamily* family = find_hf_family(type);
+  PTFT_CHECK(family != nullptr, "no family reads the model_type '" + type + "' of a GGUF file");
+  const ForeignFormat& format = hf_format_reading(*family, type);
+  ForeignSource src;
+  src.path = path;
+  src.config_path = path;
+  src.config = g.config;
+  src.tensors = &g.tensors;
+  Checkpoint c = map_foreign(format, src, format.read_config(src), path);
+  c.config["ptft"]["source"] = "gguf:" + path;
+  return c;
 }
 
 Checkpoint read_bare_weights(const std::string& path) {
@@ -151,12 +174,13 @@ bool is_bare_weights(const std::string& path) {
 }
 
 bool is_model_path(const std::string& path) {
-  return is_checkpoint_dir(path) || is_hf_model_dir(path) || is_bare_weights(path);
+  return is_checkpoint_dir(path) || is_hf_model_dir(path) || is_bare_weights(path) || is_gguf_file(path);
 }
 
 Checkpoint read_checkpoint(const std::string& path, bool with_training_state) {
   std::error_code ec;
   if (sfs::exists(path, ec) && is_bare_weights(path)) return read_bare_weights(path);
+  if (sfs::is_regular_file(path, ec) && is_gguf_file(path)) return read_gguf(path);
   if (sfs::is_directory(path, ec) && is_hf_model_dir(path)) return read_hf_dir(path);
   Checkpoint c = read_ptft_checkpoint(path, with_training_state);
   convert_legacy_names(c);

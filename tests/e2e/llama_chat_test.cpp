@@ -11,6 +11,7 @@
 
 #include "../common/hf_tokenizers.h"
 #include "gpt_fixture.h"
+#include "tiny_checkpoint.h"
 
 namespace {
 using e2e::contains;
@@ -59,15 +60,9 @@ TEST_P(LlamaChatE2E, HfDirectoryWithRealTokenizerThroughSftChatAndExport) {
   const RealModel& m = GetParam();
   e2e::TempDir tmp;
   // A small model with the real vocabulary, random weights, as a Hugging Face directory.
-  e2e::write_text(tmp.path("base.yaml"), m.model_yaml + "data: {train: \"synthetic:tokens\"}\n" +
-                                             "train: {steps: 1, batch_size: 2, eval_every: 0, save_every: 1}\n");
-  auto base = e2e::run_ptft({"pretrain", "--config", tmp.path("base.yaml"), "--out", tmp.path("base"), "--threads", "1", "--quiet"});
-  ASSERT_EQ(base.exit_code, 0) << base.text();
-  const std::string hf = tmp.path("hf");
-  auto exported = e2e::run_ptft({"export", "--model", tmp.path("base"), "--format", "hf", "--out", hf});
-  ASSERT_EQ(exported.exit_code, 0) << exported.text();
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
-    sfs::copy_file(ptft::test::hf_tokenizer_dir(m.tokenizer) + "/" + f, hf + "/" + f);
+  std::string hf;
+  ASSERT_NO_FATAL_FAILURE(e2e::make_hf_model(tmp, m.model_yaml, ptft::test::hf_tokenizer_dir(m.tokenizer),
+                                             {"tokenizer.json", "tokenizer_config.json"}, &hf));
 
   auto enc = e2e::run_ptft({"tokenizer", "encode", "--tokenizer", hf, "Hello world"});
   ASSERT_EQ(enc.exit_code, 0) << enc.text();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "run_ptft.h"
 
@@ -41,6 +42,21 @@ inline void make_tiny_gpt_checkpoint(const TempDir& tmp, std::string* ckpt) {
   // A run on token shards stores their tokenizer in its checkpoints: what generate reads.
   std::error_code ec;
   ASSERT_TRUE(sfs::is_directory(*ckpt + "/tokenizer", ec)) << *ckpt << " has no tokenizer/";
+}
+
+// A random-weight model of `model_yaml` (a YAML "model:" section; one step on synthetic tokens)
+// exported as a Hugging Face directory *hf (tmp/hf) with the files `tokenizer_files` of
+// `tokenizer_dir` copied in: a real model's layout and tokenizer, small enough for a test.
+inline void make_hf_model(const TempDir& tmp, const std::string& model_yaml, const std::string& tokenizer_dir,
+                          const std::vector<std::string>& tokenizer_files, std::string* hf) {
+  write_text(tmp.path("base.yaml"), model_yaml + "data: {train: \"synthetic:tokens\"}\n" +
+                                        "train: {steps: 1, batch_size: 2, eval_every: 0, save_every: 1}\n");
+  auto base = run_ptft({"pretrain", "--config", tmp.path("base.yaml"), "--out", tmp.path("base"), "--threads", "1", "--quiet"});
+  ASSERT_EQ(base.exit_code, 0) << base.text();
+  *hf = tmp.path("hf");
+  auto exported = run_ptft({"export", "--model", tmp.path("base"), "--format", "hf", "--out", *hf});
+  ASSERT_EQ(exported.exit_code, 0) << exported.text();
+  for (const auto& f : tokenizer_files) sfs::copy_file(tokenizer_dir + "/" + f, *hf + "/" + f);
 }
 
 }  // namespace e2e
