@@ -104,7 +104,7 @@ Action add_generate(CLI::App& app) {
   add_chat_options(sub, *c);
   add_common_options(sub, *o);
   sub->add_flag("--json", *json,
-                "print {\"prompt\", \"text\", \"tokens\", \"stop_reason\", \"tokens_per_second\", \"prompt_tokens\", "
+                "print {\"prompt\", \"text\", \"tokens\", \"ids\", \"stop_reason\", \"tokens_per_second\", \"prompt_tokens\", "
                 "\"first_token_ms\", \"decode_tokens_per_second\"} instead of streaming");
   return [=] {
     if (text_opt->count() == 0 && file_opt->count() == 0)
@@ -128,6 +128,7 @@ Action add_generate(CLI::App& app) {
       const nlohmann::json out = {{"prompt", text},
                                   {"text", r.text},
                                   {"tokens", r.ids.size()},
+                                  {"ids", r.ids},
                                   {"stop_reason", r.stop_reason},
                                   {"tokens_per_second", r.tokens_per_second},
                                   {"prompt_tokens", r.prompt_tokens},

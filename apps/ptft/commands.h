@@ -18,6 +18,7 @@ Action add_tokenizer(CLI::App& app);                        // tokenizer train |
 Action add_export(CLI::App& app);                           // export --format hf
 Action add_generate(CLI::App& app);                         // generate
 Action add_chat(CLI::App& app);                             // chat
+Action add_serve(CLI::App& app);                            // serve (OpenAI-compatible HTTP API)
 Action add_eval(CLI::App& app);                             // eval
 Action add_predict(CLI::App& app);                          // predict (image classifiers)
 Action add_detect(CLI::App& app);                           // detect (object detectors)

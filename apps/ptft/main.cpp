@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       {"detect", ptft::cli::add_detect(app)},
       {"generate", ptft::cli::add_generate(app)},
       {"chat", ptft::cli::add_chat(app)},
+      {"serve", ptft::cli::add_serve(app)},
       {"launch", ptft::cli::add_launch(app)},
       {"report", ptft::cli::add_report(app)},
   };

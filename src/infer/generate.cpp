@@ -25,16 +25,23 @@ int64_t Generator::prompt_budget(int64_t max_new_tokens) const {
   return std::clamp<int64_t>(T + 1 - std::min(max_new_tokens, T / 2), 1, T);
 }
 
-GenerateResult Generator::generate(const std::string& prompt, const SamplingOptions& opt, const TextCallback& on_text) {
-  std::vector<int32_t> ids;
+std::vector<int32_t> Generator::prompt_ids(const std::string& prompt) const {
   try {
-    ids = tok_->document_prefix();  // Llama's <s> / <|begin_of_text|>, as the model saw documents begin
+    // Llama's <s> / <|begin_of_text|>, as the model saw documents begin; not a second time when
+    // the prompt spells it already (a rendered chat template does).
+    std::vector<int32_t> ids = tok_->document_prefix();
     const std::vector<int32_t> text = tok_->encode(prompt);
+    const bool spelled = text.size() >= ids.size() && std::equal(ids.begin(), ids.end(), text.begin());
+    if (spelled) ids.clear();
     ids.insert(ids.end(), text.begin(), text.end());
+    return ids;
   } catch (const UserError& e) {
     throw e.with_context("encoding the prompt");
   }
-  return generate_ids(std::move(ids), opt, on_text);
+}
+
+GenerateResult Generator::generate(const std::string& prompt, const SamplingOptions& opt, const TextCallback& on_text) {
+  return generate_ids(prompt_ids(prompt), opt, on_text);
 }
 
 GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const SamplingOptions& opt,

@@ -7,6 +7,8 @@
 // Text is handed to `on_text` in pieces of whole UTF-8 characters as soon as they are final
 // (see text_stream.h), so a caller can print as the model writes.
 //
+// The prompt starts as the tokenizer starts documents (Tokenizer::document_prefix: Llama-2's
+// <s>), unless its text begins with that token already (a rendered chat template does).
 // An empty prompt starts from the end-of-text token (GPT-2's document separator). A prompt
 // longer than the context is a UserError, unless opt.truncate_prompt: then its last
 // prompt_budget() tokens are kept (said on stderr), leaving room for the new tokens.
@@ -51,6 +53,9 @@ class Generator {
   // The same from token ids (the prompt as the model sees it).
   GenerateResult generate_ids(std::vector<int32_t> prompt, const SamplingOptions& opt,
                               const TextCallback& on_text = {});
+
+  // The ids generate(prompt) starts from (see above). UserError naming the prompt's problem.
+  std::vector<int32_t> prompt_ids(const std::string& prompt) const;
 
   int64_t context_length() const { return model_->context_length(); }
   // Prompt tokens that leave room for min(max_new_tokens, context / 2) new tokens.

@@ -1,0 +1,73 @@
+// ptft serve --model M [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--template T]
+//            [--max-tokens-limit 2048] [--max-queue 16] [--max-body-bytes N] [--threads N] [--device D]
+//
+// An OpenAI-compatible HTTP server (docs/serve.md) for a causal language model: /v1/models,
+// /v1/completions, /v1/chat/completions (streaming as server-sent events), /health. Runs until
+// SIGINT/SIGTERM, answers the request in progress, then exits 0.
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "ptft/core/device.h"
+#include "ptft/core/error.h"
+#include "ptft/infer/model_engine.h"
+#include "ptft/serve/api_server.h"
+#include "ptft/serve/signal_stop.h"
+
+namespace ptft::cli {
+namespace {
+
+struct ServeRequest {
+  std::string model;
+  std::string model_id;      // "" = the model directory's name
+  std::string template_spec;
+  ServeOptions options;
+  int threads = 0;
+  std::string device = "auto";
+};
+
+// The name clients see: --model-id, else the run's (runs/NAME/checkpoints/best -> NAME) or the path's.
+std::string default_model_id(const std::string& path) {
+  std::filesystem::path p = std::filesystem::path(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  if (p.parent_path().filename() == "checkpoints") p = p.parent_path().parent_path();
+  return p.filename().string();
+}
+
+}  // namespace
+
+Action add_serve(CLI::App& app) {
+  auto* sub = app.add_subcommand("serve", "Serve a language model over an OpenAI-compatible HTTP API (/v1/chat/completions, ...)");
+  auto r = std::make_shared<ServeRequest>();
+  sub->add_option("--model", r->model, "checkpoint, run or Hugging Face directory, or a GGUF file")->required();
+  sub->add_option("--host", r->options.host, "address to listen on (0.0.0.0: every interface)")->capture_default_str();
+  sub->add_option("--port", r->options.port, "TCP port (0: any free one, printed)")->capture_default_str();
+  sub->add_option("--api-key", r->options.api_key, "require 'Authorization: Bearer KEY' on /v1/* requests");
+  sub->add_option("--model-id", r->model_id, "the model's name in the API (default: the run's or directory's name)");
+  sub->add_option("--template", r->template_spec, "chat template: a built-in name (ptft-chat) or a JSON file; default: the checkpoint's");
+  sub->add_option("--max-tokens-limit", r->options.max_tokens_limit, "max_tokens per request at most (and its default)")
+      ->capture_default_str();
+  sub->add_option("--max-queue", r->options.max_queue, "requests that may wait for the model; more get 503")->capture_default_str();
+  sub->add_option("--max-body-bytes", r->options.max_body_bytes, "larger request bodies get 413")->capture_default_str();
+  sub->add_flag("--log-requests", r->options.log_requests, "one line per request on stderr");
+  sub->add_option("--threads", r->threads, "intra-op threads (0 = all cores)")->capture_default_str();
+  sub->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  return [=] {
+    r->options.validate();
+    set_threads(r->threads);
+    Pretrained p = load_pretrained(r->model, {});
+    p.model->to(resolve_device(r->device));
+    const std::string id = r->model_id.empty() ? default_model_id(r->model) : r->model_id;
+    ModelEngine engine(std::move(p), id, r->template_spec);
+    ApiServer server(engine, r->options);
+    server.bind();
+    std::cerr << "serving '" << id << "' on http://" << r->options.host << ":" << server.bound_port() << "/v1 ("
+              << (engine.has_chat_template() ? "completions and chat" : "completions only: no chat template")
+              << (r->options.api_key.empty() ? "" : "; API key required") << "); Ctrl-C to stop" << std::endl;
+    const int signal = run_until_signal(server);
+    std::cerr << "stopped" << (signal ? " by signal " + std::to_string(signal) : std::string()) << std::endl;
+    return 0;
+  };
+}
+
+}  // namespace ptft::cli
