@@ -89,6 +89,19 @@ void expect_gguf_rules(const std::string& gguf) {
   }
 }
 
+// `ptft generate` on the GGUF file (its tokenizer rebuilt from tokenizer.ggml.*) gives what it
+// gives on the model the file was exported from: the same prompt tokens, ids and text.
+void expect_same_generation_from_gguf(const std::string& gguf, const std::string& model, const std::string& prompt) {
+  auto run = [&](const std::string& m) {
+    auto r = e2e::run_ptft({"generate", "--model", m, "--prompt", prompt, "--temperature", "0", "--max-new-tokens", "8",
+                            "--json", "--threads", "1"});
+    EXPECT_EQ(r.exit_code, 0) << r.text();
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+  };
+  const nlohmann::json a = run(model), b = run(gguf);
+  for (const char* k : {"prompt_tokens", "ids", "text"}) EXPECT_EQ(a[k], b[k]) << k << " for prompt: " << prompt;
+}
+
 TEST(GgufE2E, GptWithSentencePieceRunsInLlamaCppAndReadsBack) {
   PTFT_REQUIRE_LLAMA_CPP();
   e2e::TempDir tmp;
@@ -100,6 +113,7 @@ TEST(GgufE2E, GptWithSentencePieceRunsInLlamaCppAndReadsBack) {
   expect_gguf_rules(gguf);
   expect_same_tokens(gguf, ckpt + "/tokenizer");
   expect_same_greedy(gguf, ckpt, ckpt + "/tokenizer", "This License", 12);
+  for (const auto& text : kCorpus) expect_same_generation_from_gguf(gguf, ckpt, text);
 
   // Read back: the same weights as the checkpoint (both exported as a Hugging Face directory).
   auto a = e2e::run_ptft({"export", "--model", ckpt, "--format", "hf", "--out", tmp.path("hf-a")});
@@ -230,6 +244,7 @@ TEST_P(GgufTokenizerE2E, LlamaCppTokenizesAsPtft) {
   ASSERT_EQ(g.exit_code, 0) << g.text();
   expect_gguf_rules(gguf);
   expect_same_tokens(gguf, hf);
+  for (const auto& text : kCorpus) expect_same_generation_from_gguf(gguf, hf, text);
 }
 
 INSTANTIATE_TEST_SUITE_P(
