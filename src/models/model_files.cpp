@@ -8,6 +8,7 @@
 #include "ptft/core/log.h"
 #include "ptft/io/hf_files.h"
 #include "ptft/models/gguf_model.h"
+#include "ptft/tokenizer/gguf_vocab.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;
@@ -160,6 +161,18 @@ void write_export_tokenizer(const ForeignFormat& format, const ModelImpl& model,
     return;
   }
   tok.save(dir + "/ptft_tokenizer");
+  if (format.tokenizer_kind == "tokenizer-json") {
+    // A SentencePiece BPE tokenizer also as the tokenizer.json it equals (tokenizer/gguf_vocab.h),
+    // for Hugging Face's tokenizers; ptft reads ptft_tokenizer/ first.
+    try {
+      format.write_tokenizer(model, *as_tokenizer_json(tok), dir);
+      log_info("note: the " + tok.kind() + " tokenizer is written as tokenizer.json (PreTrainedTokenizerFast) and in "
+               "ptft's form in " + out_dir + "/ptft_tokenizer/");
+      return;
+    } catch (const UserError& e) {
+      log_info("note: " + std::string(e.what()) + "; no tokenizer.json is written");
+    }
+  }
   log_info("note: the " + tok.kind() + " tokenizer cannot be read by Hugging Face's " + format.tokenizer_class +
            "; it is saved in ptft's form in " + out_dir + "/ptft_tokenizer/ (ptft tokenizer encode --tokenizer reads it)");
 }

@@ -1,6 +1,7 @@
 // A GGUF file's tokenizer.ggml.* keys as the tokenizer.json they stand for (gguf_vocab.h).
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <tuple>
 
 #include "ptft/core/error.h"
@@ -12,40 +13,34 @@ namespace {
 
 using nlohmann::json;
 
-struct GgufKeys {
-  std::string model, pre;
-  std::vector<std::string> tokens;
-  std::vector<int32_t> types;
-  std::vector<float> scores;
-  std::vector<std::string> merges;
-  int64_t bos = -1, eos = -1, unk = -1;
-  bool add_bos = false, add_space_prefix = false;
-  std::string chat_template;
-};
-
-GgufKeys read_keys(const gguf::File& f) {
-  GgufKeys k;
+GgufVocab read_keys(const gguf::File& f) {
+  GgufVocab k;
   k.model = f.get_string("tokenizer.ggml.model");
   k.pre = f.find("tokenizer.ggml.pre") ? f.get_string("tokenizer.ggml.pre") : "default";
   k.tokens = f.get_array_of_strings("tokenizer.ggml.tokens");
-  k.types = f.find("tokenizer.ggml.token_type") ? f.get_array<int32_t>("tokenizer.ggml.token_type")
-                                                : std::vector<int32_t>(k.tokens.size(), 1);
-  if (k.types.size() != k.tokens.size())
-    throw UserError("GGUF file '" + f.path() + "': tokenizer.ggml.token_type has " + std::to_string(k.types.size()) +
+  k.token_types = f.find("tokenizer.ggml.token_type") ? f.get_array<int32_t>("tokenizer.ggml.token_type")
+                                                      : std::vector<int32_t>(k.tokens.size(), 1);
+  if (k.token_types.size() != k.tokens.size())
+    throw UserError("GGUF file '" + f.path() + "': tokenizer.ggml.token_type has " + std::to_string(k.token_types.size()) +
                     " entries for " + std::to_string(k.tokens.size()) + " tokens");
   if (f.find("tokenizer.ggml.scores")) k.scores = f.get_array<float>("tokenizer.ggml.scores");
   if (f.find("tokenizer.ggml.merges")) k.merges = f.get_array_of_strings("tokenizer.ggml.merges");
-  auto id = [&](const char* key) { return f.find(key) ? static_cast<int64_t>(f.get_unsigned(key)) : -1; };
+  auto id = [&](const char* key) -> std::optional<int32_t> {
+    if (!f.find(key)) return std::nullopt;
+    const uint64_t v = f.get_unsigned(key);
+    if (v >= k.tokens.size())
+      throw UserError("GGUF file '" + f.path() + "': " + key + " " + std::to_string(v) + " is past the " +
+                      std::to_string(k.tokens.size()) + " tokens");
+    return static_cast<int32_t>(v);
+  };
   k.bos = id("tokenizer.ggml.bos_token_id");
   k.eos = id("tokenizer.ggml.eos_token_id");
   k.unk = id("tokenizer.ggml.unknown_token_id");
   k.add_bos = f.find("tokenizer.ggml.add_bos_token") && f.get_bool("tokenizer.ggml.add_bos_token");
   k.add_space_prefix = f.find("tokenizer.ggml.add_space_prefix") && f.get_bool("tokenizer.ggml.add_space_prefix");
   if (f.find("tokenizer.chat_template")) k.chat_template = f.get_string("tokenizer.chat_template");
-  for (int64_t i : {k.bos, k.eos, k.unk})
-    if (i >= static_cast<int64_t>(k.tokens.size()))
-      throw UserError("GGUF file '" + f.path() + "': a special token id " + std::to_string(i) + " is past the " +
-                      std::to_string(k.tokens.size()) + " tokens");
+  if (k.scores.size() > k.tokens.size() || k.token_types.size() != k.tokens.size())
+    throw UserError("GGUF file '" + f.path() + "': tokenizer.ggml.scores has more entries than tokens");
   return k;
 }
 
@@ -73,8 +68,8 @@ json pre_tokenizer_of(const std::string& pre, const std::string& where) {
                   "ptft reads llama-bpe, qwen2, smollm and gpt-2 (or read the model's Hugging Face directory)");
 }
 
-json bos_template(const GgufKeys& k) {
-  const std::string bos = k.tokens[k.bos];
+json bos_template(const GgufVocab& k) {
+  const std::string bos = k.tokens[*k.bos];
   return {{"type", "TemplateProcessing"},
           {"single", {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
           {"pair",
@@ -82,7 +77,7 @@ json bos_template(const GgufKeys& k) {
             {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
             {{"SpecialToken", {{"id", bos}, {"type_id", 1}}}},
             {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
-          {"special_tokens", {{bos, {{"id", bos}, {"ids", {k.bos}}, {"tokens", {bos}}}}}}};
+          {"special_tokens", {{bos, {{"id", bos}, {"ids", {*k.bos}}, {"tokens", {bos}}}}}}};
 }
 
 bool is_text_token(int32_t type) {
@@ -100,10 +95,10 @@ std::vector<size_t> char_starts(const std::string& s) {
 
 // Hugging Face's SentencePiece converter: every split of a token into two tokens is a merge;
 // merges ordered by the token's score (best first), a token's own by its parts' ids.
-json merges_from_scores(const GgufKeys& k, const std::map<std::string, int64_t>& ids) {
+json merges_from_scores(const GgufVocab& k, const std::map<std::string, int64_t>& ids) {
   std::vector<std::tuple<float, int64_t, int64_t, int64_t>> found;  // -score, token, left, right
   for (size_t i = 0; i < k.tokens.size(); ++i) {
-    if (k.types[i] != static_cast<int32_t>(GgufTokenType::kNormal)) continue;
+    if (k.token_types[i] != static_cast<int32_t>(GgufTokenType::kNormal)) continue;
     const std::string& t = k.tokens[i];
     for (size_t at : char_starts(t)) {
       auto l = ids.find(t.substr(0, at)), r = ids.find(t.substr(at));
@@ -116,11 +111,11 @@ json merges_from_scores(const GgufKeys& k, const std::map<std::string, int64_t>&
   return merges;
 }
 
-json model_json(const GgufKeys& k, bool spm, const std::string& where) {
+json model_json(const GgufVocab& k, bool spm, const std::string& where) {
   json vocab = json::object();
   std::map<std::string, int64_t> ids;
   for (size_t i = 0; i < k.tokens.size(); ++i)
-    if (is_text_token(k.types[i])) {
+    if (is_text_token(k.token_types[i])) {
       vocab[k.tokens[i]] = i;
       ids[k.tokens[i]] = static_cast<int64_t>(i);
     }
@@ -132,7 +127,7 @@ json model_json(const GgufKeys& k, bool spm, const std::string& where) {
   } else {
     for (const auto& m : k.merges) merges.push_back(m);
   }
-  return {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", k.unk >= 0 ? json(k.tokens[k.unk]) : json(nullptr)},
+  return {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", k.unk ? json(k.tokens[*k.unk]) : json(nullptr)},
           {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", spm},
           {"byte_fallback", spm}, {"ignore_merges", !spm && (k.pre == "llama-bpe" || k.pre == "llama3" || k.pre == "llama-v3")},
           {"vocab", vocab}, {"merges", merges}};
@@ -155,30 +150,41 @@ json spm_decoder(bool prefix) {
 
 }  // namespace
 
-TokenizerPtr tokenizer_from_gguf(const gguf::File& f) {
-  if (!f.find("tokenizer.ggml.model")) return nullptr;
-  const std::string where = "GGUF file '" + f.path() + "'";
-  const GgufKeys k = read_keys(f);
+TokenizerFiles tokenizer_json_of(const GgufVocab& k, const std::string& where) {
   if (k.model != "gpt2" && k.model != "llama")
     throw UserError(where + ": tokenizer.ggml.model '" + k.model + "' is not a tokenizer ptft reads",
                     "ptft reads gpt2 (byte-level BPE) and llama (SentencePiece BPE) tokenizers");
   const bool spm = k.model == "llama";
+  auto type_is = [&](size_t i, GgufTokenType t) { return k.token_types[i] == static_cast<int32_t>(t); };
   json added = json::array();
   for (size_t i = 0; i < k.tokens.size(); ++i)
-    if (k.types[i] == static_cast<int32_t>(GgufTokenType::kControl) || k.types[i] == static_cast<int32_t>(GgufTokenType::kUserDefined))
+    if (type_is(i, GgufTokenType::kControl) || type_is(i, GgufTokenType::kUserDefined))
       added.push_back({{"id", i}, {"content", k.tokens[i]}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-                       {"normalized", false}, {"special", k.types[i] == static_cast<int32_t>(GgufTokenType::kControl)}});
+                       {"normalized", false}, {"special", type_is(i, GgufTokenType::kControl)}});
   json t = {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added}};
   t["normalizer"] = spm ? spm_normalizer(k.add_space_prefix) : k.pre == "qwen2" ? json{{"type", "NFC"}} : json(nullptr);
   t["pre_tokenizer"] = spm ? json(nullptr) : pre_tokenizer_of(k.pre, where);
-  t["post_processor"] = k.add_bos && k.bos >= 0 ? bos_template(k) : spm ? json(nullptr) : byte_level(false);
+  t["post_processor"] = k.add_bos && k.bos ? bos_template(k) : spm ? json(nullptr) : byte_level(false);
   t["decoder"] = spm ? spm_decoder(k.add_space_prefix) : byte_level(false);
   t["model"] = model_json(k, spm, where);
-  json config = {{"clean_up_tokenization_spaces", false}};
-  if (k.bos >= 0) config["bos_token"] = k.tokens[k.bos];
-  if (k.eos >= 0) config["eos_token"] = k.tokens[k.eos];
+  json config = {{"tokenizer_class", "PreTrainedTokenizerFast"}, {"clean_up_tokenization_spaces", false}};
+  if (k.bos) config["bos_token"] = k.tokens[*k.bos];
+  if (k.eos) config["eos_token"] = k.tokens[*k.eos];
+  if (k.unk) config["unk_token"] = k.tokens[*k.unk];
   if (!k.chat_template.empty()) config["chat_template"] = k.chat_template;
-  return HfTokenizer::from_json(t.dump(), config.dump(), f.path());
+  return {t.dump(), config.dump(2)};
+}
+
+TokenizerPtr tokenizer_from_gguf(const gguf::File& f) {
+  if (!f.find("tokenizer.ggml.model")) return nullptr;
+  const std::string where = "GGUF file '" + f.path() + "'";
+  const TokenizerFiles files = tokenizer_json_of(read_keys(f), where);
+  return HfTokenizer::from_json(files.tokenizer_json, files.tokenizer_config_json, f.path());
+}
+
+TokenizerPtr as_tokenizer_json(const Tokenizer& tok) {
+  const TokenizerFiles files = tokenizer_json_of(gguf_vocab_of(tok, tok.vocab_size()), "the " + tok.kind() + " tokenizer");
+  return HfTokenizer::from_json(files.tokenizer_json, files.tokenizer_config_json, "the " + tok.kind() + " tokenizer as tokenizer.json");
 }
 
 }  // namespace ptft

@@ -65,4 +65,15 @@ void write_gguf_vocab(const GgufVocab& v, gguf::Writer& w);
 // model or pre-tokenizer ptft does not read (naming it and the key).
 TokenizerPtr tokenizer_from_gguf(const gguf::File& f);
 
+// The tokenizer.json (+ tokenizer_config.json, tokenizer_class PreTrainedTokenizerFast) that
+// stands for `v`; `where` names it in errors.
+struct TokenizerFiles {
+  std::string tokenizer_json;
+  std::string tokenizer_config_json;
+};
+TokenizerFiles tokenizer_json_of(const GgufVocab& v, const std::string& where);
+// `tok` (e.g. a SentencePiece BPE tokenizer ptft trained) as the equivalent tokenizer.json
+// tokenizer, which Hugging Face's tokenizers read; UserError when it has no such form (unigram).
+TokenizerPtr as_tokenizer_json(const Tokenizer& tok);
+
 }  // namespace ptft
