@@ -71,6 +71,13 @@ std::vector<std::string> format_names() {
   return names;
 }
 
+// The checkpoint's chat template (config.json ptft.chat_template) as Jinja; "" when it has none.
+std::string checkpoint_chat_template(const Source& s) {
+  const nlohmann::json ptft_section = s.checkpoint.config.value("ptft", nlohmann::json::object());
+  if (!ptft_section.contains("chat_template") || !ptft_section["chat_template"].is_object()) return {};
+  return chat_template_as_jinja(ptft_section["chat_template"], s.dir + "/config.json ptft.chat_template");
+}
+
 // One GGUF file: weights in --dtype, the tokenizer, the checkpoint's chat template as Jinja.
 void export_gguf_file(const Source& s, const ExportRequest& r) {
   GgufExportOptions o;
@@ -87,8 +94,7 @@ void export_gguf_file(const Source& s, const ExportRequest& r) {
               << std::endl;
     return;
   }
-  if (ptft_section.contains("chat_template") && ptft_section["chat_template"].is_object())
-    o.chat_template = chat_template_as_jinja(ptft_section["chat_template"], s.dir + "/config.json ptft.chat_template");
+  o.chat_template = checkpoint_chat_template(s);
   export_gguf(*s.model, s.tokenizer.get(), r.out, o);
 }
 
@@ -97,7 +103,7 @@ void export_source(const Source& s, const ExportRequest& r) {
     throw UserError("--dtype is for --format gguf", "the other formats are written in f32");
   if (r.format == "ptft") export_ptft(s, r.out);
   else if (r.format == "gguf") export_gguf_file(s, r);
-  else export_model(*s.model, s.tokenizer.get(), r.format, r.out);
+  else export_model(*s.model, s.tokenizer.get(), r.format, r.out, checkpoint_chat_template(s));
 }
 
 // The checkpoint `path` stands for: itself, or a run's checkpoints/best, else checkpoints/last.

@@ -16,6 +16,7 @@
 #include "ptft/infer/chat_prompt.h"
 #include "ptft/infer/generate.h"
 #include "ptft/infer/pretrained.h"
+#include "ptft/models/gguf_model.h"
 
 namespace ptft::cli {
 namespace {
@@ -26,10 +27,12 @@ struct CommonOptions {
   SamplingOptions sampling;
   int threads = 0;
   std::string device = "auto";
+  std::string lora;  // a llama.cpp LoRA adapter file for the model
 };
 
 void add_common_options(CLI::App* sub, CommonOptions& o) {
-  sub->add_option("--model", o.model, "checkpoint directory, run directory or Hugging Face model directory")->required();
+  sub->add_option("--model", o.model, "checkpoint directory, run directory, Hugging Face model directory or GGUF file")->required();
+  sub->add_option("--lora", o.lora, "a LoRA adapter GGUF file (export --format gguf of a LoRA run) applied to --model, its base");
   sub->add_option("--max-new-tokens", o.sampling.max_new_tokens, "tokens to generate at most")->capture_default_str();
   sub->add_option("--temperature", o.sampling.temperature, "sampling temperature; 0 = greedy")->capture_default_str();
   sub->add_option("--top-k", o.sampling.top_k, "sample among the k most likely tokens; 0 = off")->capture_default_str();
@@ -72,6 +75,7 @@ Session open_session(const CommonOptions& o) {
   set_threads(o.threads);
   const c10::Device device = resolve_device(o.device);
   Pretrained p = load_pretrained(o.model, {});
+  if (!o.lora.empty()) load_gguf_adapter(*p.model, o.lora);
   p.model->to(device);
   Generator g(p.model, p.tokenizer, "'" + p.dir + "'");
   return Session{std::move(p), std::move(g)};

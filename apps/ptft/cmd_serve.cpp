@@ -11,6 +11,7 @@
 #include "ptft/core/device.h"
 #include "ptft/core/error.h"
 #include "ptft/infer/model_engine.h"
+#include "ptft/models/gguf_model.h"
 #include "ptft/serve/api_server.h"
 #include "ptft/serve/signal_stop.h"
 
@@ -24,6 +25,7 @@ struct ServeRequest {
   ServeOptions options;
   int threads = 0;
   std::string device = "auto";
+  std::string lora;
 };
 
 // The name clients see: --model-id, else the run's (runs/NAME/checkpoints/best -> NAME) or the path's.
@@ -43,6 +45,7 @@ Action add_serve(CLI::App& app) {
   sub->add_option("--host", r->options.host, "address to listen on (0.0.0.0: every interface)")->capture_default_str();
   sub->add_option("--port", r->options.port, "TCP port (0: any free one, printed)")->capture_default_str();
   sub->add_option("--api-key", r->options.api_key, "require 'Authorization: Bearer KEY' on /v1/* requests");
+  sub->add_option("--lora", r->lora, "a LoRA adapter GGUF file (export --format gguf of a LoRA run) applied to --model, its base");
   sub->add_option("--model-id", r->model_id, "the model's name in the API (default: the run's or directory's name)");
   sub->add_option("--template", r->template_spec, "chat template: a built-in name (ptft-chat) or a JSON file; default: the checkpoint's");
   sub->add_option("--max-tokens-limit", r->options.max_tokens_limit, "max_tokens per request at most (and its default)")
@@ -56,6 +59,7 @@ Action add_serve(CLI::App& app) {
     r->options.validate();
     set_threads(r->threads);
     Pretrained p = load_pretrained(r->model, {});
+    if (!r->lora.empty()) load_gguf_adapter(*p.model, r->lora);
     p.model->to(resolve_device(r->device));
     const std::string id = r->model_id.empty() ? default_model_id(r->model) : r->model_id;
     ModelEngine engine(std::move(p), id, r->template_spec);

@@ -4,10 +4,10 @@
 #include <filesystem>
 
 #include "gguf_arch.h"
+#include "gguf_hf_view.h"
 #include "gguf_layout.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
-#include "ptft/core/temp_dir.h"
 #include "ptft/io/gguf.h"
 #include "ptft/models/gguf_model.h"
 #include "ptft/tokenizer/gguf_vocab.h"
@@ -29,21 +29,6 @@ Dtype parse_dtype(const std::string& name) {
   if (name == "f16") return {GgmlType::F16, torch::kFloat16, 1};
   if (name == "bf16") return {GgmlType::BF16, torch::kBFloat16, 32};
   throw UserError("--dtype '" + name + "' is not a GGUF weight type ptft writes", "use f32, f16 or bf16");
-}
-
-const ForeignFormat& hf_format_of(const ModelImpl& model) {
-  const ModelFamily& family = find_model_family(model.family(), "the model");
-  for (const auto& f : family.formats)
-    if (f.name == "hf") return f;
-  throw UserError("a '" + model.family() + "' model has no GGUF form",
-                  "GGUF export covers the causal language models llama.cpp runs: gpt and llama families");
-}
-
-// config.json of the model's Hugging Face form (what export --format hf writes).
-json hf_config_of_model(const ForeignFormat& hf, const ModelImpl& model, const Tokenizer* tok) {
-  TempDir tmp("ptft-gguf-config");
-  hf.write_files(model, tok, tmp.path());
-  return json::parse(fs::read_file(tmp.path() + "/config.json", "Hugging Face config"));
 }
 
 // The GGUF name and layout of a Hugging Face tensor name.
@@ -94,10 +79,10 @@ struct Start {
   gguf::Writer w;
 };
 
-Start start_file(const ForeignFormat& hf, const ModelImpl& model, const Tokenizer* tok, const std::string& path,
-                 const std::string& type, const GgufExportOptions& opt) {
+Start start_file(const ModelImpl& model, const Tokenizer* tok, const std::string& path, const std::string& type,
+                 const GgufExportOptions& opt) {
   require_new_file(path);
-  Start s{hf_config_of_model(hf, model, tok), nullptr, {}};
+  Start s{hf_config_of_model(model, tok), nullptr, {}};
   s.arch = &gguf_arch::arch_of_hf(s.config, "the " + model.family() + " model");
   s.w.set("general.architecture", s.arch->name);
   s.w.set("general.type", type);
@@ -115,7 +100,7 @@ void export_gguf(ModelImpl& model, const Tokenizer* tok, const std::string& path
     if (name.find("lora_") != std::string::npos)
       throw UserError("the model has LoRA adapters attached ('" + name + "')",
                       "merge them into the weights: ptft export --format gguf --merge-lora");
-  Start s = start_file(hf, model, tok, path, "model", opt);
+  Start s = start_file(model, tok, path, "model", opt);
   const json& config = s.config;
   const gguf_arch::Arch& arch = *s.arch;
   gguf::Writer& w = s.w;
@@ -133,8 +118,7 @@ void export_gguf(ModelImpl& model, const Tokenizer* tok, const std::string& path
 
 void export_gguf_adapter(ModelImpl& model, double lora_alpha, const std::string& path, const GgufExportOptions& opt) {
   const Dtype dtype = parse_dtype(opt.dtype);
-  const ForeignFormat& hf = hf_format_of(model);
-  Start s = start_file(hf, model, nullptr, path, "adapter", opt);
+    Start s = start_file(model, nullptr, path, "adapter", opt);
   const json& config = s.config;
   const gguf_arch::Arch& arch = *s.arch;
   gguf::Writer& w = s.w;

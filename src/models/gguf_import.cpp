@@ -3,9 +3,11 @@
 #include <fstream>
 
 #include "gguf_arch.h"
+#include "gguf_hf_view.h"
 #include "gguf_layout.h"
 #include "ptft/core/error.h"
 #include "ptft/io/gguf.h"
+#include "ptft/nn/linear.h"
 #include "ptft/models/gguf_model.h"
 #include "ptft/tokenizer/gguf_vocab.h"
 
@@ -62,6 +64,31 @@ json llama3_scaling(const gguf::File& f, const json& config) {
   return rs;
 }
 
+// Adds each module's adapter (A (r, in), B (out, r)) to its projection in `model`.
+void attach_gguf_adapters(ModelImpl& model, const std::map<std::string, std::pair<torch::Tensor, torch::Tensor>>& adapters,
+                          double alpha, const std::string& where) {
+  std::map<std::string, nn::LinearImpl*> linears;
+  for (const auto& item : model.named_modules("", /*include_self=*/false))
+    if (auto* lin = item.value()->as<nn::LinearImpl>()) linears[item.key()] = lin;
+  for (const auto& [module, ab] : adapters) {
+    const auto& [a, b] = ab;
+    auto it = linears.find(module);
+    if (it == linears.end())
+      throw UserError(where + ": the adapter targets '" + module + "', which this model has no projection for",
+                      "use the adapter with the base model it was trained on");
+    nn::LinearImpl& lin = *it->second;
+    if (!a.defined() || !b.defined() || a.dim() != 2 || b.dim() != 2 || a.size(1) != lin.weight.size(1) ||
+        b.size(0) != lin.weight.size(0) || b.size(1) != a.size(0))
+      throw UserError(where + ": the adapter of '" + module + "' does not fit its projection (" +
+                          std::to_string(lin.weight.size(0)) + " x " + std::to_string(lin.weight.size(1)) + ")",
+                      "use the adapter with the base model it was trained on");
+    lin.add_lora(a.size(0), alpha, 0.0);
+    torch::NoGradGuard ng;
+    lin.lora_A->weight.copy_(a);
+    lin.lora_B->weight.copy_(b);
+  }
+}
+
 }  // namespace
 
 bool is_gguf_file(const std::string& path) {
@@ -83,6 +110,33 @@ GgufAsHf read_gguf_as_hf(const std::string& path) {
     out.tensors.file_of[name] = path;
   }
   return out;
+}
+
+void load_gguf_adapter(ModelImpl& model, const std::string& path) {
+  const std::shared_ptr<gguf::File> f = gguf::File::open(path);
+  const std::string where = "GGUF file '" + path + "'";
+  if (!f->find("general.type") || f->get_string("general.type") != "adapter" || f->get_string("adapter.type") != "lora")
+    throw UserError(where + " is not a LoRA adapter (general.type adapter, adapter.type lora)",
+                    "pass the adapter file that export --format gguf wrote for a LoRA run");
+  const json config = hf_config_of_model(model);
+  const gguf_arch::Arch& arch = gguf_arch::arch_of_hf(config, "the " + model.family() + " model");
+  if (f->get_string("general.architecture") != arch.name)
+    throw UserError(where + " adapts a " + f->get_string("general.architecture") + " model, not this " + arch.name + " one",
+                    "use the adapter with the base model it was trained on");
+  // GGUF "<base>.lora_a" / ".lora_b" -> the module of the base tensor's Hugging Face name.
+  std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> adapters;
+  for (const auto& t : f->tensors()) {
+    const bool is_a = t.name.size() > 7 && t.name.compare(t.name.size() - 7, 7, ".lora_a") == 0;
+    const bool is_b = t.name.size() > 7 && t.name.compare(t.name.size() - 7, 7, ".lora_b") == 0;
+    if (!is_a && !is_b) throw UserError(where + ": tensor '" + t.name + "' is not a LoRA tensor (.lora_a / .lora_b)");
+    const auto [hf, layout] = hf_name(arch, t.name.substr(0, t.name.size() - 7), path);
+    torch::Tensor v = view_of(f, t).to(torch::kFloat32);
+    if (is_b && layout != gguf_arch::Layout::kTransposed) v = gguf_arch::to_hf_layout(v, layout, config);
+    auto& slot = adapters[hf.substr(0, hf.rfind('.'))];
+    (is_a ? slot.first : slot.second) = v;
+  }
+  const float alpha = f->get_f32("adapter.lora.alpha");
+  attach_gguf_adapters(model, adapters, alpha, where);
 }
 
 TokenizerPtr read_gguf_tokenizer(const std::string& path) { return tokenizer_from_gguf(*gguf::File::open(path)); }

@@ -177,6 +177,16 @@ void write_export_tokenizer(const ForeignFormat& format, const ModelImpl& model,
            "; it is saved in ptft's form in " + out_dir + "/ptft_tokenizer/ (ptft tokenizer encode --tokenizer reads it)");
 }
 
+// The template into tokenizer_config.json, unless that has one (the tokenizer's own) or is absent.
+void add_chat_template(const std::string& path, const std::string& chat_template) {
+  std::error_code ec;
+  if (!sfs::is_regular_file(path, ec)) return;
+  nlohmann::json config = read_json_file(path, "tokenizer config");
+  if (!config.is_object() || config.contains("chat_template")) return;
+  config["chat_template"] = chat_template;
+  fs::write_file_atomic(path, config.dump(2) + "\n");
+}
+
 }  // namespace
 
 bool is_bare_weights(const std::string& path) {
@@ -214,7 +224,8 @@ std::vector<std::string> all_export_formats() {
   return names;
 }
 
-void export_model(ModelImpl& model, const Tokenizer* tok, const std::string& format, const std::string& out_dir) {
+void export_model(ModelImpl& model, const Tokenizer* tok, const std::string& format, const std::string& out_dir,
+                  const std::string& chat_template) {
   const ModelFamily& family = find_model_family(model.family(), "export");
   const ForeignFormat* f = find_format(family, format);
   if (!f) {
@@ -232,6 +243,7 @@ void export_model(ModelImpl& model, const Tokenizer* tok, const std::string& for
     save_tensors(tmp + "/model.safetensors", out, {{"format", "pt"}});  // transformers requires format pt
     f->write_files(model, tok, tmp);
     if (tok) write_export_tokenizer(*f, model, *tok, tmp, out_dir);
+    if (!chat_template.empty()) add_chat_template(tmp + "/tokenizer_config.json", chat_template);
   });
 }
 

@@ -83,9 +83,12 @@ void expect_gguf_rules(const std::string& gguf) {
   const std::string model = kv["tokenizer.ggml.model"]["value"];
   EXPECT_TRUE(kv.count(model == "gpt2" ? "tokenizer.ggml.merges" : "tokenizer.ggml.scores")) << model;
   for (const auto& t : h["tensors"]) {
-    if (t["name"] == "token_embd.weight")
+    if (t["name"] == "token_embd.weight") {
       EXPECT_EQ(std::to_string(kv["tokenizer.ggml.tokens"]["value"].size()), t["shape"][1].get<std::string>());
-    if (t["n_dims"] == 1) EXPECT_EQ(t["dtype"], 0) << t.dump();  // F32
+    }
+    if (t["n_dims"] == 1) {
+      EXPECT_EQ(t["dtype"], 0) << t.dump();  // F32
+    }
   }
 }
 
@@ -133,6 +136,12 @@ TEST(GgufE2E, GptWithSentencePieceRunsInLlamaCppAndReadsBack) {
   auto q = e2e::run_ptft({"export", "--model", ckpt, "--format", "gguf", "--dtype", "q4_0", "--out", tmp.path("q.gguf")});
   EXPECT_EQ(q.exit_code, 1) << q.text();
   EXPECT_TRUE(contains(q.err, "f32, f16 or bf16")) << q.err;
+  auto mlp = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("mlp"), {"train.steps=2"}));
+  ASSERT_EQ(mlp.exit_code, 0) << mlp.text();
+  auto no_form = e2e::run_ptft({"export", "--model", tmp.path("mlp"), "--format", "gguf", "--out", tmp.path("mlp.gguf")});
+  EXPECT_EQ(no_form.exit_code, 1) << no_form.text();
+  EXPECT_TRUE(contains(no_form.err, "'mlp' model has no GGUF form")) << no_form.err;
+  EXPECT_FALSE(sfs::exists(tmp.path("mlp.gguf")));
 }
 
 TEST(GgufE2E, LlamaFamilyRunsInLlamaCppWithTheSameGreedyText) {
@@ -209,6 +218,14 @@ TEST(GgufE2E, LoraRunAsAdapterFileOrMerged) {
   ASSERT_FALSE(with_adapter.is_null() || merged.is_null());
   EXPECT_EQ(with_adapter["greedy"].get<std::vector<int64_t>>(), ours);
   EXPECT_EQ(merged["greedy"].get<std::vector<int64_t>>(), ours);
+  // ptft reads the adapter file back onto the base: the LoRA run's greedy text again.
+  auto back = e2e::run_ptft({"generate", "--model", tmp.path("base"), "--lora", tmp.path("adapter.gguf"), "--prompt",
+                             "This License", "--temperature", "0", "--max-new-tokens", "12", "--json", "--threads", "1"});
+  ASSERT_EQ(back.exit_code, 0) << back.text();
+  EXPECT_EQ(nlohmann::json::parse(back.out)["ids"].get<std::vector<int64_t>>(), ours);
+  auto not_adapter = e2e::run_ptft({"generate", "--model", tmp.path("base"), "--lora", tmp.path("base.gguf"), "--prompt", "x"});
+  EXPECT_EQ(not_adapter.exit_code, 1) << not_adapter.text();
+  EXPECT_TRUE(contains(not_adapter.err, "not a LoRA adapter")) << not_adapter.err;
   // The adapter is applied at all: the next-token distribution moves away from the base model's
   // (and matches the merged model's).
   const nlohmann::json probs = {{"ids", prompt}, {"top", 5}};

@@ -38,6 +38,13 @@ void export_gguf(ModelImpl& model, const Tokenizer* tok, const std::string& path
 // UserError when the model has no adapters.
 void export_gguf_adapter(ModelImpl& model, double lora_alpha, const std::string& path, const GgufExportOptions& opt);
 
+// The reverse: attaches the adapters of a llama.cpp LoRA adapter file (one export_gguf_adapter
+// wrote, or llama.cpp's convert_lora_to_gguf.py) to `model`, the base they were trained on, and
+// loads their weights (rank from the tensors, scale adapter.lora.alpha / rank). UserErrors: not an
+// adapter file, another architecture, a tensor the model has no projection for, shapes that do
+// not fit.
+void load_gguf_adapter(ModelImpl& model, const std::string& path);
+
 // A regular file that starts with the GGUF magic.
 bool is_gguf_file(const std::string& path);
 

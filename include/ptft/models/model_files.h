@@ -41,7 +41,10 @@ std::vector<std::string> all_export_formats();
 // as model.safetensors (f32; integer buffers as they are) under the format's names, the format's
 // files, and `tok` (when given) in the form the foreign tool reads. UserErrors: a format the
 // family has not (naming the ones it has), LoRA adapters attached, a tokenizer larger than the
-// model's vocabulary, a non-empty `out_dir`.
-void export_model(ModelImpl& model, const Tokenizer* tok, const std::string& format, const std::string& out_dir);
+// model's vocabulary, a non-empty `out_dir`. `chat_template` (Jinja, e.g. a fine-tuned chatbot's
+// template, data/chat_template_export.h) goes into the written tokenizer_config.json when the
+// tokenizer brings none of its own.
+void export_model(ModelImpl& model, const Tokenizer* tok, const std::string& format, const std::string& out_dir,
+                  const std::string& chat_template = "");
 
 }  // namespace ptft
