@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "ptft/core/config.h"
+#include "ptft/core/error.h"
 #include "ptft/run/run.h"
 #include "ptft/run/run_config.h"
 
@@ -23,7 +24,8 @@ Action add_train(CLI::App& app, const std::string& name) {
   sub->add_option("--config", req->config_path, "run configuration (YAML); see configs/");
   sub->add_option("--set", req->sets, "override a config key: --set train.lr=1e-3 (repeatable)");
   sub->add_option("--out", req->out, "run directory (default: runs/<config name>)");
-  if (finetune) sub->add_option("--from", req->from, "checkpoint directory to start from")->required();
+  // Required, but checked below: --help-config lists the keys without one.
+  if (finetune) sub->add_option("--from", req->from, "checkpoint to start from (run or checkpoint directory, Hugging Face directory, GGUF file); required");
   sub->add_flag("--resume", req->resume, "continue the run in --out from its last checkpoint");
   sub->add_option("--device", *device, "auto | cpu | cuda | cuda:N (= --set train.device=...)");
   sub->add_option("--precision", *precision, "auto | fp32 | bf16 (= --set train.precision=...)");
@@ -36,6 +38,8 @@ Action add_train(CLI::App& app, const std::string& name) {
       std::cout << config::describe(RunConfig{}) << std::endl;
       return 0;
     }
+    if (finetune && req->from.empty())
+      throw UserError("--from is required", "name the model to fine-tune: ptft finetune --config F.yaml --from runs/general");
     if (!device->empty()) req->sets.push_back("train.device=" + *device);
     if (!precision->empty()) req->sets.push_back("train.precision=" + *precision);
     if (!threads->empty()) req->sets.push_back("train.threads=" + *threads);

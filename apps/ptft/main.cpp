@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "slips.h"
 #include "ptft/core/error.h"
 
 int main(int argc, char** argv) {
@@ -38,6 +39,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {  // not --help / --version
+      const std::string slip = ptft::cli::explain_slip(app, std::vector<std::string>(argv + 1, argv + argc));
+      if (!slip.empty()) {
+        std::cerr << slip << std::endl;
+        return 1;
+      }
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : 1;
   }

@@ -261,7 +261,8 @@ TEST_P(GgufTokenizerE2E, LlamaCppTokenizesAsPtft) {
   ASSERT_EQ(g.exit_code, 0) << g.text();
   expect_gguf_rules(gguf);
   expect_same_tokens(gguf, hf);
-  for (const auto& text : kCorpus) expect_same_generation_from_gguf(gguf, hf, text);
+  // Two texts (each run loads the whole vocabulary twice): prose with digits, and the accents/CJK/emoji one.
+  for (const size_t i : {size_t{2}, size_t{4}}) expect_same_generation_from_gguf(gguf, hf, kCorpus[i]);
 }
 
 INSTANTIATE_TEST_SUITE_P(
