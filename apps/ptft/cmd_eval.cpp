@@ -72,7 +72,7 @@ Action add_eval(CLI::App& app) {
   sub->add_option("--threads", *threads, "intra-op threads (0 = all cores)")->capture_default_str();
   return [=] {
     set_threads(*threads);
-    Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false});
+    Pretrained p = load_pretrained(*model, {/*require_tokenizer=*/false, /*language_model_for=*/""});
     // A detector evaluates the train | val | test split of a data.yaml (checked there).
     if (find_model_family(p.model->family(), p.dir).default_task == "detection") {
       const nlohmann::json m = evaluate_detector(*p.model, o->data, o->split, o->batch_size);

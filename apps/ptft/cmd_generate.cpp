@@ -28,6 +28,7 @@ struct CommonOptions {
   int threads = 0;
   std::string device = "auto";
   std::string lora;  // a llama.cpp LoRA adapter file for the model
+  std::string command;  // generate | chat (for messages)
 };
 
 void add_common_options(CLI::App* sub, CommonOptions& o) {
@@ -74,7 +75,9 @@ Session open_session(const CommonOptions& o) {
   o.sampling.validate();
   set_threads(o.threads);
   const c10::Device device = resolve_device(o.device);
-  Pretrained p = load_pretrained(o.model, {});
+  PretrainedOptions po;
+  po.language_model_for = o.command;
+  Pretrained p = load_pretrained(o.model, po);
   if (!o.lora.empty()) load_gguf_adapter(*p.model, o.lora);
   p.model->to(device);
   Generator g(p.model, p.tokenizer, "'" + p.dir + "'");
@@ -94,6 +97,7 @@ void report(const GenerateResult& r) {
 Action add_generate(CLI::App& app) {
   auto* sub = app.add_subcommand("generate", "Continue a prompt with a causal language model (GPT-2, Llama, Qwen, ...)");
   auto o = std::make_shared<CommonOptions>();
+  o->command = "generate";
   auto prompt = std::make_shared<std::string>();
   auto prompt_file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
@@ -186,6 +190,7 @@ std::optional<std::vector<int32_t>> fit_conversation(const Generator& g, const C
 Action add_chat(CLI::App& app) {
   auto* sub = app.add_subcommand("chat", "Talk with a chat model (one user message per line of stdin)");
   auto o = std::make_shared<CommonOptions>();
+  o->command = "chat";
   auto c = std::make_shared<ChatOptions>();
   add_chat_options(sub, *c);
   add_common_options(sub, *o);

@@ -58,7 +58,9 @@ Action add_serve(CLI::App& app) {
   return [=] {
     r->options.validate();
     set_threads(r->threads);
-    Pretrained p = load_pretrained(r->model, {});
+    PretrainedOptions po;
+    po.language_model_for = "serve";
+    Pretrained p = load_pretrained(r->model, po);
     if (!r->lora.empty()) load_gguf_adapter(*p.model, r->lora);
     p.model->to(resolve_device(r->device));
     const std::string id = r->model_id.empty() ? default_model_id(r->model) : r->model_id;

@@ -13,7 +13,7 @@ nlohmann::json image_record(const ImagePreprocess& preprocess, const ImageClassS
 }
 
 ImageClassifier load_image_classifier(const std::string& path, const std::optional<ImagePreprocess>& preprocess) {
-  return as_image_classifier(load_pretrained(path, {/*require_tokenizer=*/false}), preprocess);
+  return as_image_classifier(load_pretrained(path, {/*require_tokenizer=*/false, /*language_model_for=*/""}), preprocess);
 }
 
 ImageClassifier as_image_classifier(Pretrained pretrained, const std::optional<ImagePreprocess>& preprocess) {

@@ -23,7 +23,7 @@ std::string fmt(double v) {
 }  // namespace
 
 ObjectDetector load_object_detector(const std::string& path) {
-  return as_object_detector(load_pretrained(path, {/*require_tokenizer=*/false}));
+  return as_object_detector(load_pretrained(path, {/*require_tokenizer=*/false, /*language_model_for=*/""}));
 }
 
 ObjectDetector as_object_detector(Pretrained pretrained) {

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "ptft/core/error.h"
+#include "ptft/models/causal_lm.h"
 #include "ptft/models/gguf_model.h"
 #include "ptft/models/model_files.h"
 #include "ptft/transfer/lora.h"
@@ -60,6 +61,11 @@ Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt
   p.config = c.config;
   p.model = model_from_checkpoint(c);  // LoRA adapters re-attached
   p.model->eval();
+  if (!opt.language_model_for.empty() && dynamic_cast<CausalLm*>(p.model.get()) == nullptr)
+    throw UserError(opt.language_model_for + " needs a causal language model; '" + p.dir + "' holds a " + p.model->family() +
+                        " model, which does not write text",
+                    "language models are the gpt and llama families (GPT-2, Llama, Qwen, Mistral, SmolLM); a " +
+                        p.model->family() + " model is used with ptft predict, detect or eval");
 
   std::string tok_dir;
   try {

@@ -7,7 +7,7 @@
 namespace ptft {
 
 TextClassifier load_text_classifier(const std::string& path) {
-  return as_text_classifier(load_pretrained(path, {/*require_tokenizer=*/true}));
+  return as_text_classifier(load_pretrained(path, {/*require_tokenizer=*/true, /*language_model_for=*/""}));
 }
 
 TextClassifier as_text_classifier(Pretrained pretrained) {

@@ -37,7 +37,7 @@ std::optional<RunSample> run_sample(const RunHistory& run, int tokens) {
   if (ckpt.empty()) return std::nullopt;  // no checkpoint yet, or one without a tokenizer
   RunSample s;
   try {
-    Pretrained p = load_pretrained(ckpt, {/*require_tokenizer=*/true});
+    Pretrained p = load_pretrained(ckpt, {/*require_tokenizer=*/true, /*language_model_for=*/""});
     Generator g(p.model, p.tokenizer, p.dir);
     SamplingOptions o;
     o.max_new_tokens = tokens;

@@ -113,8 +113,13 @@ TEST(ServeE2E, RefusesAPortInUseAndAModelThatIsNotALanguageModel) {
 
   auto mlp = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("mlp"), {"train.steps=2"}));
   ASSERT_EQ(mlp.exit_code, 0) << mlp.text();
-  auto not_lm = e2e::run_ptft({"serve", "--model", tmp.path("mlp"), "--port", "0"});
-  EXPECT_EQ(not_lm.exit_code, 1) << not_lm.text();
+  for (const std::string command : {"serve", "generate"}) {
+    auto not_lm = e2e::run_ptft({command, "--model", tmp.path("mlp"), command == "serve" ? "--port=0" : "--prompt=x"});
+    EXPECT_EQ(not_lm.exit_code, 1) << not_lm.text();
+    EXPECT_TRUE(contains(not_lm.err, command + " needs a causal language model")) << not_lm.err;
+    EXPECT_TRUE(contains(not_lm.err, "which does not write text")) << not_lm.err;
+    EXPECT_FALSE(contains(not_lm.err, "tokenizer")) << not_lm.err;
+  }
 }
 
 }  // namespace

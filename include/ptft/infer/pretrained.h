@@ -31,6 +31,9 @@ struct Pretrained {
 
 struct PretrainedOptions {
   bool require_tokenizer = true;  // UserError when no tokenizer is found
+  // `command` (e.g. "generate") needs a causal language model: any other is a UserError that
+  // says so before anything is said about tokenizers ("" = any model).
+  std::string language_model_for;
 };
 
 // Resolves and loads `path` (see above). Errors name the path and what is missing.
