@@ -99,7 +99,7 @@ TEST(Pretrained, TokenizerLargerThanTheModelOrMissing) {
   write_gpt_checkpoint(tmp.path + "/bare", *gpt, nullptr);
   const UserError none = user_error([&] { load_pretrained(tmp.path + "/bare", {}); });
   EXPECT_NE(none.message().find("has no tokenizer"), std::string::npos) << none.message();
-  EXPECT_FALSE(load_pretrained(tmp.path + "/bare", {/*require_tokenizer=*/false}).tokenizer);
+  EXPECT_FALSE(load_pretrained(tmp.path + "/bare", {/*require_tokenizer=*/false, /*language_model_for=*/""}).tokenizer);
 }
 
 TEST(Pretrained, LoraCheckpointGeneratesLikeTheModelItWasSavedFrom) {
