@@ -41,6 +41,7 @@ ExternalProject_Add(ptft_fuzz
   BUILD_ALWAYS ON      # the sources live outside fuzz/; let its own build decide what is stale
   INSTALL_COMMAND ""
   BUILD_BYPRODUCTS ${PTFT_FUZZ_DIR}/fuzz_safetensors ${PTFT_FUZZ_DIR}/fuzz_jinja ${PTFT_FUZZ_DIR}/fuzz_gguf
+                   ${PTFT_FUZZ_DIR}/fuzz_serve_request
   USES_TERMINAL_BUILD ON)
 
 if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
@@ -61,4 +62,6 @@ if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
   ptft_fuzz_corpus_test(fuzz_safetensors_corpus fuzz_safetensors ${_ptft_root}/tests/io/fuzz_corpus "" crash-)
   ptft_fuzz_corpus_test(fuzz_jinja_corpus fuzz_jinja ${_ptft_root}/tests/jinja/fuzz_corpus -jinja crash-jinja-)
   ptft_fuzz_corpus_test(fuzz_gguf_corpus fuzz_gguf ${_ptft_root}/tests/io/fuzz_corpus_gguf -gguf crash-gguf-)
+  ptft_fuzz_corpus_test(fuzz_serve_request_corpus fuzz_serve_request
+                        ${_ptft_root}/tests/serve/fuzz_corpus_serve_request -serve crash-serve-)
 endif()
