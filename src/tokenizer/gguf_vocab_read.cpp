@@ -6,6 +6,7 @@
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/gguf_vocab.h"
 #include "ptft/tokenizer/hf_tokenizer.h"
+#include "utf8_check.h"
 
 namespace ptft {
 namespace {
@@ -42,6 +43,13 @@ GgufKeys read_keys(const gguf::File& f) {
   k.add_bos = f.find("tokenizer.ggml.add_bos_token") && f.get_bool("tokenizer.ggml.add_bos_token");
   k.add_space_prefix = f.find("tokenizer.ggml.add_space_prefix") && f.get_bool("tokenizer.ggml.add_space_prefix");
   if (f.find("tokenizer.chat_template")) k.chat_template = f.get_string("tokenizer.chat_template");
+  // GGUF strings are UTF-8 by the spec; the tokenizer.json built from them must be (fuzz_gguf_tokenizer).
+  const std::string where = "GGUF file '" + f.path() + "': ";
+  for (size_t i = 0; i < k.tokens.size(); ++i)
+    utf8::require_valid(k.tokens[i], where + "tokenizer.ggml.tokens[" + std::to_string(i) + "]");
+  for (size_t i = 0; i < k.merges.size(); ++i)
+    utf8::require_valid(k.merges[i], where + "tokenizer.ggml.merges[" + std::to_string(i) + "]");
+  utf8::require_valid(k.chat_template, where + "tokenizer.chat_template");
   for (int64_t i : {k.bos, k.eos, k.unk})
     if (i >= static_cast<int64_t>(k.tokens.size()))
       throw UserError("GGUF file '" + f.path() + "': a special token id " + std::to_string(i) + " is past the " +
