@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <sstream>
 #include <string_view>
+#include <yaml-cpp/eventhandler.h>
 
 #include "ptft/core/fs.h"
 
@@ -31,6 +33,46 @@ std::vector<std::string> split_dotted(const std::string& key) {
     parts.push_back(key.substr(start, dot == std::string::npos ? dot : dot - start));
     if (dot == std::string::npos) return parts;
     start = dot + 1;
+  }
+}
+
+// yaml-cpp 0.7's LoadAll never returns on a stray ',' outside brackets ("a: 1\n,", "{a: 1},"),
+// adding a null document per turn until memory runs out (jbeder/yaml-cpp#1040, fixed upstream by
+// #1319): its parser keeps handing out documents that consume nothing. This pass over the events
+// (nothing is built) finds a document that starts where the previous one did and reports that
+// token as a YAML error, so LoadAll only runs on streams that advance (found by fuzz_config_yaml).
+class DocumentAdvanceCheck : public YAML::EventHandler {
+ public:
+  explicit DocumentAdvanceCheck(const std::string& text) : text_(text) {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (started_ && mark.pos == last_.pos) {
+      const char c = mark.pos >= 0 && std::size_t(mark.pos) < text_.size() ? text_[std::size_t(mark.pos)] : '?';
+      throw YAML::ParserException(mark, std::string("unexpected '") + c + "' outside a [list] or {map}");
+    }
+    started_ = true;
+    last_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  const std::string& text_;
+  bool started_ = false;
+  YAML::Mark last_;
+};
+
+// YAML::Exception when a document of `text` does not advance (see DocumentAdvanceCheck).
+void check_documents_advance(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentAdvanceCheck check(text);
+  while (parser.HandleNextDocument(check)) {
   }
 }
 
@@ -274,6 +316,7 @@ Document Document::from_file(const std::string& path) {
 Document Document::from_string(const std::string& text, const std::string& origin) {
   std::vector<YAML::Node> docs;
   try {
+    check_documents_advance(text);
     docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) {
@@ -673,7 +716,9 @@ nlohmann::json to_json(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       nlohmann::json j = nlohmann::json::object();
-      for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(kv.second);
+      // A key that is not a plain name ({[a, b]: 1}, an anchored null: raw YAML::Node fields are
+      // not key-checked) is written as its YAML text, not a YAML::BadConversion (fuzz_config_yaml).
+      for (const auto& kv : n) j[kv.first.IsScalar() ? kv.first.Scalar() : emit_inline(kv.first)] = to_json(kv.second);
       return j;
     }
     case YAML::NodeType::Sequence: {
