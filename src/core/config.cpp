@@ -263,19 +263,23 @@ std::string emit_with(const YAML::Node& node, bool flow) {
 
 // Optimal string alignment distance: insert, delete, substitute, swap of neighbours = 1.
 std::size_t osa_distance(const std::string& a, const std::string& b) {
+  // Three rolling rows (i-2, i-1, i) rather than the whole (n+1) x (m+1) table: a key of a
+  // megabyte must not cost a table of megabytes per candidate (found by fuzz_config_yaml).
   const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  std::vector<std::size_t> before(m + 1), prev(m + 1), cur(m + 1);
+  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
   for (std::size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
     for (std::size_t j = 1; j <= m; ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
+    std::swap(prev, cur);
   }
-  return d[n][m];
+  return prev[m];
 }
 
 constexpr std::size_t kFar = std::numeric_limits<std::size_t>::max();
@@ -285,8 +289,12 @@ std::size_t closeness(const std::string& typed, const std::string& cand) {
   if (typed == cand) return 0;
   const std::size_t len = typed.size();
   const std::size_t limit = len <= 1 ? 0 : len <= 4 ? 1 : len <= 8 ? 2 : 3;
-  const std::size_t d = osa_distance(typed, cand);
-  if (d <= limit) return d;
+  // The distance is at least the difference in length: no need to compute it when that is over.
+  const std::size_t gap = typed.size() > cand.size() ? typed.size() - cand.size() : cand.size() - typed.size();
+  if (gap <= limit) {
+    const std::size_t d = osa_distance(typed, cand);
+    if (d <= limit) return d;
+  }
   // An abbreviation ("sched" for "schedule") or an extension ("steps_total" for "steps").
   const bool prefix = typed.size() >= 3 && cand.size() >= 3 &&
                       (cand.rfind(typed, 0) == 0 || typed.rfind(cand, 0) == 0);
