@@ -41,6 +41,9 @@ ExternalProject_Add(ptft_fuzz
   BUILD_ALWAYS ON      # the sources live outside fuzz/; let its own build decide what is stale
   INSTALL_COMMAND ""
   BUILD_BYPRODUCTS ${PTFT_FUZZ_DIR}/fuzz_safetensors ${PTFT_FUZZ_DIR}/fuzz_jinja ${PTFT_FUZZ_DIR}/fuzz_gguf
+                   ${PTFT_FUZZ_DIR}/fuzz_serve_request ${PTFT_FUZZ_DIR}/fuzz_tokenizer_json
+                   ${PTFT_FUZZ_DIR}/fuzz_gguf_tokenizer ${PTFT_FUZZ_DIR}/fuzz_gpt2_vocab
+                   ${PTFT_FUZZ_DIR}/fuzz_wordpiece_vocab ${PTFT_FUZZ_DIR}/fuzz_config_yaml
   USES_TERMINAL_BUILD ON)
 
 if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
@@ -61,4 +64,16 @@ if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
   ptft_fuzz_corpus_test(fuzz_safetensors_corpus fuzz_safetensors ${_ptft_root}/tests/io/fuzz_corpus "" crash-)
   ptft_fuzz_corpus_test(fuzz_jinja_corpus fuzz_jinja ${_ptft_root}/tests/jinja/fuzz_corpus -jinja crash-jinja-)
   ptft_fuzz_corpus_test(fuzz_gguf_corpus fuzz_gguf ${_ptft_root}/tests/io/fuzz_corpus_gguf -gguf crash-gguf-)
+  ptft_fuzz_corpus_test(fuzz_serve_request_corpus fuzz_serve_request
+                        ${_ptft_root}/tests/serve/fuzz_corpus_serve_request -serve crash-serve-)
+  ptft_fuzz_corpus_test(fuzz_tokenizer_json_corpus fuzz_tokenizer_json
+                        ${_ptft_root}/tests/tokenizer/fuzz_corpus_tokenizer_json -tokenizer-json crash-tokenizer-json-)
+  ptft_fuzz_corpus_test(fuzz_gguf_tokenizer_corpus fuzz_gguf_tokenizer
+                        ${_ptft_root}/tests/tokenizer/fuzz_corpus_gguf_tokenizer -gguf-tokenizer crash-gguf-tokenizer-)
+  ptft_fuzz_corpus_test(fuzz_gpt2_vocab_corpus fuzz_gpt2_vocab
+                        ${_ptft_root}/tests/tokenizer/fuzz_corpus_gpt2_vocab -gpt2-vocab crash-gpt2-vocab-)
+  ptft_fuzz_corpus_test(fuzz_wordpiece_vocab_corpus fuzz_wordpiece_vocab
+                        ${_ptft_root}/tests/tokenizer/fuzz_corpus_wordpiece_vocab -wordpiece-vocab crash-wordpiece-vocab-)
+  ptft_fuzz_corpus_test(fuzz_config_yaml_corpus fuzz_config_yaml
+                        ${_ptft_root}/tests/core/fuzz_corpus_config_yaml -config-yaml crash-config-yaml-)
 endif()

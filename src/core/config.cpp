@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <sstream>
 #include <string_view>
+#include <yaml-cpp/eventhandler.h>
 
 #include "ptft/core/fs.h"
 
@@ -31,6 +33,46 @@ std::vector<std::string> split_dotted(const std::string& key) {
     parts.push_back(key.substr(start, dot == std::string::npos ? dot : dot - start));
     if (dot == std::string::npos) return parts;
     start = dot + 1;
+  }
+}
+
+// yaml-cpp 0.7's LoadAll never returns on a stray ',' outside brackets ("a: 1\n,", "{a: 1},"),
+// adding a null document per turn until memory runs out (jbeder/yaml-cpp#1040, fixed upstream by
+// #1319): its parser keeps handing out documents that consume nothing. This pass over the events
+// (nothing is built) finds a document that starts where the previous one did and reports that
+// token as a YAML error, so LoadAll only runs on streams that advance (found by fuzz_config_yaml).
+class DocumentAdvanceCheck : public YAML::EventHandler {
+ public:
+  explicit DocumentAdvanceCheck(const std::string& text) : text_(text) {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (started_ && mark.pos == last_.pos) {
+      const char c = mark.pos >= 0 && std::size_t(mark.pos) < text_.size() ? text_[std::size_t(mark.pos)] : '?';
+      throw YAML::ParserException(mark, std::string("unexpected '") + c + "' outside a [list] or {map}");
+    }
+    started_ = true;
+    last_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  const std::string& text_;
+  bool started_ = false;
+  YAML::Mark last_;
+};
+
+// YAML::Exception when a document of `text` does not advance (see DocumentAdvanceCheck).
+void check_documents_advance(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentAdvanceCheck check(text);
+  while (parser.HandleNextDocument(check)) {
   }
 }
 
@@ -221,19 +263,23 @@ std::string emit_with(const YAML::Node& node, bool flow) {
 
 // Optimal string alignment distance: insert, delete, substitute, swap of neighbours = 1.
 std::size_t osa_distance(const std::string& a, const std::string& b) {
+  // Three rolling rows (i-2, i-1, i) rather than the whole (n+1) x (m+1) table: a key of a
+  // megabyte must not cost a table of megabytes per candidate (found by fuzz_config_yaml).
   const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  std::vector<std::size_t> before(m + 1), prev(m + 1), cur(m + 1);
+  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
   for (std::size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
     for (std::size_t j = 1; j <= m; ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
+    std::swap(prev, cur);
   }
-  return d[n][m];
+  return prev[m];
 }
 
 constexpr std::size_t kFar = std::numeric_limits<std::size_t>::max();
@@ -243,8 +289,12 @@ std::size_t closeness(const std::string& typed, const std::string& cand) {
   if (typed == cand) return 0;
   const std::size_t len = typed.size();
   const std::size_t limit = len <= 1 ? 0 : len <= 4 ? 1 : len <= 8 ? 2 : 3;
-  const std::size_t d = osa_distance(typed, cand);
-  if (d <= limit) return d;
+  // The distance is at least the difference in length: no need to compute it when that is over.
+  const std::size_t gap = typed.size() > cand.size() ? typed.size() - cand.size() : cand.size() - typed.size();
+  if (gap <= limit) {
+    const std::size_t d = osa_distance(typed, cand);
+    if (d <= limit) return d;
+  }
   // An abbreviation ("sched" for "schedule") or an extension ("steps_total" for "steps").
   const bool prefix = typed.size() >= 3 && cand.size() >= 3 &&
                       (cand.rfind(typed, 0) == 0 || typed.rfind(cand, 0) == 0);
@@ -274,6 +324,7 @@ Document Document::from_file(const std::string& path) {
 Document Document::from_string(const std::string& text, const std::string& origin) {
   std::vector<YAML::Node> docs;
   try {
+    check_documents_advance(text);
     docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) {
@@ -673,7 +724,9 @@ nlohmann::json to_json(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       nlohmann::json j = nlohmann::json::object();
-      for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(kv.second);
+      // A key that is not a plain name ({[a, b]: 1}, an anchored null: raw YAML::Node fields are
+      // not key-checked) is written as its YAML text, not a YAML::BadConversion (fuzz_config_yaml).
+      for (const auto& kv : n) j[kv.first.IsScalar() ? kv.first.Scalar() : emit_inline(kv.first)] = to_json(kv.second);
       return j;
     }
     case YAML::NodeType::Sequence: {

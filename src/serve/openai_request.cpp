@@ -15,7 +15,7 @@ json parse_body(const std::string& body) {
   json j;
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number past double (1e999)
     throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what() +
                             " (send a JSON object with Content-Type: application/json)");
   }

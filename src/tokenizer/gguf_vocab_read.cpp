@@ -7,6 +7,7 @@
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/gguf_vocab.h"
 #include "ptft/tokenizer/hf_tokenizer.h"
+#include "utf8_check.h"
 
 namespace ptft {
 namespace {
@@ -41,6 +42,13 @@ GgufVocab read_keys(const gguf::File& f) {
   if (f.find("tokenizer.chat_template")) k.chat_template = f.get_string("tokenizer.chat_template");
   if (k.scores.size() > k.tokens.size() || k.token_types.size() != k.tokens.size())
     throw UserError("GGUF file '" + f.path() + "': tokenizer.ggml.scores has more entries than tokens");
+  // GGUF strings are UTF-8 by the spec; the tokenizer.json built from them must be (fuzz_gguf_tokenizer).
+  const std::string where = "GGUF file '" + f.path() + "': ";
+  for (size_t i = 0; i < k.tokens.size(); ++i)
+    utf8::require_valid(k.tokens[i], where + "tokenizer.ggml.tokens[" + std::to_string(i) + "]");
+  for (size_t i = 0; i < k.merges.size(); ++i)
+    utf8::require_valid(k.merges[i], where + "tokenizer.ggml.merges[" + std::to_string(i) + "]");
+  utf8::require_valid(k.chat_template, where + "tokenizer.chat_template");
   return k;
 }
 

@@ -146,6 +146,20 @@ TEST(ConfigBind, NestedSectionsAndPrefix) {
   EXPECT_EQ(absent.r, 8);
 }
 
+// fuzz_config_yaml: binding at a prefix walked the document with YAML::Node assignment, which
+// wrote each section into the root: after bind(doc, x, "train"), doc.root() was train's map and
+// a later bind(doc, y, "misc") found nothing.
+TEST(ConfigBind, BindingAtAPrefixLeavesTheDocumentWhole) {
+  const auto doc = cfg::Document::from_string("train:\n  steps: 5\n  lora: {r: 4}\nmisc: {names: [x, y]}\n");
+  LoraConfig lora;
+  cfg::bind(doc, lora, "train.lora");
+  EXPECT_EQ(lora.r, 4);
+  AllTypes misc;
+  cfg::bind(doc, misc, "misc");
+  EXPECT_EQ(misc.names, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(cfg::emit_inline(doc.root()), "{train: {steps: 5, lora: {r: 4}}, misc: {names: [x, y]}}");
+}
+
 TEST(ConfigBind, AllFieldTypes) {
   const auto a = bound<AllTypes>(
       "flag: true\nsmall: -7\nbig: 1e3\nlr: 1.0e-3\nbeta: 0.5\nname: 123\n"
@@ -207,6 +221,22 @@ TEST(ConfigDocument, SyntaxErrorHasLineAndColumn) {
   EXPECT_HAS(e.message, "bad.yaml:");
   EXPECT_HAS(e.message, "invalid YAML");
   EXPECT_HAS(e.hint, "near line");
+}
+
+// fuzz_config_yaml: yaml-cpp 0.7's LoadAll looped forever, allocating, on a stray ','
+// (jbeder/yaml-cpp#1040); now an error at the comma. Several documents are still counted.
+TEST(ConfigDocument, StrayCommaIsAnErrorNotAHang) {
+  for (const char* text : {",", "  ,", "train: {steps: 1},", "train: {steps: 1}\n,\n"}) {
+    const auto e = user_error([&] { cfg::Document::from_string(text, "comma.yaml"); });
+    ASSERT_TRUE(e.thrown) << text;
+    EXPECT_HAS(e.message, "comma.yaml:");
+    EXPECT_HAS(e.message, "invalid YAML");
+  }
+  EXPECT_HAS(user_error([] { cfg::Document::from_string(",", "c.yaml"); }).message,
+             "c.yaml:1:1: invalid YAML: unexpected ','");
+  EXPECT_HAS(user_error([] { cfg::Document::from_string("a: 1\n---\nb: 2\n", "two.yaml"); }).message,
+             "two.yaml: holds 2 YAML documents");
+  EXPECT_TRUE(cfg::Document::from_string("---\na: 1\n").root()["a"]);
 }
 
 TEST(ConfigDocument, TopLevelMustBeMap) {
@@ -538,6 +568,16 @@ TEST(ConfigRoundTrip, ToYamlInDeclarationOrder) {
   EXPECT_EQ(n["lora"]["r"].as<std::string>(), "8");
 }
 
+// fuzz_config_yaml: to_json() threw YAML::BadConversion on a key that is not a plain name (a raw
+// YAML::Node field keeps whatever the user wrote); now the key is its YAML text.
+TEST(ConfigToJson, KeysThatAreNotPlainNamesBecomeTheirYamlText) {
+  const auto doc = cfg::Document::from_string("extra: {[a, b]: 1, &x : 2, k: [1, 2.5, true, '3']}\n");
+  const nlohmann::json j = cfg::to_json(doc.root());
+  EXPECT_EQ(j["extra"]["[a, b]"], 1);
+  EXPECT_EQ(j["extra"]["k"], nlohmann::json::parse(R"([1, 2.5, true, "3"])"));
+  EXPECT_EQ(j["extra"].size(), 3u);
+}
+
 // --- keys, nearest, describe ---------------------------------------------------------------
 
 TEST(ConfigKeys, AllDottedKeysInOrder) {
@@ -557,6 +597,18 @@ TEST(ConfigNearest, EditDistance) {
   EXPECT_EQ(cfg::nearest("anything", {}), "");
   EXPECT_EQ(cfg::nearest("lr", {"train.steps", "train.lr"}), "train.lr");  // last part
   EXPECT_EQ(cfg::nearest("train.stpes", {"model.steps", "train.steps"}), "train.steps");
+}
+
+// Profiling fuzz_config_yaml: the suggestion for an unknown key built a (key length + 1) x
+// (candidate length + 1) table per candidate, one allocation per row: a key of 4 MB took 49 s and
+// 600 MB (-O0). Now rows roll and a length gap over the limit skips the distance (3 s, 50 MB).
+TEST(ConfigNearest, AHugeKeyCostsLittle) {
+  const std::string huge(1 << 20, 'k');
+  EXPECT_EQ(cfg::nearest(huge, {"steps", "schedule", "lora", "extra"}), "");
+  EXPECT_EQ(cfg::nearest("steps" + huge, {"steps", "schedule"}), "steps");  // an extension still is
+  const auto e = user_error([&] { bound<TrainConfig>("? " + huge + "\n: 1\n"); });  // an explicit key: no 1024 limit
+  EXPECT_TRUE(e.thrown);
+  EXPECT_HAS(e.message, "unknown key");
 }
 
 TEST(ConfigDescribe, ListsDefaultsAndHelp) {

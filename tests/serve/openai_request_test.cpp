@@ -72,6 +72,8 @@ TEST(OpenAiRequest, BodyMustBeAJsonObject) {
   expect_rejected(completion_error("{not json"), "", "not valid JSON");
   expect_rejected(completion_error("[1, 2]"), "", "must be a JSON object");
   expect_rejected(completion_error(""), "", "not valid JSON");
+  // fuzz_serve_request: a number past double's range was a 500 (json out_of_range, not parse_error).
+  expect_rejected(completion_error(R"({"prompt": "a", "x": 7777e777})"), "", "not valid JSON");
 }
 
 TEST(OpenAiRequest, PromptRules) {

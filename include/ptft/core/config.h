@@ -503,7 +503,11 @@ void bind(const Document& doc, T& out, const std::string& prefix) {
       detail::fail_type(detail::Where{&doc, walked}, "a section (key: value map)", *node);
     }
     walked = detail::join(walked, part);
-    node = detail::find_entry(*node, part);
+    // Not `node = ...`: YAML::Node's assignment would write the child into the node `node` refers
+    // to, i.e. replace the document's root by this section (found by fuzz_config_yaml).
+    std::optional<YAML::Node> child = detail::find_entry(*node, part);
+    node.reset();
+    if (child) node.emplace(*child);
     start = dot == std::string::npos ? prefix.size() : dot + 1;
   }
   if (node && !node->IsMap()) {
