@@ -50,12 +50,17 @@ if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
   # ptft_fuzz_corpus_test(<test> <fuzzer> <seed corpus> <scratch suffix> <artifact prefix>)
   # libFuzzer writes new inputs into the first corpus directory: give it a scratch directory,
   # emptied each run, so the committed seeds stay untouched and runs stay reproducible.
+  # An optional 6th argument: the number of inputs (default 50000; fewer for slow targets).
   function(ptft_fuzz_corpus_test test fuzzer corpus scratch_suffix artifact_prefix)
+    set(runs 50000)
+    if(ARGC GREATER 5)
+      set(runs ${ARGV5})
+    endif()
     set(scratch ${PTFT_FUZZ_DIR}/corpus-scratch${scratch_suffix})
     add_test(NAME ${test}
       COMMAND sh -c "rm -rf '${scratch}' && mkdir -p '${scratch}' && exec \"$0\" \"$@\""
               ${PTFT_FUZZ_DIR}/${fuzzer}
-              -runs=50000 -seed=1234 -max_len=4096 -timeout=10 -rss_limit_mb=2048
+              -runs=${runs} -seed=1234 -max_len=4096 -timeout=10 -rss_limit_mb=2048
               -print_final_stats=1 -artifact_prefix=${PTFT_FUZZ_DIR}/${artifact_prefix}
               ${scratch} ${corpus}
       WORKING_DIRECTORY ${PTFT_FUZZ_DIR})
@@ -75,5 +80,5 @@ if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
   ptft_fuzz_corpus_test(fuzz_wordpiece_vocab_corpus fuzz_wordpiece_vocab
                         ${_ptft_root}/tests/tokenizer/fuzz_corpus_wordpiece_vocab -wordpiece-vocab crash-wordpiece-vocab-)
   ptft_fuzz_corpus_test(fuzz_config_yaml_corpus fuzz_config_yaml
-                        ${_ptft_root}/tests/core/fuzz_corpus_config_yaml -config-yaml crash-config-yaml-)
+                        ${_ptft_root}/tests/core/fuzz_corpus_config_yaml -config-yaml crash-config-yaml- 10000)
 endif()
