@@ -124,6 +124,10 @@ json llama_config_of(const std::string& arch, const gguf::File& f) {
   const std::string p = arch + ".";
   const auto& q = f.tensor("blk.0.attn_q.weight");
   const int64_t heads = static_cast<int64_t>(f.get_unsigned(p + "attention.head_count"));
+  if (heads <= 0 || q.shape.at(0) % heads != 0)
+    throw UserError("GGUF file '" + f.path() + "': " + p + "attention.head_count " + std::to_string(heads) +
+                        " does not divide the " + std::to_string(q.shape.at(0)) + " rows of blk.0.attn_q.weight",
+                    "the file's keys and tensors disagree: export it again");
   json c = {{"model_type", arch},
             {"architectures", {arch == "llama" ? "LlamaForCausalLM" : arch == "qwen2" ? "Qwen2ForCausalLM" : "Qwen3ForCausalLM"}},
             {"vocab_size", f.tensor("token_embd.weight").shape.at(0)},

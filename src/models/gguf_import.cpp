@@ -33,6 +33,19 @@ torch::Tensor view_of(const std::shared_ptr<gguf::File>& f, const gguf::TensorIn
   return torch::from_blob(data, t.shape, [f](void*) {}, torch::TensorOptions().dtype(dtype));
 }
 
+// gguf_arch::to_hf_layout, with a tensor whose shape the per-head reshape does not allow (keys and
+// tensors that disagree) reported as a UserError naming it.
+torch::Tensor hf_layout(const torch::Tensor& t, gguf_arch::Layout layout, const json& config, const std::string& path,
+                        const std::string& name) {
+  try {
+    return gguf_arch::to_hf_layout(t, layout, config);
+  } catch (const std::exception&) {
+    throw UserError("GGUF file '" + path + "': tensor '" + name + "' of shape " + c10::str(t.sizes()) +
+                        " does not fit the attention heads the file's keys describe",
+                    "the file's keys and tensors disagree: export it again");
+  }
+}
+
 std::pair<std::string, gguf_arch::Layout> hf_name(const gguf_arch::Arch& arch, const std::string& gguf_name,
                                                   const std::string& path) {
   std::vector<std::string> captures;
@@ -106,7 +119,7 @@ GgufAsHf read_gguf_as_hf(const std::string& path) {
   for (const auto& t : f->tensors()) {
     if (t.name == "rope_freqs.weight") continue;
     const auto [name, layout] = hf_name(arch, t.name, path);
-    out.tensors.tensors[name] = gguf_arch::to_hf_layout(view_of(f, t), layout, out.config);
+    out.tensors.tensors[name] = hf_layout(view_of(f, t), layout, out.config, path, t.name);
     out.tensors.file_of[name] = path;
   }
   return out;
@@ -131,7 +144,7 @@ void load_gguf_adapter(ModelImpl& model, const std::string& path) {
     if (!is_a && !is_b) throw UserError(where + ": tensor '" + t.name + "' is not a LoRA tensor (.lora_a / .lora_b)");
     const auto [hf, layout] = hf_name(arch, t.name.substr(0, t.name.size() - 7), path);
     torch::Tensor v = view_of(f, t).to(torch::kFloat32);
-    if (is_b && layout != gguf_arch::Layout::kTransposed) v = gguf_arch::to_hf_layout(v, layout, config);
+    if (is_b && layout != gguf_arch::Layout::kTransposed) v = hf_layout(v, layout, config, path, t.name);
     auto& slot = adapters[hf.substr(0, hf.rfind('.'))];
     (is_a ? slot.first : slot.second) = v;
   }

@@ -92,6 +92,30 @@ TEST(GgufModel, EveryLlamaFlavourAndGpt2ReadBackToTheSameLogits) {
   }
 }
 
+// `src` rewritten with metadata key `key` set to `value` (tensors unchanged).
+void rewrite_key(const std::string& src, const std::string& dst, const std::string& key, uint32_t value) {
+  auto f = gguf::File::open(src);
+  gguf::Writer w;
+  for (const auto& [k, v] : f->metadata()) w.set(k, k == key ? gguf::Value(value) : v);
+  for (const auto& t : f->tensors()) w.add_tensor(t.name, t.type, t.shape, f->data(t), t.nbytes);
+  w.write(dst);
+}
+
+TEST(GgufModel, KeysThatDisagreeWithTheTensorsAreAUserErrorNotACrash) {
+  test::TempDir tmp("gguf-model");
+  LlamaImpl llama(small_llama("llama"));  // 4 heads of 8, 2 kv heads
+  export_gguf(llama, nullptr, tmp_path(tmp, "m.gguf"), {"f32", "", ""});
+  for (const auto& [key, value] : std::vector<std::pair<std::string, uint32_t>>{
+           {"llama.attention.head_count", 0}, {"llama.attention.head_count", 3}, {"llama.attention.head_count_kv", 3}}) {
+    SCOPED_TRACE(key + " = " + std::to_string(value));
+    const std::string bad = tmp_path(tmp, "bad-" + std::to_string(value) + key + ".gguf");
+    rewrite_key(tmp_path(tmp, "m.gguf"), bad, key, value);
+    const std::string err = test::user_error_of([&] { read_checkpoint(bad, false); });
+    EXPECT_NE(err.find(bad), std::string::npos) << err;
+    EXPECT_NE(err.find("export it again"), std::string::npos) << err;
+  }
+}
+
 TEST(GgufModel, QuantisedTensorsAModelWithoutGgufFormAndLoraAreRefusedByName) {
   test::TempDir tmp("gguf-model");
   LlamaImpl llama(small_llama("llama"));
