@@ -10,6 +10,7 @@
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/core/temp_dir.h"
+#include "gguf_pre_tokenizers.h"
 
 namespace ptft {
 namespace {
@@ -63,10 +64,6 @@ GgufVocab from_gpt2_bpe(const Tokenizer& tok, const SavedFiles& f) {
 // tokenizer.ggml.pre of a byte-level BPE tokenizer.json: which of llama.cpp's pre-tokenizers
 // cuts text as its pre_tokenizer does.
 std::string byte_level_pre(const json& pre, const std::string& where) {
-  static const std::string kLlama3 =
-      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-  static const std::string kQwen2 =
-      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
   auto is_byte_level = [](const json& p, bool regex) {
     return p.value("type", "") == "ByteLevel" && p.value("use_regex", true) == regex;
   };
@@ -75,8 +72,8 @@ std::string byte_level_pre(const json& pre, const std::string& where) {
     const json& s = pre["pretokenizers"];
     if (s.size() == 2 && s[0].value("type", "") == "Split" && is_byte_level(s[1], false)) {
       const std::string regex = s[0].contains("pattern") ? s[0]["pattern"].value("Regex", "") : "";
-      if (regex == kLlama3) return "llama-bpe";
-      if (regex == kQwen2) return "qwen2";
+      if (regex == gguf_pre::kLlama3Split) return "llama-bpe";
+      if (regex == gguf_pre::kQwen2Split) return "qwen2";
     }
     if (s.size() == 2 && s[0].value("type", "") == "Digits" && s[0].value("individual_digits", false) &&
         is_byte_level(s[1], true))

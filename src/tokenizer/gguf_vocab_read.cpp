@@ -7,6 +7,7 @@
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/gguf_vocab.h"
 #include "ptft/tokenizer/hf_tokenizer.h"
+#include "gguf_pre_tokenizers.h"
 #include "utf8_check.h"
 
 namespace ptft {
@@ -40,8 +41,9 @@ GgufVocab read_keys(const gguf::File& f) {
   k.add_bos = f.find("tokenizer.ggml.add_bos_token") && f.get_bool("tokenizer.ggml.add_bos_token");
   k.add_space_prefix = f.find("tokenizer.ggml.add_space_prefix") && f.get_bool("tokenizer.ggml.add_space_prefix");
   if (f.find("tokenizer.chat_template")) k.chat_template = f.get_string("tokenizer.chat_template");
-  if (k.scores.size() > k.tokens.size() || k.token_types.size() != k.tokens.size())
-    throw UserError("GGUF file '" + f.path() + "': tokenizer.ggml.scores has more entries than tokens");
+  if (k.scores.size() > k.tokens.size())
+    throw UserError("GGUF file '" + f.path() + "': tokenizer.ggml.scores has " + std::to_string(k.scores.size()) +
+                    " entries for " + std::to_string(k.tokens.size()) + " tokens");
   // GGUF strings are UTF-8 by the spec; the tokenizer.json built from them must be (fuzz_gguf_tokenizer).
   const std::string where = "GGUF file '" + f.path() + "': ";
   for (size_t i = 0; i < k.tokens.size(); ++i)
@@ -65,11 +67,9 @@ json split_then_bytes(const std::string& regex) {
 json pre_tokenizer_of(const std::string& pre, const std::string& where) {
   if (pre == "gpt-2") return byte_level(true);
   if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3")
-    return split_then_bytes(
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+    return split_then_bytes(gguf_pre::kLlama3Split);
   if (pre == "qwen2")
-    return split_then_bytes(
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+    return split_then_bytes(gguf_pre::kQwen2Split);
   if (pre == "smollm")
     return {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level(true)}}};
   throw UserError(where + ": tokenizer.ggml.pre '" + pre + "' is not a pre-tokenizer ptft reads",
