@@ -14,6 +14,7 @@
 #include <map>
 
 #include "commands.h"
+#include "model_name.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/io/checkpoint.h"
@@ -82,9 +83,7 @@ std::string checkpoint_chat_template(const Source& s) {
 void export_gguf_file(const Source& s, const ExportRequest& r) {
   GgufExportOptions o;
   if (!r.dtype.empty()) o.dtype = r.dtype;
-  o.name = sfs::path(s.dir).filename() == "best" || sfs::path(s.dir).filename() == "last"
-               ? sfs::path(s.dir).parent_path().parent_path().filename().string()
-               : sfs::path(s.dir).filename().string();
+  o.name = model_name(s.dir);
   const nlohmann::json ptft_section = s.checkpoint.config.value("ptft", nlohmann::json::object());
   if (has_lora(*s.model)) {
     const LoraConfig lora = LoraConfig::from_json(ptft_section.at("lora"), s.dir + "/config.json ptft.lora");

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "model_name.h"
 #include "ptft/core/device.h"
 #include "ptft/core/error.h"
 #include "ptft/infer/model_engine.h"
@@ -28,14 +29,6 @@ struct ServeRequest {
   std::string lora;
 };
 
-// The name clients see: --model-id, else the run's (runs/NAME/checkpoints/best -> NAME) or the path's.
-std::string default_model_id(const std::string& path) {
-  std::filesystem::path p = std::filesystem::path(path).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  if (p.parent_path().filename() == "checkpoints") p = p.parent_path().parent_path();
-  return p.filename().string();
-}
-
 }  // namespace
 
 Action add_serve(CLI::App& app) {
@@ -46,7 +39,7 @@ Action add_serve(CLI::App& app) {
   sub->add_option("--port", r->options.port, "TCP port (0: any free one, printed)")->capture_default_str();
   sub->add_option("--api-key", r->options.api_key, "require 'Authorization: Bearer KEY' on /v1/* requests");
   sub->add_option("--lora", r->lora, "a LoRA adapter GGUF file (export --format gguf of a LoRA run) applied to --model, its base");
-  sub->add_option("--model-id", r->model_id, "the model's name in the API (default: the run's or directory's name)");
+  sub->add_option("--model-id", r->model_id, "the model's name in the API (default: the run's name, or the directory's or file's)");
   sub->add_option("--template", r->template_spec, "chat template: a built-in name (ptft-chat) or a JSON file; default: the checkpoint's");
   sub->add_option("--max-tokens-limit", r->options.max_tokens_limit, "max_tokens per request at most (and its default)")
       ->capture_default_str();
@@ -63,7 +56,7 @@ Action add_serve(CLI::App& app) {
     Pretrained p = load_pretrained(r->model, po);
     if (!r->lora.empty()) load_gguf_adapter(*p.model, r->lora);
     p.model->to(resolve_device(r->device));
-    const std::string id = r->model_id.empty() ? default_model_id(r->model) : r->model_id;
+    const std::string id = r->model_id.empty() ? model_name(r->model) : r->model_id;
     ModelEngine engine(std::move(p), id, r->template_spec);
     ApiServer server(engine, r->options);
     server.bind();
