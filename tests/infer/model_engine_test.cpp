@@ -56,16 +56,21 @@ TEST(ModelEngine, AClientThatGoesAwayStopsTheGenerationAtOnce) {
   EXPECT_GT(o.prompt_tokens, 0);
 }
 
-TEST(ModelEngine, ChatUsesTheTemplateAndStopsAtItsTurnEnd) {
+TEST(ModelEngine, ChatUsesTheTemplateAndStopsAtAStopString) {
   ModelEngine e = engine_with("ptft-chat");
   ASSERT_TRUE(e.has_chat_template());
   const std::string prompt = e.render_chat({{"system", "Be brief."}, {"user", "What is a licence?"}});
   EXPECT_EQ(prompt, "<|system|>\nBe brief.\n<|user|>\nWhat is a licence?\n<|assistant|>\n");
+  const auto sink = [](const std::string&) { return true; };
+  const GenerationOutcome full = e.generate(prompt, greedy(20), sink);
+  ASSERT_GE(full.text.size(), 4u) << "the greedy answer is too short to cut";
+  // A stop string taken from the answer itself: the answer ends just before it.
   GenerationParams p = greedy(20);
-  p.stop = {"the"};
-  const GenerationOutcome o = e.generate(prompt, p, [](const std::string&) { return true; });
-  EXPECT_EQ(o.text.find("the"), std::string::npos) << o.text;
-  EXPECT_EQ(o.text.find("<|endoftext|>"), std::string::npos) << o.text;
+  const size_t at = full.text.size() / 2;
+  p.stop = {full.text.substr(at, 2)};
+  const GenerationOutcome cut = e.generate(prompt, p, sink);
+  EXPECT_EQ(cut.finish_reason, "stop");
+  EXPECT_EQ(cut.text, full.text.substr(0, full.text.find(p.stop[0])));
 }
 
 }  // namespace
