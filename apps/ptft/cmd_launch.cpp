@@ -20,7 +20,10 @@ Action add_launch(CLI::App& app) {
   sub->add_option("command", o->command, "the training command after --: pretrain|finetune --config ...")
       ->required();
   sub->footer("example: ptft launch --nproc 2 -- pretrain --config configs/gpt-tiny.yaml --out runs/ddp");
-  return [=] { return launch_processes(*o); };
+  return [=, &app] {
+    o->invoked_as = app.get_name();
+    return launch_processes(*o);
+  };
 }
 
 }  // namespace ptft::cli

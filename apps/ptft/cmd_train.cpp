@@ -1,10 +1,12 @@
 // ptft pretrain --config FILE.yaml [--set key=value]... [--out RUN_DIR] [--resume]
 // ptft finetune --config FILE.yaml --from CKPT [--set key=value]... [--out RUN_DIR] [--resume]
+// Exit status: 0 done, 1 bad input, 130 / 143 stopped by SIGINT / SIGTERM (checkpoint written).
 #include <iostream>
 
 #include "commands.h"
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
+#include "ptft/core/signals.h"
 #include "ptft/run/run.h"
 #include "ptft/run/run_config.h"
 
@@ -33,19 +35,23 @@ Action add_train(CLI::App& app, const std::string& name) {
   sub->add_option("--seed", *seed, "random seed (= --set train.seed=...)");
   sub->add_flag("--quiet", req->quiet, "no progress output");
   sub->add_flag("--help-config", *help_config, "list every config key with its default and exit");
-  return [=] {
+  return [=, &app] {
     if (*help_config) {
       std::cout << config::describe(RunConfig{}) << std::endl;
       return 0;
     }
-    if (finetune && req->from.empty())
+    // A resumed fine-tune takes finetune.from from its config (RUN_DIR/config.yaml has it).
+    if (finetune && req->from.empty() && !req->resume)
       throw UserError("--from is required", "name the model to fine-tune: ptft finetune --config F.yaml --from runs/general");
+    req->program = app.get_name();  // argv[0] as typed: the printed resume command runs as is
     if (!device->empty()) req->sets.push_back("train.device=" + *device);
     if (!precision->empty()) req->sets.push_back("train.precision=" + *precision);
     if (!threads->empty()) req->sets.push_back("train.threads=" + *threads);
     if (!seed->empty()) req->sets.push_back("train.seed=" + *seed);
-    RunOutcome out = run_training(*req);
-    return 0;
+    const RunOutcome out = run_training(*req);
+    // Interrupted (checkpoint written): the shell's status for the signal, so that
+    // `ptft pretrain ... && ptft finetune ...` stops there.
+    return out.fit.interrupted ? 128 + (StopSignals::signal() ? StopSignals::signal() : 2) : 0;
   };
 }
 

@@ -17,6 +17,7 @@
 
 #include "ptft/core/device.h"
 #include "ptft/core/error.h"
+#include "ptft/core/shell.h"
 #include "ptft/core/tcp_port.h"
 
 extern char** environ;
@@ -73,7 +74,7 @@ int launch_processes(const LaunchOptions& o) {
   const int port = o.master_port > 0 ? o.master_port : o.nnodes == 1 ? free_tcp_port(o.master_addr) : 29500;
   const std::string program = o.program.empty() ? "/proc/self/exe" : o.program;
 
-  std::string launcher = "ptft launch --nproc " + std::to_string(o.nproc);
+  std::string launcher = shell_quote(o.invoked_as) + " launch --nproc " + std::to_string(o.nproc);
   if (o.nnodes > 1)
     launcher += " --nnodes " + std::to_string(o.nnodes) + " --node-rank " + std::to_string(o.node_rank) +
                 " --master-addr " + o.master_addr + " --master-port " + std::to_string(port);
@@ -128,17 +129,23 @@ int launch_processes(const LaunchOptions& o) {
 
   using clock = std::chrono::steady_clock;
   int first_status = 0, first_rank = -1;
+  int forwarded = 0, stop_code = 0;  // a signal passed on; 128 + it once the ranks stopped for it
   clock::time_point deadline{}, kill_at{};
   bool terminated = false;
   while (!alive.empty()) {
-    if (const int sig = g_forward.exchange(0))
+    if (const int sig = g_forward.exchange(0)) {
+      forwarded = sig;
       for (const auto& [pid, rank] : alive) ::kill(pid, sig);
+    }
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, first_rank >= 0 ? WNOHANG : 0);
     if (pid > 0) {
       const int rank = alive.count(pid) ? alive[pid] : -1;
       alive.erase(pid);
-      const bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      // A rank that stopped for the signal passed on (checkpoint written) exits 128 + signal.
+      const bool stopped = forwarded && WIFEXITED(status) && WEXITSTATUS(status) == 128 + forwarded;
+      if (stopped) stop_code = WEXITSTATUS(status);
+      const bool failed = !stopped && !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
       if (failed && first_rank < 0) {
         first_rank = rank;
         first_status = status;
@@ -167,7 +174,7 @@ int launch_processes(const LaunchOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  if (first_rank < 0) return 0;
+  if (first_rank < 0) return stop_code;
   if (!o.quiet)
     std::cerr << "ptft launch: failed: rank " << first_rank << " " << describe_status(first_status)
               << " (its error is above); resume with: " << launcher << " -- <the same command> --resume" << std::endl;

@@ -115,9 +115,13 @@ RunOutcome run_training(const RunRequest& req) {
   open_eval_data(s);
   prepare_optimizer(s);
   read_resume(s);
-  write_run_start(s);  // only now, with everything validated, does the run directory appear
   RunOutcome outcome;
   outcome.run_dir = s.run_dir;
+  if (s.finished) {  // --resume of a run that already ended: nothing to do, nothing rewritten
+    outcome.fit = *s.finished;
+    return outcome;
+  }
+  write_run_start(s);  // only now, with everything validated, does the run directory appear
   outcome.fit = fit_model(s);
   write_summary(s, outcome.fit);
   return outcome;

@@ -44,12 +44,16 @@ std::string new_model_on_backbone(config::Document& doc, const Checkpoint& src, 
 }
 
 // Architecture keys cannot change a trained model: say so rather than ignore them silently.
+// Keys whose value is the checkpoint's (a run's own config.yaml, resumed) change nothing.
 void warn_ignored_model_keys(const RunState& s) {
   if (!s.backbone_note.empty() || !s.cfg.model || !s.cfg.model.IsMap() || s.quiet) return;
+  const YAML::Node have = s.model->config_yaml();
   std::string ignored;
   for (const auto& kv : s.cfg.model) {
     const std::string key = kv.first.as<std::string>();
-    if (key != "family" && key != "preset") ignored += (ignored.empty() ? "model." : ", model.") + key;
+    if (key == "family" || key == "preset") continue;
+    if (have[key] && config::emit_inline(have[key]) == config::emit_inline(kv.second)) continue;
+    ignored += (ignored.empty() ? "model." : ", model.") + key;
   }
   if (!ignored.empty())
     log_warn(ignored + ": ignored when fine-tuning; the architecture (dropout included) is the checkpoint's ('" +

@@ -1,9 +1,12 @@
 // The --resume phase of run_training (run_state.h): weights, optimizer, trainer state and RNG
 // from RUN_DIR/checkpoints/last. A checkpoint whose model the config's no longer matches is
-// named as such (with the differing keys), not taken for a damaged one.
+// named as such (with the differing keys), not taken for a damaged one. A run that already
+// ended is left as it is.
 #include <algorithm>
+#include <filesystem>
 
 #include "ptft/core/error.h"
+#include "ptft/core/fs.h"
 #include "ptft/io/tensor_io.h"
 #include "ptft/models/model_files.h"
 #include "run_state.h"
@@ -46,6 +49,26 @@ std::string model_differences(const ModelImpl& model, const nlohmann::json& ckpt
   return s;
 }
 
+// The result summary.json recorded when the run in s.run_dir ended at checkpoint step `at` (not
+// interrupted; early-stopped, or at the step the config asks for); nothing when it goes on.
+std::optional<FitResult> finished_run(const RunState& s, int64_t at) {
+  const std::string path = s.run_dir + "/summary.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  const nlohmann::json sum = nlohmann::json::parse(fs::read_file(path, "run summary"), nullptr, false);
+  if (!sum.is_object() || sum.value("interrupted", true) || sum.value("steps", int64_t{-1}) != at) return std::nullopt;
+  const int64_t end = s.req.stop_after_step > 0 ? s.req.stop_after_step : s.cfg.train.steps;
+  FitResult r;
+  r.step = at;
+  r.early_stopped = sum.value("early_stopped", false);
+  if (!r.early_stopped && at < end) return std::nullopt;
+  r.best_step = sum.value("best_step", int64_t{-1});
+  if (sum.contains("best_metric") && sum["best_metric"].is_number()) r.best_metric = sum["best_metric"].get<double>();
+  r.first_eval = sum.value("first_eval", nlohmann::json());
+  r.last_eval = sum.value("last_eval", nlohmann::json());
+  return r;
+}
+
 }  // namespace
 
 void read_resume(RunState& s) {
@@ -69,6 +92,20 @@ void read_resume(RunState& s) {
                     "that checkpoint is damaged; nothing was changed. Resume from an earlier one by "
                     "pointing the link at it: ln -sfn step-NNNNNNNN " + s.ckpt_root + "/last");
   }
+  const nlohmann::json& state = s.resume->trainer_state;
+  const int64_t at = state.is_object() ? state.value("step", int64_t{-1}) : -1;
+  s.finished = finished_run(s, at);
+  if (!s.finished) return;
+  // As the trainer does on resume: `best` follows the state if a kill left it one improvement behind.
+  const int64_t best = state.value("best_step", int64_t{-1});
+  std::error_code ec;
+  if (s.launch.is_main() && best >= 0 && std::filesystem::is_directory(probe.step_dir(best), ec)) probe.mark_best(best);
+  if (s.quiet) return;
+  log_info("run '" + s.run_dir + "' already finished at step " + std::to_string(at) + " (" + s.run_dir +
+           "/summary.json); nothing was changed. " +
+           (s.finished->early_stopped
+                ? "It stopped early (" + s.cfg.train.metric + " had stopped improving); to train on, start a new run from it."
+                : "To train further, raise train.steps: --set train.steps=" + std::to_string(2 * std::max<int64_t>(at, 1))));
 }
 
 }  // namespace ptft

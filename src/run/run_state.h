@@ -80,6 +80,7 @@ struct RunState {
   std::vector<ParamGroup> groups;
   std::unique_ptr<Optimizer> optimizer;
   std::optional<Checkpoint> resume;  // --resume: checkpoints/last
+  std::optional<FitResult> finished;  // --resume of a run that already ended: what it recorded
   YAML::Node resolved;               // the resolved config (RUN_DIR/config.yaml)
   MetricsLog metrics;                // stays closed (writes nothing) on ranks other than 0
   int64_t total_params = 0, trainable = 0;

@@ -17,7 +17,9 @@ namespace sfs = std::filesystem;
 
 namespace {
 
+// A data path made absolute (a later fine-tune finds it from anywhere); "synthetic:..." specs as they are.
 std::string absolute(const std::string& p) {
+  if (p.rfind("synthetic:", 0) == 0) return p;
   std::error_code ec;
   auto a = sfs::absolute(p, ec);
   return ec ? p : a.lexically_normal().string();
@@ -84,7 +86,7 @@ TrainerContext trainer_context(RunState& s) {
   tctx.overfit = overfit_context(s);
   // Under `ptft launch`, the resume command is launched the same way (it sets PTFT_LAUNCHER).
   const char* launcher = std::getenv("PTFT_LAUNCHER");
-  tctx.resume_command = std::string(s.launch.distributed() && launcher ? std::string(launcher) + " -- " : "ptft ") +
+  tctx.resume_command = (s.launch.distributed() && launcher ? std::string(launcher) + " -- " : shell_quote(s.req.program) + " ") +
                         s.req.command + " --config " + shell_quote(s.run_dir + "/config.yaml") + " --out " +
                         shell_quote(s.run_dir) + " --resume";
   if (!s.req.resume_command.empty()) tctx.resume_command = s.req.resume_command;

@@ -45,7 +45,7 @@ RunRequest strategy_request(const RunRequest& req, const std::string& run_dir, c
 // What continues the search after an interrupt (a trial's own resume command would train the
 // trial to train.steps).
 std::string search_resume_command(const RunRequest& req, const RunConfig& cfg, const std::string& run_dir) {
-  std::string c = "ptft finetune --config " + shell_quote(req.config_path.empty() ? run_dir + "/config.yaml" : req.config_path) +
+  std::string c = shell_quote(req.program) + " finetune --config " + shell_quote(req.config_path.empty() ? run_dir + "/config.yaml" : req.config_path) +
                   " --from " + shell_quote(req.from.empty() ? cfg.finetune.from : req.from);
   for (const auto& s : req.sets) c += " --set " + shell_quote(s);
   return c + " --out " + shell_quote(run_dir) + " --resume";

@@ -283,8 +283,8 @@ TEST_F(DistributedE2E, LaunchStopsTheOthersWhenARankDiesAndPassesSignalsOn) {
     EXPECT_TRUE(contains(err, "ptft launch: failed: rank 1")) << err;
     EXPECT_FALSE(contains(err, "SIGTERM")) << err;  // rank 0 stopped within the grace period
   }
-  // SIGINT to the launcher: every rank stops at the same step, rank 0 checkpoints, status 0; the
-  // resume command it prints goes through the launcher again.
+  // SIGINT to the launcher: every rank stops at the same step, rank 0 checkpoints, status 130; the
+  // resume command it prints goes through the launcher again, invoked as the launcher was.
   {
     const pid_t launcher = e2e::start_ptft(e2e::concat(train, {"--resume"}), tmp.path("int"), tmp.root());
     const std::string metrics = tmp.path("run/metrics.jsonl");
@@ -294,12 +294,13 @@ TEST_F(DistributedE2E, LaunchStopsTheOthersWhenARankDiesAndPassesSignalsOn) {
     ::kill(launcher, SIGINT);
     const e2e::ExitStatus st = e2e::wait_for(launcher, 60s);
     const std::string err = e2e::read_text(tmp.path("int.err"));
-    EXPECT_EQ(st.exit_code, 0) << err;
+    EXPECT_EQ(st.exit_code, 130) << err;
+    EXPECT_FALSE(contains(err, "failed")) << err;
     const auto stops = events(tmp.path("run"), "interrupted");
     ASSERT_EQ(stops.size(), 1u) << err;
     const int64_t step = stops[0]["step"].get<int64_t>();
     EXPECT_EQ(e2e::read_json(tmp.path("run/checkpoints/last/trainer_state.json"))["step"], step);
-    EXPECT_TRUE(contains(err, "resume with: ptft launch --nproc 2 -- pretrain --config")) << err;
+    EXPECT_TRUE(contains(err, "resume with: " + e2e::binary() + " launch --nproc 2 -- pretrain --config")) << err;
   }
 }
 

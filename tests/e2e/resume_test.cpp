@@ -2,8 +2,9 @@
 // exactly the weights an uninterrupted run reaches.
 //
 //   SIGKILL mid-run  -> every step-* directory complete, `last` valid; --resume finishes the run.
-//   SIGINT / SIGTERM -> a checkpoint at the step reached, exit status 0, "resume with: <command>";
-//                       running that command finishes the run.
+//   SIGINT / SIGTERM -> a checkpoint at the step reached, exit status 130 / 143, "resume with:
+//                       <command>" naming the binary as invoked; running that command in a shell
+//                       finishes the run.
 //   In every case checkpoints/last/model.safetensors (and the optimizer state) is byte-identical
 //   to the uninterrupted run's.
 #include <gtest/gtest.h>
@@ -140,7 +141,8 @@ TEST(ResumeE2E, SigkillMidRunThenResumeMatchesUninterrupted) {
 }
 
 // SIGINT (Ctrl-C) or SIGTERM (a scheduler's preemption): stop at the step reached, save it,
-// say how to resume, exit 0. Then the printed command finishes the run.
+// say how to resume, exit 128 + signal (`pretrain && finetune` stops). Then the printed command,
+// run by a shell as printed, finishes the run.
 void interrupt_then_resume(int sig) {
   (void)reference();
   e2e::TempDir tmp;
@@ -152,7 +154,7 @@ void interrupt_then_resume(int sig) {
   const std::string err = e2e::read_text(tmp.path("bg.err"));
   ASSERT_FALSE(st.timed_out) << "did not stop after the signal; stderr:\n" << err;
   ASSERT_EQ(st.signal, 0) << "died of signal " << st.signal << "; stderr:\n" << err;
-  ASSERT_EQ(st.exit_code, 0) << err;
+  ASSERT_EQ(st.exit_code, 128 + sig) << err;
 
   std::smatch m;
   ASSERT_TRUE(std::regex_search(err, m, std::regex("interrupted at step (\\d+)"))) << err;
@@ -177,17 +179,12 @@ void interrupt_then_resume(int sig) {
     }
   EXPECT_TRUE(recorded) << "no 'interrupted' event in metrics.jsonl";
 
-  // "resume with: ptft pretrain --config RUN/config.yaml --out RUN --resume" — run exactly that.
+  // "resume with: BINARY pretrain --config RUN/config.yaml --out RUN --resume" (the binary as it
+  // was invoked, not a `ptft` that may not be on PATH) — a shell runs exactly that.
   ASSERT_TRUE(std::regex_search(err, m, std::regex("resume with: ([^\\n]+)"))) << err;
   const std::string command = m[1];
-  EXPECT_EQ(command, "ptft pretrain --config " + run + "/config.yaml --out " + run + " --resume");
-  std::vector<std::string> args;
-  std::istringstream words(command);
-  for (std::string w; words >> w;) args.push_back(w);
-  ASSERT_EQ(args.front(), "ptft");
-  args.erase(args.begin());
-  args.push_back("--quiet");
-  auto r = e2e::run_ptft(args);
+  EXPECT_EQ(command, e2e::binary() + " pretrain --config " + run + "/config.yaml --out " + run + " --resume");
+  auto r = e2e::run_program("/bin/sh", {"-c", command + " --quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.text();
   expect_same_as_reference(run);
 }
@@ -203,10 +200,53 @@ TEST(ResumeE2E, ResumeOfAFinishedRunChangesNothing) {
   auto first = e2e::run_ptft(e2e::spirals_args("pretrain", run, sets));
   ASSERT_EQ(first.exit_code, 0) << first.text();
   const auto weights = e2e::read_tensors(run + "/checkpoints/last/model.safetensors");
-  auto again = e2e::run_ptft(e2e::concat(e2e::spirals_args("pretrain", run, sets), {"--resume"}));
+  const std::string summary = e2e::read_text(run + "/summary.json");
+  const std::string metrics = e2e::read_text(run + "/metrics.jsonl");
+  auto again = e2e::run_ptft(e2e::concat(e2e::spirals_args("pretrain", run, sets, /*quiet=*/false), {"--resume"}));
   ASSERT_EQ(again.exit_code, 0) << again.text();
+  EXPECT_TRUE(contains(again.err, "run '" + run + "' already finished at step 60")) << again.err;
+  EXPECT_TRUE(contains(again.err, "nothing was changed")) << again.err;
+  EXPECT_TRUE(contains(again.err, "--set train.steps=120")) << again.err;  // how to go on
+  EXPECT_FALSE(contains(again.err, "step 61")) << again.err;
   EXPECT_EQ(last_step(run), 60);
   EXPECT_TRUE(e2e::same_tensors(e2e::read_tensors(run + "/checkpoints/last/model.safetensors"), weights));
+  EXPECT_EQ(e2e::read_text(run + "/summary.json"), summary) << "summary.json was rewritten";
+  EXPECT_EQ(e2e::read_text(run + "/metrics.jsonl"), metrics) << "metrics.jsonl was appended to";
+
+  // With more steps asked for, the same command trains on from step 60.
+  auto more = e2e::run_ptft(e2e::concat(e2e::spirals_args("pretrain", run, {"train.steps=80", "train.save_every=20"}),
+                                        {"--resume"}));
+  ASSERT_EQ(more.exit_code, 0) << more.text();
+  EXPECT_EQ(last_step(run), 80);
+  EXPECT_EQ(e2e::read_json(run + "/summary.json")["steps"], 80);
+}
+
+// A fine-tune stopped with Ctrl-C resumes with the command it prints: finetune.from comes from
+// the run's config.yaml (no --from), and the model keys that file holds are the checkpoint's own,
+// so no "ignored when fine-tuning" warning.
+TEST(ResumeE2E, InterruptedFinetuneResumesWithThePrintedCommand) {
+  e2e::TempDir tmp;
+  const std::string pre = tmp.path("pre"), run = tmp.path("ft");
+  auto first = e2e::run_ptft(e2e::spirals_args("pretrain", pre, {"train.steps=20"}));
+  ASSERT_EQ(first.exit_code, 0) << first.text();
+  const pid_t pid = e2e::start_ptft(
+      e2e::concat(e2e::spirals_args("finetune", run, kLongRun), {"--from", pre}), tmp.path("bg"));
+  ASSERT_TRUE(e2e::wait_until([&] { return last_step(run) >= 50; }, std::chrono::seconds(60)))
+      << e2e::read_text(tmp.path("bg.err"));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  const auto st = e2e::wait_for(pid, std::chrono::seconds(60));
+  const std::string err = e2e::read_text(tmp.path("bg.err"));
+  ASSERT_EQ(st.exit_code, 130) << err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(err, m, std::regex("resume with: ([^\\n]+)"))) << err;
+  const std::string command = m[1];
+  EXPECT_FALSE(contains(command, "--from")) << command;
+  auto r = e2e::run_program("/bin/sh", {"-c", command + " --set train.steps=" + std::to_string(last_step(run) + 20)});
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  EXPECT_TRUE(contains(r.err, "resumed from " + run + "/checkpoints/last")) << r.err;
+  EXPECT_FALSE(contains(r.err, "ignored when fine-tuning")) << r.err;
+  EXPECT_FALSE(contains(r.err, "which is gone")) << r.err;  // synthetic data is not a path
+  EXPECT_EQ(e2e::read_json(run + "/summary.json")["interrupted"], false);
 }
 
 TEST(ResumeE2E, ResumeRepairsABestLinkLeftBehindByAKill) {

@@ -26,6 +26,7 @@ struct LaunchOptions {
   double grace_s = 30;
   std::vector<std::string> command;    // a ptft training command: {"pretrain", "--config", ...}
   std::string program;                 // the ptft executable; empty = this one (/proc/self/exe)
+  std::string invoked_as = "ptft";     // argv[0] as typed: the printed resume command uses it
   bool quiet = false;                  // no launcher messages (tests)
 };
 

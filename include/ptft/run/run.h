@@ -18,6 +18,7 @@ namespace ptft {
 
 struct RunRequest {
   std::string command = "pretrain";  // pretrain | finetune
+  std::string program = "ptft";      // how the program was invoked (argv[0]): printed commands use it
   std::string config_path;           // empty with resume: RUN_DIR/config.yaml
   std::vector<std::string> sets;     // "train.lr=1e-3" overrides, applied in order
   std::string out;                   // run directory; default runs/<config file stem>
