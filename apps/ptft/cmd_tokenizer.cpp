@@ -1,6 +1,7 @@
 // ptft tokenizer train  --input P... --vocab-size N --type bpe|unigram --out DIR [--family NAME] [--max-sentences N]
-// ptft tokenizer encode --tokenizer DIR (--input FILE | TEXT...) [--json]
-// ptft tokenizer decode --tokenizer DIR (--input FILE | IDS...) [--json]
+// ptft tokenizer encode --tokenizer DIR [--input FILE|- | TEXT] [--json]   (else: standard input)
+// ptft tokenizer decode --tokenizer DIR [--input FILE|- | IDS...] [--json]
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.h"
 #include "ptft/core/error.h"
@@ -27,12 +29,27 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-// The text given either as --input FILE or as the positional words (joined by spaces).
+// Whether standard input is a pipe or a file (`... | ptft tokenizer decode`), not a terminal.
+bool stdin_is_data() {
+  struct stat st {};
+  return ::fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode));
+}
+
+std::string read_stdin() {
+  std::ostringstream ss;
+  ss << std::cin.rdbuf();
+  return ss.str();
+}
+
+// The text given as --input FILE (- = standard input), as the positional words (joined by
+// spaces), or else piped into standard input.
 std::string input_or_args(const std::string& file, const std::vector<std::string>& args, const std::string& what) {
   if (!file.empty() && !args.empty())
     throw UserError("give the " + what + " either with --input FILE or on the command line, not both", "drop one of them");
+  if (file == "-" || (file.empty() && args.empty() && stdin_is_data())) return read_stdin();
   if (file.empty() && args.empty())
-    throw UserError("no " + what + " given", "pass --input FILE or the " + what + " as arguments");
+    throw UserError("no " + what + " given", "pass --input FILE (- for standard input), pipe it in, or give the " +
+                                                 what + " as arguments");
   return file.empty() ? join(args) : fs::read_file(file, "input file");
 }
 
@@ -141,9 +158,9 @@ Action add_encode_cmd(CLI::App& parent) {
   auto file = std::make_shared<std::string>();
   auto text_arg = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft, or Hugging Face: tokenizer.json, vocab.json+merges.txt, vocab.txt)")
+  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft; a run or checkpoint directory; Hugging Face: tokenizer.json, vocab.json+merges.txt, vocab.txt)")
       ->required();
-  sub->add_option("--input", *file, "encode this file (as is, byte for byte)");
+  sub->add_option("--input", *file, "encode this file (as is, byte for byte; - = standard input, also read when piped)");
   // One string, not a vector: CLI11 would read a vector element such as "[CLS] a, b [SEP]" as a
   // bracketed list and split it at the commas.
   auto* text_opt = sub->add_option("text", *text_arg, "text to encode (quote it; put text that starts with - after --)");
@@ -178,14 +195,14 @@ Action add_decode_cmd(CLI::App& parent) {
   auto file = std::make_shared<std::string>();
   auto args = std::make_shared<std::vector<std::string>>();
   auto json = std::make_shared<bool>(false);
-  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft, or Hugging Face: tokenizer.json, vocab.json+merges.txt, vocab.txt)")
+  sub->add_option("--tokenizer", *dir, "tokenizer directory (ptft; a run or checkpoint directory; Hugging Face: tokenizer.json, vocab.json+merges.txt, vocab.txt)")
       ->required();
-  sub->add_option("--input", *file, "file of ids: 1 2 3, [1, 2, 3] or the output of `encode --json`");
+  sub->add_option("--input", *file, "file of ids: 1 2 3, [1, 2, 3] or the output of `encode --json` (- = standard input, also read when piped)");
   sub->add_option("ids", *args, "token ids (spaces or commas between them)");
   sub->add_flag("--json", *json, "print {\"text\": ..., \"count\": N}");
   return [=] {
     const std::string text = input_or_args(*file, *args, "ids");
-    const std::vector<int32_t> ids = parse_ids(text, file->empty() ? std::string("ids") : "'" + *file + "'");
+    const std::vector<int32_t> ids = parse_ids(text, file->empty() || *file == "-" ? std::string("ids") : "'" + *file + "'");
     TokenizerPtr tok = load_tokenizer(*dir);
     const std::string out = tok->decode(ids);
     if (*json) {

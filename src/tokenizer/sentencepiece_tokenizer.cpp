@@ -445,6 +445,7 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& o) {
   std::error_code ec;
   if (sfs::exists(o.out_dir, ec) && !sfs::is_directory(o.out_dir, ec))
     throw UserError("output '" + o.out_dir + "' exists and is not a directory", "choose another --out");
+  fs::require_new_dir(o.out_dir, "--out");  // as data prepare and export: nothing is overwritten
   const std::vector<std::string> files = text::expand_inputs(o.inputs);  // shared with data prepare: skips dot-files
 
   CorpusIterator corpus(files, &summary);
@@ -519,16 +520,13 @@ SpmTrainSummary train_sentencepiece(const SpmTrainOptions& o) {
                                  {"split_digits", o.split_digits}};
   const std::string config_text = config.dump(2) + "\n";
   const std::string vocab = vocab_listing(sp);
-  if (sfs::exists(o.out_dir, ec)) {
-    write_tokenizer_files(o.out_dir, model, vocab, config_text);
-  } else {
-    const auto parent = sfs::path(o.out_dir).parent_path();
-    if (!parent.empty()) sfs::create_directories(parent, ec);
-    fs::write_dir_atomic(o.out_dir, [&](const std::string& tmp) {
-      sfs::create_directories(tmp);
-      write_tokenizer_files(tmp, model, vocab, config_text);
-    });
-  }
+  fs::require_new_dir(o.out_dir, "--out");  // still free after the training
+  const auto parent = sfs::path(o.out_dir).parent_path();
+  if (!parent.empty()) sfs::create_directories(parent, ec);
+  fs::write_dir_atomic(o.out_dir, [&](const std::string& tmp) {
+    sfs::create_directories(tmp);
+    write_tokenizer_files(tmp, model, vocab, config_text);
+  });
   return summary;
 }
 

@@ -24,7 +24,8 @@ bool is_file(const std::string& path) {
 
 const char* kLookedFor =
     "tokenizer_config.json with \"type\" (sentencepiece | gpt2-bpe | wordpiece | tokenizer-json), "
-    "tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, or vocab.txt";
+    "tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, or vocab.txt (there, in tokenizer/ or "
+    "ptft_tokenizer/, or in a run's checkpoints/best|last/tokenizer/)";
 
 // The "type" of a ptft tokenizer_config.json, or "" when there is none (a Hugging Face
 // tokenizer_config.json has no "type").
@@ -116,24 +117,33 @@ TokenizerPtr load_from(const std::string& dir) {
   return nullptr;
 }
 
+// Where a path given for a tokenizer may keep one, in order: the directory itself, a checkpoint's
+// tokenizer/, an exported Hugging Face directory's ptft_tokenizer/, a run directory's best and
+// last checkpoints (as --model takes a run directory).
+TokenizerPtr load_from_places(const std::string& dir) {
+  std::error_code ec;
+  try {
+    for (const char* sub : {"", "/tokenizer", "/ptft_tokenizer", "/checkpoints/best/tokenizer", "/checkpoints/last/tokenizer"})
+      if (sfs::is_directory(dir + sub, ec))
+        if (TokenizerPtr t = load_from(dir + sub)) return t;
+  } catch (const UserError& e) {
+    throw e.with_context("loading tokenizer '" + dir + "'");
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 TokenizerPtr load_tokenizer(const std::string& dir) {
   std::error_code ec;
   if (!sfs::exists(dir, ec))
     throw UserError("tokenizer directory '" + dir + "' does not exist",
-                    "pass a directory made by `ptft tokenizer train` or a Hugging Face model directory");
+                    "pass a directory made by `ptft tokenizer train`, a run or checkpoint directory or a Hugging "
+                    "Face model directory");
   if (!sfs::is_directory(dir, ec))
     throw UserError("tokenizer path '" + dir + "' is not a directory",
                     "pass the directory that holds the tokenizer files, not a file in it");
-  try {
-    if (TokenizerPtr t = load_from(dir)) return t;
-    // A checkpoint keeps its tokenizer in tokenizer/.
-    if (sfs::is_directory(dir + "/tokenizer", ec))
-      if (TokenizerPtr t = load_from(dir + "/tokenizer")) return t;
-  } catch (const UserError& e) {
-    throw e.with_context("loading tokenizer '" + dir + "'");
-  }
+  if (TokenizerPtr t = load_from_places(dir)) return t;
   std::string present;
   int shown = 0;
   for (const auto& e : sfs::directory_iterator(dir, ec)) {
@@ -150,14 +160,7 @@ TokenizerPtr load_tokenizer(const std::string& dir) {
 TokenizerPtr find_tokenizer(const std::string& dir) {
   std::error_code ec;
   if (!sfs::is_directory(dir, ec)) return nullptr;
-  try {
-    if (TokenizerPtr t = load_from(dir)) return t;
-    if (sfs::is_directory(dir + "/tokenizer", ec))
-      if (TokenizerPtr t = load_from(dir + "/tokenizer")) return t;
-  } catch (const UserError& e) {
-    throw e.with_context("loading tokenizer '" + dir + "'");
-  }
-  return nullptr;
+  return load_from_places(dir);
 }
 
 }  // namespace ptft

@@ -60,6 +60,15 @@ TEST(TokenizerCli, TrainEncodeDecodeRoundTripsAFileByteForByte) {
   r = e2e::run_ptft({"tokenizer", "decode", "--tokenizer", tmp.path("tok"), "--input", tmp.path("enc.json"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.text();
   EXPECT_EQ(nlohmann::json::parse(r.out)["text"], kHardText);
+
+  // Standard input: piped in (`encode ... | decode ...`), or named with --input -.
+  r = e2e::run_ptft_with_stdin({"tokenizer", "decode", "--tokenizer", tmp.path("tok")}, tmp.path("ids.txt"), tmp);
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  EXPECT_EQ(r.out, kHardText);
+  r = e2e::run_ptft_with_stdin({"tokenizer", "encode", "--tokenizer", tmp.path("tok"), "--input", "-"},
+                               tmp.path("hard.txt"), tmp);
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  EXPECT_EQ(r.out, e2e::read_text(tmp.path("ids.txt")));
 }
 
 TEST(TokenizerCli, EncodeTextArgumentsAndDecodeIdArguments) {
@@ -196,6 +205,13 @@ TEST(TokenizerCli, BadInputExitsWithOneAndSaysWhy) {
   EXPECT_NE(r.err.find("--type bpe or --type unigram"), std::string::npos) << r.err;
 
   ASSERT_EQ(e2e::run_ptft(train_args(tmp.path("tok"))).exit_code, 0);
+  // A second training into the same --out: refused before training, the first one untouched.
+  const std::string config = e2e::read_text(tmp.path("tok/tokenizer_config.json"));
+  r = e2e::run_ptft(train_args(tmp.path("tok")));
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_TRUE(e2e::contains(r.err, "--out '" + tmp.path("tok") + "' exists and is not empty")) << r.err;
+  EXPECT_FALSE(e2e::contains(r.err, "training a")) << r.err;
+  EXPECT_EQ(e2e::read_text(tmp.path("tok/tokenizer_config.json")), config);
   // No tokenizer there.
   r = e2e::run_ptft({"tokenizer", "encode", "--tokenizer", tmp.path("nowhere"), "hi"});
   EXPECT_EQ(r.exit_code, 1) << r.text();

@@ -54,11 +54,13 @@ class Tokenizer {
 };
 using TokenizerPtr = std::shared_ptr<const Tokenizer>;
 
-// Opens a ptft tokenizer directory (tokenizer_config.json + its files) or a Hugging Face model
-// directory (vocab.json + merges.txt, or vocab.txt). Errors name the directory and what is missing.
+// Opens a ptft tokenizer directory (tokenizer_config.json + its files), a Hugging Face model
+// directory (tokenizer.json, vocab.json + merges.txt, or vocab.txt), a checkpoint (tokenizer/),
+// an exported HF directory (ptft_tokenizer/) or a run directory (its best, else last checkpoint's).
+// Errors name the directory and what is missing.
 TokenizerPtr load_tokenizer(const std::string& dir);
-// The tokenizer of a checkpoint, shard or model directory (its own files or its tokenizer/
-// subdirectory), or null when it has none. Damaged tokenizer files are still UserErrors.
+// The tokenizer of a checkpoint, shard, run or model directory (as load_tokenizer looks), or null
+// when it has none. Damaged tokenizer files are still UserErrors.
 TokenizerPtr find_tokenizer(const std::string& dir);
 
 }  // namespace ptft
