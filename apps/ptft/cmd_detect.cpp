@@ -1,6 +1,10 @@
-// ptft detect --model CKPT IMAGE... --out DIR [--conf 0.25] [--iou 0.7] [--max-det 300]
+// ptft detect --model CKPT (IMAGE | DIR)... [--out DIR] [--conf 0.25] [--iou 0.7] [--max-det 300]
 //             [--batch-size 8] [--json] [--threads N]
-// Per image: DIR/<stem>.json (the detections) and DIR/<stem>.png (the image with the boxes drawn).
+// Per image: OUT/<stem>.json (the detections) and OUT/<stem>.png (the image with the boxes drawn).
+// A directory stands for its images (PNG, JPEG, BMP); OUT defaults to runs/detect/predict (then
+// predict2, predict3, ... as Ultralytics numbers them).
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -20,13 +24,40 @@ namespace {
 
 namespace sfs = std::filesystem;
 
-// Every input must be a readable file before anything is loaded or written.
-void check_inputs(const std::vector<std::string>& files) {
-  if (files.empty()) throw UserError("no images to detect objects in", "pass one or more image files after the options");
-  for (const std::string& f : files) {
+bool is_image_name(const sfs::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+// The image files the arguments name: files as given, a directory's images (by extension, sorted,
+// not recursive). Every one must exist before anything is loaded or written.
+std::vector<std::string> image_files(const std::vector<std::string>& args) {
+  if (args.empty()) throw UserError("no images to detect objects in", "pass image files or a folder of images after the options");
+  std::vector<std::string> files;
+  for (const std::string& a : args) {
     std::error_code ec;
-    if (!sfs::exists(f, ec)) throw UserError("image '" + f + "' does not exist", "check the path");
-    if (!sfs::is_regular_file(f, ec)) throw UserError("image '" + f + "' is not a file", "pass image files, not directories");
+    if (!sfs::exists(a, ec)) throw UserError("image '" + a + "' does not exist", "check the path");
+    if (!sfs::is_directory(a, ec)) {
+      files.push_back(a);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : sfs::directory_iterator(a, ec))
+      if (e.is_regular_file() && is_image_name(e.path())) found.push_back(e.path().string());
+    if (found.empty()) throw UserError("folder '" + a + "' holds no images (.png, .jpg, .jpeg, .bmp)", "pass a folder of images");
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+// Ultralytics' default: runs/detect/predict, else the first of predict2, predict3, ... not there.
+std::string default_out_dir() {
+  std::error_code ec;
+  for (int n = 1;; ++n) {
+    const std::string dir = "runs/detect/predict" + (n == 1 ? std::string() : std::to_string(n));
+    if (!sfs::exists(dir, ec)) return dir;
   }
 }
 
@@ -51,8 +82,9 @@ Action add_detect(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
   sub->add_option("--model", *model, "checkpoint or run directory of a detector (model.family yolo)")->required();
-  sub->add_option("images", *files, "image files (PNG, JPEG, BMP)");
-  sub->add_option("--out", *out, "directory for <stem>.json and <stem>.png per image (created)")->required();
+  sub->add_option("images", *files, "image files (PNG, JPEG, BMP) or folders of them");
+  sub->add_option("--out", *out, "directory for <stem>.json and <stem>.png per image (created; default "
+                                 "runs/detect/predict, predict2, ...)");
   sub->add_option("--conf", opt->conf, "minimum class score of a detection, in [0, 1]")->capture_default_str();
   sub->add_option("--iou", opt->iou, "NMS: drop a box overlapping a better one of its class by more IoU, in [0, 1]")
       ->capture_default_str();
@@ -65,8 +97,9 @@ Action add_detect(CLI::App& app) {
   return [=] {
     set_threads(*threads);
     opt->validate();
-    check_inputs(*files);
+    *files = image_files(*files);
     const ObjectDetector det = load_object_detector(*model);
+    if (out->empty()) *out = default_out_dir();
     make_out_dir(*out);
     const std::vector<std::string> stems = unique_output_stems(*files);
     const size_t bs = static_cast<size_t>(std::max<int64_t>(1, *batch));
@@ -103,7 +136,7 @@ Action add_detect(CLI::App& app) {
                   static_cast<long long>(timing.images), speed["preprocess"].get<double>(),
                   speed["inference"].get<double>(), speed["postprocess"].get<double>());
     std::cout.flush();
-    std::cerr << line << std::endl;
+    std::cerr << line << "; results in " << *out << std::endl;
     if (*json)
       std::cout << nlohmann::ordered_json{{"images", all}, {"speed_ms", speed}}.dump(-1, ' ', false,
                                                                             nlohmann::json::error_handler_t::replace)

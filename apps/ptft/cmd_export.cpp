@@ -97,11 +97,36 @@ void export_gguf_file(const Source& s, const ExportRequest& r) {
   export_gguf(*s.model, s.tokenizer.get(), r.out, o);
 }
 
+// A LoRA checkpoint to Hugging Face without --merge-lora: a PEFT adapter directory (OUT:
+// adapter_config.json + adapter_model.safetensors, as PeftModel.save_pretrained writes) and the
+// base model it adapts (OUT/base, a Hugging Face directory that the config's
+// base_model_name_or_path names), written atomically together.
+void export_hf_adapter(const Source& s, const ExportRequest& r) {
+  const nlohmann::json& ptft = s.checkpoint.config.at("ptft");
+  const LoraConfig lora = LoraConfig::from_json(ptft.at("lora"), s.dir + "/config.json ptft.lora");
+  Checkpoint base = s.checkpoint;  // the frozen weights without the adapters
+  for (auto it = base.model.begin(); it != base.model.end();)
+    it = it->first.find("lora_") != std::string::npos ? base.model.erase(it) : std::next(it);
+  base.config["ptft"].erase("lora");
+  const ModelPtr base_model = model_from_checkpoint(base);
+  fs::require_new_dir(r.out, "output directory");
+  const std::string base_dir = sfs::absolute(r.out).lexically_normal().string() + "/base";
+  fs::write_dir_atomic(r.out, [&](const std::string& tmp) {
+    sfs::create_directories(tmp);
+    export_model(*base_model, s.tokenizer.get(), "hf", tmp + "/base", checkpoint_chat_template(s));
+    save_peft_adapter(tmp, *s.model, lora, base_dir);
+  });
+  std::cerr << "note: LoRA adapters written as a PEFT adapter directory (" << r.out << "), their base model in "
+            << r.out << "/base; PeftModel.from_pretrained(AutoModel...from_pretrained(\"" << base_dir << "\"), \""
+            << r.out << "\") loads them; --merge-lora writes one merged model instead" << std::endl;
+}
+
 void export_source(const Source& s, const ExportRequest& r) {
   if (!r.dtype.empty() && r.format != "gguf")
     throw UserError("--dtype is for --format gguf", "the other formats are written in f32");
   if (r.format == "ptft") export_ptft(s, r.out);
   else if (r.format == "gguf") export_gguf_file(s, r);
+  else if (r.format == "hf" && has_lora(*s.model)) export_hf_adapter(s, r);
   else export_model(*s.model, s.tokenizer.get(), r.format, r.out, checkpoint_chat_template(s));
 }
 
@@ -119,7 +144,8 @@ std::string checkpoint_dir(const std::string& path) {
                   "a checkpoint holds config.json + model.safetensors; a run holds checkpoints/best or last");
 }
 
-// `keep_adapters`: a LoRA checkpoint exported without --merge-lora keeps them (gguf: an adapter file).
+// `keep_adapters`: a LoRA checkpoint exported without --merge-lora keeps them (gguf: an adapter
+// file; hf: a PEFT adapter directory).
 Source load_source(const std::string& path, bool merge, bool keep_adapters) {
   Source s;
   s.dir = checkpoint_dir(path);
@@ -154,7 +180,7 @@ Action add_export(CLI::App& app) {
   sub->add_option("--dtype", req->dtype, "gguf: the weights' type, f32 | f16 | bf16 (default f16; norms stay f32)");
   sub->add_flag("--merge-lora", req->merge_lora, "fold LoRA adapters into the weights before exporting");
   return [=] {
-    const Source s = load_source(req->model, req->merge_lora, req->format == "gguf");
+    const Source s = load_source(req->model, req->merge_lora, req->format == "gguf" || req->format == "hf");
     export_source(s, *req);
     std::cerr << "exported " << s.dir << " (" << s.model->family() << ", "
               << (s.tokenizer ? s.tokenizer->kind() + " tokenizer" : std::string("no tokenizer")) << ") as "

@@ -19,7 +19,7 @@ Action add_launch(CLI::App& app) {
   sub->add_option("--grace", o->grace_s, "seconds the others get to stop after one process fails (default 30)");
   sub->add_option("command", o->command, "the training command after --: pretrain|finetune --config ...")
       ->required();
-  sub->footer("example: ptft launch --nproc 2 -- pretrain --config configs/gpt-tiny.yaml --out runs/ddp");
+  sub->footer("example: ptft launch --nproc 2 -- pretrain --config configs/gpt-tiny-general.yaml --out runs/ddp");
   return [=, &app] {
     o->invoked_as = app.get_name();
     return launch_processes(*o);

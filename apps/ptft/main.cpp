@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 1;
   }
+  // The docs test (tests/e2e/docs_commands_test.cpp) checks that every command line the docs
+  // quote parses, without running it.
+  if (std::getenv("PTFT_PARSE_ONLY")) return 0;
   try {
     for (auto& [name, action] : actions)
       if (app.get_subcommand(name)->parsed()) return action();

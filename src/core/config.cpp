@@ -12,6 +12,7 @@
 #include <string_view>
 #include <yaml-cpp/eventhandler.h>
 
+#include "ptft/core/foreign_keys.h"
 #include "ptft/core/fs.h"
 
 namespace ptft::config {
@@ -564,6 +565,9 @@ void check_keys(const Document& doc, const YAML::Node& map, const std::string& p
       hint = "'" + full + "' is a dotted key: in YAML write it nested (" +
              join_list(parts, ": {") + ": ..." + std::string(parts.size() - 1, '}') +
              "), dotted keys only work with --set; ";
+    } else if (const ForeignKey* f = foreign_key(name);
+               f && std::find(all_keys.begin(), all_keys.end(), f->key) != all_keys.end()) {
+      hint = foreign_key_hint(*f) + "; ";  // learning_rate -> train.lr, lora_alpha -> finetune.lora.alpha
     } else {
       std::string near = nearest(name, declared);
       near = near.empty() ? nearest(name, all_keys) : join(path, near);
@@ -573,9 +577,19 @@ void check_keys(const Document& doc, const YAML::Node& map, const std::string& p
   }
 }
 
-std::string section_context(const Document& doc, const std::string& path) {
-  const std::string origin = doc.origin_of(path);
-  return path.empty() ? origin : origin + ": in '" + path + "'";
+std::string section_context(const Document& doc, const std::string& path, const std::string& message) {
+  const std::string in = path.empty() ? "" : ": in '" + path + "'";
+  const std::size_t at = path.empty() ? std::string::npos : message.find(path + ".");
+  if (at != std::string::npos) {
+    std::size_t end = at + path.size() + 1;
+    while (end < message.size() && (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '_' ||
+                                    message[end] == '.'))
+      ++end;
+    std::string key = message.substr(at, end - at);
+    while (!key.empty() && key.back() == '.') key.pop_back();
+    if (key.size() > path.size() + 1) return doc.origin_of(key);  // its line, or the --set that gave it
+  }
+  return doc.origin_of(path) + in;
 }
 
 void decode_bool(const YAML::Node& n, const Where& w, bool& out) {

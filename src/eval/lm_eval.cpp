@@ -13,6 +13,19 @@
 namespace ptft {
 namespace {
 
+// What binary data `bytes` starts with ("gzip-compressed data", "IDX data", "a PNG image", ...),
+// or "" when it looks like text (no NUL byte in the first 8 KB).
+std::string binary_kind(const std::string& bytes) {
+  auto starts = [&](const char* magic, size_t n) { return bytes.size() >= n && bytes.compare(0, n, magic, n) == 0; };
+  if (starts("\x1f\x8b", 2)) return "gzip-compressed data";
+  if (starts("\x89PNG", 4)) return "a PNG image";
+  if (starts("\xff\xd8\xff", 3)) return "a JPEG image";
+  if (starts("\0\0\x08", 3) || starts("\0\0\x0d", 3)) return "IDX data (MNIST-style arrays)";
+  const size_t nul = bytes.find('\0');
+  if (nul != std::string::npos && nul < 8192) return "binary data (a NUL byte at offset " + std::to_string(nul) + ")";
+  return "";
+}
+
 // Evaluation mode and no autograd for the scope; the model's mode is restored afterwards.
 class EvalScope {
  public:
@@ -117,6 +130,10 @@ nlohmann::json evaluate_lm(ModelImpl& model, const TokenizerPtr& tokenizer, cons
     throw UserError("evaluating the text file '" + opt.data + "' needs the model's tokenizer",
                     "copy the tokenizer the model was trained with into the checkpoint's tokenizer/");
   const std::string text = fs::read_file(opt.data, "evaluation text");
+  if (const std::string kind = binary_kind(text); !kind.empty())
+    throw UserError("'" + opt.data + "' is not a text file: it holds " + kind,
+                    "a language model is evaluated on a UTF-8 text file or on token shards (ptft data prepare); "
+                    "image data (IDX, PNG, JPEG) is evaluated with an image classifier");
   std::vector<int32_t> ids;
   try {
     ids = tokenizer->document_prefix();  // as data prepare starts each document

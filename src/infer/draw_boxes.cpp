@@ -28,10 +28,12 @@
 namespace ptft {
 namespace {
 
-// Ultralytics' palette (ultralytics/utils/plotting.py Colors, the YOLOv5/v8 one), RGB.
-constexpr uint32_t kPalette[] = {0xFF3838, 0xFF9D97, 0xFF701F, 0xFFB21D, 0xCFD231, 0x48F90A, 0x92CC17,
-                                 0x3DDB86, 0x1A9334, 0x00D4BB, 0x2C99A8, 0x00C2FF, 0x344593, 0x6473FF,
-                                 0x0018EC, 0x8438FF, 0x520085, 0xCB38FF, 0xFF95C8, 0xFF37C7};
+// The 20 colours of Ultralytics' palette (ultralytics/utils/plotting.py Colors), RGB, in an order
+// where neighbouring class ids differ in hue by 50 degrees or more (Ultralytics' own order makes
+// classes 0 and 1 red and pink).
+constexpr uint32_t kPalette[] = {0xFF3838, 0x00C2FF, 0x48F90A, 0x8438FF, 0xFFB21D, 0x00D4BB, 0xFF37C7,
+                                 0x344593, 0xFF701F, 0x3DDB86, 0xCB38FF, 0xCFD231, 0x0018EC, 0xFF9D97,
+                                 0x1A9334, 0x6473FF, 0x92CC17, 0x2C99A8, 0x520085, 0xFF95C8};
 constexpr int64_t kPaletteSize = static_cast<int64_t>(sizeof kPalette / sizeof kPalette[0]);
 
 struct Font {

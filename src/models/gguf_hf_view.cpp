@@ -1,5 +1,7 @@
 #include "gguf_hf_view.h"
 
+#include "family_formats.h"
+
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 #include "ptft/core/temp_dir.h"
@@ -10,8 +12,9 @@ const ForeignFormat& hf_format_of(const ModelImpl& model) {
   const ModelFamily& family = find_model_family(model.family(), "the model");
   for (const auto& f : family.formats)
     if (f.name == "hf") return f;
-  throw UserError("a '" + model.family() + "' model has no GGUF form",
-                  "GGUF export covers the causal language models llama.cpp runs: gpt and llama families");
+  throw UserError("a '" + model.family() + "' model has no GGUF form (GGUF holds the causal language models "
+                      "llama.cpp runs: the gpt and llama families)",
+                  "a " + model.family() + " model exports as: " + export_formats_text(family));
 }
 
 // config.json of the model's Hugging Face form (what export --format hf writes).

@@ -9,6 +9,7 @@
 #include "ptft/io/hf_files.h"
 #include "ptft/models/gguf_model.h"
 #include "ptft/tokenizer/gguf_vocab.h"
+#include "family_formats.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;
@@ -210,6 +211,12 @@ Checkpoint read_checkpoint(const std::string& path, bool with_training_state) {
   return c;
 }
 
+std::string export_formats_text(const ModelFamily& family) {
+  std::string has;
+  for (const auto& f : family.formats) has += f.name + " (" + f.summary + "), ";
+  return has + "ptft (a plain ptft checkpoint)";
+}
+
 std::vector<std::string> export_formats(const ModelImpl& model) {
   std::vector<std::string> names;
   for (const auto& f : find_model_family(model.family(), "export").formats) names.push_back(f.name);
@@ -228,13 +235,9 @@ void export_model(ModelImpl& model, const Tokenizer* tok, const std::string& for
                   const std::string& chat_template) {
   const ModelFamily& family = find_model_family(model.family(), "export");
   const ForeignFormat* f = find_format(family, format);
-  if (!f) {
-    std::string has;
-    for (const auto& other : family.formats) has += (has.empty() ? "" : ", ") + other.name + " (" + other.summary + ")";
+  if (!f)
     throw UserError("a '" + model.family() + "' model cannot be exported as '" + format + "'",
-                    "a " + model.family() + " model exports as: " + (has.empty() ? "" : has + ", ") +
-                        "ptft (a plain ptft checkpoint)");
-  }
+                    "a " + model.family() + " model exports as: " + export_formats_text(family));
   TensorMap out;
   for (const auto& [name, t] : to_foreign(f->names(model), export_state(model, tok, out_dir)))
     out[name] = t.to(torch::kCPU, t.is_floating_point() ? torch::kFloat32 : t.scalar_type()).contiguous();

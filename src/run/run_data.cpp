@@ -1,6 +1,7 @@
 // The data phases of run_training (run_state.h): the training data (which may name the model's
 // classes and turn its task to classification), the transfer plan with its replay of general
 // data, and the validation and general-validation data.
+#include <cmath>
 #include <filesystem>
 
 #include "ptft/core/error.h"
@@ -8,6 +9,7 @@
 #include "ptft/data/replay_mix.h"
 #include "ptft/data/sft_jsonl.h"
 #include "ptft/data/text_classification.h"
+#include "ptft/data/yolo_dataset.h"
 #include "ptft/models/detector.h"
 #include "run_state.h"
 
@@ -131,6 +133,34 @@ void classify_labelled_data(RunState& s) {
 
 }  // namespace
 
+// train.epochs > 0: the run's steps from the training data's size (examples, or token windows)
+// and the examples one optimizer step takes over all processes. When train.steps is set too, a
+// --set of one wins over the file's other; set in the same place they must agree (a resumed
+// run's config.yaml holds both).
+void steps_from_epochs(RunState& s) {
+  TrainConfig& t = s.cfg.train;
+  auto by_set = [&](const char* key) { return s.doc.origin_of(key).rfind("--set ", 0) == 0; };
+  const YAML::Node train = s.doc.root()["train"];
+  const bool steps_given = train && train.IsMap() && train["steps"];
+  if (steps_given && by_set("train.steps") && !by_set("train.epochs")) {
+    t.epochs = 0;  // the command line's train.steps over the file's train.epochs
+    return;
+  }
+  const int64_t per_step = t.batch_size * t.grad_accum * s.launch.world_size;
+  const int64_t n = s.train_src->size();
+  const auto steps = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(t.epochs * static_cast<double>(n) / static_cast<double>(per_step))));
+  if (steps_given && t.steps != steps && by_set("train.steps") == by_set("train.epochs"))
+    throw UserError(s.doc.origin_of("train.steps") + ": train.steps " + std::to_string(t.steps) + " and train.epochs " +
+                        config::detail::format_double(t.epochs) + " (= " + std::to_string(steps) +
+                        " steps) both set the length",
+                    "set one of them");
+  t.steps = steps;
+  if (!s.quiet)
+    log_info("train.epochs " + config::detail::format_double(t.epochs) + ": " + std::to_string(t.steps) + " steps (" +
+             std::to_string(n) + " examples, " + std::to_string(per_step) + " per step)");
+}
+
 void open_train_data(RunState& s) {
   data_context(s);
   const DataConfig& data = s.cfg.data;
@@ -145,6 +175,12 @@ void open_train_data(RunState& s) {
     throw UserError("task detection needs object-detection data, but data.train '" + data.train + "' is not a data.yaml",
                     "give the data.yaml of an Ultralytics-layout data set (ptft data synth-detection writes one)");
   s.train_src = open_data_source(data.train, "train", s.dctx, "data.train");
+  if (s.cfg.train.epochs > 0) {
+    steps_from_epochs(s);
+    s.dctx.total_steps = s.cfg.train.steps;
+    // A detection source plans its last epochs (close_mosaic) from the run's length when it opens.
+    if (s.detection_data) s.train_src = open_data_source(data.train, "train", s.dctx, "data.train");
+  }
   // Classifiers take their classes from the data: names, and a new head when they differ.
   s.data_classes = s.train_src->class_names();
   classify_labelled_data(s);
@@ -183,6 +219,11 @@ void open_eval_data(RunState& s) {
                     "set either data.val (a separate validation set) or data.images.val_fraction (held out from data.train)");
   if (!data.val.empty()) s.val_src = open_data_source(data.val, "val", s.dctx, "data.val");
   else if (data.images.val_fraction > 0) s.val_src = open_data_source(data.train, "val", s.dctx, "data.train");
+  else if (s.detection_data && !read_yolo_data_yaml(data.train).val.empty()) {
+    // As Ultralytics does: the data.yaml's own val split validates the run unless data.val says otherwise.
+    s.val_src = open_data_source(data.train, "val", s.dctx, "data.train");
+    if (!s.quiet) log_info("validation: the val split of " + data.train + " (set data.val to use other data)");
+  }
   s.image_src = dynamic_cast<const ImageSource*>(s.train_src.get());
   // (Classifiers: a new head cannot score the pre-training classes, so no general-data watch.)
   if (s.finetune && s.data_classes.empty()) {

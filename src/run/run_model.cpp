@@ -89,11 +89,39 @@ void load_checkpoint_model(RunState& s) {
   s.tokenizer = find_tokenizer(s.from_dir);
 }
 
+// The vocabulary size of the tokenizer the training data brings (token shards' own, or
+// data.tokenizer); 0 when it brings none.
+int64_t data_vocab_size(const RunState& s) {
+  const DataConfig& data = s.cfg.data;
+  TokenizerPtr tok = !data.tokenizer.empty()            ? load_tokenizer(data.tokenizer)
+                     : is_token_shard_dir(data.train) ? find_tokenizer(data.train)
+                                                      : nullptr;
+  return tok ? tok->vocab_size() : 0;
+}
+
+// A new model (the config's model section, its preset filled in). Unless the config sets
+// model.vocab_size, a text model takes the vocabulary size of the data's tokenizer: a preset's
+// 8000 or 50257 is a guess, the tokenizer is the fact.
+void create_fresh_model(RunState& s) {
+  const YAML::Node section = s.doc.root()["model"];
+  const bool user_vocab = section && section.IsMap() && section["vocab_size"];
+  s.model = create_model(s.doc, "model");
+  if (user_vocab || s.model->vocab_size() <= 0) return;
+  const int64_t v = data_vocab_size(s);
+  if (v <= 0 || v == s.model->vocab_size()) return;
+  if (!s.quiet)
+    log_info("model.vocab_size " + std::to_string(v) + ": the tokenizer's (the preset has " +
+             std::to_string(s.model->vocab_size()) + "; set model.vocab_size to choose)");
+  YAML::Node root = s.doc.root();  // shares the document's tree
+  root["model"]["vocab_size"] = v;
+  s.model = create_model(s.doc, "model");
+}
+
 }  // namespace
 
 void load_model(RunState& s) {
   if (s.finetune) load_checkpoint_model(s);
-  else s.model = create_model(s.doc, "model");
+  else create_fresh_model(s);
 }
 
 // A pre-training run on token shards uses (and passes on) the shards' tokenizer; text data

@@ -227,6 +227,10 @@ RunOutcome run_strategy_search(const RunRequest& req, const config::Document& do
     throw UserError(where + " runs its trials in one process, not under ptft launch",
                     "run the search in one process, then fine-tune data-parallel with the strategy it chose "
                     "(RUN_DIR/strategy_search.json)");
+  if (cfg.train.epochs > 0)
+    throw UserError(where + " sizes its trials in optimizer steps, and the config sets train.epochs " +
+                        config::detail::format_double(cfg.train.epochs),
+                    "set train.steps instead (a run with train.epochs logs the steps it makes of them)");
   if (cfg.data.val.empty() && !(cfg.data.images.val_fraction > 0))
     throw UserError(where + " needs validation data to compare strategies, and data.val is empty (" +
                         doc.origin_of("data.val") + ")",

@@ -17,6 +17,9 @@ void non_negative(const char* key, double v) {
 
 void TrainConfig::validate() const {
   positive("steps", steps);
+  if (!(epochs >= 0) || epochs > 1e6)
+    throw UserError("train.epochs must be between 0 and 1e6, got " + std::to_string(epochs),
+                    "0 = count the run in train.steps; e.g. 3 = three passes over the training data");
   positive("batch_size", batch_size);
   positive("grad_accum", grad_accum);
   positive("log_every", log_every);

@@ -24,7 +24,9 @@ TEST(CliSlipsE2E, EachSlipNamesTheFix) {
       {{"finetune", "--config", "x.yaml", "--from", "r", "--learning_rate", "1e-4"}, {"--set train.lr=1e-4"}},
       {{"pretrain", "--config", "x.yaml", "--batch_size", "8"}, {"--set train.batch_size=8"}},
       {{"finetune", "--config", "x.yaml", "--from", "r", "--lora_alpha", "32"}, {"--set finetune.lora.alpha=32"}},
-      {{"pretrain", "--config", "x.yaml", "--epochs", "3"}, {"steps, not epochs", "--set train.steps=N"}},
+      {{"pretrain", "--config", "x.yaml", "--epochs", "3"}, {"--set train.epochs=3"}},
+      {{"finetune", "--config", "x.yaml", "--num_train_epochs=2"}, {"--set train.epochs=2"}},
+      {{"finetune", "--config", "x.yaml", "--target_modules", "q_proj"}, {"--set finetune.lora.targets=q_proj"}},
       {{"launch", "--nproc", "2", "pretrain", "--config", "x.yaml"}, {"after a '--'", "ptft launch --nproc 2 -- pretrain"}},
   };
   for (const auto& s : slips) {

@@ -168,6 +168,28 @@ TEST_F(DetectFixture, WritesJsonAndAnnotatedPngPerImage) {
   EXPECT_TRUE(contains(r.err, "3 image(s), per image:")) << r.err;
 }
 
+// A folder stands for its images; without --out, results go to runs/detect/predict, then
+// predict2 (Ultralytics' habit), under the working directory.
+TEST_F(DetectFixture, AFolderOfImagesAndTheDefaultOutputDirectory) {
+  write_text(tmp.path("scenes/images/val/notes.txt"), "not an image");
+  for (const char* out : {"predict", "predict2"}) {
+    auto r = run_ptft({"detect", "--model", ckpt, tmp.path("scenes/images/val"), "--threads", "1"}, tmp.root());
+    ASSERT_EQ(r.exit_code, 0) << r.text();
+    const std::string dir = tmp.path(std::string("runs/detect/") + out);
+    for (const char* stem : {"000000", "000001"}) {
+      EXPECT_TRUE(sfs::exists(dir + "/" + stem + ".json")) << dir << " " << stem;
+      EXPECT_TRUE(sfs::exists(dir + "/" + stem + ".png")) << dir << " " << stem;
+    }
+    EXPECT_FALSE(sfs::exists(dir + "/notes.json"));
+    EXPECT_TRUE(contains(r.err, "2 image(s)")) << r.err;
+    EXPECT_TRUE(contains(r.err, std::string("results in runs/detect/") + out)) << r.err;
+  }
+  sfs::create_directories(tmp.path("empty"));
+  auto none = run_ptft({"detect", "--model", ckpt, tmp.path("empty")});
+  EXPECT_EQ(none.exit_code, 1) << none.text();
+  EXPECT_TRUE(contains(none.err, "holds no images")) << none.err;
+}
+
 TEST_F(DetectFixture, JsonOnStdoutAndConfidenceFilter) {
   auto r = run_ptft({"detect", "--model", ckpt, img0, img1, "--out", tmp.path("out"), "--json", "--conf", "0.6",
                      "--threads", "1", "--batch-size", "1"});

@@ -152,5 +152,19 @@ TEST_F(DetectionE2E, DetectionDataAndNonDetectorsDoNotMix) {
   EXPECT_FALSE(sfs::exists(tmp.path("v/metrics.jsonl")));
 }
 
+// As Ultralytics: without data.val, the data.yaml's own val split validates the run.
+TEST_F(DetectionE2E, TheDataYamlsValSplitValidatesWithoutDataVal) {
+  TempDir tmp("det-val-e2e");
+  const std::string data = scenes(tmp, "scenes", "Bag,Sneaker", 4);
+  auto r = run_ptft({"pretrain", "--config", write_config(tmp, "c.yaml", data, 2), "--set", "data.val=''", "--out",
+                     tmp.path("r"), "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  EXPECT_TRUE(contains(r.err, "validation: the val split of " + data)) << r.err;
+  const auto summary = read_json(tmp.path("r/summary.json"));
+  ASSERT_TRUE(summary["last_eval"].is_object()) << summary.dump();
+  EXPECT_TRUE(summary["last_eval"].contains("val_map50")) << summary.dump();
+  EXPECT_EQ(summary["metric"], "val_map50_95");
+}
+
 }  // namespace
 }  // namespace e2e

@@ -62,6 +62,17 @@ TEST(EvalE2E, TextFileAndShardSplit) {
   auto no_data = e2e::run_ptft({"eval", "--model", ckpt, "--data", tmp.path("nope.txt"), "--threads", "1"});
   EXPECT_EQ(no_data.exit_code, 1) << no_data.text();
   EXPECT_TRUE(contains(no_data.err, tmp.path("nope.txt"))) << no_data.err;
+  // Image data given to a language model: named as what it is, not as text with a bad byte.
+  e2e::write_text(tmp.path("images.idx"), std::string("\0\0\x08\x03\0\0\0\x02\0\0\0\x1c\0\0\0\x1c", 16) +
+                                              std::string(2 * 28 * 28, '\x7f'));
+  auto idx = e2e::run_ptft({"eval", "--model", ckpt, "--data", tmp.path("images.idx"), "--threads", "1"});
+  EXPECT_EQ(idx.exit_code, 1) << idx.text();
+  EXPECT_TRUE(contains(idx.err, "is not a text file: it holds IDX data")) << idx.err;
+  EXPECT_TRUE(contains(idx.err, "image classifier")) << idx.err;
+  EXPECT_FALSE(contains(idx.err, "iconv")) << idx.err;
+  auto gz = e2e::run_ptft({"eval", "--model", ckpt, "--data", "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"});
+  EXPECT_EQ(gz.exit_code, 1) << gz.text();
+  EXPECT_TRUE(contains(gz.err, "gzip-compressed data")) << gz.err;
   auto no_model = e2e::run_ptft({"eval", "--model", tmp.path("nope"), "--data", tmp.path("test.txt")});
   EXPECT_EQ(no_model.exit_code, 1) << no_model.text();
   EXPECT_TRUE(contains(no_model.err, tmp.path("nope"))) << no_model.err;

@@ -59,6 +59,17 @@ TEST(GptPretrainE2E, TokenizerDataPrepareAndPretrainOnShards) {
   EXPECT_EQ(small.exit_code, 1) << small.text();
   EXPECT_TRUE(contains(small.err, "the model has vocab_size 100")) << small.err;
   EXPECT_TRUE(contains(small.err, "set model.vocab_size to 500")) << small.err;
+
+  // A preset (gpt-tiny: vocab_size 8000) without model.vocab_size follows the shards' tokenizer.
+  e2e::write_text(tmp.path("preset.yaml"), "model: {family: gpt, preset: gpt-tiny, n_layer: 1}
+"
+                                           "data: {train: " + tmp.path("shards") + "}
+train: {steps: 2, batch_size: 2}
+");
+  auto preset = e2e::run_ptft({"pretrain", "--config", tmp.path("preset.yaml"), "--out", tmp.path("preset"), "--threads", "1"});
+  ASSERT_EQ(preset.exit_code, 0) << preset.text();
+  EXPECT_TRUE(contains(preset.err, "model.vocab_size 500: the tokenizer's (the preset has 8000")) << preset.err;
+  EXPECT_EQ(e2e::read_json(tmp.path("preset/checkpoints/last/config.json"))["vocab_size"], 500);
 }
 
 TEST(GptPretrainE2E, ShardsNeedASequenceModel) {

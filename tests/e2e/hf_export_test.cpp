@@ -3,6 +3,7 @@
 // pre-trained for a few steps on licence texts first. Bad --out / --model are user errors.
 #include <gtest/gtest.h>
 
+#include "../common/python.h"
 #include "run_ptft.h"
 
 namespace {
@@ -81,6 +82,44 @@ TEST(HfExportE2E, RunExportsAsHfGpt2AndFinetunesFromIt) {
   ASSERT_EQ(again.exit_code, 0) << again.text();
   auto a = e2e::read_tensors(hf + "/model.safetensors"), b = e2e::read_tensors(tmp.path("hf2") + "/model.safetensors");
   EXPECT_TRUE(e2e::same_tensors(a, b));
+}
+
+// A LoRA run exported to Hugging Face without --merge-lora: the PEFT adapter directory and the
+// base model it names, beside it in OUT/base; PEFT's loading rules (tests/io/peft_adapter_check.py)
+// accept the pair.
+TEST(HfExportE2E, LoraRunExportsAsAPeftAdapterAndItsBase) {
+  const Source& src = source();
+  ASSERT_TRUE(src.ok);
+  e2e::TempDir tmp;
+  e2e::write_text(tmp.path("ft.yaml"), "data: {train: " + src.shards + "}
+train: {steps: 2, batch_size: 2}
+"
+                                       "finetune: {strategy: lora, lora: {r: 4, alpha: 8}}
+");
+  auto ft = e2e::run_ptft({"finetune", "--config", tmp.path("ft.yaml"), "--from", src.run, "--out", tmp.path("ft"),
+                           "--threads", "1", "--quiet"});
+  ASSERT_EQ(ft.exit_code, 0) << ft.text();
+  const std::string out = tmp.path("peft");
+  auto exp = e2e::run_ptft({"export", "--model", tmp.path("ft"), "--format", "hf", "--out", out});
+  ASSERT_EQ(exp.exit_code, 0) << exp.text();
+  EXPECT_TRUE(contains(exp.err, "PEFT adapter directory")) << exp.err;
+  const auto config = e2e::read_json(out + "/adapter_config.json");
+  EXPECT_EQ(config["peft_type"], "LORA");
+  EXPECT_EQ(config["r"], 4);
+  EXPECT_EQ(config["base_model_name_or_path"], out + "/base");
+  EXPECT_EQ(e2e::read_json(out + "/base/config.json")["model_type"], "gpt2");
+  const auto base = e2e::read_tensors(out + "/base/model.safetensors");
+  for (const auto& [name, t] : base) EXPECT_EQ(name.find("lora"), std::string::npos) << name;
+  // The base is the model the LoRA run started from: its weights are the pre-trained run's.
+  auto pre = e2e::run_ptft({"export", "--model", src.run, "--format", "hf", "--out", tmp.path("pre-hf")});
+  ASSERT_EQ(pre.exit_code, 0) << pre.text();
+  EXPECT_TRUE(e2e::same_tensors(base, e2e::read_tensors(tmp.path("pre-hf/model.safetensors"))));
+  if (!ptft::test::python_with_numpy().empty()) {
+    auto check = e2e::run_program("/bin/sh", {"-c", ptft::test::python_with_numpy() + " " PTFT_SOURCE_DIR
+                                                    "/tests/io/peft_adapter_check.py " + out + " " + out + "/base"});
+    EXPECT_EQ(check.exit_code, 0) << check.text();
+    EXPECT_TRUE(contains(check.out, "ok: ")) << check.out;
+  }
 }
 
 TEST(HfExportE2E, ExistingOutputAndMissingModelAreUserErrors) {

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "../common/user_error.h"
 
 namespace ptft {
@@ -22,10 +25,28 @@ Rgb pixel(const torch::Tensor& img, int64_t y, int64_t x) {
 
 const Rgb kUntouched{kGrey, kGrey, kGrey};
 
+// Hue in degrees [0, 360) of an RGB colour.
+double hue(const Rgb& c) {
+  const double r = c[0] / 255.0, g = c[1] / 255.0, b = c[2] / 255.0;
+  const double hi = std::max({r, g, b}), lo = std::min({r, g, b}), d = hi - lo;
+  if (d == 0) return 0;
+  const double h = hi == r ? std::fmod((g - b) / d, 6.0) : hi == g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return std::fmod(h * 60 + 360, 360);
+}
+double hue_distance(const Rgb& a, const Rgb& b) {
+  const double d = std::fabs(hue(a) - hue(b));
+  return std::min(d, 360 - d);
+}
+
 TEST(DrawBoxes, PaletteAndLabelText) {
   EXPECT_EQ(class_color(0), (Rgb{0xFF, 0x38, 0x38}));
-  EXPECT_EQ(class_color(3), (Rgb{0xFF, 0xB2, 0x1D}));
+  EXPECT_EQ(class_color(1), (Rgb{0x00, 0xC2, 0xFF}));
   EXPECT_EQ(class_color(23), class_color(3));  // 20 colours, cycling
+  // Classes told apart at a glance: neighbouring ids at least 50 degrees of hue apart (red and
+  // pink, 3 degrees, were classes 0 and 1), and the first four at least 60 from each other.
+  for (int64_t k = 0; k + 1 < 20; ++k) EXPECT_GE(hue_distance(class_color(k), class_color(k + 1)), 50.0) << k;
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t j = 0; j < i; ++j) EXPECT_GE(hue_distance(class_color(i), class_color(j)), 60.0) << i << " " << j;
   EXPECT_EQ(detection_label({{0, 0, 1, 1}, 1, 0.8749}, {"cat", "dog"}), "dog 0.87");
   EXPECT_EQ(detection_label({{0, 0, 1, 1}, 7, 0.5}, {"cat"}), "7 0.50");
 }

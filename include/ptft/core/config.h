@@ -222,8 +222,10 @@ void check_keys(const Document& doc, const YAML::Node& map, const std::string& p
                 const std::vector<std::string>& declared, const std::vector<std::string>& all_keys);
 // The value under `key` in a map (first occurrence), or nullopt.
 std::optional<YAML::Node> find_entry(const YAML::Node& map, const std::string& key);
-// "run.yaml:4: in 'train.lora'" — context for errors from a section's validate().
-std::string section_context(const Document& doc, const std::string& path);
+// "run.yaml:4: in 'train.lora'" — context for errors from a section's validate(). When `message`
+// names a key of the section ("train.lr must be > 0"), that key's own origin: its line, or the
+// --set that gave it ("--set train.lr=-1").
+std::string section_context(const Document& doc, const std::string& path, const std::string& message = "");
 [[noreturn]] void fail_duplicate_declaration(const std::string& path, const std::string& key);
 
 void decode_bool(const YAML::Node& n, const Where& w, bool& out);
@@ -479,7 +481,7 @@ void bind_section(const Document& doc, const YAML::Node* node, const std::string
     try {
       obj.validate();
     } catch (const UserError& e) {
-      throw e.with_context(section_context(doc, path));
+      throw e.with_context(section_context(doc, path, e.message()));
     }
   }
 }

@@ -9,6 +9,7 @@ namespace ptft {
 
 struct TrainConfig {
   int64_t steps = 2000;            // optimizer steps in the run
+  double epochs = 0;               // > 0: passes over the training data instead; the run sets steps from it
   int64_t batch_size = 16;         // examples per micro-batch per process
   int64_t grad_accum = 1;          // micro-batches per optimizer step
   double lr = 3.0e-4;              // peak learning rate
@@ -47,6 +48,8 @@ struct TrainConfig {
 
   template <class V> void visit(V& v) {
     v("steps", steps, "optimizer steps in the run");
+    v("epochs", epochs, "passes over the training data (may be fractional); > 0 sets steps = ceil(epochs x "
+      "examples / examples per step); 0 = use steps");
     v("batch_size", batch_size, "examples per micro-batch per process");
     v("grad_accum", grad_accum, "micro-batches per optimizer step");
     v("lr", lr, "peak learning rate");
