@@ -222,7 +222,7 @@ check_leftovers() {
 # ---------------------------------------------------------------- 2. data prepare
 D="$WORK/data"
 mkdir -p "$D/in"
-for i in 1 2 3 4; do  # ~1.2 MB of licence texts, 68 documents
+for i in 1 2 3 4; do  # ~1 MB of licence texts, 68 documents
   for f in /usr/share/common-licenses/*; do [[ -f "$f" ]] && cp "$f" "$D/in/$(basename "$f")-$i.txt"; done
 done
 "$PTFT" tokenizer train --input /usr/share/common-licenses --vocab-size 500 --type bpe --out "$D/tok" --threads 1 \
