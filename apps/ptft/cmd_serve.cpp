@@ -5,6 +5,8 @@
 // /v1/completions, /v1/chat/completions (streaming as server-sent events), /health. Runs until
 // SIGINT/SIGTERM, answers the request in progress, then exits 0.
 #include <filesystem>
+#include <malloc.h>
+
 #include <iostream>
 
 #include "commands.h"
@@ -50,6 +52,10 @@ Action add_serve(CLI::App& app) {
   sub->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   return [=] {
     r->options.validate();
+    // glibc gives each of the server's threads its own heap arena and keeps freed memory there:
+    // bench/serve_abuse.sh measured RSS 175 -> 468 MB after 6 rounds of bad requests with the
+    // default (one arena per thread), 199 -> 205 MB with MALLOC_ARENA_MAX=1. Two arenas here.
+    ::mallopt(M_ARENA_MAX, 2);
     set_threads(r->threads);
     PretrainedOptions po;
     po.language_model_for = "serve";

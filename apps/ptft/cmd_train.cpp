@@ -7,10 +7,31 @@
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
 #include "ptft/core/signals.h"
+#include "ptft/models/model.h"
 #include "ptft/run/run.h"
 #include "ptft/run/run_config.h"
 
 namespace ptft::cli {
+namespace {
+
+// The model.* keys of each family: those of a model the family builds (its registry's tiny
+// architecture), as config.yaml writes them.
+std::string family_keys() {
+  std::string out = "model.* keys by model.family (defaults: docs/config.md, \"Models\"; presets: configs/models/):\n";
+  for (const ModelFamily& f : model_families()) {
+    if (f.tiny_architecture.empty()) continue;
+    config::Document doc = config::Document::empty();
+    doc.set("model=" + f.tiny_architecture);
+    doc.set("model.family=" + f.name);
+    std::string keys;
+    for (const auto& kv : f.from_run_config(doc, "model")->config_yaml())
+      if (kv.first.as<std::string>() != "family") keys += (keys.empty() ? "" : ", ") + kv.first.as<std::string>();
+    out += "  " + f.name + ": " + keys + "\n";
+  }
+  return out;
+}
+
+}  // namespace
 
 Action add_train(CLI::App& app, const std::string& name) {
   const bool finetune = name == "finetune";
@@ -37,7 +58,7 @@ Action add_train(CLI::App& app, const std::string& name) {
   sub->add_flag("--help-config", *help_config, "list every config key with its default and exit");
   return [=, &app] {
     if (*help_config) {
-      std::cout << config::describe(RunConfig{}) << std::endl;
+      std::cout << config::describe(RunConfig{}) << "\n" << family_keys() << std::flush;
       return 0;
     }
     // A resumed fine-tune takes finetune.from from its config (RUN_DIR/config.yaml has it).

@@ -1,11 +1,13 @@
 #include "ptft/core/fs.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -124,6 +126,29 @@ std::string read_file(const std::string& path, const std::string& what) {
 
 void fsync_dir(const std::string& dir) { fsync_path(dir); }
 
+namespace {
+
+// Temporaries "<name>.tmp-<pid>-<n>" beside `path` that a killed writer left (its process is
+// gone): removed, so that a run killed and re-run leaves no half-written copies behind.
+void remove_stale_temps(const std::string& path) {
+  namespace sfs = std::filesystem;
+  const sfs::path p(path);
+  const std::string prefix = p.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (const auto& e : sfs::directory_iterator(p.has_parent_path() ? p.parent_path() : ".", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || *end != '-' || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to ask)
+    std::error_code rm;
+    sfs::remove_all(e.path(), rm);
+  }
+}
+
+}  // namespace
+
 void commit_dir(const std::string& tmp_dir, const std::string& dir) {
   fsync_tree(tmp_dir);
   std::error_code ec;
@@ -133,6 +158,7 @@ void commit_dir(const std::string& tmp_dir, const std::string& dir) {
   if (ec)
     throw UserError("cannot rename '" + tmp_dir + "' to '" + dir + "': " + ec.message());
   fsync_dir(parent_dir(dir));
+  remove_stale_temps(dir);
 }
 
 void remove_all_quiet(const std::string& path) {

@@ -1,4 +1,5 @@
 #include "ptft/data/chat_template.h"
+#include "ptft/core/json_depth.h"
 
 #include <filesystem>
 
@@ -128,7 +129,7 @@ ChatTemplate ChatTemplate::from_spec(const std::string& spec, const std::string&
                     "\"assistant\", \"assistant_end\"} (see docs/formats.md)");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(fs::read_file(spec, "chat template"));
+    j = nlohmann::json::parse(read_json_text(spec, "chat template"));
   } catch (const nlohmann::json::exception& e) {
     throw UserError(where + ": chat template file '" + spec + "' is not valid JSON: " + e.what());
   }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ptft/core/error.h"
+#include "ptft/data/text_inputs.h"
 #include "ptft/data/detection_source.h"
 #include "ptft/data/image_source.h"
 #include "ptft/data/mlm_windows.h"
@@ -22,7 +23,7 @@ std::unique_ptr<DataSource> open_data_source(const std::string& spec, const std:
     throw UserError("'" + key + "' is not set", "set it in the config or with --set " + key + "=PATH");
   std::error_code ec;
   if (!std::filesystem::exists(spec, ec))
-    throw UserError(key + ": '" + spec + "' does not exist", "check the path (relative paths are relative to the current directory)");
+    throw UserError(key + ": '" + spec + "' does not exist", text::missing_path_hint(spec));
   if (is_text_classification_jsonl(spec)) {  // before SFT: both are *.jsonl; this one has "label"
     try {
       return std::make_unique<TextClassificationJsonl>(spec, split, ctx);

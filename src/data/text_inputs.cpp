@@ -1,4 +1,5 @@
 #include "ptft/data/text_inputs.h"
+#include "ptft/core/json_depth.h"
 
 #include <glob.h>
 #include <zlib.h>
@@ -86,6 +87,14 @@ std::string json_type(const nlohmann::json& j) {
 
 // --- inputs ---------------------------------------------------------------------------------
 
+std::string missing_path_hint(const std::string& path) {
+  if (sfs::path(path).is_absolute()) return "check the path";
+  std::error_code ec;
+  const std::string cwd = sfs::current_path(ec).string();
+  return "relative paths are read from the working directory (" + cwd + "), not from the config file's "
+         "directory: run from where they point (the repository root for configs/*.yaml) or give an absolute path";
+}
+
 std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, const std::string& what) {
   std::vector<std::string> files;
   for (const auto& spec : specs) {
@@ -114,8 +123,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, co
       }
       ::globfree(&g);
     } else {
-      throw UserError(what + ": '" + spec + "' does not exist",
-                      "check the path (relative paths are relative to the current directory)");
+      throw UserError(what + ": '" + spec + "' does not exist", missing_path_hint(spec));
     }
   }
   // Each file once: the first time it is named wins.
@@ -291,6 +299,7 @@ bool JsonlLines::next(nlohmann::json& value) {
     if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
     if (is_blank(buf_)) continue;
     replaced_ = sanitize_utf8(buf_);  // nlohmann::json rejects invalid UTF-8
+    require_json_depth(buf_, where());
     try {
       value = nlohmann::json::parse(buf_);
     } catch (const nlohmann::json::parse_error& e) {

@@ -1,4 +1,5 @@
 #include "ptft/data/token_windows.h"
+#include "ptft/core/json_depth.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -50,7 +51,7 @@ TokenWindows::TokenWindows(const std::string& dir, const std::string& split, con
   const std::string meta_path = dir + "/meta.json";
   nlohmann::json meta;
   try {
-    meta = nlohmann::json::parse(fs::read_file(meta_path, "shard metadata"));
+    meta = nlohmann::json::parse(read_json_text(meta_path, "shard metadata"));
   } catch (const nlohmann::json::exception& e) {
     throw UserError("'" + meta_path + "' is not valid JSON: " + e.what(), kRemakeHint);
   }

@@ -1,4 +1,5 @@
 #include "ptft/io/checkpoint.h"
+#include "ptft/core/json_depth.h"
 
 #include <unistd.h>
 
@@ -16,6 +17,7 @@ namespace {
 
 nlohmann::json read_json(const std::string& path, const std::string& what) {
   std::string text = fs::read_file(path, what);
+  require_json_depth(text, what + " '" + path + "'");
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {

@@ -1,4 +1,5 @@
 #include "ptft/io/hf_files.h"
+#include "ptft/core/json_depth.h"
 
 #include <filesystem>
 #include <set>
@@ -22,7 +23,9 @@ bool is_hf_model_dir(const std::string& dir) {
   if (!sfs::is_regular_file(path, ec)) return false;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(fs::read_file(path, "model config"));
+    const std::string text = fs::read_file(path, "model config");
+    if (json_depth(text) > kMaxJsonDepth) return false;  // the checkpoint reader reports it
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception&) {
     return false;  // the checkpoint reader reports the broken file
   }
@@ -31,7 +34,9 @@ bool is_hf_model_dir(const std::string& dir) {
 
 std::string hf_model_type(const std::string& dir) {
   try {
-    const nlohmann::json j = nlohmann::json::parse(fs::read_file(dir + "/config.json", "model config"));
+    const std::string text = fs::read_file(dir + "/config.json", "model config");
+    if (json_depth(text) > kMaxJsonDepth) return "";
+    const nlohmann::json j = nlohmann::json::parse(text);
     return j.is_object() && j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>() : "";
   } catch (const std::exception&) {
     return "";
@@ -40,6 +45,7 @@ std::string hf_model_type(const std::string& dir) {
 
 nlohmann::json read_json_file(const std::string& path, const std::string& what) {
   const std::string text = fs::read_file(path, what);
+  require_json_depth(text, what + " '" + path + "'");
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {

@@ -3,6 +3,7 @@
 #include "family_formats.h"
 
 #include "ptft/core/error.h"
+#include "ptft/core/json_depth.h"
 #include "ptft/core/fs.h"
 #include "ptft/core/temp_dir.h"
 
@@ -22,7 +23,7 @@ nlohmann::json hf_config_of_model(const ModelImpl& model, const Tokenizer* tok) 
   const ForeignFormat& hf = hf_format_of(model);
   TempDir tmp("ptft-gguf-config");
   hf.write_files(model, tok, tmp.path());
-  return nlohmann::json::parse(fs::read_file(tmp.path() + "/config.json", "Hugging Face config"));
+  return nlohmann::json::parse(read_json_text(tmp.path() + "/config.json", "Hugging Face config"));
 }
 
 }  // namespace ptft

@@ -1,5 +1,6 @@
 // src/report/run_history.cpp — see include/ptft/report/run_history.h.
 #include "ptft/report/run_history.h"
+#include "ptft/core/json_depth.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -55,7 +56,7 @@ std::vector<std::string> checkpoint_class_names(const std::string& dir) {
     std::error_code ec;
     if (!sfs::is_regular_file(path, ec)) continue;
     try {
-      const nlohmann::json j = nlohmann::json::parse(fs::read_file(path, "checkpoint config"));
+      const nlohmann::json j = nlohmann::json::parse(read_json_text(path, "checkpoint config"));
       if (j.contains("id2label")) return class_names_from_json(j, -1, path);
     } catch (const std::exception&) {
       // A damaged checkpoint config only costs the class names (indices are shown instead).
@@ -184,7 +185,7 @@ RunHistory read_run_history(const std::string& dir) {
   const std::string summary_path = dir + "/summary.json";
   if (sfs::is_regular_file(summary_path, ec)) {
     try {
-      h.summary = nlohmann::json::parse(fs::read_file(summary_path, "run summary"));
+      h.summary = nlohmann::json::parse(read_json_text(summary_path, "run summary"));
     } catch (const nlohmann::json::parse_error& e) {
       throw UserError(summary_path + ": not valid JSON (" + e.what() + ")",
                       "summary.json is rewritten at the end of a run; remove it to report without it");

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "ptft/core/error.h"
+#include "ptft/core/json_depth.h"
 #include "ptft/core/fs.h"
 #include "ptft/io/tensor_io.h"
 #include "ptft/models/model_files.h"
@@ -55,7 +56,7 @@ std::optional<FitResult> finished_run(const RunState& s, int64_t at) {
   const std::string path = s.run_dir + "/summary.json";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::nullopt;
-  const nlohmann::json sum = nlohmann::json::parse(fs::read_file(path, "run summary"), nullptr, false);
+  const nlohmann::json sum = nlohmann::json::parse(read_json_text(path, "run summary"), nullptr, false);
   if (!sum.is_object() || sum.value("interrupted", true) || sum.value("steps", int64_t{-1}) != at) return std::nullopt;
   const int64_t end = s.req.stop_after_step > 0 ? s.req.stop_after_step : s.cfg.train.steps;
   FitResult r;

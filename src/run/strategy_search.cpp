@@ -1,4 +1,5 @@
 #include "ptft/run/strategy_search.h"
+#include "ptft/core/json_depth.h"
 
 #include <torch/torch.h>
 
@@ -77,7 +78,7 @@ std::optional<StrategyTrial> finished_trial(const std::string& dir, const std::s
   if (!sfs::exists(path, ec)) return std::nullopt;
   nlohmann::json s;
   try {
-    s = nlohmann::json::parse(fs::read_file(path, "trial summary"));
+    s = nlohmann::json::parse(read_json_text(path, "trial summary"));
   } catch (const nlohmann::json::exception& e) {
     throw UserError(path + ": " + e.what(), "the trial's summary is damaged: remove " + dir + " to run the trial again");
   }
@@ -175,7 +176,7 @@ std::optional<nlohmann::json> read_strategy_search(const std::string& run_dir) {
   std::error_code ec;
   if (!sfs::exists(path, ec)) return std::nullopt;
   try {
-    return nlohmann::json::parse(fs::read_file(path, "strategy search record"));
+    return nlohmann::json::parse(read_json_text(path, "strategy search record"));
   } catch (const nlohmann::json::exception& e) {
     throw UserError(path + ": " + e.what(), "the file is damaged; it is rewritten by running the search again "
                                             "in a new --out");

@@ -1,4 +1,5 @@
 #include "ptft/serve/openai_request.h"
+#include "ptft/core/json_depth.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,8 @@ constexpr size_t kMaxStopStrings = 4;  // OpenAI's limit
 
 json parse_body(const std::string& body) {
   json j;
+  if (json_depth(body) > kMaxJsonDepth)
+    throw ApiError(400, "the request body nests JSON more than " + std::to_string(kMaxJsonDepth) + " levels deep");
   try {
     j = json::parse(body);
   } catch (const json::exception& e) {  // parse_error, and out_of_range for a number past double (1e999)
@@ -30,7 +33,9 @@ const json* field(const json& obj, const std::string& name) {
 }
 
 [[noreturn]] void wrong_type(const std::string& name, const char* expected, const json& got) {
-  throw ApiError(400, "'" + name + "' must be " + expected + ", got " + got.type_name() + " " + got.dump(), name);
+  std::string text = got.dump();  // bounded depth (parse_body); its length is not
+  if (text.size() > 200) text = text.substr(0, 200) + "...";
+  throw ApiError(400, "'" + name + "' must be " + expected + ", got " + got.type_name() + " " + text, name);
 }
 
 std::string as_string(const json& v, const std::string& name) {

@@ -1,4 +1,5 @@
 #include "ptft/tokenizer/gpt2_bpe.h"
+#include "ptft/core/json_depth.h"
 
 #include <algorithm>
 #include <array>
@@ -118,7 +119,7 @@ std::shared_ptr<Gpt2Bpe> Gpt2Bpe::from_dir(const std::string& dir) {
   if (has("tokenizer_config.json")) {
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(fs::read_file(config, "tokenizer config"));
+      j = nlohmann::json::parse(read_json_text(config, "tokenizer config"));
     } catch (const nlohmann::json::exception& e) {
       throw UserError(config + ": not valid JSON: " + e.what(), "fix or delete the file");
     }

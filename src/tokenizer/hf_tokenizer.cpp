@@ -2,6 +2,7 @@
 // hf_normalizer.cpp, hf_pre_tokenizer.cpp, hf_bpe_model.cpp, hf_added_tokens.cpp,
 // hf_decoder.cpp and hf_post_processor.cpp.
 #include "ptft/tokenizer/hf_tokenizer.h"
+#include "ptft/core/json_depth.h"
 
 #include <algorithm>
 #include <atomic>
@@ -58,6 +59,7 @@ std::optional<std::string> config_token(const Json& config, const JsonAt& at, co
 }
 
 Json parse_json(const std::string& bytes, const std::string& file) {
+  require_json_depth(bytes, "'" + file + "'");
   try {
     return Json::parse(bytes);
   } catch (const Json::exception& e) {

@@ -1,5 +1,6 @@
 // load_tokenizer(): which kind of tokenizer a directory holds, decided by its files.
 #include "ptft/tokenizer/tokenizer.h"
+#include "ptft/core/json_depth.h"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -33,7 +34,7 @@ std::string ptft_type(const std::string& config_path) {
   if (!is_file(config_path)) return {};
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(fs::read_file(config_path, "tokenizer config"));
+    j = nlohmann::json::parse(read_json_text(config_path, "tokenizer config"));
   } catch (const nlohmann::json::exception& e) {
     throw UserError("'" + config_path + "' is not valid JSON: " + e.what(), "fix the file or remove it");
   }
@@ -57,7 +58,7 @@ TokenizerJsonShape peek_tokenizer_json(const nlohmann::json& j);
 
 TokenizerJsonShape peek_tokenizer_json(const std::string& path) {
   try {
-    return peek_tokenizer_json(nlohmann::json::parse(fs::read_file(path, "tokenizer.json")));
+    return peek_tokenizer_json(nlohmann::json::parse(read_json_text(path, "tokenizer.json")));
   } catch (const nlohmann::json::exception&) {
     return {};  // not JSON, or a value of the wrong type: HfTokenizer says what is wrong
   }

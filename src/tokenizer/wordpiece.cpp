@@ -1,4 +1,5 @@
 #include "ptft/tokenizer/wordpiece.h"
+#include "ptft/core/json_depth.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -222,7 +223,7 @@ std::shared_ptr<WordPiece> WordPiece::from_dir(const std::string& dir) {
   if (std::filesystem::is_regular_file(config, ec)) {
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(fs::read_file(config, "tokenizer config"));
+      j = nlohmann::json::parse(read_json_text(config, "tokenizer config"));
     } catch (const nlohmann::json::exception& e) {
       throw UserError("'" + config + "' is not valid JSON: " + e.what(), "fix the file or remove it");
     }

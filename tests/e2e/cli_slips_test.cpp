@@ -44,6 +44,11 @@ TEST(CliSlipsE2E, EachSlipNamesTheFix) {
   auto keys = e2e::run_ptft({"finetune", "--help-config"});
   EXPECT_EQ(keys.exit_code, 0) << keys.text();
   EXPECT_TRUE(contains(keys.out, "finetune.strategy")) << keys.out.substr(0, 500);
+  // ... and the model.* keys of every family.
+  EXPECT_TRUE(contains(keys.out, "  gpt: vocab_size, n_positions, n_embd")) << keys.out;
+  EXPECT_TRUE(contains(keys.out, "  llama: ")) << keys.out;
+  EXPECT_TRUE(contains(keys.out, "num_key_value_heads")) << keys.out;
+  EXPECT_TRUE(contains(keys.out, "  resnet: ")) << keys.out;
   auto no_from = e2e::run_ptft({"finetune", "--config", "x.yaml"});
   EXPECT_EQ(no_from.exit_code, 1) << no_from.text();
   EXPECT_TRUE(contains(no_from.err, "--from is required")) << no_from.err;

@@ -61,11 +61,8 @@ TEST(GptPretrainE2E, TokenizerDataPrepareAndPretrainOnShards) {
   EXPECT_TRUE(contains(small.err, "set model.vocab_size to 500")) << small.err;
 
   // A preset (gpt-tiny: vocab_size 8000) without model.vocab_size follows the shards' tokenizer.
-  e2e::write_text(tmp.path("preset.yaml"), "model: {family: gpt, preset: gpt-tiny, n_layer: 1}
-"
-                                           "data: {train: " + tmp.path("shards") + "}
-train: {steps: 2, batch_size: 2}
-");
+  e2e::write_text(tmp.path("preset.yaml"), "model: {family: gpt, preset: gpt-tiny, n_layer: 1}\n"
+                                           "data: {train: " + tmp.path("shards") + "}\ntrain: {steps: 2, batch_size: 2}\n");
   auto preset = e2e::run_ptft({"pretrain", "--config", tmp.path("preset.yaml"), "--out", tmp.path("preset"), "--threads", "1"});
   ASSERT_EQ(preset.exit_code, 0) << preset.text();
   EXPECT_TRUE(contains(preset.err, "model.vocab_size 500: the tokenizer's (the preset has 8000")) << preset.err;

@@ -91,11 +91,8 @@ TEST(HfExportE2E, LoraRunExportsAsAPeftAdapterAndItsBase) {
   const Source& src = source();
   ASSERT_TRUE(src.ok);
   e2e::TempDir tmp;
-  e2e::write_text(tmp.path("ft.yaml"), "data: {train: " + src.shards + "}
-train: {steps: 2, batch_size: 2}
-"
-                                       "finetune: {strategy: lora, lora: {r: 4, alpha: 8}}
-");
+  e2e::write_text(tmp.path("ft.yaml"), "data: {train: " + src.shards + "}\ntrain: {steps: 2, batch_size: 2}\n"
+                                       "finetune: {strategy: lora, lora: {r: 4, alpha: 8}, general_val: none}\n");
   auto ft = e2e::run_ptft({"finetune", "--config", tmp.path("ft.yaml"), "--from", src.run, "--out", tmp.path("ft"),
                            "--threads", "1", "--quiet"});
   ASSERT_EQ(ft.exit_code, 0) << ft.text();

@@ -76,6 +76,18 @@ TEST(OpenAiRequest, BodyMustBeAJsonObject) {
   expect_rejected(completion_error(R"({"prompt": "a", "x": 7777e777})"), "", "not valid JSON");
 }
 
+// bench/serve_abuse.sh: a body nested 100,000 levels deep (200 KB) crashed the server (nlohmann's
+// recursive dump in the wrong-type message); a long wrong value was echoed whole.
+TEST(OpenAiRequest, DeepNestingAndHugeValuesAreRefusedShortly) {
+  const size_t n = 100000;
+  const std::string deep = std::string(n, '[') + std::string(n, ']');
+  expect_rejected(chat_error(R"({"messages": [{"role": "user", "content": )" + deep + "}]}"), "", "more than 1000 levels");
+  expect_rejected(completion_error(R"({"prompt": "a", "stop": )" + deep + "}"), "", "more than 1000 levels");
+  const ApiError e = completion_error(R"({"prompt": {"a": ")" + std::string(4000, 'x') + R"("}})");
+  EXPECT_EQ(e.status(), 400);
+  EXPECT_LT(std::string(e.what()).size(), 400u) << "the wrong value is echoed whole";
+}
+
 TEST(OpenAiRequest, PromptRules) {
   expect_rejected(completion_error("{}"), "prompt", "'prompt' is required");
   expect_rejected(completion_error(R"({"prompt": ["a", "b"]})"), "prompt", "exactly one string");

@@ -37,6 +37,10 @@ namespace ptft::text {
 std::vector<std::string> expand_inputs(const std::vector<std::string>& specs,
                                        const std::string& what = "--input");
 
+// The hint for a data path that does not exist: a relative one is read from the working
+// directory (named), not from the config file's directory.
+std::string missing_path_hint(const std::string& path);
+
 // "jsonl" for *.jsonl, *.ndjson (optionally .gz), else "text"; `format` other than "auto" wins.
 std::string resolve_format(const std::string& path, const std::string& format);
 
