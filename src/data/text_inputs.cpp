@@ -293,10 +293,11 @@ bool JsonlLines::next(nlohmann::json& value) {
     replaced_ = sanitize_utf8(buf_);  // nlohmann::json rejects invalid UTF-8
     try {
       value = nlohmann::json::parse(buf_);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+      // parse_error, and out_of_range for a number past double's range (1e999): both bad input.
       const std::string msg = e.what();  // "[json.exception.parse_error.101] parse error at ..."
-      throw UserError(where() + ": not valid JSON (" + msg.substr(std::min(msg.find("parse error"), msg.size())) + ")",
-                      hint_);
+      const std::size_t at = std::min(msg.find("] "), msg.size());
+      throw UserError(where() + ": not valid JSON (" + msg.substr(std::min(at + 2, msg.size())) + ")", hint_);
     }
     return true;
   }
