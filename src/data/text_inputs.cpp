@@ -19,6 +19,15 @@ namespace {
 constexpr std::size_t kReadChunk = 256 * 1024;
 constexpr std::size_t kBinaryProbe = 8 * 1024;
 
+// The read buffer for `path`: kReadChunk, or the file's size when it is smaller (label and
+// config files, one-line JSONL: no 256 KB buffers, and zlib's 768 KB, per small file). At least
+// kBinaryProbe; the buffer grows when a line (or decompressed text) needs more.
+std::size_t read_chunk_for(const std::string& path) {
+  std::error_code ec;
+  const auto size = sfs::file_size(path, ec);
+  return ec ? kReadChunk : std::clamp<std::size_t>(static_cast<std::size_t>(size), kBinaryProbe, kReadChunk);
+}
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -203,9 +212,10 @@ TextFile::TextFile(const std::string& path) : path_(path) {
     throw UserError("cannot open input '" + path + "': " + (err ? std::strerror(err) : "out of memory"),
                     "check that it exists and is readable");
   }
-  ::gzbuffer(gz, kReadChunk);
+  const std::size_t chunk = read_chunk_for(path);
+  ::gzbuffer(gz, static_cast<unsigned>(chunk));
   gz_ = gz;
-  buf_.resize(kReadChunk);
+  buf_.resize(chunk);
 }
 
 TextFile::~TextFile() {
