@@ -556,6 +556,18 @@ void convert_legacy_config(nlohmann::json& config, const std::string& family, co
     if (!config.contains(key)) config[key] = value;
 }
 
+// SentencePiece's complaint about the model bytes `model`, or "" when `sp` loaded them. Its trie
+// builder (Darts) throws instead of returning a status, e.g. "zero-length key" for a damaged
+// model (found by fuzz_sentencepiece): that is a complaint too, not an internal error.
+std::string load_problem(SpProcessor& sp, std::string_view model) {
+  try {
+    const SpStatus st = sp.load(model);
+    return st.ok() ? std::string() : st.message();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 }  // namespace
 
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;
@@ -593,9 +605,9 @@ std::shared_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_dir(const s
 
   t->model_bytes_ = fs::read_file(model_path, "SentencePiece model");
   t->sp_ = std::make_unique<SpProcessor>();
-  const SpStatus st = t->sp_->load(t->model_bytes_);
-  if (!st.ok())
-    throw UserError("'" + model_path + "' is not a valid SentencePiece model: " + st.message(),
+  const std::string problem = load_problem(*t->sp_, t->model_bytes_);
+  if (!problem.empty())
+    throw UserError("'" + model_path + "' is not a valid SentencePiece model: " + problem,
                     "re-create the tokenizer with `ptft tokenizer train`");
   for (const auto& s : specials) {
     const int id = t->sp_->piece_to_id(s);

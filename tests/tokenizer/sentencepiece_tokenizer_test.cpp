@@ -271,6 +271,25 @@ TEST(SentencePieceTokenizer, AnySpecialTokensTakeTheFirstIdsInOrder) {
 
 // tokenizer_config.json as earlier versions wrote it, with the model family's name instead of
 // (the oldest) or beside (the last) the special tokens, no "pad_token": one legacy conversion.
+// A damaged spm.model on which libsentencepiece's trie builder throws (Darts "zero-length key")
+// instead of returning a status: a UserError naming the file, not an internal error (found by
+// fuzz_sentencepiece; tests/tokenizer/data/spm_empty_trie_key.model is its model part).
+TEST(SentencePieceTokenizer, ModelTheLibraryThrowsOnIsAUserError) {
+  TempDir tmp;
+  tmp.file("tok/spm.model", read(PTFT_SOURCE_DIR "/tests/tokenizer/data/spm_empty_trie_key.model"));
+  tmp.file("tok/tokenizer_config.json", R"({"type": "sentencepiece", "model_type": "bpe", "special_tokens": ["<|endoftext|>"],
+                                           "eot_token": "<|endoftext|>", "pad_token": ""})");
+  try {
+    SentencePieceTokenizer::from_dir(tmp.path("tok"));
+    ADD_FAILURE() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.message().find("'" + tmp.path("tok/spm.model") + "' is not a valid SentencePiece model: "),
+              std::string::npos)
+        << e.full();
+    EXPECT_NE(e.message().find("zero-length key"), std::string::npos) << e.full();
+  }
+}
+
 TEST(SentencePieceTokenizer, LoadsLegacyConfigsThatNameOnlyTheFamily) {
   TempDir tmp;
   train_sentencepiece(licence_options(tmp.path("gpt")));
