@@ -21,6 +21,7 @@
 #include "ptft/core/log.h"
 #include "ptft/data/text_inputs.h"
 #include "special_split.h"
+#include "spm_model_check.h"
 #include "utf8_check.h"
 
 namespace ptft {
@@ -556,10 +557,12 @@ void convert_legacy_config(nlohmann::json& config, const std::string& family, co
     if (!config.contains(key)) config[key] = value;
 }
 
-// SentencePiece's complaint about the model bytes `model`, or "" when `sp` loaded them. Its trie
-// builder (Darts) throws instead of returning a status, e.g. "zero-length key" for a damaged
-// model (found by fuzz_sentencepiece): that is a complaint too, not an internal error.
+// What is wrong with the model bytes `model`, or "" when `sp` loaded them: ptft's own check
+// (spm_model_check.h), then SentencePiece's complaint. Its trie builder (Darts) throws instead of
+// returning a status, e.g. "zero-length key" for a damaged model (found by fuzz_sentencepiece):
+// that is a complaint too, not an internal error.
 std::string load_problem(SpProcessor& sp, std::string_view model) {
+  if (std::string why = spm_model_defect(model); !why.empty()) return why;
   try {
     const SpStatus st = sp.load(model);
     return st.ok() ? std::string() : st.message();

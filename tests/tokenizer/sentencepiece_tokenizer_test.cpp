@@ -290,6 +290,29 @@ TEST(SentencePieceTokenizer, ModelTheLibraryThrowsOnIsAUserError) {
   }
 }
 
+// libsentencepiece reads a model's precompiled normalization table unchecked (a damaged one made
+// Encode read outside it: SEGV, found by fuzz_sentencepiece). ptft trains with the identity
+// normalization (no table), so a model that has one is refused before the library sees it.
+TEST(SentencePieceTokenizer, ModelWithANormalizationTableIsRefused) {
+  TempDir tmp;
+  train_sentencepiece(licence_options(tmp.path("tok")));
+  EXPECT_NO_THROW(SentencePieceTokenizer::from_dir(tmp.path("tok")));  // identity: no table
+  // ModelProto field 3 (normalizer_spec) { field 2 (precompiled_charsmap): "abc" }, merged in.
+  const std::string model = read(tmp.path("tok/spm.model"));
+  for (const char* spec : {"\x1A", "\x2A"}) {  // normalizer_spec, denormalizer_spec
+    tmp.file("tok/spm.model", model + spec + std::string("\x05\x12\x03" "abc", 6));
+    try {
+      SentencePieceTokenizer::from_dir(tmp.path("tok"));
+      ADD_FAILURE() << "no error";
+    } catch (const UserError& e) {
+      EXPECT_NE(e.message().find("is not a valid SentencePiece model: it has a precompiled normalization table "
+                                 "(3 bytes)"),
+                std::string::npos)
+          << e.full();
+    }
+  }
+}
+
 TEST(SentencePieceTokenizer, LoadsLegacyConfigsThatNameOnlyTheFamily) {
   TempDir tmp;
   train_sentencepiece(licence_options(tmp.path("gpt")));
