@@ -44,6 +44,8 @@ ExternalProject_Add(ptft_fuzz
                    ${PTFT_FUZZ_DIR}/fuzz_serve_request ${PTFT_FUZZ_DIR}/fuzz_tokenizer_json
                    ${PTFT_FUZZ_DIR}/fuzz_gguf_tokenizer ${PTFT_FUZZ_DIR}/fuzz_gpt2_vocab
                    ${PTFT_FUZZ_DIR}/fuzz_wordpiece_vocab ${PTFT_FUZZ_DIR}/fuzz_config_yaml
+                   ${PTFT_FUZZ_DIR}/fuzz_image_decode ${PTFT_FUZZ_DIR}/fuzz_idx ${PTFT_FUZZ_DIR}/fuzz_jsonl_rows
+                   ${PTFT_FUZZ_DIR}/fuzz_yolo ${PTFT_FUZZ_DIR}/fuzz_sentencepiece
   USES_TERMINAL_BUILD ON)
 
 if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
@@ -81,4 +83,12 @@ if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
                         ${_ptft_root}/tests/tokenizer/fuzz_corpus_wordpiece_vocab -wordpiece-vocab crash-wordpiece-vocab-)
   ptft_fuzz_corpus_test(fuzz_config_yaml_corpus fuzz_config_yaml
                         ${_ptft_root}/tests/core/fuzz_corpus_config_yaml -config-yaml crash-config-yaml- 10000)
+  ptft_fuzz_corpus_test(fuzz_image_decode_corpus fuzz_image_decode
+                        ${_ptft_root}/tests/data/fuzz_corpus_image_decode -image-decode crash-image-decode-)
+  ptft_fuzz_corpus_test(fuzz_idx_corpus fuzz_idx ${_ptft_root}/tests/data/fuzz_corpus_idx -idx crash-idx-)
+  ptft_fuzz_corpus_test(fuzz_jsonl_rows_corpus fuzz_jsonl_rows
+                        ${_ptft_root}/tests/data/fuzz_corpus_jsonl_rows -jsonl-rows crash-jsonl-rows-)
+  ptft_fuzz_corpus_test(fuzz_yolo_corpus fuzz_yolo ${_ptft_root}/tests/data/fuzz_corpus_yolo -yolo crash-yolo-)
+  ptft_fuzz_corpus_test(fuzz_sentencepiece_corpus fuzz_sentencepiece
+                        ${_ptft_root}/tests/tokenizer/fuzz_corpus_sentencepiece -sentencepiece crash-sentencepiece-)
 endif()

@@ -18,30 +18,14 @@
 #include <vector>
 
 #include "fuzz_input.h"
+#include "fuzz_tokenizer.h"
 #include "ptft/core/error.h"
 #include "ptft/tokenizer/wordpiece.h"
 
 namespace {
 
-[[noreturn]] void fail(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "fuzz_wordpiece_vocab: %s: %s\n", what, detail.c_str());
-  std::abort();
-}
-
 void use(const ptft::WordPiece& tok, const std::string& text) {
-  std::vector<int32_t> ids;
-  try {
-    ids = tok.encode(text);
-  } catch (const ptft::UserError&) {
-    return;  // not UTF-8
-  }
-  for (const int32_t id : ids)
-    if (id < 0 || id >= tok.vocab_size()) fail("id out of range", std::to_string(id));
-  try {
-    tok.decode(ids);
-  } catch (const ptft::UserError& e) {
-    fail("decode of encode's ids failed", e.full());
-  }
+  fuzz_tokenizer::encode_decode(tok, text, "fuzz_wordpiece_vocab");
   tok.special_tokens();
   try {
     tok.eot_id();
@@ -56,16 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& dir = fuzz_input::scratch_dir();
   fuzz_input::write(dir, "vocab.txt", parts[0]);
   fuzz_input::write(dir, "tokenizer_config.json", parts[1], /*absent_if_empty=*/true);
-  try {
-    std::shared_ptr<const ptft::WordPiece> tok;
-    try {
-      tok = ptft::WordPiece::from_dir(dir);
-    } catch (const ptft::UserError&) {
-      return 0;  // rejected: expected for most inputs
-    }
-    use(*tok, parts[2]);
-  } catch (const std::exception& e) {
-    fail("unexpected exception", e.what());
-  }
+  fuzz_tokenizer::load_then_use(
+      "fuzz_wordpiece_vocab", [&] { return ptft::WordPiece::from_dir(dir); },
+      [&](const ptft::WordPiece& tok) { use(tok, parts[2]); });
   return 0;
 }

@@ -1,36 +1,21 @@
 #include "ptft/data/image_io.h"
 
-#include <cctype>
-#include <cstring>
-#include <filesystem>
 
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
 
-// stb_image / stb_image_write: header-only C, compiled into this file with internal linkage
-// (no clash with any other copy in the process; no run-time libstb needed).
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
+// stb_image_write: header-only C, compiled into this file with internal linkage (no clash with
+// any other copy in the process; no run-time libstb needed). Decoding: src/data/image_decode.cpp.
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STBI_MAX_DIMENSIONS 16384  // = kMaxImageSide
-#define STBI_NO_HDR                // 8-bit images only
-#define STBI_NO_LINEAR
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#pragma GCC diagnostic ignored "-Wtype-limits"
-#include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 #pragma GCC diagnostic pop
 
 namespace ptft {
 namespace {
-
-const char* const kImageHint = "ptft reads PNG, JPEG and BMP (also GIF, TGA, PSD, PNM); replace or remove the file";
 
 void check_hwc_uint8(const torch::Tensor& t, const char* what) {
   PTFT_CHECK(t.dim() == 3 && t.scalar_type() == torch::kUInt8,
@@ -40,35 +25,11 @@ void check_hwc_uint8(const torch::Tensor& t, const char* what) {
 
 }  // namespace
 
-bool is_image_file(const std::string& path) {
-  static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".pgm", ".ppm", ".pnm"};
-  std::string e = std::filesystem::path(path).extension().string();
-  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* x : kExtensions)
-    if (e == x) return true;
-  return false;
-}
-
 torch::Tensor decode_image_bytes(const std::string& bytes, const std::string& name) {
-  if (bytes.empty()) throw UserError("image '" + name + "' is empty (0 bytes)", kImageHint);
-  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-  const int len = static_cast<int>(std::min<std::size_t>(bytes.size(), INT32_MAX));
-  int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_memory(data, len, &w, &h, &comp))
-    throw UserError("'" + name + "' is not an image ptft can read (" + std::string(stbi_failure_reason()) + ")",
-                    kImageHint);
-  if (w > kMaxImageSide || h > kMaxImageSide)
-    throw UserError("image '" + name + "' is " + std::to_string(w) + "x" + std::to_string(h) +
-                        " pixels, larger than the limit of " + std::to_string(kMaxImageSide) + " per side",
-                    "shrink it first");
-  const int channels = comp <= 2 ? 1 : 3;  // grey(+alpha) -> grey, RGB(A) -> RGB
-  stbi_uc* pixels = stbi_load_from_memory(data, len, &w, &h, &comp, channels);
-  if (!pixels)
-    throw UserError("image '" + name + "' is damaged (" + std::string(stbi_failure_reason()) + ")", kImageHint);
-  auto out = torch::empty({h, w, channels}, torch::kUInt8);  // (H, W, C)
-  std::memcpy(out.data_ptr<uint8_t>(), pixels, static_cast<std::size_t>(h) * w * channels);
-  stbi_image_free(pixels);
-  return out;
+  DecodedImage img = decode_image_pixels(bytes, name);
+  const auto free_pixels = img.pixels.get_deleter();
+  return torch::from_blob(img.pixels.release(), {img.height, img.width, img.channels}, free_pixels,
+                          torch::kUInt8);  // (H, W, C), owning stb's buffer
 }
 
 torch::Tensor decode_image(const std::string& path) {

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "ptft/core/config.h"
 #include "ptft/core/error.h"
 #include "ptft/core/hash.h"
 #include "ptft/core/log.h"
+#include "ptft/data/sft_row.h"
 #include "ptft/data/text_inputs.h"
 #include "ptft/tokenizer/tokenizer.h"
 
@@ -14,53 +14,6 @@ namespace ptft {
 namespace {
 
 constexpr int64_t kIgnore = -100;  // CausalLmTask::kIgnore: a target the loss skips
-const char* const kRowHint =
-    "each line holds {\"prompt\": \"...\", \"response\": \"...\"} (optionally \"system\") or "
-    "{\"messages\": [{\"role\": \"user\", \"content\": \"...\"}, {\"role\": \"assistant\", \"content\": \"...\"}]}";
-
-// The string field `key` of row `j`, or a UserError at `where`.
-std::string need_string(const nlohmann::json& j, const std::string& key, const std::string& where) {
-  return text::json_string_field(j, key, where, kRowHint);
-}
-
-// One JSONL row as a conversation; `where` ("file:line") starts error messages.
-std::vector<ChatMessage> parse_row(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) throw UserError(where + ": expected a JSON object, got " + std::string(j.type_name()), kRowHint);
-  std::vector<ChatMessage> conv;
-  if (!j.contains("messages")) {
-    if (!j.contains("prompt") && !j.contains("response"))
-      throw UserError(where + ": the row has neither 'prompt'/'response' nor 'messages'", kRowHint);
-    if (j.contains("system")) conv.push_back({"system", need_string(j, "system", where)});
-    conv.push_back({"user", need_string(j, "prompt", where)});
-    conv.push_back({"assistant", need_string(j, "response", where)});
-    return conv;
-  }
-  if (j.contains("prompt") || j.contains("response"))
-    throw UserError(where + ": the row has both 'messages' and 'prompt'/'response'", "use one form per row");
-  const auto& messages = j["messages"];
-  if (!messages.is_array())
-    throw UserError(where + ": 'messages' is " + std::string(messages.type_name()) + ", expected a list", kRowHint);
-  static const std::vector<std::string> roles = {"system", "user", "assistant"};
-  bool answered = false;
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    const std::string at = where + ": message " + std::to_string(i + 1);
-    if (!messages[i].is_object())
-      throw UserError(at + " is " + std::string(messages[i].type_name()) + ", expected an object", kRowHint);
-    ChatMessage m{need_string(messages[i], "role", at), need_string(messages[i], "content", at)};
-    if (std::find(roles.begin(), roles.end(), m.role) == roles.end()) {
-      const std::string near = config::nearest(m.role, roles);
-      throw UserError(at + ": unknown role '" + m.role + "'",
-                      (near.empty() ? "" : "did you mean '" + near + "'? ") + "roles: system, user, assistant");
-    }
-    answered = answered || m.role == "assistant";
-    conv.push_back(std::move(m));
-  }
-  if (!answered)
-    throw UserError(where + ": no assistant message (nothing to learn)",
-                    "every row needs at least one {\"role\": \"assistant\", ...} message");
-  return conv;
-}
-
 }  // namespace
 
 bool is_sft_jsonl_path(const std::string& path) {
@@ -92,7 +45,7 @@ SftJsonl::SftJsonl(const std::string& path, const std::string& split, const Data
   const int64_t max_tokens = ctx.block_size + 1;  // inputs of T and targets of T
 
   text::TextFile file(path);
-  text::JsonlLines lines(file, kRowHint);
+  text::JsonlLines lines(file, kSftRowHint);
   nlohmann::json j;
   int64_t examples = 0, replaced = 0;
   offsets_.push_back(0);
@@ -100,7 +53,7 @@ SftJsonl::SftJsonl(const std::string& path, const std::string& split, const Data
     ++stats_.rows;
     replaced += lines.replaced() > 0;
     const std::string where = lines.where();
-    const std::vector<ChatPiece> pieces = tmpl.render_pieces(parse_row(j, where));  // roles checked
+    const std::vector<ChatPiece> pieces = tmpl.render_pieces(parse_sft_row(j, where));  // roles checked
     ++examples;
 
     // Tokens of the pieces, each encoded alone so that a token is wholly prompt or answer.
@@ -132,7 +85,7 @@ SftJsonl::SftJsonl(const std::string& path, const std::string& split, const Data
 
   if (examples == 0)
     throw UserError("SFT data '" + path + "' (" + split + ") has no examples: the file is empty or only blank lines",
-                    kRowHint);
+                    kSftRowHint);
   const std::string T = std::to_string(ctx.block_size);
   if (size() == 0)
     throw UserError("SFT data '" + path + "' (" + split + "): all " + std::to_string(examples) +

@@ -1,9 +1,7 @@
 #include "ptft/data/text_classification.h"
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <unordered_map>
 
 #include "ptft/core/config.h"
@@ -11,72 +9,11 @@
 #include "ptft/core/hash.h"
 #include "ptft/core/log.h"
 #include "ptft/data/sft_jsonl.h"
+#include "ptft/data/text_classification_row.h"
 #include "ptft/data/text_inputs.h"
 #include "ptft/tokenizer/tokenizer.h"
 
 namespace ptft {
-namespace {
-
-const char* const kRowHint =
-    "each line holds {\"text\": \"...\", \"label\": \"...\"} or {\"text_a\": \"...\", \"text_b\": \"...\", "
-    "\"label\": ...}; a label is a string or an integer";
-
-struct Row {
-  std::string a, b;
-  bool pair = false;
-  std::string label;
-};
-
-// One JSONL row; `where` ("file:line") starts error messages.
-Row parse_row(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) throw UserError(where + ": expected a JSON object, got " + std::string(j.type_name()), kRowHint);
-  Row r;
-  r.pair = j.contains("text_a") || j.contains("text_b");
-  if (r.pair && j.contains("text"))
-    throw UserError(where + ": the row has both 'text' and 'text_a'/'text_b'",
-                    "use {\"text\": ...} for one text, {\"text_a\": ..., \"text_b\": ...} for a pair");
-  if (r.pair) {
-    r.a = text::json_string_field(j, "text_a", where, kRowHint);
-    r.b = text::json_string_field(j, "text_b", where, kRowHint);
-  } else {
-    r.a = text::json_string_field(j, "text", where, kRowHint);
-  }
-  const auto it = j.find("label");
-  if (it == j.end()) throw UserError(where + ": no 'label' field", kRowHint);
-  if (it->is_string()) r.label = it->get<std::string>();
-  else if (it->is_number_integer()) r.label = it->dump();  // 3 -> "3"
-  else
-    throw UserError(where + ": 'label' is " + (it->is_number() ? std::string("a fraction (") + it->dump() + ")"
-                                                               : std::string(it->type_name())) +
-                        ", expected a string or an integer",
-                    kRowHint);
-  if (r.label.empty()) throw UserError(where + ": 'label' is an empty string", "name the row's class");
-  return r;
-}
-
-// `s` as a decimal integer ("-3", "10"), when it is exactly one.
-bool parse_integer(const std::string& s, int64_t& v) {
-  const char* end = s.data() + s.size();
-  const auto [p, ec] = std::from_chars(s.data(), end, v);
-  return ec == std::errc() && p == end;
-}
-
-// The distinct labels, sorted: numerically when all are integers ("2" before "10"), else by bytes.
-std::vector<std::string> sorted_classes(const std::vector<std::string>& labels) {
-  const std::set<std::string> distinct(labels.begin(), labels.end());
-  std::vector<std::string> out(distinct.begin(), distinct.end());
-  std::vector<std::pair<int64_t, std::string>> numeric;
-  for (const auto& name : out) {
-    int64_t v = 0;
-    if (!parse_integer(name, v)) return out;
-    numeric.emplace_back(v, name);
-  }
-  std::sort(numeric.begin(), numeric.end());  // "01" and "1" are two classes: by value, then bytes
-  for (std::size_t k = 0; k < out.size(); ++k) out[k] = numeric[k].second;
-  return out;
-}
-
-}  // namespace
 
 ClassificationSpecials ClassificationSpecials::of(const Tokenizer& tok, const std::string& what) {
   std::vector<std::string> missing;
@@ -131,7 +68,7 @@ bool is_text_classification_jsonl(const std::string& path) {
   if (!is_sft_jsonl_path(path)) return false;  // the name test: *.jsonl, *.jsonl.gz
   try {
     text::TextFile file(path);
-    text::JsonlLines lines(file, kRowHint);
+    text::JsonlLines lines(file, kTextClassificationRowHint);
     nlohmann::json first;
     return lines.next(first) && first.is_object() && first.contains("label");
   } catch (const UserError&) {
@@ -165,14 +102,14 @@ TextClassificationJsonl::TextClassificationJsonl(const std::string& path, const 
 
   // Encode every row; labels become class ids once all of them are known.
   text::TextFile file(path);
-  text::JsonlLines lines(file, kRowHint);
+  text::JsonlLines lines(file, kTextClassificationRowHint);
   std::vector<std::string> row_labels;
   std::vector<std::size_t> row_lines;
   nlohmann::json j;
   int64_t replaced = 0;
   offsets_.push_back(0);
   while (lines.next(j)) {
-    const Row r = parse_row(j, lines.where());
+    const TextClassificationRow r = parse_text_classification_row(j, lines.where());
     replaced += lines.replaced() > 0;
     const EncodedText e = encode_for_classification(tok, specials_, r.a, r.pair ? &r.b : nullptr, ctx.block_size);
     ids_.insert(ids_.end(), e.ids.begin(), e.ids.end());  // ids < vocab_size: int32 holds them
@@ -184,9 +121,10 @@ TextClassificationJsonl::TextClassificationJsonl(const std::string& path, const 
     row_lines.push_back(lines.line());
   }
   if (row_labels.empty())
-    throw UserError(what + " (" + split + ") has no examples: the file is empty or only blank lines", kRowHint);
+    throw UserError(what + " (" + split + ") has no examples: the file is empty or only blank lines",
+                    kTextClassificationRowHint);
 
-  class_names_ = ctx.classes.empty() ? sorted_classes(row_labels) : ctx.classes;
+  class_names_ = ctx.classes.empty() ? sorted_class_names(row_labels) : ctx.classes;
   if (ctx.classes.empty() && split == "train" && class_names_.size() < 2)
     throw UserError(what + " (" + split + "): every example has the label '" + class_names_[0] +
                         "'; a classifier needs at least 2 classes",

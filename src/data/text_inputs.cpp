@@ -20,6 +20,15 @@ namespace {
 constexpr std::size_t kReadChunk = 256 * 1024;
 constexpr std::size_t kBinaryProbe = 8 * 1024;
 
+// The read buffer for `path`: kReadChunk, or the file's size when it is smaller (label and
+// config files, one-line JSONL: no 256 KB buffers, and zlib's 768 KB, per small file). At least
+// kBinaryProbe; the buffer grows when a line (or decompressed text) needs more.
+std::size_t read_chunk_for(const std::string& path) {
+  std::error_code ec;
+  const auto size = sfs::file_size(path, ec);
+  return ec ? kReadChunk : std::clamp<std::size_t>(static_cast<std::size_t>(size), kBinaryProbe, kReadChunk);
+}
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -211,9 +220,10 @@ TextFile::TextFile(const std::string& path) : path_(path) {
     throw UserError("cannot open input '" + path + "': " + (err ? std::strerror(err) : "out of memory"),
                     "check that it exists and is readable");
   }
-  ::gzbuffer(gz, kReadChunk);
+  const std::size_t chunk = read_chunk_for(path);
+  ::gzbuffer(gz, static_cast<unsigned>(chunk));
   gz_ = gz;
-  buf_.resize(kReadChunk);
+  buf_.resize(chunk);
 }
 
 TextFile::~TextFile() {
@@ -302,10 +312,11 @@ bool JsonlLines::next(nlohmann::json& value) {
     require_json_depth(buf_, where());
     try {
       value = nlohmann::json::parse(buf_);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+      // parse_error, and out_of_range for a number past double's range (1e999): both bad input.
       const std::string msg = e.what();  // "[json.exception.parse_error.101] parse error at ..."
-      throw UserError(where() + ": not valid JSON (" + msg.substr(std::min(msg.find("parse error"), msg.size())) + ")",
-                      hint_);
+      const std::size_t at = std::min(msg.find("] "), msg.size());
+      throw UserError(where() + ": not valid JSON (" + msg.substr(std::min(at + 2, msg.size())) + ")", hint_);
     }
     return true;
   }

@@ -13,7 +13,7 @@
 #include "ptft/core/config.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
-#include "ptft/data/image_io.h"
+#include "ptft/data/image_decode.h"
 
 namespace ptft {
 namespace sfs = std::filesystem;

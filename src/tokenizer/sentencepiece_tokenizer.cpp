@@ -21,6 +21,7 @@
 #include "ptft/core/log.h"
 #include "ptft/data/text_inputs.h"
 #include "special_split.h"
+#include "spm_model_check.h"
 #include "utf8_check.h"
 
 namespace ptft {
@@ -554,6 +555,20 @@ void convert_legacy_config(nlohmann::json& config, const std::string& family, co
     if (!config.contains(key)) config[key] = value;
 }
 
+// What is wrong with the model bytes `model`, or "" when `sp` loaded them: ptft's own check
+// (spm_model_check.h), then SentencePiece's complaint. Its trie builder (Darts) throws instead of
+// returning a status, e.g. "zero-length key" for a damaged model (found by fuzz_sentencepiece):
+// that is a complaint too, not an internal error.
+std::string load_problem(SpProcessor& sp, std::string_view model) {
+  if (std::string why = spm_model_defect(model); !why.empty()) return why;
+  try {
+    const SpStatus st = sp.load(model);
+    return st.ok() ? std::string() : st.message();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 }  // namespace
 
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;
@@ -591,9 +606,9 @@ std::shared_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_dir(const s
 
   t->model_bytes_ = fs::read_file(model_path, "SentencePiece model");
   t->sp_ = std::make_unique<SpProcessor>();
-  const SpStatus st = t->sp_->load(t->model_bytes_);
-  if (!st.ok())
-    throw UserError("'" + model_path + "' is not a valid SentencePiece model: " + st.message(),
+  const std::string problem = load_problem(*t->sp_, t->model_bytes_);
+  if (!problem.empty())
+    throw UserError("'" + model_path + "' is not a valid SentencePiece model: " + problem,
                     "re-create the tokenizer with `ptft tokenizer train`");
   for (const auto& s : specials) {
     const int id = t->sp_->piece_to_id(s);

@@ -11,6 +11,7 @@
 #include "../common/temp_dir.h"
 #include "ptft/core/error.h"
 #include "ptft/core/fs.h"
+#include "ptft/data/idx_array.h"
 
 namespace ptft {
 namespace {
@@ -81,6 +82,24 @@ TEST(Idx, HeaderAndSizeErrorsNameTheFile) {
   const std::string cut = error_of(gz);
   EXPECT_NE(cut.find("IDX file"), std::string::npos) << cut;
   EXPECT_NE(cut.find(gz), std::string::npos) << cut;
+}
+
+// Sizes of 2^32 - 1 overflowed the int64 product (undefined behaviour) before the 64 GiB check
+// saw it: the check now comes before each multiplication. A header that declares 50 GB over a
+// few bytes is reported as truncated without allocating the 50 GB first.
+TEST(Idx, AbsurdSizesNeitherOverflowNorAllocate) {
+  test::TempDir tmp("idx_huge");
+  const std::string huge = error_of(write(tmp.path + "/huge", idx_bytes({0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, "ab")));
+  EXPECT_NE(huge.find("declares more than 64 GiB of data"), std::string::npos) << huge;
+  EXPECT_NE(huge.find(tmp.path + "/huge"), std::string::npos) << huge;
+  const std::string big = error_of(write(tmp.path + "/big", idx_bytes({16384, 16384, 200}, "abcd")));
+  EXPECT_NE(big.find("truncated: its header declares 53687091200 bytes of data, the file has 4"), std::string::npos)
+      << big;
+  const IdxHeader h = parse_idx_header(idx_bytes({60000, 28, 28}, ""), "x");
+  EXPECT_EQ(h.dims, (std::vector<int64_t>{60000, 28, 28}));
+  EXPECT_EQ(h.data_bytes, 47040000);
+  EXPECT_EQ(idx_header_size(idx_bytes({1, 2}, ""), "x"), 12u);
+  EXPECT_THROW(parse_idx_header(idx_bytes({1, 2}, "").substr(0, 10), "x"), UserError);  // cut inside the sizes
 }
 
 TEST(Idx, LabelPathNextToImages) {

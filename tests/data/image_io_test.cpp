@@ -1,6 +1,8 @@
-// Tests for ptft/data/image_io.h: PNG round trips (grey, RGB, RGBA), a hand-written BMP, the
-// errors for missing / non-image / damaged files, and bilinear resizing against hand-computed
-// values (including the area pre-shrink that keeps thin lines).
+// Tests for ptft/data/image_io.h (and the decoder under it, ptft/data/image_decode.h): PNG round
+// trips (grey, RGB, RGBA), a hand-written BMP, the errors for missing / non-image / damaged files,
+// the size limits checked before decoding, the bytes stb 2.27 mishandles (refused first), and
+// bilinear resizing against hand-computed values (including the area pre-shrink that keeps thin
+// lines).
 #include "ptft/data/image_io.h"
 
 #include <gtest/gtest.h>
@@ -93,6 +95,75 @@ TEST(ImageIo, ErrorsNameTheFileAndTheProblem) {
   e = error_of(d + "cut.png");
   EXPECT_NE(e.find("damaged"), std::string::npos) << e;
   EXPECT_NE(e.find(d + "cut.png"), std::string::npos) << e;
+}
+
+// A PNG whose header declares w x h (stb reads no CRC): what a decompression bomb looks like.
+std::string png_declaring(uint32_t w, uint32_t h) {
+  std::string png = encode_png(pattern(2, 2, 3));
+  for (int k = 0; k < 4; ++k) {
+    png[16 + k] = static_cast<char>((w >> (24 - 8 * k)) & 0xFF);  // IHDR width, big-endian
+    png[20 + k] = static_cast<char>((h >> (24 - 8 * k)) & 0xFF);  // IHDR height
+  }
+  return png;
+}
+
+std::string decode_error(const std::string& bytes, const ImageLimits& limits = {}) {
+  try {
+    decode_image_pixels(bytes, "big.png", limits);
+  } catch (const UserError& e) {
+    return e.message();
+  }
+  return "no error";
+}
+
+TEST(ImageIo, SizeLimitsAreCheckedBeforeDecoding) {
+  EXPECT_EQ(decode_error(png_declaring(20000, 10)),
+            "image 'big.png' is 20000x10 pixels, larger than the limit of 16384 per side");
+  EXPECT_EQ(decode_error(png_declaring(12000, 9000)),
+            "image 'big.png' is 12000x9000 pixels (108000000 pixels), more than the limit of 100000000 pixels");
+  // Past stb's own limit (2^24 per side) its header read fails, and stb reports the last format it
+  // tried: a damaged file, still refused before anything is allocated.
+  EXPECT_EQ(decode_error(png_declaring(1u << 25, 1)), "'big.png' is not an image ptft can read (unknown image type)");
+  EXPECT_EQ(decode_error(png_declaring(2, 2), ImageLimits{1, 100}),
+            "image 'big.png' is 2x2 pixels, larger than the limit of 1 per side");
+  EXPECT_EQ(decode_error(png_declaring(2, 2), ImageLimits{16, 3}),
+            "image 'big.png' is 2x2 pixels (4 pixels), more than the limit of 3 pixels");
+  const DecodedImage ok = decode_image_pixels(png_declaring(2, 2), "ok.png", ImageLimits{2, 4});
+  EXPECT_EQ(ok.height * ok.width * ok.channels, 12);
+  const ImageInfo info = read_image_info(png_declaring(20000, 10), "big.png");  // the header alone is fine
+  EXPECT_EQ(info.width, 20000);
+  EXPECT_EQ(info.channels, 3);
+}
+
+// Bytes that stb_image 2.27 mishandles (found by fuzz_image_decode) are refused before it sees
+// them: under ASan each of these was a heap overflow, undefined behaviour or a 2 GiB allocation.
+TEST(ImageIo, BytesStbMishandlesAreDamagedImages) {
+  // JPEG: a Huffman table whose 16 code counts add up to 512 (at most 256 exist).
+  const std::string jpeg = std::string("\xFF\xFF\xD8\xFF\xC4\x00\x13\x00", 8) + std::string(16, '\x20') + "xyz";
+  EXPECT_EQ(decode_error(jpeg), "image 'big.png' is damaged (a JPEG Huffman table of 512 codes; at most 256 are "
+                                "possible)");
+  // PNM: a height past INT_MAX.
+  EXPECT_EQ(decode_error("P5\n0\n00500000000005 \x01"),
+            "image 'big.png' is damaged (a PNM header number larger than 2147483647)");
+  // PNG: an image data chunk declaring 2 GiB in a small file.
+  std::string png = encode_png(pattern(2, 2, 3));
+  const std::size_t idat = png.find("IDAT") - 4;
+  png.replace(idat, 4, std::string("\x7F\xFF\xFF\xFF", 4));
+  EXPECT_EQ(decode_error(png), "image 'big.png' is damaged (a PNG data chunk of 2147483647 bytes in a file of " +
+                                   std::to_string(png.size()) + ")");
+}
+
+// A baseline JPEG whose scan names Huffman table 0 that no DHT segment defines: stb decodes it
+// with whatever its decoder state holds. That state is allocated zeroed (src/data/image_decode.cpp),
+// so every code is symbol 0 and the 8x8 image comes out flat grey, not from garbage indices.
+TEST(ImageIo, JpegScanWithUndefinedHuffmanTableDecodesFlat) {
+  std::string jpeg = std::string("\xFF\xD8\xFF\xDB\x00\x43\x00", 7) + std::string(64, '\x01');  // SOI, DQT
+  jpeg += std::string("\xFF\xC0\x00\x0B\x08\x00\x08\x00\x08\x01\x01\x11\x00", 13);           // SOF0 8x8 grey
+  jpeg += std::string("\xFF\xDA\x00\x08\x01\x01\x00\x00\x3F\x00", 10);                      // SOS, tables 0/0
+  jpeg += std::string("\x00\x00\x00\x00\xFF\xD9", 6);                                          // data, EOI
+  const DecodedImage img = decode_image_pixels(jpeg, "nodht.jpg");
+  ASSERT_EQ(img.height * img.width * img.channels, 64);
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(img.pixels[i], 128) << i;
 }
 
 TEST(ImageIo, WritePngReplacesAtomically) {

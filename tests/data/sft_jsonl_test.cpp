@@ -246,6 +246,7 @@ TEST_F(SftJsonlTest, RowErrorsNameFileAndLine) {
   const std::string good = "{\"prompt\": \"p\", \"response\": \"r\"}\n";
   const std::vector<Case> cases = {
       {"{\"prompt\": \"p\", \"response\": ", ": not valid JSON (parse error"},
+      {"{\"prompt\": \"p\", \"response\": \"r\", \"n\": 1e999}", ": not valid JSON (number overflow"},
       {"[1, 2]", ": expected a JSON object, got array"},
       {"{\"prompt\": \"p\"}", ": no 'response' field"},
       {"{\"prompt\": 3, \"response\": \"r\"}", ": 'prompt' is number, expected a string"},

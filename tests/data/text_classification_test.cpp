@@ -180,6 +180,7 @@ TEST_F(TextClassificationTest, ContextClassesNumberTheLabels) {
 TEST_F(TextClassificationTest, RowErrorsNameTheFileAndLine) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{\"text\": \"a\", \"label\": \"x\"", ": not valid JSON (parse error"},
+      {"{\"text\": \"a\", \"label\": 7777e777}", ": not valid JSON (number overflow"},
       {"[1, 2]", ": expected a JSON object, got array"},
       {"{\"label\": \"x\"}", ": no 'text' field"},
       {"{\"text\": \"a\"}", ": no 'label' field"},

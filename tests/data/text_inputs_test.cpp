@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "ptft/core/error.h"
@@ -176,6 +177,23 @@ TEST(CutPoint, PrefersLineBreaksBeforeText) {
   EXPECT_EQ(cut_point("aaaa bbbb cccc", 12), 9u);           // before " cccc"
   EXPECT_EQ(cut_point("aaaaaaaaaaaaaaaa", 8), 8u);
   EXPECT_EQ(cut_point("aaaaaa\xC3\xA9zz", 7), 6u);          // not inside the 2-byte character
+}
+
+// A number past double's range is nlohmann's out_of_range, not a parse_error: it was not caught
+// and ended training with an internal error (found by fuzz_jsonl_rows).
+TEST_F(InputsFile, JsonlNumberPastDoublesRangeIsAUserError) {
+  TextFile f(write("big.jsonl", "{\"a\": 1}\n{\"a\": 1e999}\n"));
+  JsonlLines lines(f, "the hint");
+  nlohmann::json row;
+  ASSERT_TRUE(lines.next(row));
+  try {
+    lines.next(row);
+    FAIL() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.message().find("big.jsonl:2: not valid JSON (number overflow parsing '1e999')"), std::string::npos)
+        << e.message();
+    EXPECT_EQ(e.hint(), "the hint");
+  }
 }
 
 TEST_F(InputsFile, UnreadableInputIsAUserError) {

@@ -271,6 +271,48 @@ TEST(SentencePieceTokenizer, AnySpecialTokensTakeTheFirstIdsInOrder) {
 
 // tokenizer_config.json as earlier versions wrote it, with the model family's name instead of
 // (the oldest) or beside (the last) the special tokens, no "pad_token": one legacy conversion.
+// A damaged spm.model on which libsentencepiece's trie builder throws (Darts "zero-length key")
+// instead of returning a status: a UserError naming the file, not an internal error (found by
+// fuzz_sentencepiece; tests/tokenizer/data/spm_empty_trie_key.model is its model part).
+TEST(SentencePieceTokenizer, ModelTheLibraryThrowsOnIsAUserError) {
+  TempDir tmp;
+  tmp.file("tok/spm.model", read(PTFT_SOURCE_DIR "/tests/tokenizer/data/spm_empty_trie_key.model"));
+  tmp.file("tok/tokenizer_config.json", R"({"type": "sentencepiece", "model_type": "bpe", "special_tokens": ["<|endoftext|>"],
+                                           "eot_token": "<|endoftext|>", "pad_token": ""})");
+  try {
+    SentencePieceTokenizer::from_dir(tmp.path("tok"));
+    ADD_FAILURE() << "no error";
+  } catch (const UserError& e) {
+    EXPECT_NE(e.message().find("'" + tmp.path("tok/spm.model") + "' is not a valid SentencePiece model: "),
+              std::string::npos)
+        << e.full();
+    EXPECT_NE(e.message().find("zero-length key"), std::string::npos) << e.full();
+  }
+}
+
+// libsentencepiece reads a model's precompiled normalization table unchecked (a damaged one made
+// Encode read outside it: SEGV, found by fuzz_sentencepiece). ptft trains with the identity
+// normalization (no table), so a model that has one is refused before the library sees it.
+TEST(SentencePieceTokenizer, ModelWithANormalizationTableIsRefused) {
+  TempDir tmp;
+  train_sentencepiece(licence_options(tmp.path("tok")));
+  EXPECT_NO_THROW(SentencePieceTokenizer::from_dir(tmp.path("tok")));  // identity: no table
+  // ModelProto field 3 (normalizer_spec) { field 2 (precompiled_charsmap): "abc" }, merged in.
+  const std::string model = read(tmp.path("tok/spm.model"));
+  for (const char* spec : {"\x1A", "\x2A"}) {  // normalizer_spec, denormalizer_spec
+    tmp.file("tok/spm.model", model + spec + std::string("\x05\x12\x03" "abc", 6));
+    try {
+      SentencePieceTokenizer::from_dir(tmp.path("tok"));
+      ADD_FAILURE() << "no error";
+    } catch (const UserError& e) {
+      EXPECT_NE(e.message().find("is not a valid SentencePiece model: it has a precompiled normalization table "
+                                 "(3 bytes)"),
+                std::string::npos)
+          << e.full();
+    }
+  }
+}
+
 TEST(SentencePieceTokenizer, LoadsLegacyConfigsThatNameOnlyTheFamily) {
   TempDir tmp;
   train_sentencepiece(licence_options(tmp.path("gpt")));

@@ -4,7 +4,8 @@
 // number of dimensions D, then D uint32 sizes, then the values in row-major order. Images are
 // "*-images-idx3-ubyte" (N, H, W), labels "*-labels-idx1-ubyte" (N), each optionally ".gz".
 // Every check failure is a UserError naming the file: bad magic, another value type, zero or
-// absurd sizes, truncated data (or gzip stream), bytes after the data.
+// absurd sizes, truncated data (or gzip stream), bytes after the data (ptft/data/idx_array.h,
+// the torch-free reader under read_idx).
 //
 //   torch::Tensor images = read_idx("train-images-idx3-ubyte.gz");     // (60000, 28, 28) uint8
 //   torch::Tensor labels = read_idx(idx_labels_path("train-images-idx3-ubyte.gz"));   // (60000)

@@ -1,10 +1,11 @@
 // ptft/data/image_io.h — image files <-> uint8 tensors, and resizing of float image batches.
 //
-// Decoding goes through stb_image (libstb-dev; PNG, JPEG, BMP, and the other formats stb reads:
-// GIF's first frame, TGA, PSD, PNM). A decoded image is (H, W, C) uint8 with C = 1 (grey; a
-// grey+alpha file loses its alpha) or C = 3 (RGB; an RGBA file loses its alpha, as PIL's
-// convert("RGB") does). Errors are UserErrors that name the file and what is wrong with it:
-// missing, unreadable, not an image / damaged (stb's reason), larger than the size limit.
+// Decoding: ptft/data/image_decode.h (stb_image; PNG, JPEG, BMP, GIF's first frame, TGA, PNM).
+// A decoded image is (H, W, C) uint8 with C = 1 (grey; a grey+alpha file loses its alpha) or
+// C = 3 (RGB; an RGBA file loses its alpha, as PIL's convert("RGB") does). Errors are UserErrors
+// that name the file and what is wrong with it: missing, unreadable, not an image / damaged
+// (stb's reason), larger than the size limits (16384 pixels per side, 100 megapixels; checked
+// from the header, before decoding).
 //
 //   torch::Tensor img = decode_image("cat.jpg");                 // (H, W, 3) uint8
 //   write_png("out/boxes.png", img);                              // atomic (ptft::fs)
@@ -16,14 +17,9 @@
 
 #include <string>
 
+#include "ptft/data/image_decode.h"
+
 namespace ptft {
-
-// The longest side decode_image accepts (a guard against decompression bombs and typos).
-constexpr int64_t kMaxImageSide = 16384;
-
-// Whether `path` has the extension of a format decode_image reads (.png .jpg .jpeg .bmp .gif
-// .tga .pgm .ppm .pnm, any case): how folders of images are listed.
-bool is_image_file(const std::string& path);
 
 // (H, W, C) uint8 of the image file `path`, C in {1, 3}.
 torch::Tensor decode_image(const std::string& path);

@@ -42,8 +42,8 @@ constexpr double kYoloEdgeSlack = 1e-4;
 YoloDataYaml read_yolo_data_yaml(const std::string& path);
 
 // The image files of a split ("train", "val", "test"), sorted within each entry: folders are
-// searched recursively for image files (is_image_file, ptft/data/image_io.h); .txt entries list one image per line (relative
-// to the list's folder). UserError for an empty or missing split.
+// searched recursively for image files (is_image_file, ptft/data/image_decode.h); .txt entries
+// list one image per line (relative to the list's folder). UserError for an empty or missing split.
 std::vector<std::string> yolo_split_images(const YoloDataYaml& d, const std::string& split);
 
 // Ultralytics' img2label_paths: the last "/images/" -> "/labels/", the extension -> ".txt".
