@@ -162,17 +162,18 @@ void write_export_tokenizer(const ForeignFormat& format, const ModelImpl& model,
     return;
   }
   tok.save(dir + "/ptft_tokenizer");
-  if (format.tokenizer_kind == "tokenizer-json") {
-    // A SentencePiece BPE tokenizer also as the tokenizer.json it equals (tokenizer/gguf_vocab.h),
-    // for Hugging Face's tokenizers; ptft reads ptft_tokenizer/ first.
-    try {
-      format.write_tokenizer(model, *as_tokenizer_json(tok), dir);
-      log_info("note: the " + tok.kind() + " tokenizer is written as tokenizer.json (PreTrainedTokenizerFast) and in "
-               "ptft's form in " + out_dir + "/ptft_tokenizer/");
-      return;
-    } catch (const UserError& e) {
-      log_info("note: " + std::string(e.what()) + "; no tokenizer.json is written");
-    }
+  // A SentencePiece BPE tokenizer also as the tokenizer.json it equals (tokenizer/gguf_vocab.h),
+  // which Hugging Face's AutoTokenizer loads (PreTrainedTokenizerFast) whatever the model type;
+  // ptft reads ptft_tokenizer/ first.
+  try {
+    const TokenizerPtr json = as_tokenizer_json(tok);
+    if (format.tokenizer_kind == "tokenizer-json") format.write_tokenizer(model, *json, dir);
+    else json->save(dir);
+    log_info("note: the " + tok.kind() + " tokenizer is written as tokenizer.json (PreTrainedTokenizerFast) and in "
+             "ptft's form in " + out_dir + "/ptft_tokenizer/");
+    return;
+  } catch (const UserError& e) {
+    log_info("note: " + std::string(e.what()) + "; no tokenizer.json is written");
   }
   log_info("note: the " + tok.kind() + " tokenizer cannot be read by Hugging Face's " + format.tokenizer_class +
            "; it is saved in ptft's form in " + out_dir + "/ptft_tokenizer/ (ptft tokenizer encode --tokenizer reads it)");

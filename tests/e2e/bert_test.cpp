@@ -254,11 +254,17 @@ TEST(BertE2E, ExportsToHuggingFaceAndFineTunesFromThere) {
   const auto w = read_tensors(tmp.path("hf/model.safetensors"));
   EXPECT_TRUE(w.count("bert.encoder.layer.1.attention.self.query.weight"));
   EXPECT_TRUE(w.count("classifier.weight"));
-  // The SentencePiece vocabulary is not BertTokenizer's: kept in ptft's form.
+  // The SentencePiece vocabulary is not BertTokenizer's: kept in ptft's form, and written as the
+  // tokenizer.json it equals (AutoTokenizer loads it): both give the same ids.
   EXPECT_TRUE(sfs::exists(tmp.path("hf/ptft_tokenizer/tokenizer_config.json")));
-  // Same metrics from the HF directory as from the checkpoint (needs the tokenizer copied in).
-  for (const auto& f : sfs::directory_iterator(tmp.path("hf/ptft_tokenizer")))
-    sfs::copy_file(f.path(), tmp.path("hf/") + f.path().filename().string());
+  ASSERT_TRUE(sfs::exists(tmp.path("hf/tokenizer.json")));
+  EXPECT_EQ(read_json(tmp.path("hf/tokenizer_config.json"))["tokenizer_class"], "PreTrainedTokenizerFast");
+  const std::string text = "Licensed under the Apache License, Version 2.0 (the \"License\")";
+  auto via_json = run_ptft({"tokenizer", "encode", "--tokenizer", tmp.path("hf"), text});
+  auto via_ptft = run_ptft({"tokenizer", "encode", "--tokenizer", tmp.path("hf/ptft_tokenizer"), text});
+  ASSERT_EQ(via_json.exit_code, 0) << via_json.text();
+  EXPECT_EQ(via_json.out, via_ptft.out);
+  // Same metrics from the HF directory as from the checkpoint.
   auto a = run_ptft({"eval", "--model", tmp.path("ft"), "--data", b.val, "--json"});
   auto h = run_ptft({"eval", "--model", tmp.path("hf"), "--data", b.val, "--json"});
   ASSERT_EQ(a.exit_code, 0) << a.text();

@@ -385,25 +385,38 @@ TEST(HfGpt2Tokenizer, Gpt2BpeIsWrittenInHfLayoutAndReadsBack) {
   EXPECT_TRUE(contains(err, "260 tokens but the model's vocab_size is 200")) << err;
 }
 
-TEST(HfGpt2Tokenizer, SentencePieceGoesToPtftTokenizerWithANote) {
+// A SentencePiece tokenizer is not GPT2Tokenizer's: kept in ptft's form (ptft_tokenizer/), and a
+// BPE one also written as the tokenizer.json it equals (PreTrainedTokenizerFast); unigram has none.
+TEST(HfGpt2Tokenizer, SentencePieceGoesToPtftTokenizerAndTokenizerJson) {
   TempDir tmp("hf_tok_spm");
-  SpmTrainOptions o;
-  o.inputs = {"/usr/share/common-licenses/GPL-3"};
-  o.out_dir = tmp.path + "/spm";
-  o.vocab_size = 400;
-  o.num_threads = 1;
-  train_sentencepiece(o);
-  TokenizerPtr tok = load_tokenizer(o.out_dir);
-  const std::string out = tmp.path + "/out";
-  testing::internal::CaptureStderr();
-  export_model(*small_gpt(400), tok.get(), "hf", out);
-  const std::string note = testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(contains(note, "ptft_tokenizer")) << note;
-  EXPECT_FALSE(sfs::exists(out + "/vocab.json"));
-  EXPECT_FALSE(sfs::exists(out + "/tokenizer_config.json"));
-  TokenizerPtr back = load_tokenizer(out + "/ptft_tokenizer");
-  EXPECT_EQ(back->content_hash(), tok->content_hash());
-  EXPECT_EQ(read_json(out + "/config.json")["eos_token_id"], tok->eot_id());
+  for (const std::string type : {"bpe", "unigram"}) {
+    SCOPED_TRACE(type);
+    SpmTrainOptions o;
+    o.inputs = {"/usr/share/common-licenses/GPL-3"};
+    o.out_dir = tmp.path + "/spm-" + type;
+    o.vocab_size = 400;
+    o.model_type = type;
+    o.num_threads = 1;
+    train_sentencepiece(o);
+    TokenizerPtr tok = load_tokenizer(o.out_dir);
+    const std::string out = tmp.path + "/out-" + type;
+    testing::internal::CaptureStderr();
+    export_model(*small_gpt(400), tok.get(), "hf", out);
+    const std::string note = testing::internal::GetCapturedStderr();
+    EXPECT_TRUE(contains(note, "ptft_tokenizer")) << note;
+    EXPECT_FALSE(sfs::exists(out + "/vocab.json"));
+    TokenizerPtr back = load_tokenizer(out + "/ptft_tokenizer");
+    EXPECT_EQ(back->content_hash(), tok->content_hash());
+    EXPECT_EQ(read_json(out + "/config.json")["eos_token_id"], tok->eot_id());
+    if (type == "unigram") {
+      EXPECT_FALSE(sfs::exists(out + "/tokenizer.json"));
+      continue;
+    }
+    ASSERT_TRUE(sfs::exists(out + "/tokenizer.json"));
+    EXPECT_EQ(read_json(out + "/tokenizer_config.json")["tokenizer_class"], "PreTrainedTokenizerFast");
+    const std::string text = "This program is free software; you can redistribute it\n  and/or modify it.";
+    EXPECT_EQ(load_tokenizer(out)->encode(text), tok->encode(text));
+  }
 }
 
 }  // namespace
