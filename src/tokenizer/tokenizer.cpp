@@ -118,13 +118,14 @@ TokenizerPtr load_from(const std::string& dir) {
   return nullptr;
 }
 
-// Where a path given for a tokenizer may keep one, in order: the directory itself, a checkpoint's
-// tokenizer/, an exported Hugging Face directory's ptft_tokenizer/, a run directory's best and
-// last checkpoints (as --model takes a run directory).
+// Where a path given for a tokenizer may keep one, in order: a checkpoint's tokenizer/, an
+// exported Hugging Face directory's ptft_tokenizer/ (ptft's exact form, before the tokenizer.json
+// written beside it for Hugging Face), the directory itself, a run directory's best and last
+// checkpoints (as --model takes a run directory).
 TokenizerPtr load_from_places(const std::string& dir) {
   std::error_code ec;
   try {
-    for (const char* sub : {"", "/tokenizer", "/ptft_tokenizer", "/checkpoints/best/tokenizer", "/checkpoints/last/tokenizer"})
+    for (const char* sub : {"/tokenizer", "/ptft_tokenizer", "", "/checkpoints/best/tokenizer", "/checkpoints/last/tokenizer"})
       if (sfs::is_directory(dir + sub, ec))
         if (TokenizerPtr t = load_from(dir + sub)) return t;
   } catch (const UserError& e) {

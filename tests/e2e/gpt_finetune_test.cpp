@@ -98,8 +98,9 @@ TEST(GptFinetuneE2E, LoraTrainsOnlyAdaptersAndWritesPeftFiles) {
   auto summary = e2e::read_json(f.run + "/summary.json");
   EXPECT_EQ(summary["trainable_parameters"], 2 * (4 * 32 + 96 * 4));
 
-  // Export: adapters must be merged first; merged, c_attn = W + alpha/r B A, no adapter tensors.
-  auto unmerged = e2e::run_ptft({"export", "--model", f.run, "--format", "hf", "--out", tmp.path("hf")});
+  // Export: a plain ptft checkpoint needs the adapters merged (hf writes a PEFT adapter directory,
+  // hf_export_test.cpp); merged, c_attn = W + alpha/r B A, no adapter tensors.
+  auto unmerged = e2e::run_ptft({"export", "--model", f.run, "--format", "ptft", "--out", tmp.path("plain")});
   EXPECT_EQ(unmerged.exit_code, 1) << unmerged.text();
   EXPECT_TRUE(contains(unmerged.err, "--merge-lora")) << unmerged.err;
   auto merged = e2e::run_ptft({"export", "--model", last, "--format", "ptft", "--merge-lora", "--out", tmp.path("merged")});

@@ -66,14 +66,14 @@ TEST(DrawBoxes, OutlineInClassColourInsideUntouchedLabelAbove) {
   EXPECT_EQ(pixel(out, 100, 70), kUntouched);  // outside, below
   EXPECT_EQ(pixel(out, 75, 70), kUntouched);   // centre
   // The label sits on the box's top edge, starting at its left: background in the class colour,
-  // with text pixels (black on this light orange) in it.
+  // with text pixels (white on this purple, text_color) in it.
   int64_t text = 0, background = 0, grey = 0;
   for (int64_t y = 30; y < 50; ++y)
     for (int64_t x = 40; x < 90; ++x) {
       const Rgb p = pixel(out, y, x);
       if (p == c) ++background;
       else if (p == kUntouched) ++grey;
-      else if (p[0] < c[0] && p[1] < c[1]) ++text;
+      else if (p[0] > c[0] && p[1] > c[1]) ++text;
     }
   EXPECT_GT(text, 40) << "no glyph pixels in the label";
   EXPECT_GT(background, 200);
