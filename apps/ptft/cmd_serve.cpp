@@ -54,8 +54,9 @@ Action add_serve(CLI::App& app) {
     r->options.validate();
     // glibc gives each of the server's threads its own heap arena and keeps freed memory there:
     // bench/serve_abuse.sh measured RSS 175 -> 468 MB after 6 rounds of bad requests with the
-    // default (one arena per thread), 199 -> 205 MB with MALLOC_ARENA_MAX=1. Two arenas here.
-    ::mallopt(M_ARENA_MAX, 2);
+    // default; with one arena 175 -> 196 MB after 3 rounds, level from round to round (2 arenas:
+    // 211). One arena costs little: the HTTP threads mostly wait on sockets or the engine.
+    ::mallopt(M_ARENA_MAX, 1);
     set_threads(r->threads);
     PretrainedOptions po;
     po.language_model_for = "serve";
