@@ -25,6 +25,31 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// What follows the flow collection `text` starts with ("[32]junk" -> "junk"; "" when it is the
+// whole value or `text` is not a flow collection). yaml-cpp stops at the closing bracket and
+// ignores the rest, so "[32]junk" would silently mean [32].
+std::string after_flow_collection(const std::string& text) {
+  const std::string t = trim(text);
+  if (t.empty() || (t[0] != '[' && t[0] != '{')) return "";
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (quote) {
+      if (c == '\\' && quote == '"') ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && --depth == 0) {
+      const std::string rest = trim(t.substr(i + 1));
+      return rest.empty() || rest[0] == '#' ? "" : rest;
+    }
+  }
+  return "";
+}
+
 // "a.b.c" -> {"a", "b", "c"}; empty parts are kept so that callers can reject them.
 std::vector<std::string> split_dotted(const std::string& key) {
   std::vector<std::string> parts;
@@ -386,6 +411,9 @@ void Document::set(const std::string& assignment) {
     }
   }
   YAML::Node value;
+  if (const std::string rest = after_flow_collection(assignment.substr(eq + 1)); !rest.empty())
+    throw UserError(origin + ": text after the closing bracket ('" + rest + "')",
+                    "remove it, or quote the whole value: --set " + key + "='\"...\"'");
   try {
     value.reset(YAML::Load(assignment.substr(eq + 1)));
   } catch (const YAML::Exception& e) {

@@ -324,6 +324,13 @@ TEST(ConfigSet, Malformed) {
   EXPECT_HAS(e.message, "has an empty part");
   e = user_error([&] { doc.set("train.targets=[a, b"); });
   EXPECT_HAS(e.message, "--set train.targets=[a, b: the value is not valid YAML");
+  // yaml-cpp stops at the closing bracket: text after it was silently dropped ([32]junk = [32]).
+  e = user_error([&] { doc.set("model.hidden=[32]junk"); });
+  EXPECT_HAS(e.message, "--set model.hidden=[32]junk: text after the closing bracket ('junk')");
+  e = user_error([&] { doc.set("finetune.lora={r: 4} x"); });
+  EXPECT_HAS(e.message, "text after the closing bracket ('x')");
+  doc.set("finetune.lora.targets=['a]', \"b}\"]  # a comment");  // brackets in quotes, a comment
+  EXPECT_EQ(doc.root()["finetune"]["lora"]["targets"][0].as<std::string>(), "a]");
 }
 
 TEST(ConfigSet, UnknownKeyMentionsSet) {
