@@ -131,8 +131,6 @@ void classify_labelled_data(RunState& s) {
   s.dctx.mlm_probability = 0;
 }
 
-}  // namespace
-
 // train.epochs > 0: the run's steps from the training data's size (examples, or token windows)
 // and the examples one optimizer step takes over all processes. When train.steps is set too, a
 // --set of one wins over the file's other; set in the same place they must agree (a resumed
@@ -160,6 +158,8 @@ void steps_from_epochs(RunState& s) {
     log_info("train.epochs " + config::detail::format_double(t.epochs) + ": " + std::to_string(t.steps) + " steps (" +
              std::to_string(n) + " examples, " + std::to_string(per_step) + " per step)");
 }
+
+}  // namespace
 
 void open_train_data(RunState& s) {
   data_context(s);
