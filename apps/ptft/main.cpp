@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "slips.h"
+#include "ptft/core/blas_kernels.h"
 #include "ptft/core/error.h"
 
 int main(int argc, char** argv) {
@@ -52,6 +53,11 @@ int main(int argc, char** argv) {
   // The docs test (tests/e2e/docs_commands_test.cpp) checks that every command line the docs
   // quote parses, without running it.
   if (std::getenv("PTFT_PARSE_ONLY")) return 0;
+  // Commands whose time goes into matrix products get OpenBLAS's fast kernels where it did not
+  // recognise the CPU (core/blas_kernels.h); launch hands them to its processes.
+  for (const char* heavy : {"pretrain", "finetune", "eval", "predict", "detect", "generate", "chat", "serve"})
+    if (app.get_subcommand(heavy)->parsed()) ptft::restart_with_blas_kernels(argv);
+  if (app.get_subcommand("launch")->parsed()) ptft::export_blas_kernels();
   try {
     for (auto& [name, action] : actions)
       if (app.get_subcommand(name)->parsed()) return action();

@@ -4,7 +4,7 @@ with a key/value cache, the way a PyTorch user writes it (bench/peers/llama_mode
 per-layer caches; torch.inference_mode; argmax of the last position's logits each step).
 
   /usr/bin/python3 bench/peers/generate_peer.py --preset configs/models/llama-tiny.yaml \\
-      --prompt-tokens 32 --new-tokens 128 --threads 2 [--vocab-size N]
+      --prompt-tokens 32 --new-tokens 128 --threads 2 [--vocab-size N] [--dtype bfloat16]
   -> {"tokens_per_s": ..., "first_token_ms": ..., "new_tokens": ..., "peak_rss_mb": ...}
 
 tokens_per_s counts the generated tokens after the first over the time after the first (the
@@ -33,6 +33,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--vocab-size", type=int, default=0, help="override the preset's vocabulary")
     ap.add_argument("--context", type=int, default=0, help="override the preset's context")
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                    help="the weights' and activations' type (model.to(dtype), as a user casts a model)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     c = read_preset(args.preset, args.context)
@@ -41,7 +43,7 @@ def main():
     if args.vocab_size:
         c["vocab_size"] = args.vocab_size
     torch.manual_seed(0)
-    model = llama_model.Llama(c).eval()
+    model = llama_model.Llama(c).eval().to(getattr(torch, args.dtype))
     prompt = torch.randint(c["vocab_size"], (1, args.prompt_tokens))
     with torch.inference_mode():
         caches = [dict() for _ in model.layers]
@@ -54,7 +56,7 @@ def main():
     print(json.dumps({"tokens_per_s": (args.new_tokens - 1) / (end - first), "first_token_ms": (first - t0) * 1e3,
                       "new_tokens": args.new_tokens, "prompt_tokens": args.prompt_tokens,
                       "params": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads(),
-                      "torch": torch.__version__,
+                      "torch": torch.__version__, "dtype": args.dtype,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
 
 

@@ -1,5 +1,7 @@
 #include "ptft/core/env.h"
 
+#include "ptft/core/blas_kernels.h"
+
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -91,6 +93,7 @@ EnvInfo collect_env() {
   auto get_config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
   auto get_parallel = reinterpret_cast<GetInt>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
   auto get_threads = reinterpret_cast<GetInt>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto get_corename = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
   bool reference = false;
   for (auto& lib : b.libraries) {
     std::error_code ec;
@@ -106,6 +109,8 @@ EnvInfo collect_env() {
       b.threading = p == 0 ? "sequential" : p == 1 ? "pthread" : p == 2 ? "openmp" : "unknown";
     }
     if (get_threads) b.threads = get_threads();
+    if (get_corename) b.kernels = get_corename();
+    b.kernels_override = blas_kernels_override();
     if (b.threading == "pthread")
       b.warning = "the pthread OpenBLAS fights libtorch's OpenMP threads (~3x slower steps); "
                   "run scripts/setup.sh (selects libopenblas0-openmp)";
@@ -129,7 +134,8 @@ nlohmann::json env_json(const EnvInfo& env) {
   j["torch"] = env.torch_version;
   j["blas"] = {{"name", env.blas.name},         {"config", env.blas.config},
                {"threading", env.blas.threading}, {"threads", env.blas.threads},
-               {"libraries", env.blas.libraries}, {"warning", env.blas.warning}};
+               {"libraries", env.blas.libraries}, {"warning", env.blas.warning},
+               {"kernels", env.blas.kernels},     {"kernels_override", env.blas.kernels_override}};
   j["threads"] = {{"intra_op", env.intra_op_threads},
                   {"inter_op", env.inter_op_threads},
                   {"hardware", env.hardware_threads}};
@@ -147,6 +153,10 @@ std::string env_text(const EnvInfo& env) {
   s << "\n";
   for (const auto& lib : env.blas.libraries) s << "  loaded: " << lib << "\n";
   if (!env.blas.warning.empty()) s << "  WARNING: " << env.blas.warning << "\n";
+  if (!env.blas.kernels_override.empty())
+    s << "  note: OpenBLAS does not know this CPU and runs its generic " << env.blas.kernels
+      << " kernels; ptft's compute commands restart with OPENBLAS_CORETYPE=" << env.blas.kernels_override
+      << " (fp32 matrix products several times faster); export it for other programs (PyTorch)\n";
   s << "threads: " << env.intra_op_threads << " intra-op, " << env.inter_op_threads
     << " inter-op, " << env.hardware_threads << " hardware\n";
   s << "CPU: " << env.cpu_model << " | features:";

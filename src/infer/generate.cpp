@@ -76,7 +76,7 @@ GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const Sampli
   const auto device = lm_->weights_device();
   std::vector<nn::KvCache> caches;
   auto ids = torch::tensor(std::vector<int64_t>(prompt.begin(), prompt.end()), torch::kLong).unsqueeze(0).to(device);  // (1,P)
-  auto logits = lm_->forward_cached(ids, &caches).select(1, -1).squeeze(0);  // (1,P,V) -> (V)
+  auto logits = lm_->next_logits(ids, &caches).squeeze(0);  // (1,P) -> (1,V) -> (V)
   int64_t sampled = 0;
   std::chrono::steady_clock::time_point first;
   while (true) {
@@ -104,7 +104,7 @@ GenerateResult Generator::generate_ids(std::vector<int32_t> prompt, const Sampli
                std::to_string(r.prompt_tokens) + " prompt + " + std::to_string(n) + " new) and stopped");
       break;
     }
-    logits = lm_->forward_cached(torch::full({1, 1}, next, torch::dtype(torch::kLong).device(device)), &caches).select(1, -1).squeeze(0);  // (V)
+    logits = lm_->next_logits(torch::full({1, 1}, next, torch::dtype(torch::kLong).device(device)), &caches).squeeze(0);  // (V)
   }
   emit(stream.finish());
   model_->train(was_training);

@@ -78,7 +78,7 @@ GptImpl::GptImpl(GptConfig cfg) : cfg_(std::move(cfg)) {
   }
 }
 
-torch::Tensor GptImpl::forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) {
+torch::Tensor GptImpl::run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) {
   const int64_t T = ids.size(1);
   const int64_t past = caches && !caches->empty() ? (*caches)[0].length() : 0;
   if (past + T > cfg_.n_positions)
@@ -91,8 +91,9 @@ torch::Tensor GptImpl::forward_cached(const torch::Tensor& ids, std::vector<nn::
   if (is_training() && cfg_.embd_pdrop > 0) x = torch::dropout(x, cfg_.embd_pdrop, true);
   for (int64_t i = 0; i < cfg_.n_layer; ++i)
     x = transformer->h[i]->as<GptBlock>()->forward(x, caches ? &(*caches)[i] : nullptr);
+  if (last_only) x = x.narrow(1, T - 1, 1);  // (B,T,C) -> (B,1,C)
   x = transformer->ln_f->forward(x);
-  return torch::matmul(x, transformer->wte->weight.t());  // tied head: (B,T,C) @ (C,V) -> (B,T,V)
+  return nn::linear(x, transformer->wte->weight);  // tied head: (B,T,C) @ (C,V) -> (B,T,V)
 }
 
 TensorMap GptImpl::forward(const TensorMap& batch) {

@@ -118,7 +118,7 @@ LlamaImpl::LlamaImpl(LlamaConfig cfg) : cfg_(std::move(cfg)) {
   }
 }
 
-torch::Tensor LlamaImpl::forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) {
+torch::Tensor LlamaImpl::run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) {
   const int64_t T = ids.size(1);
   const int64_t past = caches && !caches->empty() ? (*caches)[0].length() : 0;
   if (past + T > cfg_.max_position_embeddings)
@@ -130,9 +130,10 @@ torch::Tensor LlamaImpl::forward_cached(const torch::Tensor& ids, std::vector<nn
   auto x = model->embed_tokens->forward(ids);  // (B,T,C)
   for (int64_t i = 0; i < cfg_.num_hidden_layers; ++i)
     x = model->layers[i]->as<LlamaBlock>()->forward(x, caches ? &(*caches)[i] : nullptr);
+  if (last_only) x = x.narrow(1, T - 1, 1);  // (B,T,C) -> (B,1,C)
   x = model->norm->forward(x);
   if (lm_head) return lm_head->forward(x);                        // (B,T,V)
-  return torch::matmul(x, model->embed_tokens->weight.t());       // tied: (B,T,C) @ (C,V) -> (B,T,V)
+  return nn::linear(x, model->embed_tokens->weight);       // tied: (B,T,C) @ (C,V) -> (B,T,V)
 }
 
 TensorMap LlamaImpl::forward(const TensorMap& batch) {

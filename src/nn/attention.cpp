@@ -3,6 +3,9 @@
 #include "ptft/core/compat.h"
 #include "ptft/core/error.h"
 
+#include <cmath>
+#include <tuple>
+
 namespace ptft::nn {
 namespace {
 
@@ -11,6 +14,17 @@ torch::Tensor repeat_kv(const torch::Tensor& t, int64_t rep) {
   if (rep == 1) return t;
   const int64_t B = t.size(0), nkv = t.size(1), T = t.size(2), hs = t.size(3);
   return t.unsqueeze(2).expand({B, nkv, rep, T, hs}).reshape({B, nkv * rep, T, hs});
+}
+
+// One query position (a decode step, which sees every key): q (B,nh,1,hs), k/v (B,nkv,Tk,hs) ->
+// (B,nh,1,hs). Query heads are grouped by the key/value head they read, so k and v are never
+// repeated for GQA and each product is one matmul over B*nkv groups instead of one GEMM per head.
+torch::Tensor one_query_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  const int64_t B = q.size(0), nh = q.size(1), hs = q.size(3), nkv = k.size(1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
+  auto qg = q.reshape({B, nkv, nh / nkv, hs});                                         // (B,nkv,rep,hs)
+  auto att = torch::softmax(torch::matmul(qg * scale, k.transpose(-2, -1)), -1);       // (B,nkv,rep,Tk)
+  return torch::matmul(att, v).view({B, nh, 1, v.size(3)});                           // (B,nkv,rep,hs) -> (B,nh,1,hs)
 }
 
 }  // namespace
@@ -81,19 +95,14 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
   k = k.transpose(1, 2);                        // (B,nkv,T,hs)
   v = v.view({B, T, nkv, hs}).transpose(1, 2);
   if (options.position_hook()) options.position_hook()(q, k, cache ? cache->length() : 0);
-  if (cache) {
-    if (cache->k.defined()) {
-      k = torch::cat({cache->k, k}, 2);  // (B,nkv,T_past+T,hs)
-      v = torch::cat({cache->v, v}, 2);
-    }
-    cache->k = k;
-    cache->v = v;
-  }
-  k = repeat_kv(k, nh / nkv);  // (B,nkv,Tk,hs) -> (B,nh,Tk,hs)
-  v = repeat_kv(v, nh / nkv);
+  if (cache) std::tie(k, v) = cache->append(k, v);  // (B,nkv,T_past+T,hs) each
   const double p = is_training() ? options.attn_dropout() : 0.0;
   torch::Tensor y;
-  if (key_padding.defined()) {
+  if (T == 1 && p == 0 && !key_padding.defined()) {
+    y = one_query_attention(q, k, v);  // (B,nh,1,hs)
+  } else if (key_padding.defined()) {
+    k = repeat_kv(k, nh / nkv);  // (B,nkv,Tk,hs) -> (B,nh,Tk,hs)
+    v = repeat_kv(v, nh / nkv);
     // Bidirectional with padding: an additive mask (B,1,1,Tk), -inf on padded keys.
     auto att = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hs));  // (B,nh,T,Tk)
     att = att.masked_fill(key_padding.view({B, 1, 1, -1}), -std::numeric_limits<float>::infinity());
@@ -101,7 +110,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
     if (p > 0) att = torch::dropout(att, p, true);
     y = torch::matmul(att, v);                                // (B,nh,T,hs)
   } else {
-    y = compat::attention(q, k, v, options.causal(), p);     // (B,nh,T,hs)
+    y = compat::attention(q, repeat_kv(k, nh / nkv), repeat_kv(v, nh / nkv), options.causal(), p);  // (B,nh,T,hs)
   }
   y = y.transpose(1, 2).contiguous().view({B, T, nh * hs});   // (B,nh,T,hs) -> (B,T,nh*hs)
   y = (options.fused() ? c_proj : o_proj)->forward(y);

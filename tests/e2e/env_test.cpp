@@ -62,6 +62,38 @@ TEST(EnvE2E, PlainFormIsHumanTextOnStderr) {
   EXPECT_TRUE(e2e::contains(r.err, "libtorch")) << r.err;
 }
 
+// OpenBLAS 0.3.21 runs its generic Prescott kernels on CPUs it does not know (core/blas_kernels.h).
+// Started without OPENBLAS_CORETYPE, `ptft env` names the override compute commands restart with,
+// and a training run records the kernels it really ran: never Prescott on a CPU with AVX2 + FMA.
+// A user's OPENBLAS_CORETYPE is kept.
+TEST(EnvE2E, ComputeCommandsRunOpenBlasFastKernels) {
+  const e2e::Env unset = {{"OPENBLAS_CORETYPE", e2e::kUnset}};
+  auto r = e2e::run_ptft({"env", "--json"}, {}, std::chrono::seconds(120), unset);
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  const auto env = nlohmann::json::parse(r.out);
+  if (env["blas"]["name"] != "OpenBLAS") GTEST_SKIP() << "the BLAS is " << env["blas"]["name"];
+  const std::string features = env["cpu"]["features"].dump();
+  const bool avx2 = e2e::contains(features, "\"avx2\"") && e2e::contains(features, "\"fma\"");
+  const std::string kernels = env["blas"]["kernels"], override_core = env["blas"]["kernels_override"];
+  if (kernels == "Prescott" && avx2) EXPECT_FALSE(override_core.empty()) << env.dump(2);
+  if (kernels != "Prescott") EXPECT_TRUE(override_core.empty()) << env.dump(2);
+
+  auto ran_with = [](const std::string& run) {
+    return e2e::read_jsonl(run + "/metrics.jsonl").front()["env"]["blas"]["kernels"].get<std::string>();
+  };
+  e2e::TempDir tmp;
+  auto a = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("a"), {"train.steps=2"}), {},
+                         std::chrono::seconds(120), unset);
+  ASSERT_EQ(a.exit_code, 0) << a.text();
+  if (avx2) EXPECT_NE(ran_with(tmp.path("a")), "Prescott");
+  if (!override_core.empty()) EXPECT_EQ(ran_with(tmp.path("a")), override_core);
+  if (!avx2) return;
+  auto b = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("b"), {"train.steps=2"}), {},
+                         std::chrono::seconds(120), {{"OPENBLAS_CORETYPE", "Haswell"}});
+  ASSERT_EQ(b.exit_code, 0) << b.text();
+  EXPECT_EQ(ran_with(tmp.path("b")), "Haswell");
+}
+
 TEST(CliE2E, UsageErrorsExitWithStatusOne) {
   auto none = e2e::run_ptft({});
   EXPECT_EQ(none.exit_code, 1) << none.text();

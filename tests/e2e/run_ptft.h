@@ -105,8 +105,10 @@ inline std::string join_args(const std::vector<std::string>& args) {
   return s;
 }
 
-// Extra environment variables of a child (added to, or replacing, the test's own).
+// Extra environment variables of a child (added to, or replacing, the test's own); a variable
+// whose value is kUnset is removed.
 using Env = std::map<std::string, std::string>;
+inline const std::string kUnset = std::string(1, '\0') + "unset";
 
 namespace detail {
 
@@ -123,7 +125,8 @@ inline pid_t spawn_program(const std::string& program, const std::vector<std::st
     const std::string kv = *e;
     if (!env.count(kv.substr(0, kv.find('=')))) env_s.push_back(kv);
   }
-  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    if (v != kUnset) env_s.push_back(k + "=" + v);
   std::vector<char*> envp;
   for (auto& kv : env_s) envp.push_back(kv.data());
   envp.push_back(nullptr);

@@ -55,6 +55,10 @@ TEST(Gpt, KvCacheMatchesFullForward) {
   auto inc = torch::cat(parts, 1);
   EXPECT_TRUE(torch::allclose(full, inc, 1e-4, 1e-5)) << (full - inc).abs().max();
   EXPECT_EQ(caches[0].length(), 11);
+  // next_logits: the last position's row only, prompt and decode step alike.
+  std::vector<nn::KvCache> again;
+  EXPECT_TRUE(torch::allclose(m.next_logits(ids.slice(1, 0, 7), &again), first.select(1, 6), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(m.next_logits(ids.slice(1, 7, 8), &again), parts[1].select(1, 0), 1e-5, 1e-6));
 }
 
 TEST(Gpt, LongerThanContextIsAUserError) {

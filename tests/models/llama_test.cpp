@@ -85,8 +85,12 @@ TEST(Llama, KvCacheMatchesFullForwardWithEveryOption) {
   auto inc = torch::cat(parts, 1);
   EXPECT_TRUE(torch::allclose(full, inc, 1e-4, 1e-5)) << (full - inc).abs().max();
   EXPECT_EQ(caches[0].length(), 20);
-  EXPECT_EQ(caches[0].k.size(1), 2);  // the cache keeps the key/value heads only
-  EXPECT_EQ(caches[0].k.size(3), 12);
+  EXPECT_EQ(caches[0].keys().size(1), 2);  // the cache keeps the key/value heads only
+  EXPECT_EQ(caches[0].keys().size(3), 12);
+  // next_logits: the last position's row only, prompt and decode step alike.
+  std::vector<nn::KvCache> again;
+  EXPECT_TRUE(torch::allclose(m.next_logits(ids.slice(1, 0, 9), &again), parts[0].select(1, 8), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(m.next_logits(ids.slice(1, 9, 10), &again), parts[1].select(1, 0), 1e-5, 1e-6));
 }
 
 TEST(Llama, IsCausalAndPositionsMatter) {

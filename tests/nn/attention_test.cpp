@@ -176,8 +176,8 @@ TEST(SelfAttention, CacheKeepsTheKeyValueHeads) {
   nn::KvCache cache;
   a->forward(torch::randn({2, 5, 24}, torch::kDouble), &cache);
   a->forward(torch::randn({2, 1, 24}, torch::kDouble), &cache);
-  EXPECT_EQ(cache.k.sizes(), (std::vector<int64_t>{2, 3, 6, 4}));  // (B, n_kv_head, T, hs)
-  EXPECT_EQ(cache.v.sizes(), (std::vector<int64_t>{2, 3, 6, 4}));
+  EXPECT_EQ(cache.keys().sizes(), (std::vector<int64_t>{2, 3, 6, 4}));  // (B, n_kv_head, T, hs)
+  EXPECT_EQ(cache.values().sizes(), (std::vector<int64_t>{2, 3, 6, 4}));
   EXPECT_EQ(cache.length(), 6);
 }
 

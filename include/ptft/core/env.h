@@ -18,6 +18,8 @@ struct BlasInfo {
   std::string config;                  // openblas_get_config(), when OpenBLAS is loaded
   std::string threading;               // "openmp", "pthread", "sequential", ""
   int threads = 0;                     // openblas_get_num_threads()
+  std::string kernels;                 // openblas_get_corename(): the kernel set it chose ("Prescott", "Haswell", ...)
+  std::string kernels_override;        // blas_kernels_override(): what ptft's compute commands restart with, or ""
   std::string warning;                 // non-empty when this BLAS will be slow or fight torch's threads
 };
 

@@ -6,6 +6,7 @@
 //   std::vector<nn::KvCache> caches;                       // one per layer, filled on first use
 //   torch::Tensor logits = lm->forward_cached(ids, &caches);   // ids (B,T) -> (B,T,V)
 //   logits = lm->forward_cached(next_id, &caches);             // (B,1) -> (B,1,V)
+//   logits = lm->next_logits(ids, &caches);                     // (B,T) -> (B,V): the last position's
 #pragma once
 
 #include <torch/torch.h>
@@ -24,9 +25,20 @@ class CausalLm {
   virtual ~CausalLm() = default;
   // Logits (B,T,V) for ids (B,T) that continue the cached positions (caches: one per layer,
   // resized on first use; null: no cache). A sequence longer than the context is a UserError.
-  virtual torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) = 0;
+  torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) {
+    return run_cached(ids, caches, /*last_only=*/false);
+  }
+  // The logits of the last position only (B,V), what generation samples from: the final norm and
+  // head skip the other positions of a prompt (T x V x C multiply-adds).
+  torch::Tensor next_logits(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) {
+    return run_cached(ids, caches, /*last_only=*/true).select(1, 0);
+  }
   // The device of the model's weights (where ids must be).
   virtual torch::Device weights_device() const = 0;
+
+ protected:
+  // forward_cached's logits (B,T,V), or (B,1,V) for the last position with last_only.
+  virtual torch::Tensor run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) = 0;
 };
 
 // `examples` random token windows of up to 16 tokens (input_ids) and their next tokens (targets),

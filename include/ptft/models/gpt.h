@@ -78,7 +78,6 @@ class GptImpl : public ModelImpl, public CausalLm {
   YAML::Node config_yaml() const override;
   TensorMap forward(const TensorMap& batch) override;
   // Logits (B,T,V) for ids (B,T) that continue the cached positions (caches: one per layer).
-  torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) override;
   torch::Device weights_device() const override { return transformer->wte->weight.device(); }
   double flops_per_unit() const override;  // per token, forward: 2N + attention
   int64_t context_length() const override { return cfg_.n_positions; }
@@ -89,6 +88,9 @@ class GptImpl : public ModelImpl, public CausalLm {
   const GptConfig& config() const { return cfg_; }
 
   GptTrunk transformer{nullptr};
+
+ protected:
+  torch::Tensor run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) override;
 
  private:
   GptConfig cfg_;

@@ -109,7 +109,6 @@ class LlamaImpl : public ModelImpl, public CausalLm {
   nlohmann::json config_json() const override;  // HF names of cfg.model_type's config class
   YAML::Node config_yaml() const override;
   TensorMap forward(const TensorMap& batch) override;
-  torch::Tensor forward_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches) override;
   torch::Device weights_device() const override { return model->embed_tokens->weight.device(); }
   double flops_per_unit() const override;  // per token, forward: 2N + attention
   int64_t context_length() const override { return cfg_.max_position_embeddings; }
@@ -121,6 +120,9 @@ class LlamaImpl : public ModelImpl, public CausalLm {
 
   LlamaTrunk model{nullptr};
   nn::Linear lm_head{nullptr};  // (V, C); null when tied
+
+ protected:
+  torch::Tensor run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) override;
 
  private:
   LlamaConfig cfg_;

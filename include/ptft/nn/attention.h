@@ -23,6 +23,7 @@
 #include <functional>
 #include <string>
 
+#include "ptft/nn/kv_cache.h"
 #include "ptft/nn/linear.h"
 #include "ptft/nn/module_path.h"
 #include "ptft/nn/rms_norm.h"
@@ -61,12 +62,6 @@ struct SelfAttentionOptions {
   TORCH_ARG(double, attn_dropout) = 0.0;             // on attention weights
   TORCH_ARG(double, resid_dropout) = 0.0;            // on the output projection
   TORCH_ARG(QkPositionHook, position_hook) = nullptr;
-};
-
-// Keys and values of the positions seen so far, per layer: (B, n_kv_head, T_past, hs).
-struct KvCache {
-  torch::Tensor k, v;
-  int64_t length() const { return k.defined() ? k.size(2) : 0; }
 };
 
 class SelfAttentionImpl : public PathCloneable<SelfAttentionImpl> {

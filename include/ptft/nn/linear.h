@@ -20,6 +20,10 @@ struct LinearOptions {
   TORCH_ARG(bool, bias) = true;
 };
 
+// torch's linear, x (..., in) W (out, in) b (out) -> (..., out), but a single row (a decode step)
+// goes through BLAS's matrix-vector product, which reads W once instead of packing it for a GEMM.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
+
 class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
  public:
   explicit LinearImpl(LinearOptions options);
