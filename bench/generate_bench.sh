@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Generation speed at batch 1 with a key/value cache: `ptft generate --temperature 0` against the
 # same model generating greedily in PyTorch eager with a KV cache (bench/peers/generate_peer.py),
-# for llama-tiny and a SmolLM2-135M-shaped model, in one invocation with the same threads.
+# for llama-tiny, a SmolLM2-135M-shaped model and GPT-2 124M, in one invocation with the same
+# threads; the peer in float32 and in bfloat16 (its faster mode counts).
 # Prints decode tokens/s (the tokens after the first), time to first token, and peak RSS.
 #
 #   bench/generate_bench.sh [PTFT_BIN]          # default build/ptft
 #
-# Environment: THREADS (default 2), PRESETS (default "llama-tiny smollm2-135m"), NEW_TOKENS
+# Environment: THREADS (default 2), PRESETS (default "llama-tiny smollm2-135m gpt2"), NEW_TOKENS
 # (default 128), REPEATS (default 3, alternating; the best of each side counts), PYTHON (default
 # /usr/bin/python3 with Debian's python3-torch).
 # The ptft model is a checkpoint of one training step on data/shards/general (its SentencePiece
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 PTFT="${1:-build/ptft}"
 THREADS="${THREADS:-2}"
-PRESETS="${PRESETS:-llama-tiny smollm2-135m}"
+PRESETS="${PRESETS:-llama-tiny smollm2-135m gpt2}"
 NEW_TOKENS="${NEW_TOKENS:-128}"
 REPEATS="${REPEATS:-3}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
@@ -40,15 +41,18 @@ PROMPT="The court held that the contract was void because the parties had not ag
 echo -n "$PROMPT" > "$WORK/prompt.txt"
 
 for preset in $PRESETS; do
+  family="$(sed -n 's/^family: *\([a-z0-9]*\).*/\1/p' "configs/models/$preset.yaml")"
+  vocab="$(sed -n 's/^vocab_size: *\([0-9]*\).*/\1/p' "configs/models/$preset.yaml")"
+  context_key=max_position_embeddings
+  [[ "$family" == gpt ]] && context_key=n_positions
   cat > "$WORK/$preset.yaml" <<YAML
-model: {family: llama, preset: $preset, max_position_embeddings: $CONTEXT}
+model: {family: $family, preset: $preset, $context_key: $CONTEXT, vocab_size: $vocab}
 data: {train: $SHARDS}
 train: {steps: 1, batch_size: 1, eval_every: 0, save_every: 1, warmup: 0}
 YAML
   echo "[$preset] one training step for a checkpoint ..." >&2
   "$PTFT" pretrain --config "$WORK/$preset.yaml" --out "$WORK/run-$preset" --threads "$THREADS" --quiet \
     > "$WORK/pre-$preset.log" 2>&1 || { cat "$WORK/pre-$preset.log" >&2; exit 1; }
-  vocab="$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['vocab_size'])" "$WORK/run-$preset/checkpoints/last/config.json")"
   for ((r = 1; r <= REPEATS; r++)); do
     echo "[$preset] ptft generate, $NEW_TOKENS tokens (run $r/$REPEATS) ..." >&2
     "$PTFT" generate --model "$WORK/run-$preset" --prompt-file "$WORK/prompt.txt" --max-new-tokens "$NEW_TOKENS" \
@@ -56,10 +60,12 @@ YAML
     /usr/bin/time -f '%M' -o "$WORK/ptft-$preset-$r.rss" "$PTFT" generate --model "$WORK/run-$preset" \
       --prompt-file "$WORK/prompt.txt" --max-new-tokens 8 --temperature 0 --threads "$THREADS" --json > /dev/null
     prompt_tokens="$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['prompt_tokens'])" "$WORK/ptft-$preset-$r.json")"
-    echo "[$preset] torch eager, $NEW_TOKENS tokens (run $r/$REPEATS) ..." >&2
-    "$PYTHON" bench/peers/generate_peer.py --preset "configs/models/$preset.yaml" --context "$CONTEXT" \
-      --vocab-size "$vocab" --prompt-tokens "$prompt_tokens" --new-tokens "$NEW_TOKENS" --threads "$THREADS" \
-      > "$WORK/torch-$preset-$r.json"
+    for dtype in float32 bfloat16; do
+      echo "[$preset] torch eager $dtype, $NEW_TOKENS tokens (run $r/$REPEATS) ..." >&2
+      "$PYTHON" bench/peers/generate_peer.py --preset "configs/models/$preset.yaml" --context "$CONTEXT" \
+        --vocab-size "$vocab" --prompt-tokens "$prompt_tokens" --new-tokens "$NEW_TOKENS" --threads "$THREADS" \
+        --dtype "$dtype" > "$WORK/torch-$preset-$r-$dtype.json"
+    done
   done
 done
 
@@ -70,14 +76,16 @@ rows = []
 for p in presets:
     ours = [json.load(open(f"{work}/ptft-{p}-{r}.json")) for r in range(1, repeats + 1)]
     rss = max(int(open(f"{work}/ptft-{p}-{r}.rss").read().split()[-1]) for r in range(1, repeats + 1)) / 1024
-    peer = [json.load(open(f"{work}/torch-{p}-{r}.json")) for r in range(1, repeats + 1)]
+    peer = [json.load(open(f"{work}/torch-{p}-{r}-{d}.json")) for r in range(1, repeats + 1)
+            for d in ("float32", "bfloat16")]
     o = max(ours, key=lambda x: x["decode_tokens_per_second"])
     t = max(peer, key=lambda x: x["tokens_per_s"])
+    each = {d: max(x["tokens_per_s"] for x in peer if x["dtype"] == d) for d in ("float32", "bfloat16")}
     rows.append([p, f"{t['params'] / 1e6:.1f}M", str(o["prompt_tokens"]), str(o["tokens"]), f"{o['decode_tokens_per_second']:.0f}",
-                 f"{t['tokens_per_s']:.0f}", f"{o['decode_tokens_per_second'] / t['tokens_per_s']:.2f}x",
+                 f"{each['float32']:.0f} / {each['bfloat16']:.0f}", f"{o['decode_tokens_per_second'] / t['tokens_per_s']:.2f}x",
                  f"{min(x['first_token_ms'] for x in ours):.1f} / {min(x['first_token_ms'] for x in peer):.1f}",
                  f"{rss:.0f} / {t['peak_rss_mb']:.0f}"])
-head = ["model", "params", "prompt", "new", "ptft tok/s", "torch tok/s", "ptft/torch", "first token ms ptft / torch",
+head = ["model", "params", "prompt", "new", "ptft tok/s", "torch f32 / bf16 tok/s", "ptft / best torch", "first token ms ptft / torch",
         "peak RSS MB ptft / torch"]
 w = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
 for r in [head] + rows:

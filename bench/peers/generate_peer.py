@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch-eager peer of `ptft generate` for bench/generate_bench.sh: greedy generation at batch 1
-with a key/value cache, the way a PyTorch user writes it (bench/peers/llama_model.py's Llama with
-per-layer caches; torch.inference_mode; argmax of the last position's logits each step).
+with a key/value cache, the way a PyTorch user writes it (bench/peers/llama_model.py's Llama or
+gpt_train_peer.py's GPT-2 with per-layer caches; torch.inference_mode; argmax of the last position's logits each step).
 
   /usr/bin/python3 bench/peers/generate_peer.py --preset configs/models/llama-tiny.yaml \\
       --prompt-tokens 32 --new-tokens 128 --threads 2 [--vocab-size N] [--dtype bfloat16]
@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llama_model  # noqa: E402
-from gpt_train_peer import read_preset  # noqa: E402
+from gpt_train_peer import Gpt, read_preset  # noqa: E402
 
 
 def main():
@@ -38,15 +38,14 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     c = read_preset(args.preset, args.context)
-    if c["family"] != "llama":
-        sys.exit("generate_peer: llama-family presets only")
     if args.vocab_size:
         c["vocab_size"] = args.vocab_size
     torch.manual_seed(0)
-    model = llama_model.Llama(c).eval().to(getattr(torch, args.dtype))
+    model = (llama_model.Llama(c) if c["family"] == "llama" else Gpt(c)).eval().to(getattr(torch, args.dtype))
+    layers = model.layers if c["family"] == "llama" else model.transformer.h
     prompt = torch.randint(c["vocab_size"], (1, args.prompt_tokens))
     with torch.inference_mode():
-        caches = [dict() for _ in model.layers]
+        caches = [dict() for _ in layers]
         t0 = time.perf_counter()
         nxt = model(prompt, caches)[:, -1].argmax(-1, keepdim=True)         # (1,1)
         first = time.perf_counter()

@@ -86,14 +86,19 @@ class CausalSelfAttention(nn.Module):
         T = c["n_positions"]
         self.register_buffer("bias", torch.tril(torch.ones(T, T)).view(1, 1, T, T), persistent=False)
 
-    def forward(self, x):
+    def forward(self, x, cache=None):
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(C, dim=2)                                 # 3 x (B,T,C)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)           # (B,nh,T,hs)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))          # (B,nh,T,T)
-        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
+        if cache is not None:                                                     # generation (generate_peer.py)
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)  # (B,nh,Tk,hs)
+            cache["k"], cache["v"] = k, v
+        Tk = k.size(2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))          # (B,nh,T,Tk)
+        att = att.masked_fill(self.bias[:, :, Tk - T:Tk, :Tk] == 0, float("-inf"))
         att = F.softmax(att, dim=-1)
         y = att @ v                                                               # (B,nh,T,hs)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
@@ -119,8 +124,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(c["n_embd"], eps=c["layer_norm_epsilon"])
         self.mlp = Mlp(c)
 
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
+    def forward(self, x, cache=None):
+        x = x + self.attn(self.ln_1(x), cache)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -147,12 +152,13 @@ class Gpt(nn.Module):
                 else:
                     p.normal_(0.0, std)
 
-    def forward(self, idx):
+    def forward(self, idx, caches=None):
         T = idx.size(1)
-        pos = torch.arange(0, T, dtype=torch.long, device=idx.device)                    # (T)
+        past = caches[0]["k"].size(2) if caches and "k" in caches[0] else 0
+        pos = torch.arange(past, past + T, dtype=torch.long, device=idx.device)          # (T)
         x = self.transformer.wte(idx) + self.transformer.wpe(pos)                        # (B,T,C)
-        for block in self.transformer.h:
-            x = block(x)
+        for i, block in enumerate(self.transformer.h):
+            x = block(x, None if caches is None else caches[i])
         x = self.transformer.ln_f(x)
         return F.linear(x, self.transformer.wte.weight)                                  # tied head: (B,T,V)
 
