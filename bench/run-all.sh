@@ -7,7 +7,8 @@
 #
 #   bench/run-all.sh [PTFT_BIN]        # default build/ptft; env THREADS (2), OUT (a new temp dir)
 #
-# Short settings (one run per side, fewer presets) trade noise for time: ~15 minutes on 2 cores.
+# Short settings (two runs per side, fewer presets, short generations) trade noise for time:
+# ~5 minutes on 2 cores.
 # For numbers to publish, run the benches themselves with their default repeats (bench/README.md).
 # Needs the peers' Python (sudo scripts/setup.sh --bench) and the text shards
 # (scripts/prepare-text-data.sh), as the benches themselves do.
@@ -36,10 +37,10 @@ run() {
   fi
 }
 
-run gpt_train env PRESETS="gpt-tiny gpt-small llama-tiny" REPEATS=1 BF16_LIMIT_S=30 bench/gpt_train_bench.sh "$PTFT"
-run generate env PRESETS="llama-tiny smollm2-135m gpt2" REPEATS=1 NEW_TOKENS=64 bench/generate_bench.sh "$PTFT"
-run vision_train env REPEATS=1 bench/vision_train_bench.sh "$PTFT"
-run detect env REPEATS=1 bench/detect_bench.sh "$PTFT"
+run gpt_train env PRESETS="gpt-tiny gpt-small llama-tiny" REPEATS=2 BF16_LIMIT_S=30 bench/gpt_train_bench.sh "$PTFT"
+run generate env PRESETS="llama-tiny smollm2-135m gpt2" REPEATS=2 NEW_TOKENS=64 bench/generate_bench.sh "$PTFT"
+run vision_train env REPEATS=2 bench/vision_train_bench.sh "$PTFT"
+run detect env REPEATS=2 bench/detect_bench.sh "$PTFT"
 run optimizer build/bench/ptft_bench_optimizer --benchmark_counters_tabular=true
 
 python3 - "$OUT" <<'PY'
