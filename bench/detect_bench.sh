@@ -29,7 +29,7 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 PEER=bench/peers/detector_peer.py
 FMNIST=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [[ -x "$PTFT" ]] || { echo "detect_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
-source bench/blas_kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
+source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
 [[ -f "$FMNIST" ]] || { echo "detect_bench: $FMNIST missing: apt-get install dataset-fashion-mnist" >&2; exit 1; }
 if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
   echo "detect_bench: $PYTHON cannot import torch: apt-get install -y python3-torch (scripts/setup.sh --bench)" >&2

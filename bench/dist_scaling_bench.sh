@@ -25,7 +25,7 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 PEER=bench/peers/gpt_train_peer.py
 
 [[ -x "$PTFT" ]] || { echo "dist_scaling_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
-source bench/blas_kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
+source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
 if ! "$PYTHON" -c 'import torch.distributed, yaml; assert torch.distributed.is_gloo_available()' 2>/dev/null; then
   echo "dist_scaling_bench: $PYTHON cannot import torch.distributed (with Gloo) and yaml (the PyTorch DDP peer)" >&2
   echo "  install: apt-get install -y python3-torch python3-yaml (scripts/setup.sh --bench)" >&2

@@ -28,7 +28,7 @@ CONTEXT=512
 SHARDS=data/shards/general
 
 [[ -x "$PTFT" ]] || { echo "generate_bench: no ptft binary at $PTFT (scripts/build.sh)" >&2; exit 1; }
-source bench/blas_kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
+source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
 [[ -d "$SHARDS" ]] || { echo "generate_bench: no $SHARDS (scripts/prepare-text-data.sh makes it)" >&2; exit 1; }
 "$PYTHON" -c 'import torch, yaml' 2>/dev/null ||
   { echo "generate_bench: $PYTHON cannot import torch and yaml (apt-get install -y python3-torch python3-yaml)" >&2; exit 1; }

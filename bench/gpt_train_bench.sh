@@ -51,7 +51,7 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 PEER=bench/peers/gpt_train_peer.py
 
 [[ -x "$PTFT" ]] || { echo "gpt_train_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
-source bench/blas_kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
+source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
 if ! "$PYTHON" -c 'import torch, yaml' 2>/dev/null; then
   echo "gpt_train_bench: $PYTHON cannot import torch and yaml (the PyTorch-eager peer needs them)" >&2
   echo "  install: apt-get install -y python3-torch python3-yaml" >&2

@@ -19,7 +19,7 @@ OUT="${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/ptft-bench-all-XXXXXX")}"
 export THREADS="${THREADS:-2}"
 [[ -x "$PTFT" ]] || { echo "run-all: no ptft binary at $PTFT (scripts/build.sh)" >&2; exit 1; }
 mkdir -p "$OUT"
-source bench/blas_kernels.sh  # OPENBLAS_CORETYPE for every bench and peer where OpenBLAS needs it
+source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for every bench and peer where OpenBLAS needs it
 : > "$OUT/times"
 start_all=$(date +%s)
 

@@ -25,7 +25,7 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 PEER=bench/peers/resnet_train_peer.py
 FMNIST=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [[ -x "$PTFT" ]] || { echo "vision_train_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
-source bench/blas_kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
+source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
 [[ -f "$FMNIST" ]] || { echo "vision_train_bench: $FMNIST missing: apt-get install dataset-fashion-mnist" >&2; exit 1; }
 if ! "$PYTHON" -c 'import torch, yaml' 2>/dev/null; then
   echo "vision_train_bench: $PYTHON cannot import torch and yaml: apt-get install -y python3-torch python3-yaml" >&2

@@ -16,21 +16,29 @@ int main(int argc, char** argv) {
   CLI::App app{"ptft: pre-train a model on general data, fine-tune it on domain data"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ptft ") + PTFT_VERSION);
-  std::vector<std::pair<std::string, ptft::cli::Action>> actions = {
-      {"env", ptft::cli::add_env(app)},
-      {"pretrain", ptft::cli::add_train(app, "pretrain")},
-      {"finetune", ptft::cli::add_train(app, "finetune")},
-      {"data", ptft::cli::add_data(app)},
-      {"tokenizer", ptft::cli::add_tokenizer(app)},
-      {"export", ptft::cli::add_export(app)},
-      {"eval", ptft::cli::add_eval(app)},
-      {"predict", ptft::cli::add_predict(app)},
-      {"detect", ptft::cli::add_detect(app)},
-      {"generate", ptft::cli::add_generate(app)},
-      {"chat", ptft::cli::add_chat(app)},
-      {"serve", ptft::cli::add_serve(app)},
-      {"launch", ptft::cli::add_launch(app)},
-      {"report", ptft::cli::add_report(app)},
+  // Each command, and whether its time goes into matrix products: those get OpenBLAS's fast kernels
+  // where it did not recognise the CPU (core/blas_kernels.h); launch hands them to its processes.
+  enum class Blas { light, computes, spawns };
+  struct Command {
+    std::string name;
+    ptft::cli::Action action;
+    Blas blas;
+  };
+  const std::vector<Command> commands = {
+      {"env", ptft::cli::add_env(app), Blas::light},
+      {"pretrain", ptft::cli::add_train(app, "pretrain"), Blas::computes},
+      {"finetune", ptft::cli::add_train(app, "finetune"), Blas::computes},
+      {"data", ptft::cli::add_data(app), Blas::light},
+      {"tokenizer", ptft::cli::add_tokenizer(app), Blas::light},
+      {"export", ptft::cli::add_export(app), Blas::light},
+      {"eval", ptft::cli::add_eval(app), Blas::computes},
+      {"predict", ptft::cli::add_predict(app), Blas::computes},
+      {"detect", ptft::cli::add_detect(app), Blas::computes},
+      {"generate", ptft::cli::add_generate(app), Blas::computes},
+      {"chat", ptft::cli::add_chat(app), Blas::computes},
+      {"serve", ptft::cli::add_serve(app), Blas::computes},
+      {"launch", ptft::cli::add_launch(app), Blas::spawns},
+      {"report", ptft::cli::add_report(app), Blas::light},
   };
   // A data-parallel process names itself in its errors (several print into one terminal).
   std::string who;
@@ -53,14 +61,13 @@ int main(int argc, char** argv) {
   // The docs test (tests/e2e/docs_commands_test.cpp) checks that every command line the docs
   // quote parses, without running it.
   if (std::getenv("PTFT_PARSE_ONLY")) return 0;
-  // Commands whose time goes into matrix products get OpenBLAS's fast kernels where it did not
-  // recognise the CPU (core/blas_kernels.h); launch hands them to its processes.
-  for (const char* heavy : {"pretrain", "finetune", "eval", "predict", "detect", "generate", "chat", "serve"})
-    if (app.get_subcommand(heavy)->parsed()) ptft::restart_with_blas_kernels(argv);
-  if (app.get_subcommand("launch")->parsed()) ptft::export_blas_kernels();
   try {
-    for (auto& [name, action] : actions)
-      if (app.get_subcommand(name)->parsed()) return action();
+    for (const Command& c : commands) {
+      if (!app.get_subcommand(c.name)->parsed()) continue;
+      if (c.blas == Blas::computes) ptft::restart_with_blas_kernels(argv);  // returns when not needed
+      if (c.blas == Blas::spawns) ptft::export_blas_kernels();
+      return c.action();
+    }
     return 1;
   } catch (const ptft::Error& e) {
     std::cerr << (e.exit_code() == 1 ? "error" : "internal error") << who << ": " << e.full() << std::endl;

@@ -13,13 +13,16 @@
 
 namespace ptft {
 
-std::string blas_kernels_override() {
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "";
+std::string openblas_corename() {
   using GetName = char* (*)();
   auto corename = reinterpret_cast<GetName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  if (corename == nullptr) return "";  // not OpenBLAS
-  const char* name = corename();
-  if (name == nullptr || strcasecmp(name, "Prescott") != 0) return "";  // it knows this CPU
+  const char* name = corename != nullptr ? corename() : nullptr;
+  return name != nullptr ? name : "";
+}
+
+std::string blas_kernels_override() {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "";
+  if (strcasecmp(openblas_corename().c_str(), "Prescott") != 0) return "";  // not OpenBLAS, or it knows this CPU
   // The newest kernel set the CPU can run (OpenBLAS's names; Cooperlake = SkylakeX + bf16).
   if (cpu_has_feature("avx512_bf16") && cpu_has_feature("avx512f")) return "Cooperlake";
   if (cpu_has_feature("avx512f") && cpu_has_feature("avx512bw") && cpu_has_feature("avx512vl") &&

@@ -93,7 +93,6 @@ EnvInfo collect_env() {
   auto get_config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
   auto get_parallel = reinterpret_cast<GetInt>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
   auto get_threads = reinterpret_cast<GetInt>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  auto get_corename = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
   bool reference = false;
   for (auto& lib : b.libraries) {
     std::error_code ec;
@@ -109,7 +108,7 @@ EnvInfo collect_env() {
       b.threading = p == 0 ? "sequential" : p == 1 ? "pthread" : p == 2 ? "openmp" : "unknown";
     }
     if (get_threads) b.threads = get_threads();
-    if (get_corename) b.kernels = get_corename();
+    b.kernels = openblas_corename();
     b.kernels_override = blas_kernels_override();
     if (b.threading == "pthread")
       b.warning = "the pthread OpenBLAS fights libtorch's OpenMP threads (~3x slower steps); "

@@ -14,6 +14,10 @@
 
 namespace ptft {
 
+// The kernel set OpenBLAS chose when it loaded (openblas_get_corename(): "Prescott", "Haswell",
+// "Cooperlake", ...); "" when the BLAS in this process is not OpenBLAS.
+std::string openblas_corename();
+
 // The OPENBLAS_CORETYPE this process should have run with: non-empty only when OpenBLAS is loaded,
 // fell back to its Prescott kernels, the CPU has AVX2 or AVX-512, and OPENBLAS_CORETYPE is unset.
 std::string blas_kernels_override();
