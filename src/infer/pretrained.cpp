@@ -7,6 +7,7 @@
 #include "ptft/models/causal_lm.h"
 #include "ptft/models/gguf_model.h"
 #include "ptft/models/model_files.h"
+#include "ptft/tokenizer/hf_tokenizer.h"
 #include "ptft/transfer/lora.h"
 
 namespace ptft {
@@ -34,6 +35,17 @@ std::pair<TokenizerPtr, std::string> model_tokenizer(const std::string& path) {
   if (is_gguf_file(path)) return {read_gguf_tokenizer(path), path};
   if (TokenizerPtr t = find_tokenizer(path)) return {t, path};
   return {nullptr, ""};
+}
+
+// A Hugging Face model's own chat template (tokenizer_config.json, chat_template.jinja), or null.
+// A directory that `ptft export --format hf` wrote for a SentencePiece tokenizer: ptft reads the
+// tokenizer from ptft_tokenizer/, the template sits in the tokenizer_config.json written beside
+// the tokenizer.json for Hugging Face.
+std::shared_ptr<ChatTemplate> tokenizer_template(const Pretrained& p, const std::string& tok_dir) {
+  if (auto t = ChatTemplate::of_tokenizer(*p.tokenizer, "the chat_template of " + p.dir + "'s tokenizer")) return t;
+  std::error_code ec;
+  if (tok_dir != p.dir + "/ptft_tokenizer" || !sfs::is_regular_file(p.dir + "/tokenizer.json", ec)) return nullptr;
+  return ChatTemplate::of_tokenizer(*HfTokenizer::from_dir(p.dir), "the chat_template of " + p.dir + "/tokenizer_config.json");
 }
 
 }  // namespace
@@ -90,9 +102,8 @@ Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt
   const auto& ptft_section = c.config.contains("ptft") ? c.config["ptft"] : nlohmann::json();
   if (ptft_section.is_object() && ptft_section.contains("chat_template") && !ptft_section["chat_template"].is_null())
     p.chat_template = ChatTemplate::from_json(ptft_section["chat_template"], p.dir + "/config.json ptft.chat_template");
-  else if (p.tokenizer)  // a Hugging Face model's own template (tokenizer_config.json, chat_template.jinja)
-    if (auto t = ChatTemplate::of_tokenizer(*p.tokenizer, "the chat_template of " + p.dir + "'s tokenizer"))
-      p.chat_template = *t;
+  else if (p.tokenizer)
+    if (auto t = tokenizer_template(p, tok_dir)) p.chat_template = *t;
   return p;
 }
 

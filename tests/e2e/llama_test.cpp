@@ -6,6 +6,8 @@
 // independent reference (tests/models/llama_reference.py; skipped without python3 + numpy).
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "../common/python.h"
 #include "gpt_fixture.h"
 
@@ -114,6 +116,35 @@ TEST(LlamaE2E, PretrainFinetuneEachStrategyGenerateEvalExport) {
   };
   const double before = on_shards(tmp.path("lora"));
   EXPECT_NEAR(on_shards(tmp.path("hf")), before, 1e-6 * before);
+}
+
+// An SFT run exported for Hugging Face: ptft reads the SentencePiece tokenizer from the
+// directory's ptft_tokenizer/, the chat template from the tokenizer_config.json written beside
+// the tokenizer.json; the directory chats as the run does (the same greedy answer).
+TEST(LlamaE2E, SftRunExportedForHuggingFaceStillChats) {
+  const TinyLlama& l = tiny_llama();
+  ASSERT_TRUE(l.ok);
+  e2e::TempDir tmp;
+  {
+    std::ofstream rows(tmp.path("rows.jsonl"));
+    for (int i = 0; i < 16; ++i)
+      rows << nlohmann::json({{"prompt", "Clause " + std::to_string(i)}, {"response", "the licence"}}).dump() << "\n";
+  }
+  auto sft = finetune(tmp, "sft", l.ckpt,
+                      {"task=sft", "data.train=" + tmp.path("rows.jsonl"), "data.val=" + tmp.path("rows.jsonl")});
+  ASSERT_EQ(sft.exit_code, 0) << sft.text();
+  auto hf = e2e::run_ptft({"export", "--model", tmp.path("sft"), "--format", "hf", "--out", tmp.path("hf")});
+  ASSERT_EQ(hf.exit_code, 0) << hf.text();
+  ASSERT_TRUE(sfs::is_directory(tmp.path("hf") + "/ptft_tokenizer"));
+  ASSERT_TRUE(e2e::read_json(tmp.path("hf") + "/tokenizer_config.json").contains("chat_template"));
+  std::string answers[2];
+  for (int i = 0; i < 2; ++i) {
+    auto chat = e2e::run_ptft({"generate", "--model", i == 0 ? tmp.path("sft") : tmp.path("hf"), "--chat", "--prompt",
+                               "Clause 3", "--max-new-tokens", "6", "--temperature", "0", "--threads", "1"});
+    ASSERT_EQ(chat.exit_code, 0) << chat.text();
+    answers[i] = chat.out;
+  }
+  EXPECT_EQ(answers[1], answers[0]);
 }
 
 TEST(LlamaE2E, StrategyAutoAndTwoProcesses) {
