@@ -24,6 +24,7 @@ nlohmann::json summary_json(const RunState& s, const FitResult& r) {
                             {"last_eval", r.last_eval},
                             {"wall_seconds", r.wall_seconds},
                             {"elapsed_s", r.elapsed_seconds},
+                            {"phase_seconds", r.phase_seconds},
                             {"peak_rss_mb", peak_rss_mb()},
                             {"parameters", s.total_params},
                             {"trainable_parameters", s.trainable},
@@ -51,6 +52,7 @@ void log_result(const RunState& s, const FitResult& r, const nlohmann::json& sum
     line += "; general perplexity " + std::to_string(summary["forgetting"]["perplexity"]["before"].get<double>()) +
             " -> " + std::to_string(summary["forgetting"]["perplexity"]["after"].get<double>());
   log_info(line);
+  if (r.phase_seconds.is_object()) log_info("time by phase: " + PhaseClock::shares_line(r.phase_seconds));
   // Classifiers: per-class precision/recall and the confusion matrix of the last evaluation.
   if (r.last_eval.is_object() && r.last_eval.contains("val_confusion"))
     log_info("validation at step " + std::to_string(r.step) + ":\n" +

@@ -129,10 +129,12 @@ double Trainer::accumulate_gradients(ModelImpl& model, Task& task, const std::ve
       compat::AutocastGuard amp(ctx_.device.type(), ctx_.precision.dtype, ctx_.precision.autocast);
       loss_sum = task.loss_sum(model, b);
     }
+    if (clock_) clock_->lap(Phase::Forward);
     // Normalised over the whole effective batch, not per micro-batch: accumulating k
     // micro-batches gives exactly the gradient of one k-times batch.
     (loss_sum / static_cast<double>(units)).backward();
     loss_total += loss_sum.item<double>();
+    if (clock_) clock_->lap(Phase::Backward);
   }
   return loss_total / static_cast<double>(units);
 }
@@ -298,12 +300,20 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   retain_freed_memory();  // every step allocates the same large tensors: keep them in the heap
   const double t0 = now_seconds();
   auto elapsed = [&] { return elapsed_before + (now_seconds() - t0); };
+  PhaseClock clock(ctx_.device, cfg_.phase_times == "on" || (cfg_.phase_times == "auto" && !ctx_.device.is_cuda()));
+  clock_ = &clock;
+  struct ClockOff {
+    PhaseClock*& p;
+    ~ClockOff() { p = nullptr; }
+  } clock_off{clock_};
   const int64_t world = group ? group->world_size() : 1;
   std::optional<ResultsCsv> results;  // rank 0 writes results.csv
   if (main) results.emplace(ctx_.run_dir + "/results.csv", cfg_.batch_size * cfg_.grad_accum * world, train.size());
   if (main && resume) results->resume(start);
   auto save_ckpt = [&](int64_t at_step) {
+    clock.lap(Phase::Other);
     if (main) save(*ckpts, at_step, model, opt, r, bad_evals, ema_ptr, elapsed());
+    clock.lap(Phase::Checkpoint);
   };
   double interval_t = t0, interval_loss = 0;
   int64_t interval_steps = 0, interval_units = 0;
@@ -333,6 +343,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   // Evaluates the EMA weights when there are any (the raw ones are back in the model after),
   // and adds the row to results.csv.
   auto run_eval = [&](int64_t step) -> nlohmann::json {
+    clock.lap(Phase::Other);
     nlohmann::json ev = {{"event", "eval"}, {"step", step}};
     {
       std::optional<EmaSwap> in;
@@ -347,6 +358,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       }
     }
     results->add_eval(ev, elapsed(), sched.at(step));
+    clock.lap(Phase::Eval);
     return ev;
   };
 
@@ -367,6 +379,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   int64_t step = start;
   while (step < end_step) {
     const int64_t s = step + 1;  // the step being taken (1-based)
+    clock.lap(Phase::Other);
     if (ctx_.before_step && s > start + 1) {
       const std::string msg = ctx_.before_step(model, s);
       if (!msg.empty()) {
@@ -382,6 +395,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       micro.push_back(to_device(prefetch.next()));
       units += micro.back().weight;
     }
+    clock.lap(Phase::Data);
     // Data-parallel: the units of every rank's micro-batches (the loss's denominator), and
     // whether any rank was asked to stop (all stop after this step).
     bool stop_requested = StopSignals::requested();
@@ -392,9 +406,13 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       t = t.cpu();
       units = static_cast<int64_t>(std::llround(t[0].item<double>()));
       stop_requested = t[1].item<double>() > 0;
+      clock.lap(Phase::Sync);
     }
     const double loss = accumulate_gradients(model, task, micro, units);
-    if (sync) sync->all_reduce("step " + std::to_string(s));
+    if (sync) {
+      sync->all_reduce("step " + std::to_string(s));
+      clock.lap(Phase::Sync);
+    }
     double grad_norm = 0;
     {
       torch::NoGradGuard ng;
@@ -414,6 +432,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     opt.step(lr);
     opt.zero_grad();
     if (ema) ema->update(model);
+    clock.lap(Phase::Optimizer);
     step = s;
     r.step = step;
     r.units_seen += units;
@@ -430,6 +449,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       nlohmann::json ev = {{"event", "train"},    {"step", step},         {"loss", interval_loss / interval_steps},
                            {"lr", lr},            {"grad_norm", grad_norm}, {task.unit() + "_per_s", ups},
                            {"elapsed_s", now - t0}};
+      if (clock.on()) ev["phase_s"] = clock.interval();
       std::string parts;
       const std::map<std::string, double> components = task.take_loss_components();
       for (const auto& [name, value] : components) {
@@ -530,8 +550,10 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   progress.finish();
   // No rank leaves before rank 0 has written the last checkpoint (a failure there reaches all).
   if (group) group->barrier("the end of training");
+  clock.lap(Phase::Other);
   r.wall_seconds = now_seconds() - t0;
   r.elapsed_seconds = elapsed();
+  if (clock.on()) r.phase_seconds = clock.totals();
   return r;
 }
 

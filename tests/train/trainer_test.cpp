@@ -183,6 +183,42 @@ TEST(Trainer, LossGoesDownAndValAccuracyBeatsChance) {
   EXPECT_EQ(h.events("eval").size(), 4u);
 }
 
+// Where the time went: every phase of the loop is timed, and the phases add up to the run.
+TEST(Trainer, TimeByPhaseAddsUpToTheRun) {
+  TempDir tmp("phases");
+  auto cfg = base_config();
+  cfg.steps = 40;
+  cfg.eval_every = 20;
+  cfg.save_every = 20;
+  Harness h(cfg, tmp.path, 1);
+  ProbeTask task;
+  FitResult r = h.fit(task);
+  double sum = 0;
+  for (const char* phase : {"data", "forward", "backward", "optimizer", "eval", "checkpoint", "other"}) {
+    ASSERT_TRUE(r.phase_seconds.contains(phase)) << r.phase_seconds.dump();
+    EXPECT_GT(r.phase_seconds[phase].get<double>(), 0.0) << phase;
+  }
+  EXPECT_EQ(r.phase_seconds["sync"].get<double>(), 0.0);  // one process
+  for (auto& [name, s] : r.phase_seconds.items()) sum += s.get<double>();
+  EXPECT_LE(sum, r.wall_seconds + 1e-6);
+  EXPECT_GT(sum, 0.95 * r.wall_seconds);
+  // Each train event holds its interval's phases; together at most the totals.
+  double forward = 0;
+  for (const auto& ev : h.events("train")) {
+    ASSERT_TRUE(ev.contains("phase_s")) << ev.dump();
+    forward += ev["phase_s"].value("forward", 0.0);
+  }
+  EXPECT_GT(forward, 0.0);
+  EXPECT_LE(forward, r.phase_seconds["forward"].get<double>() + 1e-9);
+
+  // train.phase_times off: no timing at all.
+  TempDir tmp2("phases-off");
+  cfg.phase_times = "off";
+  Harness off(cfg, tmp2.path, 1);
+  EXPECT_TRUE(off.fit(task).phase_seconds.is_null());
+  EXPECT_FALSE(off.events("train").front().contains("phase_s"));
+}
+
 TEST(Trainer, ResumeAfterInterruptIsBitExact) {
   SignalReset reset;
   TempDir tmp("resume");

@@ -46,6 +46,7 @@
 #include "ptft/train/optimizer.h"
 #include "ptft/train/ema.h"
 #include "ptft/train/overfit_advice.h"
+#include "ptft/train/phase_clock.h"
 #include "ptft/train/task.h"
 #include "ptft/train/train_config.h"
 
@@ -97,6 +98,7 @@ struct FitResult {
   double elapsed_seconds = 0;       // training seconds since step 0, resumed processes included
   int64_t units_seen = 0;           // examples or tokens trained on since step 0 (all ranks, resumes included)
   std::vector<int64_t> overfit_steps;  // evaluations at which the overfitting alarm fired
+  nlohmann::json phase_seconds;     // this process's fit() by phase (PhaseClock::totals)
 };
 
 class Trainer {
@@ -127,6 +129,7 @@ class Trainer {
 
   TrainConfig cfg_;
   TrainerContext ctx_;
+  PhaseClock* clock_ = nullptr;  // fit()'s, while it runs: accumulate_gradients times its phases
 };
 
 }  // namespace ptft
