@@ -1,12 +1,13 @@
 #include "ptft/nn/feed_forward.h"
 
 #include "ptft/core/error.h"
+#include "ptft/nn/gelu.h"
 
 namespace ptft::nn {
 
 torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
   namespace F = torch::nn::functional;
-  if (name == "gelu_tanh") return torch::gelu(x, "tanh");
+  if (name == "gelu_tanh") return gelu_tanh(x);  // nn/gelu.h: vectorised on the CPU
   if (name == "gelu") return torch::gelu(x);
   if (name == "relu") return torch::relu(x);
   throw UserError("unknown activation '" + name + "'", "use gelu_tanh, gelu or relu");
