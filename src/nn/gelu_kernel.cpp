@@ -1,42 +1,19 @@
 #include "ptft/nn/gelu_kernel.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
+
+#include "vector_math.h"
 
 namespace ptft::nn {
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PTFT_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PTFT_MULTIVERSION
-#endif
-
 namespace {
+
+using vec::exp_approx;
+using vec::kBlock;
+using vec::narrow;
+using vec::widen;
 
 constexpr float kBeta = 0.7978845608028654f;  // sqrt(2 / pi)
 constexpr float kKappa = 0.044715f;
-
-// e^x for x in [-87, 87]: x = n ln2 + r, |r| <= ln2 / 2 (ln2 in two parts), e^r by its Taylor
-// polynomial to degree 7 (relative error < 2e-8 there), times 2^n through the exponent bits.
-// n is rounded to nearest by adding and subtracting 1.5 * 2^23 (no call to floor: vectorises).
-inline float exp_approx(float x) {
-  constexpr float kRound = 12582912.0f;
-  const float n = (x * 1.44269504088896341f + kRound) - kRound;
-  const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723212e-6f;
-  float p = 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
 
 // 0.5 (1 + tanh(u)) = sigmoid(2u) = 1 / (1 + e^(-2u)): no cancellation where tanh(u) nears -1
 // (the negative tail). The exponent is clamped to [-87, 87] (e^(-2u) stays finite; NaN passes).
@@ -54,22 +31,6 @@ inline float backward_one(float x, float dy) {
   return dy * (s + 2.0f * x * s * (1.0f - s) * kBeta * (1.0f + 3.0f * kKappa * x2));
 }
 
-inline float from_bf16(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// Round to nearest even; a NaN stays a (quiet) NaN.
-inline uint16_t to_bf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  const uint32_t rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16;
-  const uint32_t nan = (bits >> 16) | 0x40;
-  return static_cast<uint16_t>((bits & 0x7FFFFFFF) > 0x7F800000 ? nan : rounded);
-}
-
 }  // namespace
 
 PTFT_MULTIVERSION
@@ -81,24 +42,6 @@ PTFT_MULTIVERSION
 void gelu_tanh_backward(const float* __restrict x, const float* __restrict dy, float* __restrict dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] = backward_one(x[i], dy[i]);
 }
-
-namespace {
-
-// bf16: blocks widened to fp32, the fp32 kernel, rounded back (each loop vectorises on its own;
-// one loop doing all three did not).
-constexpr int64_t kBlock = 1024;
-
-PTFT_MULTIVERSION
-void widen(const uint16_t* __restrict in, float* __restrict out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = from_bf16(in[i]);
-}
-
-PTFT_MULTIVERSION
-void narrow(const float* __restrict in, uint16_t* __restrict out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(in[i]);
-}
-
-}  // namespace
 
 void gelu_tanh_forward(const uint16_t* x, uint16_t* y, int64_t n) {
   float xf[kBlock], yf[kBlock];

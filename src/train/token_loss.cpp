@@ -1,6 +1,7 @@
 #include "ptft/train/token_loss.h"
 
 #include "ptft/core/error.h"
+#include "ptft/nn/cross_entropy.h"
 
 #include <cmath>
 
@@ -41,11 +42,9 @@ TokenLoss token_cross_entropy(ModelImpl& model, const Batch& batch, bool count_c
   auto own = out.find("targets");
   const torch::Tensor targets = (own != out.end() ? own->second : in->second).reshape({-1});  // (N)
   const torch::Tensor& logits3 = out.at("logits");
-  auto logits = logits3.reshape({-1, logits3.size(-1)}).to(torch::kFloat);                   // (N,V)
+  const auto logits = logits3.reshape({-1, logits3.size(-1)});  // (N,V), fp32 or bf16 (autocast)
   TokenLoss r;
-  r.sum = torch::nn::functional::cross_entropy(
-      logits, targets,
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum).ignore_index(kIgnoreTarget));
+  r.sum = nn::cross_entropy_sum(logits, targets, kIgnoreTarget);  // fp32, no fp32 copy of the logits
   const auto counted = targets.ne(kIgnoreTarget);
   r.tokens = counted.sum().item<int64_t>();
   if (count_correct) r.correct = logits.argmax(1).eq(targets).logical_and(counted).sum().item<int64_t>();

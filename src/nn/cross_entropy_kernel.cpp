@@ -1,0 +1,86 @@
+#include "ptft/nn/cross_entropy_kernel.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "vector_math.h"
+
+namespace ptft::nn {
+namespace {
+
+constexpr int kLanes = 16;  // partial results per lane: the loops vectorise without reassociation
+
+PTFT_MULTIVERSION
+float row_max(const float* __restrict x, int64_t n) {
+  float m[kLanes];
+  for (float& v : m) v = -std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
+  for (; i < n; ++i) m[0] = x[i] > m[0] ? x[i] : m[0];
+  float r = m[0];
+  for (int l = 1; l < kLanes; ++l) r = m[l] > r ? m[l] : r;
+  return r;
+}
+
+// e^(d) for d = x - max <= 0; below -87 it is 0 in fp32 (the clamp keeps the exp's bit trick
+// valid; NaN passes).
+inline float exp_nonpositive(float d) { return vec::exp_approx(d < -87.0f ? -87.0f : d); }
+
+// Lanes of fp32 partial sums over blocks of 1024, the blocks added in double (a 150k vocabulary
+// summed in 16 fp32 lanes alone loses ~1e-6).
+PTFT_MULTIVERSION
+double row_sum_exp(const float* __restrict x, float max, int64_t n) {
+  constexpr int64_t kSumBlock = 1024;
+  double total = 0;
+  for (int64_t b = 0; b < n; b += kSumBlock) {
+    const int64_t e = b + kSumBlock < n ? b + kSumBlock : n;
+    float s[kLanes] = {};
+    int64_t i = b;
+    for (; i + kLanes <= e; i += kLanes)
+      for (int l = 0; l < kLanes; ++l) s[l] += exp_nonpositive(x[i + l] - max);
+    for (; i < e; ++i) s[0] += exp_nonpositive(x[i] - max);
+    float block = 0;
+    for (float v : s) block += v;
+    total += block;
+  }
+  return total;
+}
+
+PTFT_MULTIVERSION
+void row_softmax_scaled(const float* __restrict x, float max, float log_sum, float scale, float* __restrict g,
+                        int64_t n) {
+  for (int64_t i = 0; i < n; ++i) g[i] = scale * exp_nonpositive((x[i] - max) - log_sum);
+}
+
+// A bf16 row widened into a per-thread fp32 buffer.
+const float* as_fp32(const uint16_t* row, int64_t n) {
+  thread_local std::vector<float> buf;
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  vec::widen(row, buf.data(), n);
+  return buf.data();
+}
+
+}  // namespace
+
+RowLse log_sum_exp(const float* row, int64_t n) {
+  const float m = row_max(row, n);  // a +inf logit makes x - m NaN: the loss is NaN, as libtorch's
+  return {m, static_cast<float>(std::log(row_sum_exp(row, m, n)))};
+}
+
+RowLse log_sum_exp(const uint16_t* row, int64_t n) { return log_sum_exp(as_fp32(row, n), n); }
+
+void cross_entropy_grad(const float* row, RowLse lse, int64_t target, float scale, float* grad, int64_t n) {
+  row_softmax_scaled(row, lse.max, lse.log_sum, scale, grad, n);
+  if (target >= 0) grad[target] -= scale;
+}
+
+void cross_entropy_grad(const uint16_t* row, RowLse lse, int64_t target, float scale, uint16_t* grad, int64_t n) {
+  thread_local std::vector<float> g;
+  if (static_cast<int64_t>(g.size()) < n) g.resize(static_cast<size_t>(n));
+  cross_entropy_grad(as_fp32(row, n), lse, target, scale, g.data(), n);
+  vec::narrow(g.data(), grad, n);
+}
+
+}  // namespace ptft::nn

@@ -1,0 +1,71 @@
+// src/nn/vector_math.h — private to the kernels in src/nn/ (gelu_kernel.cpp,
+// cross_entropy_kernel.cpp): a branch-free exp and bf16 <-> fp32 conversions written so that g++
+// vectorises the loops that use them (compile with -O3 -fno-math-errno -fno-trapping-math), and
+// the multiversioning attribute (AVX-512 / AVX2 / baseline clones, picked at load time).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PTFT_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PTFT_MULTIVERSION
+#endif
+
+namespace ptft::nn::vec {
+
+// e^x for x in [-87, 87]: x = n ln2 + r, |r| <= ln2 / 2 (ln2 in two parts), e^r by its Taylor
+// polynomial to degree 7 (relative error < 2e-8 there), times 2^n through the exponent bits.
+// n is rounded to nearest by adding and subtracting 1.5 * 2^23 (no call to floor: vectorises).
+inline float exp_approx(float x) {
+  constexpr float kRound = 12582912.0f;
+  const float n = (x * 1.44269504088896341f + kRound) - kRound;
+  const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723212e-6f;
+  float p = 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+inline float from_bf16(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// Round to nearest even; a NaN stays a (quiet) NaN.
+inline uint16_t to_bf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  const uint32_t rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16;
+  const uint32_t nan = (bits >> 16) | 0x40;
+  return static_cast<uint16_t>((bits & 0x7FFFFFFF) > 0x7F800000 ? nan : rounded);
+}
+
+
+// bf16 kernels run on blocks widened to fp32 and round the results back (each loop vectorises on
+// its own; one loop doing all three did not).
+constexpr int64_t kBlock = 1024;
+
+PTFT_MULTIVERSION
+static void widen(const uint16_t* __restrict in, float* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = from_bf16(in[i]);
+}
+
+PTFT_MULTIVERSION
+static void narrow(const float* __restrict in, uint16_t* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(in[i]);
+}
+
+}  // namespace ptft::nn::vec
