@@ -12,6 +12,10 @@
 #
 #   scripts/sanitize.sh                          # PTFT_BUILD_DIR=build; extra args go to ctest
 #   build/tests/ptft_base_tests_sanitized --gtest_filter='Config*'    # one suite, by hand
+#   scripts/sanitize.sh --torch [gtest args]     # also the torch half: every source and the torch
+#                                                # unit tests (ptft_torch_tests) instrumented, in
+#                                                # build-sanitize/ (PTFT_SANITIZE_DIR); ~25 min of
+#                                                # build on 2 cores, not in CI
 #
 # Not instrumented: ptft's torch half (models, training) and libtorch itself, and SentencePiece
 # *training* in the binary (libsentencepiece is dlopen()ed with RTLD_DEEPBIND to keep its protobuf
@@ -20,6 +24,19 @@
 # clang's ASan + UBSan) cover the parsers again on generated inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ "${1:-}" == --torch ]]; then
+  shift
+  DIR="${PTFT_SANITIZE_DIR:-build-sanitize}"
+  FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-maybe-uninitialized"
+  [[ -f "$DIR/build.ninja" ]] ||
+    cmake -S . -B "$DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
+      -DCMAKE_CXX_FLAGS="$FLAGS" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+      -DPTFT_BUILD_SANITIZED=OFF -DPTFT_BUILD_FUZZ=OFF -DPTFT_BUILD_BENCH=OFF > /dev/null
+  cmake --build "$DIR" --target ptft_torch_tests -j "${PTFT_JOBS:-$(nproc)}"
+  export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  exec "$DIR/tests/ptft_torch_tests" "$@"
+fi
 BUILD_DIR="${PTFT_BUILD_DIR:-build}"
 if [[ -f "$BUILD_DIR/build.ninja" ]]; then
   cmake -S . -B "$BUILD_DIR" -DPTFT_BUILD_SANITIZED=ON > /dev/null
