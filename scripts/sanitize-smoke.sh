@@ -17,7 +17,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ptft-sanitize-smoke.XXXXXX")"
 SERVER=""
 cleanup() { [[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT; [[ -n "${KEEP:-}" ]] && trap - EXIT
+trap cleanup EXIT
 step() { echo "sanitize-smoke: $*" >&2; }
 run() { "$PTFT" "$@" > "$WORK/last.out" 2> "$WORK/last.err" ||
           { echo "sanitize-smoke: FAILED: ptft $*" >&2; cat "$WORK/last.err" >&2; exit 1; }; }

@@ -44,7 +44,9 @@ inline float from_bf16(uint16_t h) {
   return f;
 }
 
-// Round to nearest even; a NaN stays a (quiet) NaN.
+// Round to nearest even; a NaN stays a (quiet) NaN. The value of c10::detail::round_to_nearest_even
+// (libtorch's bf16 cast), written without its NaN branch so that the loops calling it vectorise.
+// (src/io/gguf_access.cpp has the widening for the GGUF reader, on the torch-free side.)
 inline uint16_t to_bf16(float f) {
   uint32_t bits;
   std::memcpy(&bits, &f, sizeof bits);
