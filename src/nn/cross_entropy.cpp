@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernel_types.h"
 #include "ptft/nn/cross_entropy_kernel.h"
 
 namespace ptft::nn {
@@ -12,15 +13,6 @@ namespace {
 // Rows per task of the thread pool: ~64k logits.
 int64_t row_grain(int64_t vocab) { return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, vocab)); }
 
-template <class T>
-const T* row_data(const torch::Tensor& t);
-template <>
-const float* row_data<float>(const torch::Tensor& t) { return t.data_ptr<float>(); }
-template <>
-const uint16_t* row_data<uint16_t>(const torch::Tensor& t) {
-  return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>());
-}
-
 float logit(const float* x, int64_t k) { return x[k]; }
 float logit(const uint16_t* x, int64_t k) { return static_cast<float>(at::BFloat16(x[k], at::BFloat16::from_bits())); }
 
@@ -28,7 +20,7 @@ float logit(const uint16_t* x, int64_t k) { return static_cast<float>(at::BFloat
 template <class T>
 double forward_rows(const torch::Tensor& logits, const int64_t* targets, int64_t ignore_index, RowLse* lse) {
   const int64_t n = logits.size(0), v = logits.size(1);
-  const T* x = row_data<T>(logits);
+  const T* x = elements<T>(logits);
   std::vector<double> loss(static_cast<size_t>(n), 0.0);
   at::parallel_for(0, n, row_grain(v), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
@@ -48,8 +40,8 @@ template <class T>
 void backward_rows(const torch::Tensor& logits, const int64_t* targets, int64_t ignore_index, const RowLse* lse,
                    float scale, torch::Tensor& grad) {
   const int64_t n = logits.size(0), v = logits.size(1);
-  const T* x = row_data<T>(logits);
-  T* g = const_cast<T*>(row_data<T>(grad));
+  const T* x = elements<T>(logits);
+  T* g = elements<T>(grad);
   at::parallel_for(0, n, row_grain(v), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       if (targets[i] == ignore_index) {
@@ -98,9 +90,7 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
 torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
   TORCH_CHECK(logits.dim() == 2 && targets.dim() == 1 && targets.size(0) == logits.size(0),
               "cross_entropy_sum: logits (N,V) and targets (N), got ", logits.sizes(), " and ", targets.sizes());
-  const bool kernel = logits.is_cpu() && (logits.scalar_type() == torch::kFloat ||
-                                          logits.scalar_type() == torch::kBFloat16);
-  if (!kernel)  // reduced precision (fp16, bf16 on CUDA) in fp32; double stays double
+  if (!kernel_dtype(logits))  // reduced precision (fp16, bf16 on CUDA) in fp32; double stays double
     return torch::nn::functional::cross_entropy(
         logits.scalar_type() == torch::kDouble ? logits : logits.to(torch::kFloat), targets,
         torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum).ignore_index(ignore_index));

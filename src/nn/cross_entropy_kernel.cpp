@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <limits>
-#include <vector>
 
 #include "vector_math.h"
 
@@ -56,10 +55,9 @@ void row_softmax_scaled(const float* __restrict x, float max, float log_sum, flo
 
 // A bf16 row widened into a per-thread fp32 buffer.
 const float* as_fp32(const uint16_t* row, int64_t n) {
-  thread_local std::vector<float> buf;
-  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
-  vec::widen(row, buf.data(), n);
-  return buf.data();
+  float* buf = vec::scratch(0, n);
+  vec::widen(row, buf, n);
+  return buf;
 }
 
 }  // namespace
@@ -77,10 +75,9 @@ void cross_entropy_grad(const float* row, RowLse lse, int64_t target, float scal
 }
 
 void cross_entropy_grad(const uint16_t* row, RowLse lse, int64_t target, float scale, uint16_t* grad, int64_t n) {
-  thread_local std::vector<float> g;
-  if (static_cast<int64_t>(g.size()) < n) g.resize(static_cast<size_t>(n));
-  cross_entropy_grad(as_fp32(row, n), lse, target, scale, g.data(), n);
-  vec::narrow(g.data(), grad, n);
+  float* g = vec::scratch(1, n);
+  cross_entropy_grad(as_fp32(row, n), lse, target, scale, g, n);
+  vec::narrow(g, grad, n);
 }
 
 }  // namespace ptft::nn

@@ -2,6 +2,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/nn/feed_forward.h"
+#include "ptft/nn/swiglu.h"
 
 namespace ptft::nn {
 
@@ -18,8 +19,9 @@ void GatedFeedForwardImpl::reset() {
 
 torch::Tensor GatedFeedForwardImpl::forward(const torch::Tensor& x) {
   auto g = gate_proj->forward(x);                                                   // (B,T,I)
-  auto a = options.activation() == "silu" ? torch::silu(g) : activate(g, "gelu_tanh");
-  return down_proj->forward(a * up_proj->forward(x));                               // (B,T,C)
+  auto u = up_proj->forward(x);                                                     // (B,T,I)
+  auto a = options.activation() == "silu" ? swiglu(g, u) : activate(g, "gelu_tanh") * u;
+  return down_proj->forward(a);                                                     // (B,T,C)
 }
 
 }  // namespace ptft::nn

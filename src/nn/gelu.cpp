@@ -1,5 +1,6 @@
 #include "ptft/nn/gelu.h"
 
+#include "kernel_types.h"
 #include "ptft/nn/gelu_kernel.h"
 
 namespace ptft::nn {
@@ -7,39 +8,25 @@ namespace {
 
 constexpr int64_t kGrain = 16384;  // elements per task of the thread pool
 
-bool has_kernel(const torch::Tensor& x) {
-  return x.is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16);
-}
-
 torch::Tensor forward_kernel(const torch::Tensor& x) {
   auto y = torch::empty_like(x);
-  const int64_t n = x.numel();
-  if (x.scalar_type() == torch::kFloat) {
-    const float* in = x.data_ptr<float>();
-    float* out = y.data_ptr<float>();
-    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { gelu_tanh_forward(in + b, out + b, e - b); });
-  } else {
-    const auto* in = reinterpret_cast<const uint16_t*>(x.data_ptr<at::BFloat16>());
-    auto* out = reinterpret_cast<uint16_t*>(y.data_ptr<at::BFloat16>());
-    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { gelu_tanh_forward(in + b, out + b, e - b); });
-  }
+  with_elements(x.scalar_type(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = elements<T>(x);
+    T* out = elements<T>(y);
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { gelu_tanh_forward(in + b, out + b, e - b); });
+  });
   return y;
 }
 
 torch::Tensor backward_kernel(const torch::Tensor& x, const torch::Tensor& dy) {
   auto dx = torch::empty_like(x);
-  const int64_t n = x.numel();
-  if (x.scalar_type() == torch::kFloat) {
-    const float* in = x.data_ptr<float>();
-    const float* g = dy.data_ptr<float>();
-    float* out = dx.data_ptr<float>();
-    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { gelu_tanh_backward(in + b, g + b, out + b, e - b); });
-  } else {
-    const auto* in = reinterpret_cast<const uint16_t*>(x.data_ptr<at::BFloat16>());
-    const auto* g = reinterpret_cast<const uint16_t*>(dy.data_ptr<at::BFloat16>());
-    auto* out = reinterpret_cast<uint16_t*>(dx.data_ptr<at::BFloat16>());
-    at::parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) { gelu_tanh_backward(in + b, g + b, out + b, e - b); });
-  }
+  with_elements(x.scalar_type(), [&](auto tag) {
+    using T = decltype(tag);
+    const T *in = elements<T>(x), *g = elements<T>(dy);
+    T* out = elements<T>(dx);
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { gelu_tanh_backward(in + b, g + b, out + b, e - b); });
+  });
   return dx;
 }
 
@@ -59,7 +46,7 @@ struct GeluTanh : torch::autograd::Function<GeluTanh> {
 }  // namespace
 
 torch::Tensor gelu_tanh(const torch::Tensor& x) {
-  if (!has_kernel(x)) return torch::gelu(x, "tanh");
+  if (!kernel_dtype(x)) return torch::gelu(x, "tanh");
   return GeluTanh::apply(x);
 }
 

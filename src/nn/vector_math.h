@@ -1,12 +1,14 @@
-// src/nn/vector_math.h — private to the kernels in src/nn/ (gelu_kernel.cpp,
-// cross_entropy_kernel.cpp): a branch-free exp and bf16 <-> fp32 conversions written so that g++
-// vectorises the loops that use them (compile with -O3 -fno-math-errno -fno-trapping-math), and
-// the multiversioning attribute (AVX-512 / AVX2 / baseline clones, picked at load time).
+// src/nn/vector_math.h — private to the kernels in src/nn/ (gelu, cross_entropy, rms_norm and
+// swiglu _kernel.cpp): a branch-free exp and bf16 <-> fp32 conversions written so that g++
+// vectorises the loops that use them (compile with -O3 -fno-math-errno -fno-trapping-math), the
+// multiversioning attribute (AVX-512 / AVX2 / baseline clones, picked at load time) and per-thread
+// scratch rows.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PTFT_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -68,6 +70,15 @@ static void widen(const uint16_t* __restrict in, float* __restrict out, int64_t 
 PTFT_MULTIVERSION
 static void narrow(const float* __restrict in, uint16_t* __restrict out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(in[i]);
+}
+
+// A per-thread fp32 buffer of at least n floats (rows widened from bf16, results before rounding);
+// slot 0-3 picks one of four independent buffers. Valid until the same slot is asked for again.
+inline float* scratch(int slot, int64_t n) {
+  thread_local std::vector<float> buffers[4];
+  std::vector<float>& b = buffers[slot];
+  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
+  return b.data();
 }
 
 }  // namespace ptft::nn::vec

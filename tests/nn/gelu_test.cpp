@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "../common/tensor_close.h"
 #include "ptft/nn/gelu.h"
 
 namespace ptft::nn {
@@ -21,13 +22,7 @@ torch::Tensor inputs(torch::Dtype dtype) {
   return x.to(dtype);
 }
 
-void expect_close(const torch::Tensor& got, const torch::Tensor& want, double rtol, double atol, const char* what) {
-  const auto g = got.to(torch::kDouble), w = want.to(torch::kDouble);
-  const auto bad = ((g - w).abs() > atol + rtol * w.abs()).nonzero();
-  ASSERT_EQ(bad.size(0), 0) << what << ": " << bad.size(0) << " values off, first at x index "
-                            << bad[0].item<int64_t>() << ": " << g.view(-1)[bad[0].item<int64_t>()].item<double>()
-                            << " vs " << w.view(-1)[bad[0].item<int64_t>()].item<double>();
-}
+using test::expect_close;
 
 // y and dL/dx for L = sum(y * w), by ours or by libtorch, in x's dtype.
 std::pair<torch::Tensor, torch::Tensor> value_and_grad(const torch::Tensor& x0, const torch::Tensor& w, bool ours) {

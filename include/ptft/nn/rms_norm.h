@@ -5,11 +5,18 @@
 //
 //   nn::RmsNorm norm(nn::RmsNormOptions(4096).eps(1e-5));   // parameter "weight" (C), init 1
 //   y = norm->forward(x);                                      // (..., C) -> (..., C)
+//   y = nn::rms_norm(x, weight, eps);                          // the same as a function
+//
+// On the CPU with an fp32 weight and fp32 or bf16 x, one fused op (nn/rms_norm_kernel.h: one
+// pass forward, one backward, nothing saved but x and one scale per row); otherwise libtorch's
+// ops, the same formula.
 #pragma once
 
 #include <torch/torch.h>
 
 namespace ptft::nn {
+
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
 
 struct RmsNormOptions {
   explicit RmsNormOptions(int64_t dim) : dim_(dim) {}
