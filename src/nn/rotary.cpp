@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "kernel_types.h"
 #include "ptft/core/error.h"
+#include "ptft/nn/rope_kernel.h"
 
 namespace ptft::nn {
 
@@ -67,6 +69,60 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
   return torch::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
 }
 
+// x (B,H,T,D) with unit stride along D -> y (B,H,T,D) contiguous; backward: the transpose.
+// cos/sin (T,D) fp32, already rounded to x's dtype.
+torch::Tensor rotate_sequences(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                               bool backward) {
+  const int64_t B = x.size(0), H = x.size(1), T = x.size(2), D = x.size(3);
+  auto y = torch::empty({B, H, T, D}, x.options());
+  with_elements(x.scalar_type(), [&](auto tag) {
+    using T_ = decltype(tag);
+    const T_* in = elements<T_>(x);
+    T_* out = elements<T_>(y);
+    at::parallel_for(0, B * H, 1, [&](int64_t b, int64_t e) {
+      for (int64_t bh = b; bh < e; ++bh) {
+        const T_* row = in + (bh / H) * x.stride(0) + (bh % H) * x.stride(1);
+        rope_sequence(row, x.stride(2), cos.data_ptr<float>(), sin.data_ptr<float>(), out + bh * T * D, T, D, backward);
+      }
+    });
+  });
+  return y;
+}
+
+torch::Tensor unit_inner_stride(const torch::Tensor& t) { return t.stride(3) == 1 ? t : t.contiguous(); }
+
+// x cos + rotate_half(x) sin as one op (nn/rope_kernel.h): no copies of rotate_half, one pass
+// each way.
+struct Rope : torch::autograd::Function<Rope> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& cos, const torch::Tensor& sin) {
+    ctx->save_for_backward({cos, sin});
+    ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
+    return rotate_sequences(unit_inner_stride(x), cos, sin, /*backward=*/false);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto dtype = static_cast<torch::ScalarType>(ctx->saved_data["dtype"].toInt());
+    const auto dy = unit_inner_stride(grads[0].to(dtype));
+    return {rotate_sequences(dy, saved[0], saved[1], /*backward=*/true), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// The tables as HF uses them: cast to x's dtype (here kept in fp32 after the rounding).
+torch::Tensor table_for(const torch::Tensor& table, const torch::Tensor& x) {
+  return x.scalar_type() == torch::kFloat ? table.contiguous() : table.to(x.scalar_type()).to(torch::kFloat);
+}
+
+torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  if (kernel_dtype(x) && x.dim() == 4 && x.numel() > 0) {
+    return Rope::apply(x, table_for(cos, x), table_for(sin, x));
+  }
+  // (T, hs) in the activations' dtype, as HF casts cos/sin to x's dtype.
+  const auto c = cos.to(x.scalar_type()), s = sin.to(x.scalar_type());
+  return x * c + rotate_half(x) * s;
+}
+
 }  // namespace
 
 void Rotary::apply(torch::Tensor& q, torch::Tensor& k, int64_t offset) const {
@@ -76,11 +132,9 @@ void Rotary::apply(torch::Tensor& q, torch::Tensor& k, int64_t offset) const {
                         std::to_string(max_positions_) + " positions",
                     "shorten the input");
   auto [cos_all, sin_all] = tables(q.device());
-  // (T, hs) in the activations' dtype, as HF casts cos/sin to x's dtype.
-  auto cos = cos_all.narrow(0, offset, T).to(q.scalar_type());
-  auto sin = sin_all.narrow(0, offset, T).to(q.scalar_type());
-  q = q * cos + rotate_half(q) * sin;
-  k = k * cos.to(k.scalar_type()) + rotate_half(k) * sin.to(k.scalar_type());
+  auto cos = cos_all.narrow(0, offset, T), sin = sin_all.narrow(0, offset, T);  // (T, hs) float32
+  q = rotate(q, cos, sin);
+  k = rotate(k, cos, sin);
 }
 
 }  // namespace ptft::nn
