@@ -110,7 +110,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
     if (p > 0) att = torch::dropout(att, p, true);
     y = torch::matmul(att, v);                                // (B,nh,T,hs)
   } else {
-    y = compat::attention(q, repeat_kv(k, nh / nkv), repeat_kv(v, nh / nkv), options.causal(), p);  // (B,nh,T,hs)
+    y = compat::attention(q, k, v, options.causal(), p);  // (B,nh,T,hs), k/v (B,nkv,Tk,hs)
   }
   y = y.transpose(1, 2).contiguous().view({B, T, nh * hs});   // (B,nh,T,hs) -> (B,T,nh*hs)
   y = (options.fused() ? c_proj : o_proj)->forward(y);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernel_types.h"
+#include "ptft/core/parallel.h"
 #include "ptft/nn/cross_entropy_kernel.h"
 
 namespace ptft::nn {
@@ -22,7 +23,7 @@ double forward_rows(const torch::Tensor& logits, const int64_t* targets, int64_t
   const int64_t n = logits.size(0), v = logits.size(1);
   const T* x = elements<T>(logits);
   std::vector<double> loss(static_cast<size_t>(n), 0.0);
-  at::parallel_for(0, n, row_grain(v), [&](int64_t b, int64_t e) {
+  ptft::parallel_for(0, n, row_grain(v), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const int64_t t = targets[i];
       if (t == ignore_index) continue;
@@ -42,7 +43,7 @@ void backward_rows(const torch::Tensor& logits, const int64_t* targets, int64_t 
   const int64_t n = logits.size(0), v = logits.size(1);
   const T* x = elements<T>(logits);
   T* g = elements<T>(grad);
-  at::parallel_for(0, n, row_grain(v), [&](int64_t b, int64_t e) {
+  ptft::parallel_for(0, n, row_grain(v), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       if (targets[i] == ignore_index) {
         std::fill(g + i * v, g + (i + 1) * v, T(0));

@@ -1,6 +1,7 @@
 #include "ptft/nn/gelu.h"
 
 #include "kernel_types.h"
+#include "ptft/core/parallel.h"
 #include "ptft/nn/gelu_kernel.h"
 
 namespace ptft::nn {
@@ -14,7 +15,7 @@ torch::Tensor forward_kernel(const torch::Tensor& x) {
     using T = decltype(tag);
     const T* in = elements<T>(x);
     T* out = elements<T>(y);
-    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { gelu_tanh_forward(in + b, out + b, e - b); });
+    ptft::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { gelu_tanh_forward(in + b, out + b, e - b); });
   });
   return y;
 }
@@ -25,7 +26,7 @@ torch::Tensor backward_kernel(const torch::Tensor& x, const torch::Tensor& dy) {
     using T = decltype(tag);
     const T *in = elements<T>(x), *g = elements<T>(dy);
     T* out = elements<T>(dx);
-    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { gelu_tanh_backward(in + b, g + b, out + b, e - b); });
+    ptft::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) { gelu_tanh_backward(in + b, g + b, out + b, e - b); });
   });
   return dx;
 }

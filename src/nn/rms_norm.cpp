@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernel_types.h"
+#include "ptft/core/parallel.h"
 #include "ptft/nn/rms_norm_kernel.h"
 
 namespace ptft::nn {
@@ -35,7 +36,7 @@ struct RmsNormOp : torch::autograd::Function<RmsNormOp> {
     with_elements(x.scalar_type(), [&](auto tag) {
       using T = decltype(tag);
       const T* xp = elements<T>(x);
-      at::parallel_for(0, rows, row_grain(n), [&](int64_t b, int64_t e) {
+      ptft::parallel_for(0, rows, row_grain(n), [&](int64_t b, int64_t e) {
         rms_norm_forward(xp + b * n, w.data_ptr<float>(), static_cast<float>(eps), y.data_ptr<float>() + b * n,
                          r.data_ptr<float>() + b, e - b, n);
       });
@@ -54,7 +55,7 @@ struct RmsNormOp : torch::autograd::Function<RmsNormOp> {
     auto dw_blocks = want_w ? torch::zeros({blocks, n}, torch::kFloat) : torch::Tensor();  // (blocks, n)
     with_elements(x.scalar_type(), [&](auto tag) {
       using T = decltype(tag);
-      at::parallel_for(0, blocks, 1, [&](int64_t b, int64_t e) {
+      ptft::parallel_for(0, blocks, 1, [&](int64_t b, int64_t e) {
         for (int64_t k = b; k < e; ++k) {
           const int64_t r0 = k * block, m = std::min(block, rows - r0);
           rms_norm_backward(elements<T>(x) + r0 * n, w.data_ptr<float>(), r.data_ptr<float>() + r0,

@@ -4,6 +4,7 @@
 
 #include "kernel_types.h"
 #include "ptft/core/error.h"
+#include "ptft/core/parallel.h"
 #include "ptft/nn/rope_kernel.h"
 
 namespace ptft::nn {
@@ -79,7 +80,7 @@ torch::Tensor rotate_sequences(const torch::Tensor& x, const torch::Tensor& cos,
     using T_ = decltype(tag);
     const T_* in = elements<T_>(x);
     T_* out = elements<T_>(y);
-    at::parallel_for(0, B * H, 1, [&](int64_t b, int64_t e) {
+    ptft::parallel_for(0, B * H, 1, [&](int64_t b, int64_t e) {
       for (int64_t bh = b; bh < e; ++bh) {
         const T_* row = in + (bh / H) * x.stride(0) + (bh % H) * x.stride(1);
         rope_sequence(row, x.stride(2), cos.data_ptr<float>(), sin.data_ptr<float>(), out + bh * T * D, T, D, backward);

@@ -1,6 +1,7 @@
 #include "ptft/nn/swiglu.h"
 
 #include "kernel_types.h"
+#include "ptft/core/parallel.h"
 #include "ptft/nn/swiglu_kernel.h"
 
 namespace ptft::nn {
@@ -17,7 +18,7 @@ struct SwiGlu : torch::autograd::Function<SwiGlu> {
       using T = decltype(tag);
       const T *gp = elements<T>(g), *up_ = elements<T>(u);
       T* yp = elements<T>(y);
-      at::parallel_for(0, g.numel(), kGrain, [&](int64_t b, int64_t e) { swiglu_forward(gp + b, up_ + b, yp + b, e - b); });
+      ptft::parallel_for(0, g.numel(), kGrain, [&](int64_t b, int64_t e) { swiglu_forward(gp + b, up_ + b, yp + b, e - b); });
     });
     ctx->save_for_backward({g, u});
     return y;
@@ -33,7 +34,7 @@ struct SwiGlu : torch::autograd::Function<SwiGlu> {
       using T = decltype(tag);
       const T *gp = elements<T>(g), *up_ = elements<T>(u), *dyp = elements<T>(dy);
       T *dgp = elements<T>(dg), *dup = elements<T>(du);
-      at::parallel_for(0, g.numel(), kGrain, [&](int64_t b, int64_t e) {
+      ptft::parallel_for(0, g.numel(), kGrain, [&](int64_t b, int64_t e) {
         swiglu_backward(gp + b, up_ + b, dyp + b, dgp + b, dup + b, e - b);
       });
     });

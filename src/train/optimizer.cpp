@@ -1,11 +1,10 @@
 #include "ptft/train/optimizer.h"
 
-#include <ATen/Parallel.h>
-
 #include <cmath>
 #include <map>
 
 #include "ptft/core/error.h"
+#include "ptft/core/parallel.h"
 #include "ptft/models/model.h"
 #include "ptft/train/adamw_kernel.h"
 
@@ -40,7 +39,7 @@ const torch::Tensor& need(const TensorMap& state, const std::string& key, const 
 
 // The fused kernel over chunks of a contiguous fp32 CPU tensor, on libtorch's intra-op threads.
 void adamw_fused_cpu(float* p, const float* g, float* m, float* v, int64_t n, const AdamWStep& step) {
-  at::parallel_for(0, n, 32768, [&](int64_t begin, int64_t end) {
+  ptft::parallel_for(0, n, 32768, [&](int64_t begin, int64_t end) {
     adamw_update(p + begin, g + begin, m + begin, v + begin, end - begin, step);
   });
 }

@@ -1,7 +1,8 @@
 // compat::attention (the scaled dot-product attention every ptft model uses) against the textbook
 // formula softmax(q k^T / sqrt(hs) + mask) v, in double: outputs and the gradients of q, k and v,
 // for causal self-attention, causal attention of a few new queries over a longer KV cache
-// (bottom-right aligned), and unmasked attention.
+// (bottom-right aligned), unmasked attention, each also with grouped query heads (k/v repeated
+// per head for the reference).
 // nn::SelfAttention, in double (tolerance 1e-12): grouped-query attention equals full attention
 // whose k/v projections repeat each key/value head by hand; separate projections equal the fused
 // c_attn with the same weights; the position hook gets the cache offset (a rotary hook makes cached
@@ -30,20 +31,22 @@ torch::Tensor reference(const torch::Tensor& q, const torch::Tensor& k, const to
   return torch::matmul(torch::softmax(att, -1), v);  // (B,nh,Tq,hs)
 }
 
-void expect_matches_reference(int64_t tq, int64_t tk, bool causal) {
-  SCOPED_TRACE("tq " + std::to_string(tq) + " tk " + std::to_string(tk) + (causal ? " causal" : ""));
+// nkv < nh: grouped-query attention, query head h reading key/value head h / (nh / nkv).
+void expect_matches_reference(int64_t tq, int64_t tk, bool causal, int64_t nh = 3, int64_t nkv = 3) {
+  SCOPED_TRACE("tq " + std::to_string(tq) + " tk " + std::to_string(tk) + (causal ? " causal" : "") + " heads " +
+               std::to_string(nh) + "/" + std::to_string(nkv));
   torch::manual_seed(3);
   auto opts = torch::TensorOptions().dtype(torch::kDouble).requires_grad(true);
   // q/k/v as the attention module makes them: transposed views of (B,T,nh,hs).
-  auto q0 = torch::randn({2, tq, 3, 8}, opts), k0 = torch::randn({2, tk, 3, 8}, opts),
-       v0 = torch::randn({2, tk, 3, 8}, opts);
-  auto q = q0.transpose(1, 2), k = k0.transpose(1, 2), v = v0.transpose(1, 2);  // (B,nh,T,hs)
-  auto w = torch::randn({2, 3, tq, 8}, torch::kDouble);  // a loss that weighs every output differently
+  auto q0 = torch::randn({2, tq, nh, 8}, opts), k0 = torch::randn({2, tk, nkv, 8}, opts),
+       v0 = torch::randn({2, tk, nkv, 8}, opts);
+  auto q = q0.transpose(1, 2), k = k0.transpose(1, 2), v = v0.transpose(1, 2);  // (B,nh,T,hs), (B,nkv,T,hs)
+  auto w = torch::randn({2, nh, tq, 8}, torch::kDouble);  // a loss that weighs every output differently
 
   auto y = compat::attention(q, k, v, causal, 0.0);
-  ASSERT_EQ(y.sizes(), (std::vector<int64_t>{2, 3, tq, 8}));
+  ASSERT_EQ(y.sizes(), (std::vector<int64_t>{2, nh, tq, 8}));
   auto grads = torch::autograd::grad({(y * w).sum()}, {q0, k0, v0});
-  auto y_ref = reference(q, k, v, causal);
+  auto y_ref = reference(q, k.repeat_interleave(nh / nkv, 1), v.repeat_interleave(nh / nkv, 1), causal);
   auto grads_ref = torch::autograd::grad({(y_ref * w).sum()}, {q0, k0, v0});
 
   EXPECT_TRUE(torch::allclose(y, y_ref, 1e-10, 1e-12)) << (y - y_ref).abs().max();
@@ -60,6 +63,13 @@ TEST(Attention, NewQueriesOverALongerCacheAreBottomRightAligned) {
 }
 
 TEST(Attention, UnmaskedMatchesTheFormula) { expect_matches_reference(5, 9, false); }
+
+TEST(Attention, GroupedQueryHeadsReadTheirKeyValueHead) {
+  expect_matches_reference(7, 7, true, 6, 2);
+  expect_matches_reference(3, 10, true, 6, 3);
+  expect_matches_reference(1, 10, true, 4, 1);
+  expect_matches_reference(5, 9, false, 6, 2);
+}
 
 // --- nn::SelfAttention ---------------------------------------------------------------------------
 

@@ -67,35 +67,43 @@ class AutocastGuard {
   bool prev_ = false;
 };
 
-// softmax(q k^T / sqrt(hs) + mask) v for q (B,nh,Tq,hs), k/v (B,nh,Tk,hs) -> (B,nh,Tq,hs).
-// causal: query i (the last Tq of Tk positions) sees keys 0..Tk-Tq+i (bottom-right aligned, so
-// that a KV cache with Tq < Tk works). Uses the fused kernel where libtorch has one.
+// softmax(q k^T / sqrt(hs) + mask) v for q (B,nh,Tq,hs), k/v (B,nkv,Tk,hs) -> (B,nh,Tq,hs).
+// Grouped-query attention when nkv < nh: query head h reads key/value head h / (nh / nkv) (HF's
+// repeat_kv). causal: query i (the last Tq of Tk positions) sees keys 0..Tk-Tq+i (bottom-right
+// aligned, so that a KV cache with Tq < Tk works). Uses the fused kernel where libtorch has one.
 inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool causal,
                             double dropout_p) {
-  const int64_t tq = q.size(-2), tk = k.size(-2), hs = q.size(-1);
+  const int64_t B = q.size(0), nh = q.size(1), nkv = k.size(1), rep = nh / nkv;
+  const int64_t tq = q.size(-2), tk = k.size(-2), hs = q.size(-1), hv = v.size(-1);
 #if PTFT_TORCH_AT_LEAST(2, 0)
+  if (rep > 1) {  // (B,nkv,Tk,hs) -> (B,nh,Tk,hs)
+    auto repeat = [&](const at::Tensor& t) {
+      return t.unsqueeze(2).expand({B, nkv, rep, tk, t.size(-1)}).reshape({B, nh, tk, t.size(-1)});
+    };
+    return attention(q, repeat(k), repeat(v), causal, dropout_p);
+  }
   if (!causal || tq == 1) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, false);
   if (tq == tk) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, true);
 #endif
-  // One batched GEMM for the scores. Causal: the 1/sqrt(hs) scale is its alpha and the mask its
-  // C input (0 where visible, -inf where hidden, broadcast over the batch), so no pass over the
-  // (B*nh,Tq,Tk) scores is spent on either, forward or backward. Unmasked: the scale goes on q
-  // (libtorch 1.13's small-matrix baddbmm reads C even with beta 0, so none is passed).
+  // One batched GEMM per product, the query heads of one key/value head stacked as rows
+  // ((B*nkv, rep*Tq, hs): k and v are never repeated). Causal: the 1/sqrt(hs) scale is the
+  // GEMM's alpha and the mask its C input (0 where visible, -inf where hidden, once per stacked
+  // head, broadcast over the batch), so no pass over the scores is spent on either, forward or
+  // backward. Unmasked: the scale goes on q (libtorch 1.13's small-matrix baddbmm reads C even
+  // with beta 0, so none is passed).
   const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
-  auto q3 = q.reshape({-1, tq, hs});                                    // (B*nh,Tq,hs)
-  auto k3t = k.reshape({-1, tk, hs}).transpose(1, 2);                   // (B*nh,hs,Tk)
-  at::Tensor att;                                                       // (B*nh,Tq,Tk)
+  auto q3 = q.reshape({B * nkv, rep * tq, hs});                         // (B*nkv,rep*Tq,hs)
+  auto k3t = k.reshape({B * nkv, tk, hs}).transpose(1, 2);              // (B*nkv,hs,Tk)
+  at::Tensor att;                                                       // (B*nkv,rep*Tq,Tk)
   if (causal && tq > 1) {
     auto mask = at::full({tq, tk}, -std::numeric_limits<float>::infinity(), q.options()).triu_(tk - tq + 1);
-    att = at::baddbmm(mask, q3, k3t, /*beta=*/1.0, /*alpha=*/scale);
+    att = at::baddbmm(rep > 1 ? mask.repeat({rep, 1}) : mask, q3, k3t, /*beta=*/1.0, /*alpha=*/scale);
   } else {
     att = at::bmm(q3 * scale, k3t);
   }
-  att = at::softmax(att, -1);                                           // (B*nh,Tq,Tk)
+  att = at::softmax(att, -1);
   if (dropout_p > 0) att = at::dropout(att, dropout_p, true);
-  auto shape = q.sizes().vec();
-  shape.back() = v.size(-1);
-  return at::bmm(att, v.reshape({-1, tk, v.size(-1)})).view(shape);     // (B*nh,Tq,hs) -> (B,nh,Tq,hs)
+  return at::bmm(att, v.reshape({B * nkv, tk, hv})).view({B, nh, tq, hv});  // (B*nkv,rep*Tq,hv) -> (B,nh,Tq,hv)
 }
 
 }  // namespace ptft::compat
