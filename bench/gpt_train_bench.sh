@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# GPT and llama-family training throughput: `ptft pretrain` against the same model and step in
-# PyTorch eager (bench/peers/gpt_train_peer.py + llama_model.py, Debian's python3-torch: the same
-# libtorch and BLAS), in fp32 and in bf16 autocast, for gpt-tiny, gpt-small, gpt2, llama-tiny and
-# smollm2-135m (configs/models/*.yaml), with the same threads and environment, in one invocation. Prints tokens/s, the ratio
+# Language-model training throughput: `ptft pretrain` against the same model and step in PyTorch
+# eager (bench/peers/gpt_train_peer.py + llama_model.py + bert_model.py, Debian's python3-torch:
+# the same libtorch and BLAS), in fp32 and in bf16 autocast, for gpt-tiny, gpt-small, gpt2,
+# llama-tiny, smollm2-135m and (masked LM) bert-tiny and bert-base (configs/models/*.yaml), with
+# the same threads and environment, in one invocation. Prints tokens/s, the ratio
 # ptft / max(torch fp32, torch bf16), MFU and peak RSS.
 #
 #   bench/gpt_train_bench.sh [PTFT_BIN]            # default build/ptft
@@ -20,9 +21,16 @@
 #   gpt2            1 x 1024   2 + 4
 #   llama-tiny     16 x 128    3 + 20
 #   smollm2-135m    4 x 256    2 + 4    (its context cut from 8192 to 256 on both sides)
-# ptft's tokens/s is the median of its per-step `train` events in metrics.jsonl (log_every 1)
-# after the warm-up steps; the checkpoint written at the end of the run (unavoidable; save_every
-# is set past the last step, no evaluation) is outside every timed step. The peer times the same
+#   bert-tiny      32 x 128    3 + 20   masked LM (15 % of the tokens predicted)
+#   bert-base       8 x 128    2 + 4    masked LM, its context cut from 512 to 128 on both sides
+# BERT reads token shards: the bench makes a random-word corpus (40k made-up words, Zipf
+# frequencies), trains a BERT vocabulary of the preset's size on it (ptft tokenizer train
+# --family bert) and prepares shards (ptft data prepare), outside every timed step; dropout as the
+# preset has it (0.1) on both sides. The peer draws its masked windows as ptft's MlmWindows does.
+# ptft's tokens/s is the median over the steps after the warm-up of batch x context over the
+# step's wall time (elapsed_s between consecutive `train` events of metrics.jsonl, log_every 1);
+# the checkpoint written at the end of the run (unavoidable; save_every is set past the last
+# step, no evaluation) is outside every timed step. The peer times the same
 # steps with a wall clock around forward, backward, clip and the AdamW step. Peak RSS is each
 # whole process's ru_maxrss (ptft: summary.json peak_rss_mb; the peer includes the Python
 # interpreter).
@@ -66,6 +74,8 @@ shape() {
     gpt2) echo "1 2 4 0" ;;
     llama-tiny) echo "16 3 20 0" ;;
     smollm2-135m) echo "4 2 4 256" ;;
+    bert-tiny) echo "32 3 20 0" ;;
+    bert-base) echo "8 2 4 128" ;;
     *) echo "gpt_train_bench: no batch size chosen for preset '$1'" >&2; exit 1 ;;
   esac
 }
@@ -79,17 +89,44 @@ echo "gpt_train_bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $THREADS threads, $(gre
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.before"
 "$PYTHON" "$PEER" --measure-peak --threads "$THREADS" > "$WORK/peak.json"
 
+# BERT's data: token shards of a random-word corpus under a BERT vocabulary of V pieces.
+bert_shards() {  # V -> prints the shard directory
+  local dir="$WORK/bert-$1"
+  if [[ ! -d "$dir/shards" ]]; then
+    [[ -f "$WORK/bert-corpus.txt" ]] || "$PYTHON" -c '
+import random
+r = random.Random(7)
+words = ["".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(r.randint(2, 9))) for _ in range(40000)]
+weights = [1.0 / (i + 1) for i in range(len(words))]
+for i in range(40000):
+    print(" ".join(r.choices(words, weights, k=12)) + ("\n" if i % 10 == 9 else ""))' > "$WORK/bert-corpus.txt"
+    "$PTFT" tokenizer train --family bert --vocab-size "$1" --input "$WORK/bert-corpus.txt" --out "$dir/tok" \
+      > "$dir.log" 2>&1 || { cat "$dir.log" >&2; exit 1; }
+    "$PTFT" data prepare --tokenizer "$dir/tok" --input "$WORK/bert-corpus.txt" --out "$dir/shards" \
+      --split-documents blank-lines --quiet >> "$dir.log" 2>&1 || { cat "$dir.log" >&2; exit 1; }
+  fi
+  echo "$dir/shards"
+}
+
 for preset in $PRESETS; do
   read -r batch warm steps context <<< "$(shape "$preset")"
   echo "$warm" > "$WORK/$preset.warm"
+  tokens=$context
+  ((tokens > 0)) || tokens="$(sed -n 's/^\(n_positions\|max_position_embeddings\): *//p' "configs/models/$preset.yaml")"
+  echo $((batch * tokens)) > "$WORK/$preset.window"
   family="$(sed -n 's/^family: *//p' "configs/models/$preset.yaml")"
   override=""
   if ((context > 0)); then
-    [[ "$family" == llama ]] && override=", max_position_embeddings: $context" || override=", n_positions: $context"
+    [[ "$family" == gpt ]] && override=", n_positions: $context" || override=", max_position_embeddings: $context"
+  fi
+  data='{train: "synthetic:tokens"}'
+  if [[ "$family" == bert ]]; then
+    shards="$(bert_shards "$(sed -n 's/^vocab_size: *//p' "configs/models/$preset.yaml")")"
+    data="{train: $shards, val: $shards, mlm_probability: 0.15}"
   fi
   cat > "$WORK/$preset.yaml" <<EOF
 model: {family: $family, preset: $preset$override}
-data: {train: "synthetic:tokens"}
+data: $data
 train: {steps: $((warm + steps)), batch_size: $batch, warmup: 1, log_every: 1, eval_every: 0,
         save_every: 1000000, keep_checkpoints: 1}
 EOF
@@ -131,7 +168,12 @@ for p in presets:
     for r in range(1, repeats + 1):
         events = [json.loads(l) for l in open(f"{work}/run-{p}-{r}/metrics.jsonl")]
         start = next(e for e in events if e["event"] == "start")
-        timed = [e["tokens_per_s"] for e in events if e["event"] == "train" and e["step"] > warm]
+        train = [e for e in events if e["event"] == "train"]
+        # A step's tokens over its wall time (the elapsed_s of consecutive train events, log_every
+        # 1): the unit of both sides. (ptft's own tokens_per_s of a masked LM counts the predicted
+        # tokens only, 15 % of them.)
+        window = int(open(f"{work}/{p}.window").read())
+        timed = [window / (e["elapsed_s"] - prev["elapsed_s"]) for prev, e in zip(train, train[1:]) if e["step"] > warm]
         summary = json.load(open(f"{work}/run-{p}-{r}/summary.json"))
         ptft_runs.append((statistics.median(timed), len(timed), summary))
     t32_runs = [json.loads(open(f"{work}/torch-fp32-{p}-{r}.json").read().strip().splitlines()[-1])

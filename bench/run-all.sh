@@ -37,7 +37,7 @@ run() {
   fi
 }
 
-run gpt_train env PRESETS="gpt-tiny gpt-small llama-tiny" REPEATS=2 BF16_LIMIT_S=30 bench/gpt_train_bench.sh "$PTFT"
+run gpt_train env PRESETS="gpt-tiny gpt-small llama-tiny bert-tiny" REPEATS=2 BF16_LIMIT_S=30 bench/gpt_train_bench.sh "$PTFT"
 run generate env PRESETS="llama-tiny smollm2-135m gpt2" REPEATS=2 NEW_TOKENS=64 bench/generate_bench.sh "$PTFT"
 run vision_train env REPEATS=2 bench/vision_train_bench.sh "$PTFT"
 run detect env REPEATS=2 bench/detect_bench.sh "$PTFT"

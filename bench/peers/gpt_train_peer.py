@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""PyTorch-eager peer of `ptft pretrain` for bench/gpt_train_bench.sh (GPT and the llama family).
+"""PyTorch-eager peer of `ptft pretrain` for bench/gpt_train_bench.sh (GPT, the llama family, BERT).
 
 A preset of family llama builds bench/peers/llama_model.py's Llama instead of the GPT below (the
-training step is the same); --context overrides the preset's context (n_positions /
-max_position_embeddings) on both sides of a benchmark.
+training step is the same); family bert builds bench/peers/bert_model.py's BertMlm, whose step is
+the masked-LM one (random masked windows as ptft's MlmWindows draws them, the loss summed over the
+selected positions divided by their number); --context overrides the preset's context
+(n_positions / max_position_embeddings) on both sides of a benchmark.
 
 The same GPT-2 as ptft's src/models/gpt.cpp (learned positions, pre-LayerNorm blocks, GELU tanh,
 tied head, LayerNorm eps from the preset, GPT-2 init), written the way PyTorch eager users write
@@ -50,6 +52,7 @@ import torch.nn.functional as F
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bert_model  # noqa: E402  (bench/peers/bert_model.py)
 import llama_model  # noqa: E402  (bench/peers/llama_model.py)
 
 
@@ -57,10 +60,11 @@ def read_preset(path, context=0):
     with open(path) as f:
         cfg = yaml.safe_load(f)
     family = cfg.get("family")
-    if family not in ("gpt", "llama"):
-        sys.exit(f"gpt_train_peer: {path}: family is {family!r}, expected gpt or llama")
-    # The family's config defaults (include/ptft/models/gpt.h, llama.h) for keys the preset leaves out.
-    out = dict(llama_model.DEFAULTS) if family == "llama" else dict(
+    if family not in ("gpt", "llama", "bert"):
+        sys.exit(f"gpt_train_peer: {path}: family is {family!r}, expected gpt, llama or bert")
+    # The family's config defaults (include/ptft/models/gpt.h, llama.h, bert.h) for keys the preset
+    # leaves out.
+    out = dict(llama_model.DEFAULTS) if family == "llama" else dict(bert_model.DEFAULTS) if family == "bert" else dict(
         vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12, n_inner=0, embd_pdrop=0.0,
         attn_pdrop=0.0, resid_pdrop=0.0, layer_norm_epsilon=1e-5, initializer_range=0.02)
     for k, v in cfg.items():
@@ -72,7 +76,7 @@ def read_preset(path, context=0):
     if family == "gpt" and (out["embd_pdrop"] or out["attn_pdrop"] or out["resid_pdrop"]):
         sys.exit(f"gpt_train_peer: {path}: dropout > 0 is not modelled by this peer")
     if context:
-        out["max_position_embeddings" if family == "llama" else "n_positions"] = context
+        out["n_positions" if family == "gpt" else "max_position_embeddings"] = context
     out["family"] = family
     return out
 
@@ -187,7 +191,8 @@ def train(args):
     rank = int(os.environ.get("RANK", "0"))
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
-    model = (llama_model.Llama(c) if c["family"] == "llama" else Gpt(c)).to(device)
+    models = {"gpt": Gpt, "llama": llama_model.Llama, "bert": bert_model.BertMlm}
+    model = models[c["family"]](c).to(device)
     model.train()
     trained = model
     if world > 1:
@@ -199,7 +204,7 @@ def train(args):
     fast = dict(fused=True) if device.type == "cuda" else dict(foreach=args.foreach)
     opt = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95), eps=1e-8, **fast)
     B, V = args.batch_size, c["vocab_size"]
-    T = c["max_position_embeddings"] if c["family"] == "llama" else c["n_positions"]
+    T = c["n_positions"] if c["family"] == "gpt" else c["max_position_embeddings"]
     amp = args.precision == "bf16"
     params = sum(p.numel() for p in model.parameters())
     result = {"peak_rss_mb": None, "params": params, "flops_per_token": model.flops_per_token(),
@@ -235,19 +240,23 @@ def train(args):
         watchdog.daemon = True
         watchdog.start()
     for step in range(args.warmup_steps + args.steps):
-        window = torch.randint(V, (B, T + 1)).to(device)                                 # (B,T+1)
-        x, y = window[:, :-1].contiguous(), window[:, 1:].contiguous()
+        if c["family"] == "bert":
+            x, y = (t.to(device) for t in bert_model.mlm_batch(B, T, V))                  # (B,T) each
+        else:
+            window = torch.randint(V, (B, T + 1)).to(device)                             # (B,T+1)
+            x, y = window[:, :-1].contiguous(), window[:, 1:].contiguous()
         t0 = time.perf_counter()
         with lock:
             state.update(step=step, t0=t0)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            logits = trained(x)
-        loss_sum = F.cross_entropy(logits.float().view(-1, V), y.view(-1), reduction="sum")
-        (loss_sum / (B * T)).backward()
+            out = trained(x, y) if c["family"] == "bert" else (trained(x), y.view(-1))
+        logits, targets = out
+        loss_sum = F.cross_entropy(logits.float().view(-1, V), targets, reduction="sum")
+        (loss_sum / targets.numel()).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        loss = loss_sum.item() / (B * T)
+        loss = loss_sum.item() / targets.numel()
         if not math.isfinite(loss):
             sys.exit(f"gpt_train_peer: loss {loss} at step {step}")
         with lock:
