@@ -8,6 +8,7 @@
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
+#include "ptft/nn/gelu.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -146,7 +147,7 @@ void BertMlmHeadImpl::bind() {
 torch::Tensor BertMlmHeadImpl::forward(const torch::Tensor& h, const torch::Tensor& decoder) {
   // Under bf16 autocast dense gives bf16, and libtorch 1.13's CPU LayerNorm takes no bf16 input
   // with float weights: back to the weights' dtype (a no-op in fp32).
-  auto x = LayerNorm->forward(torch::gelu(dense->forward(h)).to(LayerNorm->weight.scalar_type()));  // (N,C)
+  auto x = LayerNorm->forward(nn::gelu_erf(dense->forward(h)).to(LayerNorm->weight.scalar_type()));  // (N,C)
   return torch::addmm(bias, x, decoder.t());                    // (N,C) @ (C,V) + (V) -> (N,V)
 }
 

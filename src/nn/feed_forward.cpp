@@ -8,7 +8,7 @@ namespace ptft::nn {
 torch::Tensor activate(const torch::Tensor& x, const std::string& name) {
   namespace F = torch::nn::functional;
   if (name == "gelu_tanh") return gelu_tanh(x);  // nn/gelu.h: vectorised on the CPU
-  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu") return gelu_erf(x);
   if (name == "relu") return torch::relu(x);
   throw UserError("unknown activation '" + name + "'", "use gelu_tanh, gelu or relu");
 }

@@ -1,8 +1,9 @@
-// nn::gelu_tanh against the same function in double precision (x sigmoid(2u), the value of
-// libtorch's gelu(approximate="tanh"), and its autograd gradient): fp32 within 1e-5 relative (+1e-6
-// absolute on gradients), values at least as close (relative) as libtorch's own fp32 op; bf16 (inputs, weights of
-// the gradient and results in bf16) within one bf16 step of the double result rounded, >= 99 %
-// equal to it; special values, non-contiguous input; double runs libtorch's op itself.
+// nn::gelu_tanh and nn::gelu_erf against the same functions in double precision (x sigmoid(2u),
+// the value of libtorch's gelu(approximate="tanh"); x erfc(-x / sqrt 2) / 2, libtorch's gelu) and
+// their autograd gradients: fp32 within 1e-5 relative (+1e-6 absolute on gradients), values at
+// least as close (relative) as libtorch's own fp32 op; bf16 (inputs, weights of the gradient and
+// results in bf16) within one bf16 step of the double result rounded, >= 99 % equal to it;
+// special values, non-contiguous input; double runs libtorch's op itself.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -109,6 +110,61 @@ TEST(GeluTanh, DoubleIsLibtorchsOp) {
   auto xr = xg.detach().clone().requires_grad_(true);
   auto dr = torch::autograd::grad({torch::gelu(xr, "tanh").sum()}, {xr})[0];
   EXPECT_TRUE(torch::allclose(dx, dr, 0, 0));
+}
+
+// --- exact GELU (erf) ----------------------------------------------------------------------------
+
+std::pair<torch::Tensor, torch::Tensor> erf_value_and_grad(const torch::Tensor& x0, const torch::Tensor& w, bool ours) {
+  auto x = x0.detach().clone().requires_grad_(true);
+  auto y = ours ? gelu_erf(x) : torch::gelu(x);
+  (y * w).sum().backward();
+  return {y.detach(), x.grad()};
+}
+
+// In double through erfc: x Phi(x) = x erfc(-x / sqrt 2) / 2 (1 + erf cancels in the negative
+// tail); the gradient Phi(x) + x phi(x) by autograd.
+std::pair<torch::Tensor, torch::Tensor> erf_exact(const torch::Tensor& x0, const torch::Tensor& w) {
+  auto x = x0.to(torch::kDouble).requires_grad_(true);
+  auto y = x * 0.5 * torch::erfc(-x / std::sqrt(2.0));
+  (y * w.to(torch::kDouble)).sum().backward();
+  return {y.detach(), x.grad()};
+}
+
+TEST(GeluErf, Fp32MatchesTheDoubleFunctionAndGradient) {
+  const auto x = inputs(torch::kFloat);
+  const auto w = torch::randn_like(x);
+  const auto [y, dx] = erf_value_and_grad(x, w, true);
+  const auto [y_ref, dx_ref] = erf_exact(x, w);
+  // Relative 1e-5 down to 1e-30 (x Phi(x) ~ 1e-34 at x = -12.3 leaves fp32's normal range).
+  expect_close(y, y_ref, 1e-5, 1e-30, "forward");
+  expect_close(dx, dx_ref, 1e-5, 1e-6, "gradient");
+  // No worse than libtorch's fp32 op, which loses every digit of 1 + erf in the negative tail.
+  const auto [y_torch, dx_torch] = erf_value_and_grad(x, w, false);
+  EXPECT_LE(max_relative_error(y, y_ref), max_relative_error(y_torch, y_ref));
+}
+
+TEST(GeluErf, Bf16IsTheDoubleResultRounded) {
+  const auto x = inputs(torch::kBFloat16);
+  const auto w = torch::randn_like(x);
+  const auto [y, dx] = erf_value_and_grad(x, w, true);
+  const auto [y_ref, dx_ref] = erf_exact(x, w);
+  ASSERT_EQ(y.scalar_type(), torch::kBFloat16);
+  expect_close(y, y_ref, 1.0 / 128, 1e-30, "forward");
+  expect_close(dx, dx_ref, 1.0 / 128, 1e-30, "gradient");
+  EXPECT_GE(test::share_equal(y, y_ref.to(torch::kBFloat16)), 0.99);
+  EXPECT_GE(test::share_equal(dx, dx_ref.to(torch::kBFloat16)), 0.99);
+}
+
+TEST(GeluErf, SpecialValuesAndDoubleAsLibtorch) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const auto y = gelu_erf(torch::tensor({inf, nan, 0.0f, 9.5f, -9.5f}));
+  EXPECT_EQ(y[0].item<float>(), inf);
+  EXPECT_TRUE(std::isnan(y[1].item<float>()));
+  EXPECT_EQ(y[2].item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(y[3].item<float>(), 9.5f);
+  EXPECT_NEAR(y[4].item<float>(), 0.0f, 1e-19);
+  const auto xd = torch::randn({300}, torch::kDouble);
+  EXPECT_TRUE(torch::equal(gelu_erf(xd), torch::gelu(xd)));
 }
 
 }  // namespace
