@@ -8,6 +8,7 @@
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
+#include "ptft/nn/dropout.h"
 #include "ptft/nn/gelu.h"
 #include "family_formats.h"
 
@@ -110,8 +111,7 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, const torch:
   x = types.defined() ? x + token_type_embeddings->forward(types)
                       : x + token_type_embeddings->weight[0];  // all type 0
   x = LayerNorm->forward(x);
-  if (is_training() && cfg.hidden_dropout_prob > 0) x = torch::dropout(x, cfg.hidden_dropout_prob, true);
-  return x;
+  return nn::dropout(x, cfg.hidden_dropout_prob, is_training());
 }
 
 BertEncoderImpl::BertEncoderImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
@@ -237,7 +237,7 @@ TensorMap BertImpl::forward(const TensorMap& batch) {
   const torch::Tensor h = encode(ids, get("token_type_ids"), get("attention_mask"));  // (B,T,C)
   if (is_classifier()) {
     auto pooled = bert->pooler->forward(h);  // (B,C)
-    if (is_training() && cfg_.classifier_p() > 0) pooled = torch::dropout(pooled, cfg_.classifier_p(), true);
+    pooled = nn::dropout(pooled, cfg_.classifier_p(), is_training());
     return {{"logits", classifier->forward(pooled)}};  // (B,K)
   }
   const torch::Tensor& decoder = bert->embeddings->word_embeddings->weight;  // tied: (V,C)

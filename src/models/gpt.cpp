@@ -4,6 +4,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/models/family_section.h"
+#include "ptft/nn/dropout.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -88,7 +89,7 @@ torch::Tensor GptImpl::run_cached(const torch::Tensor& ids, std::vector<nn::KvCa
   if (caches && caches->empty()) caches->resize(cfg_.n_layer);
   auto pos = torch::arange(past, past + T, ids.options().dtype(torch::kLong));  // (T)
   auto x = transformer->wte->forward(ids) + transformer->wpe->forward(pos);     // (B,T,C)
-  if (is_training() && cfg_.embd_pdrop > 0) x = torch::dropout(x, cfg_.embd_pdrop, true);
+  x = nn::dropout(x, cfg_.embd_pdrop, is_training());
   for (int64_t i = 0; i < cfg_.n_layer; ++i)
     x = transformer->h[i]->as<GptBlock>()->forward(x, caches ? &(*caches)[i] : nullptr);
   if (last_only) x = x.narrow(1, T - 1, 1);  // (B,T,C) -> (B,1,C)

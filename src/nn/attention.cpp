@@ -2,6 +2,7 @@
 
 #include "ptft/core/compat.h"
 #include "ptft/core/error.h"
+#include "ptft/nn/dropout.h"
 
 #include <cmath>
 #include <tuple>
@@ -107,14 +108,14 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
     auto att = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hs));  // (B,nh,T,Tk)
     att = att.masked_fill(key_padding.view({B, 1, 1, -1}), -std::numeric_limits<float>::infinity());
     att = torch::softmax(att, -1);
-    if (p > 0) att = torch::dropout(att, p, true);
+    att = nn::dropout(att, p, true);
     y = torch::matmul(att, v);                                // (B,nh,T,hs)
   } else {
-    y = compat::attention(q, k, v, options.causal(), p);  // (B,nh,T,hs), k/v (B,nkv,Tk,hs)
+    y = compat::attention(q, k, v, options.causal(), p, nn::dropout);  // (B,nh,T,hs), k/v (B,nkv,Tk,hs)
   }
   y = y.transpose(1, 2).contiguous().view({B, T, nh * hs});   // (B,nh,T,hs) -> (B,T,nh*hs)
   y = (options.fused() ? c_proj : o_proj)->forward(y);
-  if (is_training() && options.resid_dropout() > 0) y = torch::dropout(y, options.resid_dropout(), true);
+  y = nn::dropout(y, options.resid_dropout(), is_training());
   return y;
 }
 

@@ -1,6 +1,7 @@
 #include "ptft/nn/feed_forward.h"
 
 #include "ptft/core/error.h"
+#include "ptft/nn/dropout.h"
 #include "ptft/nn/gelu.h"
 
 namespace ptft::nn {
@@ -24,8 +25,7 @@ torch::Tensor feed_forward(const torch::Tensor& x, LinearImpl& fc, LinearImpl& p
                            bool training) {
   auto h = activate(fc.forward(x), options.activation());  // (B,T,I)
   auto y = proj.forward(h);                                // (B,T,C)
-  if (training && options.dropout() > 0) y = torch::dropout(y, options.dropout(), true);
-  return y;
+  return nn::dropout(y, options.dropout(), training);
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {

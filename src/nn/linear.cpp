@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ptft/core/error.h"
+#include "ptft/nn/dropout.h"
 
 namespace ptft::nn {
 
@@ -34,7 +35,7 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = linear(x, weight, bias);  // (..., out)
   if (lora_A) {
-    torch::Tensor h = lora_dropout_ > 0 ? torch::dropout(x, lora_dropout_, is_training()) : x;
+    torch::Tensor h = nn::dropout(x, lora_dropout_, is_training());
     y = y + lora_B->forward(lora_A->forward(h)) * lora_scale_;  // (..., in) -> (..., r) -> (..., out)
   }
   return y;

@@ -70,9 +70,11 @@ class AutocastGuard {
 // softmax(q k^T / sqrt(hs) + mask) v for q (B,nh,Tq,hs), k/v (B,nkv,Tk,hs) -> (B,nh,Tq,hs).
 // Grouped-query attention when nkv < nh: query head h reads key/value head h / (nh / nkv) (HF's
 // repeat_kv). causal: query i (the last Tq of Tk positions) sees keys 0..Tk-Tq+i (bottom-right
-// aligned, so that a KV cache with Tq < Tk works). Uses the fused kernel where libtorch has one.
+// aligned, so that a KV cache with Tq < Tk works). Uses the fused kernel where libtorch has one;
+// otherwise `dropout` (default: libtorch's) drops attention probabilities with dropout_p.
+using DropoutFn = at::Tensor (*)(const at::Tensor& x, double p, bool training);
 inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool causal,
-                            double dropout_p) {
+                            double dropout_p, DropoutFn dropout = at::dropout) {
   const int64_t B = q.size(0), nh = q.size(1), nkv = k.size(1), rep = nh / nkv;
   const int64_t tq = q.size(-2), tk = k.size(-2), hs = q.size(-1), hv = v.size(-1);
 #if PTFT_TORCH_AT_LEAST(2, 0)
@@ -80,7 +82,7 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::
     auto repeat = [&](const at::Tensor& t) {
       return t.unsqueeze(2).expand({B, nkv, rep, tk, t.size(-1)}).reshape({B, nh, tk, t.size(-1)});
     };
-    return attention(q, repeat(k), repeat(v), causal, dropout_p);
+    return attention(q, repeat(k), repeat(v), causal, dropout_p, dropout);
   }
   if (!causal || tq == 1) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, false);
   if (tq == tk) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, true);
@@ -102,7 +104,7 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::
     att = at::bmm(q3 * scale, k3t);
   }
   att = at::softmax(att, -1);
-  if (dropout_p > 0) att = at::dropout(att, dropout_p, true);
+  if (dropout_p > 0) att = dropout(att, dropout_p, true);
   return at::bmm(att, v.reshape({B * nkv, tk, hv})).view({B, nh, tq, hv});  // (B*nkv,rep*Tq,hv) -> (B,nh,Tq,hv)
 }
 
