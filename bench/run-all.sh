@@ -8,7 +8,7 @@
 #   bench/run-all.sh [PTFT_BIN]        # default build/ptft; env THREADS (2), OUT (a new temp dir)
 #
 # Short settings (two runs per side, fewer presets, short generations) trade noise for time:
-# ~5 minutes on 2 cores.
+# ~6 minutes on 2 cores.
 # For numbers to publish, run the benches themselves with their default repeats (bench/README.md).
 # Needs the peers' Python (sudo scripts/setup.sh --bench) and the text shards
 # (scripts/prepare-text-data.sh), as the benches themselves do.
