@@ -2,7 +2,8 @@
 # Language-model training throughput: `ptft pretrain` against the same model and step in PyTorch
 # eager (bench/peers/gpt_train_peer.py + llama_model.py + bert_model.py, Debian's python3-torch:
 # the same libtorch and BLAS), in fp32 and in bf16 autocast, for gpt-tiny, gpt-small, gpt2,
-# llama-tiny, smollm2-135m and (masked LM) bert-tiny and bert-base (configs/models/*.yaml), with
+# llama-tiny, smollm2-135m, bert-tiny and bert-base (configs/models/*.yaml; BERT as a masked LM,
+# and as a sequence classifier in the rows bert-tiny-cls and bert-base-cls), with
 # the same threads and environment, in one invocation. Prints tokens/s, the ratio
 # ptft / max(torch fp32, torch bf16), MFU and peak RSS.
 #
@@ -23,9 +24,12 @@
 #   smollm2-135m    4 x 256    2 + 4    (its context cut from 8192 to 256 on both sides)
 #   bert-tiny      32 x 128    3 + 20   masked LM (15 % of the tokens predicted)
 #   bert-base       8 x 128    2 + 4    masked LM, its context cut from 512 to 128 on both sides
+#   bert-tiny-cls  32 x 128    3 + 20   sequence classifier, 4 classes, texts longer than the
+#   bert-base-cls   8 x 128    2 + 4    context (full windows; the padding mask is applied)
 # BERT reads token shards: the bench makes a random-word corpus (40k made-up words, Zipf
 # frequencies), trains a BERT vocabulary of the preset's size on it (ptft tokenizer train
-# --family bert) and prepares shards (ptft data prepare), outside every timed step; dropout as the
+# --family bert) and prepares shards (ptft data prepare) or classification JSONL (180 words
+# per text, 4 labels), outside every timed step; dropout as the
 # preset has it (0.1) on both sides. The peer draws its masked windows as ptft's MlmWindows does.
 # ptft's tokens/s is the median over the steps after the warm-up of batch x context over the
 # step's wall time (elapsed_s between consecutive `train` events of metrics.jsonl, log_every 1);
@@ -76,6 +80,8 @@ shape() {
     smollm2-135m) echo "4 2 4 256" ;;
     bert-tiny) echo "32 3 20 0" ;;
     bert-base) echo "8 2 4 128" ;;
+    bert-tiny-cls) echo "32 3 20 0" ;;
+    bert-base-cls) echo "8 2 4 128" ;;
     *) echo "gpt_train_bench: no batch size chosen for preset '$1'" >&2; exit 1 ;;
   esac
 }
@@ -108,24 +114,47 @@ for i in range(40000):
   echo "$dir/shards"
 }
 
+# BERT's classification data: JSONL of 180-word texts with 4 labels beside those shards.
+bert_classification() {  # V -> prints the train file; the tokenizer is in its directory's tok/
+  local dir
+  dir="$(dirname "$(bert_shards "$1")")"
+  [[ -f "$dir/cls-train.jsonl" ]] || "$PYTHON" - "$WORK/bert-corpus.txt" "$dir" <<'PY'
+import json, sys
+lines = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+for split, n in (("train", 2000), ("val", 100)):
+    with open(f"{sys.argv[2]}/cls-{split}.jsonl", "w") as out:
+        for i in range(n):
+            text = " ".join(lines[(15 * i + k) % len(lines)] for k in range(15))
+            out.write(json.dumps({"text": text, "label": "abcd"[i % 4]}) + "\n")
+PY
+  echo "$dir/cls-train.jsonl"
+}
+
 for preset in $PRESETS; do
   read -r batch warm steps context <<< "$(shape "$preset")"
   echo "$warm" > "$WORK/$preset.warm"
+  model="${preset%-cls}"  # the model preset of the row
+  task=lm
+  [[ "$model" != "$preset" ]] && task=classify
   tokens=$context
-  ((tokens > 0)) || tokens="$(sed -n 's/^\(n_positions\|max_position_embeddings\): *//p' "configs/models/$preset.yaml")"
+  ((tokens > 0)) || tokens="$(sed -n 's/^\(n_positions\|max_position_embeddings\): *//p' "configs/models/$model.yaml")"
   echo $((batch * tokens)) > "$WORK/$preset.window"
-  family="$(sed -n 's/^family: *//p' "configs/models/$preset.yaml")"
+  family="$(sed -n 's/^family: *//p' "configs/models/$model.yaml")"
   override=""
   if ((context > 0)); then
     [[ "$family" == gpt ]] && override=", n_positions: $context" || override=", max_position_embeddings: $context"
   fi
   data='{train: "synthetic:tokens"}'
-  if [[ "$family" == bert ]]; then
-    shards="$(bert_shards "$(sed -n 's/^vocab_size: *//p' "configs/models/$preset.yaml")")"
+  vocab="$(sed -n 's/^vocab_size: *//p' "configs/models/$model.yaml")"
+  if [[ "$task" == classify ]]; then
+    train_file="$(bert_classification "$vocab")"
+    data="{train: $train_file, val: ${train_file%train.jsonl}val.jsonl, tokenizer: $(dirname "$train_file")/tok}"
+  elif [[ "$family" == bert ]]; then
+    shards="$(bert_shards "$vocab")"
     data="{train: $shards, val: $shards, mlm_probability: 0.15}"
   fi
   cat > "$WORK/$preset.yaml" <<EOF
-model: {family: $family, preset: $preset$override}
+model: {family: $family, preset: $model$override}
 data: $data
 train: {steps: $((warm + steps)), batch_size: $batch, warmup: 1, log_every: 1, eval_every: 0,
         save_every: 1000000, keep_checkpoints: 1}
@@ -137,12 +166,12 @@ EOF
       > "$WORK/ptft-$preset.log" 2>&1 || { cat "$WORK/ptft-$preset.log" >&2; exit 1; }
     rm -rf "$WORK/run-$preset-$r/checkpoints"
     echo "[$preset] torch eager fp32 (run $r/$REPEATS) ..." >&2
-    "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --batch-size "$batch" --context "$context" \
+    "$PYTHON" "$PEER" --preset "configs/models/$model.yaml" --task "$task" --batch-size "$batch" --context "$context" \
       --warmup-steps "$warm" --steps "$steps" --precision fp32 --threads "$THREADS" --time-limit 0 \
       > "$WORK/torch-fp32-$preset-$r.json"
   done
   echo "[$preset] torch eager bf16 ..." >&2
-  "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --batch-size "$batch" --context "$context" \
+  "$PYTHON" "$PEER" --preset "configs/models/$model.yaml" --task "$task" --batch-size "$batch" --context "$context" \
     --warmup-steps "$warm" --steps "$steps" --precision bf16 --threads "$THREADS" --time-limit "$BF16_LIMIT_S" \
     > "$WORK/torch-bf16-$preset.json"
 done

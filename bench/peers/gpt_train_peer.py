@@ -192,7 +192,8 @@ def train(args):
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     models = {"gpt": Gpt, "llama": llama_model.Llama, "bert": bert_model.BertMlm}
-    model = models[c["family"]](c).to(device)
+    classify = c["family"] == "bert" and args.task == "classify"
+    model = (bert_model.BertClassifier(c) if classify else models[c["family"]](c)).to(device)
     model.train()
     trained = model
     if world > 1:
@@ -240,7 +241,9 @@ def train(args):
         watchdog.daemon = True
         watchdog.start()
     for step in range(args.warmup_steps + args.steps):
-        if c["family"] == "bert":
+        if classify:
+            x, mask, y = (t.to(device) for t in bert_model.classification_batch(B, T, V))  # (B,T) x2, (B)
+        elif c["family"] == "bert":
             x, y = (t.to(device) for t in bert_model.mlm_batch(B, T, V))                  # (B,T) each
         else:
             window = torch.randint(V, (B, T + 1)).to(device)                             # (B,T+1)
@@ -249,9 +252,12 @@ def train(args):
         with lock:
             state.update(step=step, t0=t0)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            out = trained(x, y) if c["family"] == "bert" else (trained(x), y.view(-1))
+            if classify:
+                out = trained(x, mask), y
+            else:
+                out = trained(x, y) if c["family"] == "bert" else (trained(x), y.view(-1))
         logits, targets = out
-        loss_sum = F.cross_entropy(logits.float().view(-1, V), targets, reduction="sum")
+        loss_sum = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets, reduction="sum")
         (loss_sum / targets.numel()).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -303,6 +309,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--foreach", action=argparse.BooleanOptionalAction, default=True,
                     help="AdamW's multi-tensor (foreach) implementation; --no-foreach = the for-loop one")
+    ap.add_argument("--task", choices=("lm", "classify"), default="lm",
+                    help="bert: classify = the sequence classifier's step (BertForSequenceClassification)")
     ap.add_argument("--time-limit", type=float, default=0, help="seconds; 0 = none (see the header)")
     ap.add_argument("--measure-peak", action="store_true", help="print the matmul peak and exit")
     ap.add_argument("--peak-size", type=int, default=2048)

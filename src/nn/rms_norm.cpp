@@ -72,6 +72,8 @@ struct RmsNormOp : torch::autograd::Function<RmsNormOp> {
 }  // namespace
 
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+  TORCH_CHECK(x.dim() >= 1 && weight.dim() == 1 && weight.size(0) == x.size(-1), "rms_norm: weight (",
+              weight.sizes(), ") must be one value per element of x's last dimension (x ", x.sizes(), ")");
   const bool kernel = kernel_dtype(x) && weight.is_cpu() && weight.scalar_type() == torch::kFloat && x.numel() > 0;
   if (!kernel) return rms_norm_reference(x, weight, eps);
   return RmsNormOp::apply(x, weight, eps);

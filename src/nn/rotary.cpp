@@ -116,6 +116,8 @@ torch::Tensor table_for(const torch::Tensor& table, const torch::Tensor& x) {
 }
 
 torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  TORCH_CHECK(x.dim() >= 2 && x.size(-1) == cos.size(1) && x.size(-2) == cos.size(0), "rotary embeddings of ",
+              cos.size(0), " positions x head size ", cos.size(1), " applied to a tensor ", x.sizes());
   if (kernel_dtype(x) && x.dim() == 4 && x.numel() > 0) {
     return Rope::apply(x, table_for(cos, x), table_for(sin, x));
   }

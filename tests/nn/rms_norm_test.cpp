@@ -117,6 +117,11 @@ TEST(RmsNorm, DoubleAndBf16WeightsRunLibtorchsOps) {
   EXPECT_TRUE(torch::equal(rms_norm(xb, wb, kEps), run(xb, wb, c, false).y));
 }
 
+TEST(RmsNorm, AWeightOfAnotherWidthIsRefused) {
+  EXPECT_THROW(rms_norm(torch::randn({2, 8}), torch::ones({6}), kEps), c10::Error);
+  EXPECT_THROW(rms_norm(torch::randn({2, 8}), torch::ones({2, 8}), kEps), c10::Error);
+}
+
 TEST(RmsNorm, ModuleUsesTheOp) {
   RmsNorm norm(RmsNormOptions(16).eps(kEps));
   torch::manual_seed(6);

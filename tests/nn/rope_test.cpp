@@ -75,6 +75,12 @@ TEST(Rope, Bf16WithinOneStep) {
   EXPECT_GE(test::share_equal(y, y_ref.to(torch::kBFloat16)), 0.95);
 }
 
+TEST(Rope, AHeadOfAnotherSizeIsRefused) {
+  Rotary rope(kHead, kTheta, RopeScaling{}, kPositions);
+  auto q = torch::randn({1, 2, 5, kHead / 2}), k = q.clone();  // head size 32 for tables of 64
+  EXPECT_THROW(rope.apply(q, k, 0), c10::Error);
+}
+
 TEST(Rope, DoubleRunsLibtorchsOps) {
   torch::manual_seed(23);
   const auto x = torch::randn({1, 9, 2, kHead}, torch::kDouble), c = torch::randn({1, 2, 9, kHead}, torch::kDouble);
