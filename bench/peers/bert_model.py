@@ -80,6 +80,12 @@ class Encoder(nn.Module):
             x = layer(x, add_mask)
         return x
 
+    def forward_flops_per_token(self):
+        """2 per layer weight and 4 L T C for the attention products (one forward)."""
+        c = self.c
+        weights = sum(p.numel() for p in self.layers.parameters())
+        return 2.0 * weights + 4.0 * c["num_hidden_layers"] * c["max_position_embeddings"] * c["hidden_size"]
+
 
 def init_weights(model, std):
     with torch.no_grad():  # HF's _init_weights: N(0, initializer_range), zero biases, unit norms
@@ -112,13 +118,9 @@ class BertMlm(nn.Module):
         return F.linear(h, self.bert.word_embeddings.weight, self.head_bias), targets.reshape(-1).index_select(0, where)
 
     def flops_per_token(self):
-        """Forward + backward: 2 per encoder weight, 4 L T C for the attention products, and the head
-        on the 15 % selected positions (dense + decoder); x 3."""
-        c = self.c
-        C, L, T, V = c["hidden_size"], c["num_hidden_layers"], c["max_position_embeddings"], c["vocab_size"]
-        encoder = sum(p.numel() for p in self.bert.layers.parameters())
-        forward = 2.0 * encoder + 4.0 * L * T * C + 0.15 * 2.0 * (C * C + C * V)
-        return 3.0 * forward
+        """Forward + backward (x 3): the encoder's, and the head on the 15 % selected positions."""
+        C, V = self.c["hidden_size"], self.c["vocab_size"]
+        return 3.0 * (self.bert.forward_flops_per_token() + 0.15 * 2.0 * (C * C + C * V))
 
 
 class BertClassifier(nn.Module):
@@ -139,10 +141,8 @@ class BertClassifier(nn.Module):
         return self.classifier(F.dropout(pooled, self.c["hidden_dropout_prob"], self.training))
 
     def flops_per_token(self):
-        c = self.c
-        encoder = sum(p.numel() for p in self.bert.layers.parameters())
-        forward = 2.0 * encoder + 4.0 * c["num_hidden_layers"] * c["max_position_embeddings"] * c["hidden_size"]
-        return 3.0 * forward
+        """Forward + backward (x 3) of the encoder; pooler and classifier are negligible."""
+        return 3.0 * self.bert.forward_flops_per_token()
 
 
 def classification_batch(B, T, V):

@@ -25,20 +25,22 @@ torch::Tensor inputs(torch::Dtype dtype) {
 
 using test::expect_close;
 
-// y and dL/dx for L = sum(y * w), by ours or by libtorch, in x's dtype.
-std::pair<torch::Tensor, torch::Tensor> value_and_grad(const torch::Tensor& x0, const torch::Tensor& w, bool ours) {
+// y and dL/dx for L = sum(y * w), by ours or by libtorch, in x's dtype; erf: the exact GELU.
+std::pair<torch::Tensor, torch::Tensor> value_and_grad(const torch::Tensor& x0, const torch::Tensor& w, bool ours,
+                                                       bool erf = false) {
   auto x = x0.detach().clone().requires_grad_(true);
-  auto y = ours ? gelu_tanh(x) : torch::gelu(x, "tanh");
+  auto y = erf ? (ours ? gelu_erf(x) : torch::gelu(x)) : (ours ? gelu_tanh(x) : torch::gelu(x, "tanh"));
   (y * w).sum().backward();
   return {y.detach(), x.grad()};
 }
 
 // The reference: the same inputs in double, through x sigmoid(2u) = 0.5 x (1 + tanh(u)) (in the
-// far negative tail 1 + tanh(u) cancels below double's own precision), gradient by autograd.
-std::pair<torch::Tensor, torch::Tensor> exact(const torch::Tensor& x0, const torch::Tensor& w) {
+// far negative tail 1 + tanh(u) cancels below double's own precision), or for the exact GELU
+// through erfc, x Phi(x) = x erfc(-x / sqrt 2) / 2 (1 + erf cancels there); gradient by autograd.
+std::pair<torch::Tensor, torch::Tensor> exact(const torch::Tensor& x0, const torch::Tensor& w, bool erf = false) {
   auto x = x0.to(torch::kDouble).requires_grad_(true);
   const double beta = std::sqrt(2.0 / M_PI), kappa = 0.044715;
-  auto y = x * torch::sigmoid(2 * beta * (x + kappa * x.pow(3)));
+  auto y = erf ? x * 0.5 * torch::erfc(-x / std::sqrt(2.0)) : x * torch::sigmoid(2 * beta * (x + kappa * x.pow(3)));
   (y * w.to(torch::kDouble)).sum().backward();
   return {y.detach(), x.grad()};
 }
@@ -114,40 +116,24 @@ TEST(GeluTanh, DoubleIsLibtorchsOp) {
 
 // --- exact GELU (erf) ----------------------------------------------------------------------------
 
-std::pair<torch::Tensor, torch::Tensor> erf_value_and_grad(const torch::Tensor& x0, const torch::Tensor& w, bool ours) {
-  auto x = x0.detach().clone().requires_grad_(true);
-  auto y = ours ? gelu_erf(x) : torch::gelu(x);
-  (y * w).sum().backward();
-  return {y.detach(), x.grad()};
-}
-
-// In double through erfc: x Phi(x) = x erfc(-x / sqrt 2) / 2 (1 + erf cancels in the negative
-// tail); the gradient Phi(x) + x phi(x) by autograd.
-std::pair<torch::Tensor, torch::Tensor> erf_exact(const torch::Tensor& x0, const torch::Tensor& w) {
-  auto x = x0.to(torch::kDouble).requires_grad_(true);
-  auto y = x * 0.5 * torch::erfc(-x / std::sqrt(2.0));
-  (y * w.to(torch::kDouble)).sum().backward();
-  return {y.detach(), x.grad()};
-}
-
 TEST(GeluErf, Fp32MatchesTheDoubleFunctionAndGradient) {
   const auto x = inputs(torch::kFloat);
   const auto w = torch::randn_like(x);
-  const auto [y, dx] = erf_value_and_grad(x, w, true);
-  const auto [y_ref, dx_ref] = erf_exact(x, w);
+  const auto [y, dx] = value_and_grad(x, w, true, /*erf=*/true);
+  const auto [y_ref, dx_ref] = exact(x, w, /*erf=*/true);
   // Relative 1e-5 down to 1e-30 (x Phi(x) ~ 1e-34 at x = -12.3 leaves fp32's normal range).
   expect_close(y, y_ref, 1e-5, 1e-30, "forward");
   expect_close(dx, dx_ref, 1e-5, 1e-6, "gradient");
   // No worse than libtorch's fp32 op, which loses every digit of 1 + erf in the negative tail.
-  const auto [y_torch, dx_torch] = erf_value_and_grad(x, w, false);
+  const auto [y_torch, dx_torch] = value_and_grad(x, w, false, /*erf=*/true);
   EXPECT_LE(max_relative_error(y, y_ref), max_relative_error(y_torch, y_ref));
 }
 
 TEST(GeluErf, Bf16IsTheDoubleResultRounded) {
   const auto x = inputs(torch::kBFloat16);
   const auto w = torch::randn_like(x);
-  const auto [y, dx] = erf_value_and_grad(x, w, true);
-  const auto [y_ref, dx_ref] = erf_exact(x, w);
+  const auto [y, dx] = value_and_grad(x, w, true, /*erf=*/true);
+  const auto [y_ref, dx_ref] = exact(x, w, /*erf=*/true);
   ASSERT_EQ(y.scalar_type(), torch::kBFloat16);
   expect_close(y, y_ref, 1.0 / 128, 1e-30, "forward");
   expect_close(dx, dx_ref, 1.0 / 128, 1e-30, "gradient");

@@ -7,8 +7,8 @@
 // CPU fp32 / bf16: nn/dropout_kernel.h's counter-based mask from one 64-bit key drawn from
 // libtorch's default CPU generator (so seeding and a resumed run's restored generator state
 // reproduce it), applied in one vectorised pass; the backward recomputes the mask (nothing
-// saved; libtorch keeps a mask tensor the size of x and draws one random number per element on
-// one thread). Other tensors (CUDA, double): libtorch's dropout.
+// saved; libtorch keeps a mask tensor the size of x and draws one random number per element,
+// ~7-9 ns each on 2 threads here). Other tensors (CUDA, double): libtorch's dropout.
 #pragma once
 
 #include <torch/torch.h>
