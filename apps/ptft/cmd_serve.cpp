@@ -1,11 +1,13 @@
 // ptft serve --model M [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--template T]
-//            [--max-tokens-limit 2048] [--max-queue 16] [--max-body-bytes N] [--threads N] [--device D]
+//            [--max-tokens-limit 2048] [--max-queue 16] [--max-body-bytes N] [--max-connections 512]
+//            [--request-timeout 10] [--threads N] [--device D]
 //
 // An OpenAI-compatible HTTP server (docs/serve.md) for a causal language model: /v1/models,
 // /v1/completions, /v1/chat/completions (streaming as server-sent events), /health. Runs until
 // SIGINT/SIGTERM, answers the request in progress, then exits 0.
 #include <filesystem>
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <iostream>
 
@@ -31,6 +33,15 @@ struct ServeRequest {
   std::string lora;
 };
 
+// Every connection is a file descriptor: lift the soft limit (often 1024) toward the hard one so
+// that --max-connections can be reached; the server makes room by closing idle connections if not.
+void raise_open_file_limit(size_t wanted) {
+  rlimit l{};
+  if (::getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= wanted) return;
+  l.rlim_cur = std::min<rlim_t>(l.rlim_max, wanted);
+  ::setrlimit(RLIMIT_NOFILE, &l);
+}
+
 }  // namespace
 
 Action add_serve(CLI::App& app) {
@@ -47,6 +58,12 @@ Action add_serve(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--max-queue", r->options.max_queue, "requests that may wait for the model; more get 503")->capture_default_str();
   sub->add_option("--max-body-bytes", r->options.max_body_bytes, "larger request bodies get 413")->capture_default_str();
+  sub->add_option("--max-connections", r->options.max_connections,
+                  "open connections at most (the longest idle is closed for a new one; else new ones wait)")
+      ->capture_default_str();
+  sub->add_option("--request-timeout", r->options.request_timeout_s,
+                  "seconds a request may take to arrive whole from its first byte (else 408)")
+      ->capture_default_str();
   sub->add_flag("--log-requests", r->options.log_requests, "one line per request on stderr");
   sub->add_option("--threads", r->threads, "intra-op threads (0 = all cores)")->capture_default_str();
   sub->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
@@ -57,6 +74,7 @@ Action add_serve(CLI::App& app) {
     // default; with one arena 175 -> 196 MB after 3 rounds, level from round to round (2 arenas:
     // 211). One arena costs little: the HTTP threads mostly wait on sockets or the engine.
     ::mallopt(M_ARENA_MAX, 1);
+    raise_open_file_limit(r->options.max_connections + 64);
     set_threads(r->threads);
     PretrainedOptions po;
     po.language_model_for = "serve";

@@ -6,6 +6,8 @@ namespace ptft {
 
 namespace {
 constexpr size_t kMaxQueue = 1024;  // every waiting request holds a server thread
+constexpr size_t kMaxConnections = 65536;
+constexpr int kMaxRequestTimeout = 3600;
 }
 
 void ServeOptions::validate() const {
@@ -18,6 +20,12 @@ void ServeOptions::validate() const {
   if (max_queue > kMaxQueue)
     throw UserError("serve: the queue limit " + std::to_string(max_queue) + " is over " + std::to_string(kMaxQueue),
                     "every waiting request holds a thread: use at most " + std::to_string(kMaxQueue));
+  if (max_connections < 1 || max_connections > kMaxConnections)
+    throw UserError("serve: the connection limit " + std::to_string(max_connections) + " is out of range",
+                    "pass --max-connections in 1.." + std::to_string(kMaxConnections));
+  if (request_timeout_s < 1 || request_timeout_s > kMaxRequestTimeout)
+    throw UserError("serve: the request timeout " + std::to_string(request_timeout_s) + " s is out of range",
+                    "pass --request-timeout in 1.." + std::to_string(kMaxRequestTimeout) + " seconds");
 }
 
 }  // namespace ptft

@@ -11,10 +11,13 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "echo_engine.h"
+#include "raw_socket.h"
 #include "ptft/core/error.h"
 #include "ptft/core/signals.h"
 #include "ptft/serve/signal_stop.h"
@@ -294,6 +297,62 @@ TEST(ServeApiServer, StopBeforeRunAndSignals) {
   StopSignals::reset();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+}
+
+// Requests written by hand on a raw socket: chunked bodies, Expect: 100-continue, slow clients.
+TEST(ServeApiServer, ChunkedBodiesExpectContinueAndSlowClientsOverRawSockets) {
+  using namespace std::chrono_literals;
+  EchoEngine e;
+  ServeOptions o = options();
+  o.max_body_bytes = 200;
+  o.max_queue = 0;  // 5 server threads
+  Running s(e, o);
+  const std::string body = completion_body("chunked words");
+  auto chunked = [](const std::string& b) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx", b.size());
+    return "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(size) +
+           "\r\n" + b + "\r\n0\r\n\r\n";
+  };
+  int fd = testing::connect_to(s.port());
+  testing::send_all(fd, chunked(body));
+  std::string reply = testing::read_for(fd, 5000ms, std::string::npos);
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 200") << reply;
+  EXPECT_NE(reply.find("chunked words"), std::string::npos) << reply;
+  ::close(fd);
+
+  fd = testing::connect_to(s.port());  // over the limit when chunked: 413, as with Content-Length
+  testing::send_all(fd, chunked(std::string(300, 'x')));
+  reply = testing::read_for(fd, 5000ms);
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 413") << reply;
+  EXPECT_NE(reply.find("\"request_too_large\""), std::string::npos) << reply;
+  EXPECT_NE(reply.find("limit of 200 bytes"), std::string::npos) << reply;
+  ::close(fd);
+
+  fd = testing::connect_to(s.port());  // one interim answer, from the server's loop, then the reply
+  testing::send_all(fd, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: " +
+                            std::to_string(body.size()) + "\r\n\r\n");
+  EXPECT_EQ(testing::read_for(fd, 5000ms, 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  testing::send_all(fd, body);
+  reply = testing::read_for(fd, 5000ms);
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 200") << reply;
+  EXPECT_EQ(reply.find("100 Continue"), std::string::npos) << reply;
+  ::close(fd);
+
+  // 60 clients that send nothing or half a request, against 5 threads: /health still answers at
+  // once (the thread-per-connection server took its 5 s read timeout per wave of them)
+  std::vector<int> slow;
+  for (int i = 0; i < 30; ++i) {
+    slow.push_back(testing::connect_to(s.port()));
+    slow.push_back(testing::connect_to(s.port()));
+    testing::send_all(slow.back(), "POST /v1/completions HTTP/1.1\r\nContent-Le");
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto health = s.client().Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1000ms);
+  for (int fd_slow : slow) ::close(fd_slow);
 }
 
 TEST(ServeApiServer, APortInUseIsAUserErrorNamingTheAddressAndTheFix) {

@@ -16,6 +16,8 @@ struct ServeOptions {
   size_t max_body_bytes = 1 << 20;  // a larger request body is refused (413)
   int64_t max_tokens_limit = 2048;  // max_tokens per request at most, and its default
   size_t max_queue = 16;            // requests waiting for the engine beyond the one it runs; more: 503
+  size_t max_connections = 512;     // open connections at most (an idle one makes room; else new ones wait)
+  int request_timeout_s = 10;       // a request must arrive whole within this of its first byte (else 408)
   bool log_requests = false;        // one line per answered request on stderr (server errors always)
   // UserError naming the option and the allowed range.
   void validate() const;
