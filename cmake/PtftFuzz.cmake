@@ -45,7 +45,7 @@ ExternalProject_Add(ptft_fuzz
                    ${PTFT_FUZZ_DIR}/fuzz_gguf_tokenizer ${PTFT_FUZZ_DIR}/fuzz_gpt2_vocab
                    ${PTFT_FUZZ_DIR}/fuzz_wordpiece_vocab ${PTFT_FUZZ_DIR}/fuzz_config_yaml
                    ${PTFT_FUZZ_DIR}/fuzz_image_decode ${PTFT_FUZZ_DIR}/fuzz_idx ${PTFT_FUZZ_DIR}/fuzz_jsonl_rows
-                   ${PTFT_FUZZ_DIR}/fuzz_yolo ${PTFT_FUZZ_DIR}/fuzz_sentencepiece
+                   ${PTFT_FUZZ_DIR}/fuzz_yolo ${PTFT_FUZZ_DIR}/fuzz_sentencepiece ${PTFT_FUZZ_DIR}/fuzz_http_framing
   USES_TERMINAL_BUILD ON)
 
 if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
@@ -73,6 +73,8 @@ if(PTFT_BUILD_TESTS AND (BUILD_TESTING OR NOT DEFINED BUILD_TESTING))
   ptft_fuzz_corpus_test(fuzz_gguf_corpus fuzz_gguf ${_ptft_root}/tests/io/fuzz_corpus_gguf -gguf crash-gguf-)
   ptft_fuzz_corpus_test(fuzz_serve_request_corpus fuzz_serve_request
                         ${_ptft_root}/tests/serve/fuzz_corpus_serve_request -serve crash-serve-)
+  ptft_fuzz_corpus_test(fuzz_http_framing_corpus fuzz_http_framing
+                        ${_ptft_root}/tests/serve/fuzz_corpus_http_framing -http-framing crash-http-framing-)
   ptft_fuzz_corpus_test(fuzz_tokenizer_json_corpus fuzz_tokenizer_json
                         ${_ptft_root}/tests/tokenizer/fuzz_corpus_tokenizer_json -tokenizer-json crash-tokenizer-json-)
   ptft_fuzz_corpus_test(fuzz_gguf_tokenizer_corpus fuzz_gguf_tokenizer
