@@ -27,6 +27,7 @@ struct CommonOptions {
   SamplingOptions sampling;
   int threads = 0;
   std::string device = "auto";
+  std::string dtype = "f32";  // the weights decode steps read: f32 | bf16
   std::string lora;  // a llama.cpp LoRA adapter file for the model
   std::string command;  // generate | chat (for messages)
 };
@@ -45,6 +46,8 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
                 "a prompt longer than the model's context keeps its last tokens instead of failing");
   sub->add_option("--threads", o.threads, "intra-op threads (0 = all cores)")->capture_default_str();
   sub->add_option("--device", o.device, "auto | cpu | cuda | cuda:N (auto: cuda:0 when present)")->capture_default_str();
+  sub->add_option("--dtype", o.dtype, "weights of the decode steps: f32 | bf16 (CPU: half the bytes per token, ~2x tokens/s "
+                                      "on large models; logits within bf16 rounding)")->capture_default_str();
 }
 
 // The conversation options of chat and generate --chat.
@@ -81,6 +84,7 @@ Session open_session(const CommonOptions& o) {
   if (!o.lora.empty()) load_gguf_adapter(*p.model, o.lora);
   p.model->to(device);
   Generator g(p.model, p.tokenizer, "'" + p.dir + "'");
+  set_decode_dtype(*p.model, o.dtype, device);
   return Session{std::move(p), std::move(g)};
 }
 

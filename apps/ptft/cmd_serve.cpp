@@ -15,6 +15,7 @@
 #include "model_name.h"
 #include "ptft/core/device.h"
 #include "ptft/core/error.h"
+#include "ptft/infer/generate.h"
 #include "ptft/infer/model_engine.h"
 #include "ptft/models/gguf_model.h"
 #include "ptft/serve/api_server.h"
@@ -30,6 +31,7 @@ struct ServeRequest {
   ServeOptions options;
   int threads = 0;
   std::string device = "auto";
+  std::string dtype = "f32";  // the weights decode steps read: f32 | bf16
   std::string lora;
 };
 
@@ -67,6 +69,8 @@ Action add_serve(CLI::App& app) {
   sub->add_flag("--log-requests", r->options.log_requests, "one line per request on stderr");
   sub->add_option("--threads", r->threads, "intra-op threads (0 = all cores)")->capture_default_str();
   sub->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_option("--dtype", r->dtype, "weights of the decode steps: f32 | bf16 (CPU: half the bytes per token)")
+      ->capture_default_str();
   return [=] {
     r->options.validate();
     // glibc gives each of the server's threads its own heap arena and keeps freed memory there:
@@ -80,7 +84,9 @@ Action add_serve(CLI::App& app) {
     po.language_model_for = "serve";
     Pretrained p = load_pretrained(r->model, po);
     if (!r->lora.empty()) load_gguf_adapter(*p.model, r->lora);
-    p.model->to(resolve_device(r->device));
+    const c10::Device device = resolve_device(r->device);
+    p.model->to(device);
+    set_decode_dtype(*p.model, r->dtype, device);
     const std::string id = r->model_id.empty() ? model_name(r->model) : r->model_id;
     ModelEngine engine(std::move(p), id, r->template_spec);
     ApiServer server(engine, r->options);

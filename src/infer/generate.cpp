@@ -9,6 +9,18 @@
 
 namespace ptft {
 
+void set_decode_dtype(ModelImpl& model, const std::string& dtype, const c10::Device& device) {
+  if (dtype == "f32") return;
+  if (dtype != "bf16") throw UserError("--dtype must be f32 or bf16, got '" + dtype + "'", "use --dtype bf16 or leave it out");
+  if (!device.is_cpu())
+    throw UserError("--dtype bf16 is for generation on the CPU (the device is " + device.str() + ")",
+                    "leave --dtype out on a GPU");
+  auto* lm = dynamic_cast<CausalLm*>(&model);
+  if (lm == nullptr)
+    throw UserError("--dtype bf16: a " + model.family() + " model does not write text", "pass a causal language model");
+  lm->hold_decode_weights_bf16();
+}
+
 Generator::Generator(ModelPtr model, TokenizerPtr tokenizer, std::string source)
     : model_(std::move(model)), tok_(std::move(tokenizer)), source_(std::move(source)) {
   PTFT_CHECK(model_ && tok_, "Generator needs a model and a tokenizer");

@@ -94,8 +94,10 @@ torch::Tensor GptImpl::run_cached(const torch::Tensor& ids, std::vector<nn::KvCa
     x = transformer->h[i]->as<GptBlock>()->forward(x, caches ? &(*caches)[i] : nullptr);
   if (last_only) x = x.narrow(1, T - 1, 1);  // (B,T,C) -> (B,1,C)
   x = transformer->ln_f->forward(x);
-  return nn::linear(x, transformer->wte->weight);  // tied head: (B,T,C) @ (C,V) -> (B,T,V)
+  return tied_head_logits(x, transformer->wte->weight);  // tied head: (B,T,C) @ (C,V) -> (B,T,V)
 }
+
+void GptImpl::hold_decode_weights_bf16() { hold_bf16_copies(*this, transformer->wte->weight); }
 
 TensorMap GptImpl::forward(const TensorMap& batch) {
   auto it = batch.find("input_ids");

@@ -133,7 +133,11 @@ torch::Tensor LlamaImpl::run_cached(const torch::Tensor& ids, std::vector<nn::Kv
   if (last_only) x = x.narrow(1, T - 1, 1);  // (B,T,C) -> (B,1,C)
   x = model->norm->forward(x);
   if (lm_head) return lm_head->forward(x);                        // (B,T,V)
-  return nn::linear(x, model->embed_tokens->weight);       // tied: (B,T,C) @ (C,V) -> (B,T,V)
+  return tied_head_logits(x, model->embed_tokens->weight);       // tied: (B,T,C) @ (C,V) -> (B,T,V)
+}
+
+void LlamaImpl::hold_decode_weights_bf16() {
+  hold_bf16_copies(*this, lm_head ? torch::Tensor() : model->embed_tokens->weight);  // an untied lm_head is a Linear
 }
 
 TensorMap LlamaImpl::forward(const TensorMap& batch) {

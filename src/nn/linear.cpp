@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ptft/core/error.h"
+#include "ptft/nn/bf16_gemv.h"
 #include "ptft/nn/dropout.h"
 
 namespace ptft::nn {
@@ -33,12 +34,24 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = linear(x, weight, bias);  // (..., out)
+  torch::Tensor y;  // (..., out)
+  if (weight_bf16.defined() && x.numel() == options.in_features() && !torch::GradMode::is_enabled()) {
+    auto shape = x.sizes().vec();
+    shape.back() = options.out_features();
+    y = bf16_gemv(weight_bf16, x, bias).view(shape);
+  } else {
+    y = linear(x, weight, bias);
+  }
   if (lora_A) {
     torch::Tensor h = nn::dropout(x, lora_dropout_, is_training());
     y = y + lora_B->forward(lora_A->forward(h)) * lora_scale_;  // (..., in) -> (..., r) -> (..., out)
   }
   return y;
+}
+
+void LinearImpl::hold_bf16_copy() {
+  torch::NoGradGuard ng;
+  weight_bf16 = weight.is_cpu() ? weight.detach().to(torch::kBFloat16).contiguous() : torch::Tensor();
 }
 
 void LinearImpl::add_lora(int64_t r, double alpha, double dropout) {

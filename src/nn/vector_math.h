@@ -33,7 +33,11 @@ inline float exp_approx(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  // n within [-127, 128] before it becomes an integer: a NaN x (n NaN) or one outside the domain
+  // would make the conversion and the shift undefined (UBSan); inside the domain nothing changes,
+  // and a NaN x still gives NaN through p.
+  const float n_clamped = n > -127.0f ? (n < 128.0f ? n : 128.0f) : -127.0f;
+  const int32_t bits = (static_cast<int32_t>(n_clamped) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;

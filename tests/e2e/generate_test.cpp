@@ -84,6 +84,26 @@ TEST(GenerateE2E, StreamsTextSameSeedSameTextJsonAndErrors) {
   EXPECT_TRUE(contains(no_prompt.err, "--prompt")) << no_prompt.err;
 }
 
+// --dtype bf16: decode steps read bfloat16 copies of the weights. The greedy ids stay close to
+// f32's (a tiny model's logits move by bf16 rounding: the first token equal), and the bad values
+// are user errors.
+TEST(GenerateE2E, Bf16DecodeWeights) {
+  e2e::TempDir tmp;
+  std::string ckpt;
+  ASSERT_NO_FATAL_FAILURE(e2e::make_tiny_gpt_checkpoint(tmp, &ckpt));
+  auto f32 = e2e::run_ptft(generate_args(ckpt, "This License", {"--temperature", "0", "--json"}));
+  ASSERT_EQ(f32.exit_code, 0) << f32.text();
+  auto bf16 = e2e::run_ptft(generate_args(ckpt, "This License", {"--temperature", "0", "--json", "--dtype", "bf16"}));
+  ASSERT_EQ(bf16.exit_code, 0) << bf16.text();
+  const auto a = nlohmann::json::parse(f32.out), b = nlohmann::json::parse(bf16.out);
+  ASSERT_FALSE(a["ids"].empty());
+  ASSERT_FALSE(b["ids"].empty());
+  EXPECT_EQ(a["ids"][0], b["ids"][0]) << f32.out << "\n" << bf16.out;
+  auto bad = e2e::run_ptft(generate_args(ckpt, "x", {"--dtype", "f16"}));
+  EXPECT_EQ(bad.exit_code, 1) << bad.text();
+  EXPECT_TRUE(contains(bad.err, "--dtype must be f32 or bf16, got 'f16'")) << bad.err;
+}
+
 TEST(GenerateE2E, ChatFlagAnswersOneMessageAsChatDoes) {
   e2e::TempDir tmp;
   std::string ckpt;

@@ -5,6 +5,7 @@
 //   - overfit one batch: AdamW on one example batch lowers the default task's loss to < 1/2
 //   - bf16 autocast: the loss is finite and within 10 % of fp32; what fp32 trains gets finite gradients
 //   - param_place covers every parameter (blocks within num_blocks(), each block non-empty)
+//   - a causal LM's bf16 decode weights (hold_decode_weights_bf16) give its logits
 //   - foreign formats: export -> import gives bit-identical tensors and outputs
 #include <gtest/gtest.h>
 
@@ -14,7 +15,9 @@
 #include "../common/temp_dir.h"
 #include "ptft/core/compat.h"
 #include "ptft/core/config.h"
+#include "ptft/models/causal_lm.h"
 #include "ptft/models/model_files.h"
+#include "ptft/nn/linear.h"
 #include "ptft/train/optimizer.h"
 #include "ptft/train/task.h"
 #include "ptft/transfer/lora.h"
@@ -130,6 +133,30 @@ TEST_P(FamilySuite, TrainsUnderBf16Autocast) {
     const torch::Tensor g = m->named_parameters()[name].grad();
     EXPECT_TRUE(g.defined() && torch::isfinite(g).all().item<bool>()) << family().name << ": " << name;
   }
+}
+
+// hold_decode_weights_bf16: decode steps read bf16 copies of every projection (nn::bf16_gemv);
+// with weights already bf16-representable the logits equal the float32 model's up to summation
+// order (1e-4).
+TEST_P(FamilySuite, CausalLmDecodesWithBf16WeightsAsWithTheRoundedWeights) {
+  ModelPtr m = tiny_model(family());
+  auto* lm = dynamic_cast<CausalLm*>(m.get());
+  if (lm == nullptr) GTEST_SKIP() << family().name << " does not write text";
+  torch::NoGradGuard ng;
+  for (auto& p : m->parameters())
+    if (p.dim() == 2) p.copy_(p.to(torch::kBFloat16).to(torch::kFloat32));
+  const torch::Tensor ids = family().example_batch(*m, 1, 4).at("input_ids").slice(1, 0, 6);  // (1,6)
+  std::vector<nn::KvCache> c1, c2;
+  lm->next_logits(ids.slice(1, 0, 5), &c1);
+  const torch::Tensor want = lm->next_logits(ids.slice(1, 5, 6), &c1);  // (1,V)
+  lm->hold_decode_weights_bf16();
+  lm->next_logits(ids.slice(1, 0, 5), &c2);
+  const torch::Tensor got = lm->next_logits(ids.slice(1, 5, 6), &c2);
+  EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-5)) << (got - want).abs().max();
+  int held = 0;
+  for (const auto& mod : m->modules())
+    if (auto* linear = dynamic_cast<nn::LinearImpl*>(mod.get())) held += linear->weight_bf16.defined();
+  EXPECT_GT(held, 0);
 }
 
 TEST_P(FamilySuite, ParamPlaceCoversEveryParameter) {

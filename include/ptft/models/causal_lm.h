@@ -35,10 +35,22 @@ class CausalLm {
   }
   // The device of the model's weights (where ids must be).
   virtual torch::Device weights_device() const = 0;
+  // Generation only, on the CPU: decode steps read bfloat16 copies of the projections and the
+  // output layer (nn::bf16_gemv, float32 accumulation): half the bytes per token. The model must
+  // not be trained afterwards.
+  virtual void hold_decode_weights_bf16() = 0;
 
  protected:
+  // hold_decode_weights_bf16 for a model `self` whose output layer is `tied_head` (the input
+  // embedding; undefined when the head is one of its nn::Linear modules).
+  void hold_bf16_copies(torch::nn::Module& self, const torch::Tensor& tied_head);
+  // The tied output layer: x (B,T,C) -> (B,T,V); a one-row step reads the bf16 copy if held.
+  torch::Tensor tied_head_logits(const torch::Tensor& x, const torch::Tensor& weight) const;
   // forward_cached's logits (B,T,V), or (B,1,V) for the last position with last_only.
   virtual torch::Tensor run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) = 0;
+
+ private:
+  torch::Tensor head_bf16_;  // (V, C) bfloat16 copy of a tied head, after hold_decode_weights_bf16
 };
 
 // `examples` random token windows of up to 16 tokens (input_ids) and their next tokens (targets),

@@ -89,6 +89,8 @@ class GptImpl : public ModelImpl, public CausalLm {
 
   GptTrunk transformer{nullptr};
 
+  void hold_decode_weights_bf16() override;
+
  protected:
   torch::Tensor run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) override;
 

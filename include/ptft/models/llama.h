@@ -121,6 +121,8 @@ class LlamaImpl : public ModelImpl, public CausalLm {
   LlamaTrunk model{nullptr};
   nn::Linear lm_head{nullptr};  // (V, C); null when tied
 
+  void hold_decode_weights_bf16() override;
+
  protected:
   torch::Tensor run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) override;
 

@@ -37,8 +37,13 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
   void merge_lora();
   double lora_scale() const { return lora_scale_; }
 
+  // Generation only: a bfloat16 copy of the weight that one-row steps read (nn::bf16_gemv: half the
+  // bytes). The weight must not change afterwards (the copy would go stale).
+  void hold_bf16_copy();
+
   LinearOptions options;
   torch::Tensor weight;  // (out, in)
+  torch::Tensor weight_bf16;  // (out, in) bfloat16 after hold_bf16_copy(), else undefined
   torch::Tensor bias;    // (out) or undefined
   torch::nn::Linear lora_A{nullptr};  // (r, in), registered as "lora_A" (PEFT name)
   torch::nn::Linear lora_B{nullptr};  // (out, r)
