@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "ptft/core/error.h"
+#include "ptft/core/mapped_file.h"
 #include "ptft/io/safetensors.h"
 
 namespace ptft {
@@ -142,7 +143,12 @@ LoadReport load_into(torch::nn::Module& module, const TensorMap& tensors, const 
   torch::NoGradGuard ng;
   for (const auto& name : rep.loaded) {
     auto& dst = target[name];
-    dst.copy_(tensors.at(name).to(dst.device(), dst.scalar_type()));
+    const torch::Tensor& src = tensors.at(name);
+    dst.copy_(src.to(dst.device(), dst.scalar_type()));
+    // A tensor read from a memory-mapped file: its pages leave the process now that they are
+    // copied (peak memory of a load: the model once, not twice).
+    if (src.is_cpu() && src.is_contiguous() && src.data_ptr() != dst.data_ptr())
+      fs::MappedFile::release_copied(src.data_ptr(), src.nbytes());
   }
   return rep;
 }

@@ -35,10 +35,16 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
   torch::Tensor y;  // (..., out)
-  if (weight_bf16.defined() && x.numel() == options.in_features() && !torch::GradMode::is_enabled()) {
-    auto shape = x.sizes().vec();
-    shape.back() = options.out_features();
-    y = bf16_gemv(weight_bf16, x, bias).view(shape);
+  if (weight_bf16.defined()) {
+    PTFT_CHECK(!torch::GradMode::is_enabled(), "a projection holding bf16 decode weights only generates (no gradients)");
+    if (x.numel() == options.in_features()) {  // a decode step: half the bytes of float32
+      auto shape = x.sizes().vec();
+      shape.back() = options.out_features();
+      y = bf16_gemv(weight_bf16, x, bias).view(shape);
+    } else {  // a prompt: libtorch's bf16 GEMM (oneDNN), float32 out
+      y = torch::nn::functional::linear(x.to(torch::kBFloat16), weight_bf16).to(x.scalar_type());
+      if (bias.defined()) y = y + bias;
+    }
   } else {
     y = linear(x, weight, bias);
   }
@@ -51,7 +57,9 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
 
 void LinearImpl::hold_bf16_copy() {
   torch::NoGradGuard ng;
-  weight_bf16 = weight.is_cpu() ? weight.detach().to(torch::kBFloat16).contiguous() : torch::Tensor();
+  if (!weight.is_cpu()) return;
+  weight_bf16 = weight.detach().to(torch::kBFloat16).contiguous();
+  weight.set_data(torch::empty({0}, weight.options()));  // the float32 copy goes: 2/3 of the memory
 }
 
 void LinearImpl::add_lora(int64_t r, double alpha, double dropout) {

@@ -135,9 +135,9 @@ TEST_P(FamilySuite, TrainsUnderBf16Autocast) {
   }
 }
 
-// hold_decode_weights_bf16: decode steps read bf16 copies of every projection (nn::bf16_gemv);
-// with weights already bf16-representable the logits equal the float32 model's up to summation
-// order (1e-4).
+// hold_decode_weights_bf16: the projections become bf16 (float32 freed). With weights already
+// bf16-representable, a decode step gives the float32 model's logits up to summation order (1e-4);
+// a prompt (bf16 GEMMs on bf16-rounded activations) within bf16 rounding (5e-2 on logits ~1).
 TEST_P(FamilySuite, CausalLmDecodesWithBf16WeightsAsWithTheRoundedWeights) {
   ModelPtr m = tiny_model(family());
   auto* lm = dynamic_cast<CausalLm*>(m.get());
@@ -146,17 +146,26 @@ TEST_P(FamilySuite, CausalLmDecodesWithBf16WeightsAsWithTheRoundedWeights) {
   for (auto& p : m->parameters())
     if (p.dim() == 2) p.copy_(p.to(torch::kBFloat16).to(torch::kFloat32));
   const torch::Tensor ids = family().example_batch(*m, 1, 4).at("input_ids").slice(1, 0, 6);  // (1,6)
-  std::vector<nn::KvCache> c1, c2;
+  std::vector<nn::KvCache> c1, c2, c3;
   lm->next_logits(ids.slice(1, 0, 5), &c1);
+  lm->next_logits(ids.slice(1, 0, 5), &c2);  // the prompt in float32
   const torch::Tensor want = lm->next_logits(ids.slice(1, 5, 6), &c1);  // (1,V)
   lm->hold_decode_weights_bf16();
-  lm->next_logits(ids.slice(1, 0, 5), &c2);
   const torch::Tensor got = lm->next_logits(ids.slice(1, 5, 6), &c2);
   EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-5)) << (got - want).abs().max();
+  lm->next_logits(ids.slice(1, 0, 5), &c3);  // the prompt through the bf16 weights
+  const torch::Tensor prompted = lm->next_logits(ids.slice(1, 5, 6), &c3);
+  EXPECT_TRUE(torch::allclose(prompted, want, 5e-2, 5e-2)) << (prompted - want).abs().max();
   int held = 0;
   for (const auto& mod : m->modules())
-    if (auto* linear = dynamic_cast<nn::LinearImpl*>(mod.get())) held += linear->weight_bf16.defined();
+    if (auto* linear = dynamic_cast<nn::LinearImpl*>(mod.get())) {
+      held += linear->weight_bf16.defined();
+      EXPECT_EQ(linear->weight.numel(), 0);  // the float32 copy is freed
+    }
   EXPECT_GT(held, 0);
+  torch::GradMode::set_enabled(true);
+  EXPECT_THROW(lm->next_logits(ids.slice(1, 5, 6), &c3), Error);  // no training with bf16 decode weights
+  torch::GradMode::set_enabled(false);
 }
 
 TEST_P(FamilySuite, ParamPlaceCoversEveryParameter) {

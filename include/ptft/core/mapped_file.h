@@ -26,6 +26,13 @@ class MappedFile {
   const uint8_t* data() const { return static_cast<const uint8_t*>(map_); }
   uint64_t size() const { return size_; }
 
+  // Once bytes [p, p + n) have been copied elsewhere: if they lie inside a live MappedFile, the
+  // whole pages among them leave this process's memory (madvise MADV_DONTNEED; they stay in the
+  // page cache and are read from the file again if touched), so that loading a model does not hold
+  // the file and its copy at once. A write made through the mapping to those pages is undone.
+  // Returns the bytes released (0 for memory that is not a mapped file's).
+  static uint64_t release_copied(const void* p, uint64_t n);
+
  private:
   void* map_ = nullptr;
   uint64_t size_ = 0;

@@ -35,9 +35,10 @@ class CausalLm {
   }
   // The device of the model's weights (where ids must be).
   virtual torch::Device weights_device() const = 0;
-  // Generation only, on the CPU: decode steps read bfloat16 copies of the projections and the
-  // output layer (nn::bf16_gemv, float32 accumulation): half the bytes per token. The model must
-  // not be trained afterwards.
+  // Generation only, on the CPU: the projections' weights become bfloat16 (their float32 copies are
+  // freed; nn::LinearImpl::hold_bf16_copy) and a tied output layer gets a bfloat16 copy; decode
+  // steps read them with nn::bf16_gemv (float32 accumulation): half the bytes per token. The model
+  // cannot be trained or saved afterwards.
   virtual void hold_decode_weights_bf16() = 0;
 
  protected:

@@ -37,8 +37,9 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
   void merge_lora();
   double lora_scale() const { return lora_scale_; }
 
-  // Generation only: a bfloat16 copy of the weight that one-row steps read (nn::bf16_gemv: half the
-  // bytes). The weight must not change afterwards (the copy would go stale).
+  // Generation only, on the CPU: the weight becomes bfloat16 (`weight_bf16`; `weight` is emptied):
+  // one-row steps read it with nn::bf16_gemv (half the bytes), longer inputs with libtorch's bf16
+  // GEMM; outputs stay float32. The module cannot be trained or saved afterwards.
   void hold_bf16_copy();
 
   LinearOptions options;
