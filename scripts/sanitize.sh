@@ -35,6 +35,13 @@ if [[ "${1:-}" == --torch ]]; then
   cmake --build "$DIR" --target ptft_torch_tests -j "${PTFT_JOBS:-$(nproc)}"
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  # Left out: the tests that train a SentencePiece tokenizer inside this process. Beside libtorch's
+  # protobuf, and without the RTLD_DEEPBIND the sanitizer runtime refuses, libsentencepiece's
+  # protobuf code fails its version check (3.14 vs 3.21) and throws. The sanitized base tests train
+  # SentencePiece without libtorch. --gtest_filter on the command line replaces this filter.
+  SPM_TRAINING='Generate.*:TextStream.*:LmEval.*:ModelEngine.*:Pretrained.*:SftJsonlTest.*'
+  SPM_TRAINING+=':HfGpt2Tokenizer.SentencePieceGoesToPtftTokenizerAndTokenizerJson'
+  export GTEST_FILTER="${GTEST_FILTER:-*-$SPM_TRAINING}"
   exec "$DIR/tests/ptft_torch_tests" "$@"
 fi
 BUILD_DIR="${PTFT_BUILD_DIR:-build}"
