@@ -1,6 +1,8 @@
 // nn::linear: a single row (a decode step) goes through the matrix-vector product and gives torch's
 // linear within float rounding (1e-5 relative), with and without bias, for any leading shape;
 // gradients flow through it; several rows and autocast take torch's linear unchanged (bit-equal).
+// A frozen nn::Linear under bf16 autocast multiplies by a bf16 cast made once per weight version:
+// outputs and input gradients bit-equal to autocast's own casting, refreshed when the weight changes.
 #include <gtest/gtest.h>
 
 #include <ATen/autocast_mode.h>
@@ -47,6 +49,47 @@ TEST(Linear, SeveralRowsAndAutocastAreTorchLinear) {
   at::autocast::set_cpu_enabled(false);
   EXPECT_EQ(got.scalar_type(), want.scalar_type());  // bf16 under autocast, as torch's
   EXPECT_TRUE(torch::equal(got, want));
+}
+
+TEST(Linear, AFrozenWeightUnderBf16AutocastIsCastOncePerVersionBitExactly) {
+  torch::manual_seed(5);
+  nn::Linear m(nn::LinearOptions(24, 12));
+  m->weight.set_requires_grad(false);  // frozen, as LoRA's base
+  auto step = [&](const torch::Tensor& xin) {  // (output, input gradient) under bf16 autocast
+    auto x = xin.clone().requires_grad_(true);
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    auto y = m->forward(x);
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+    y.to(torch::kFloat32).pow(2).sum().backward();
+    return std::make_pair(y.detach(), x.grad());
+  };
+  auto reference = [&](const torch::Tensor& xin) {  // torch's linear, autocast casting the weight
+    auto x = xin.clone().requires_grad_(true);
+    at::autocast::set_cpu_enabled(true);
+    auto y = torch::nn::functional::linear(x, m->weight, m->bias);
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+    y.to(torch::kFloat32).pow(2).sum().backward();
+    return std::make_pair(y.detach(), x.grad());
+  };
+  const auto x = torch::randn({3, 5, 24});
+  for (int round = 0; round < 2; ++round) {  // the second reads the cast of the first
+    const auto [y, gx] = step(x);
+    const auto [ry, rgx] = reference(x);
+    EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
+    EXPECT_TRUE(torch::equal(y, ry)) << round;
+    EXPECT_TRUE(torch::equal(gx, rgx)) << round;
+  }
+  {
+    torch::NoGradGuard ng;
+    m->weight.mul_(-2.0);  // a new version of the weight: cast again
+  }
+  const auto [y, gx] = step(x);
+  const auto [ry, rgx] = reference(x);
+  EXPECT_TRUE(torch::equal(y, ry));
+  EXPECT_TRUE(torch::equal(gx, rgx));
 }
 
 }  // namespace

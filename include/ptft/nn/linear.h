@@ -50,8 +50,14 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
   torch::nn::Linear lora_B{nullptr};  // (out, r)
 
  private:
+  // The weight forward multiplies by: itself, or under CPU bf16 autocast a frozen weight's bf16
+  // cast, made once per version of the weight.
+  const torch::Tensor& frozen_cast();
+
   double lora_scale_ = 0.0;
   double lora_dropout_ = 0.0;
+  torch::Tensor frozen_bf16_;  // (out, in) bfloat16, for the weight at frozen_version_
+  int64_t frozen_version_ = -1;
 };
 TORCH_MODULE(Linear);
 
