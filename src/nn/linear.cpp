@@ -50,7 +50,8 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
   }
   if (lora_A) {
     torch::Tensor h = nn::dropout(x, lora_dropout_, is_training());
-    y = y + lora_B->forward(lora_A->forward(h)) * lora_scale_;  // (..., in) -> (..., r) -> (..., out)
+    // y + scale * B(A(h)) in one pass over (..., out), forward and backward (not a product, then a sum)
+    y = torch::add(y, lora_B->forward(lora_A->forward(h)), lora_scale_);  // (..., in) -> (..., r) -> (..., out)
   }
   return y;
 }
