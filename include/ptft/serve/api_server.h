@@ -1,7 +1,8 @@
-// ptft/serve/api_server.h — the OpenAI-compatible HTTP server of `ptft serve`, on cpp-httplib.
-// Requests are answered by RequestHandler (request_handler.h); this class binds, runs the
-// thread pool (one thread per request waiting for or using the engine, and a few for the
-// rest), streams SSE replies with chunked transfer, and stops gracefully.
+// ptft/serve/api_server.h — the OpenAI-compatible HTTP server of `ptft serve`. One epoll thread
+// holds the connections and reads each request whole (connection_loop.h, http_framing.h); a pool of
+// max_queue + 5 threads then has cpp-httplib parse, route and write it, the answer coming from
+// RequestHandler (request_handler.h). This class binds, runs both, streams SSE replies with
+// chunked transfer, and stops gracefully.
 //
 //   ApiServer server(engine, options);   // UserError for invalid options
 //   server.bind();                       // UserError naming host:port when it cannot listen
