@@ -7,6 +7,7 @@
 #include "ptft/models/causal_lm.h"
 #include "ptft/models/gguf_model.h"
 #include "ptft/models/model_files.h"
+#include "ptft/nn/skip_init.h"
 #include "ptft/tokenizer/hf_tokenizer.h"
 #include "ptft/transfer/lora.h"
 
@@ -71,7 +72,10 @@ Pretrained load_pretrained(const std::string& path, const PretrainedOptions& opt
   p.dir = resolve_checkpoint_dir(path);
   Checkpoint c = read_checkpoint(p.dir, /*with_training_state=*/false);
   p.config = c.config;
-  p.model = model_from_checkpoint(c);  // LoRA adapters re-attached
+  {
+    nn::SkipInit skip;  // a strict load overwrites every tensor next
+    p.model = model_from_checkpoint(c);  // LoRA adapters re-attached
+  }
   p.model->eval();
   if (!opt.language_model_for.empty() && dynamic_cast<CausalLm*>(p.model.get()) == nullptr)
     throw UserError(opt.language_model_for + " needs a causal language model; '" + p.dir + "' holds a " + p.model->family() +

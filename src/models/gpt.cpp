@@ -5,6 +5,7 @@
 #include "ptft/core/error.h"
 #include "ptft/models/family_section.h"
 #include "ptft/nn/dropout.h"
+#include "ptft/nn/skip_init.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -61,6 +62,7 @@ GptImpl::GptImpl(GptConfig cfg) : cfg_(std::move(cfg)) {
   transformer = register_module("transformer", GptTrunk(cfg_));
   // GPT-2 init: N(0, 0.02) for weights and embeddings, zero biases, and residual projections
   // scaled by 1/sqrt(2 * n_layer).
+  if (nn::SkipInit::active()) return;
   torch::NoGradGuard ng;
   const double std = cfg_.initializer_range;
   for (auto& p : named_parameters(true)) {

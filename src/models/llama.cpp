@@ -4,6 +4,7 @@
 
 #include "ptft/core/error.h"
 #include "ptft/models/family_section.h"
+#include "ptft/nn/skip_init.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -108,6 +109,7 @@ LlamaImpl::LlamaImpl(LlamaConfig cfg) : cfg_(std::move(cfg)) {
     lm_head = register_module("lm_head", nn::Linear(nn::LinearOptions(cfg_.hidden_size, cfg_.vocab_size).bias(false)));
   // HF's _init_weights: N(0, initializer_range) for projections and embeddings, zero biases,
   // norms at one.
+  if (nn::SkipInit::active()) return;
   torch::NoGradGuard ng;
   for (auto& p : named_parameters(true)) {
     const std::string& name = p.key();

@@ -7,6 +7,7 @@
 #include "ptft/core/error.h"
 #include "ptft/nn/bf16_gemv.h"
 #include "ptft/nn/dropout.h"
+#include "ptft/nn/skip_init.h"
 
 namespace ptft::nn {
 
@@ -16,6 +17,7 @@ void LinearImpl::reset() {
   weight = register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
   if (options.bias()) bias = register_parameter("bias", torch::zeros({options.out_features()}));
   // Default init as torch.nn.Linear; model families re-initialise as their reference does.
+  if (SkipInit::active()) return;
   torch::NoGradGuard ng;
   const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
   weight.uniform_(-bound, bound);
