@@ -5,22 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "../infer/tiny_lm.h"
 #include "ptft/io/tensor_io.h"
 #include "ptft/models/gpt.h"
 #include "ptft/nn/linear.h"
 
 namespace ptft {
 namespace {
-
-GptConfig tiny_gpt() {
-  GptConfig c;
-  c.vocab_size = 50;
-  c.n_positions = 16;
-  c.n_embd = 16;
-  c.n_layer = 2;
-  c.n_head = 2;
-  return c;
-}
 
 TEST(SkipInit, LinearDrawsNothingWhileItLivesAndItNests) {
   torch::manual_seed(3);
@@ -45,20 +36,18 @@ TEST(SkipInit, LinearDrawsNothingWhileItLivesAndItNests) {
 }
 
 TEST(SkipInit, AModelBuiltUnderItAndLoadedEqualsTheLoadedModel) {
-  torch::manual_seed(4);
-  GptImpl source(tiny_gpt());
-  const TensorMap weights = state_dict(source);
+  const auto source = test::tiny_gpt(50, 16, /*seed=*/4);
   std::shared_ptr<GptImpl> skipped;
   {
     nn::SkipInit skip;
-    skipped = std::make_shared<GptImpl>(tiny_gpt());
+    skipped = test::tiny_gpt(50, 16, /*seed=*/5);
   }
-  load_into(*skipped, weights, "test", /*strict=*/true);
-  source.eval();
+  load_into(*skipped, state_dict(*source), "test", /*strict=*/true);
+  source->eval();
   skipped->eval();
   torch::NoGradGuard ng;
   const auto ids = torch::randint(50, {2, 7}, torch::kLong);
-  EXPECT_TRUE(torch::equal(skipped->forward({{"input_ids", ids}}).at("logits"), source.forward({{"input_ids", ids}}).at("logits")));
+  EXPECT_TRUE(torch::equal(skipped->forward({{"input_ids", ids}}).at("logits"), source->forward({{"input_ids", ids}}).at("logits")));
 }
 
 }  // namespace
