@@ -4,28 +4,21 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
 
 #include "ptft/core/error.h"
+#include "vector_math.h"
 
 namespace ptft::nn {
 namespace {
 
 using RowsFn = void (*)(const uint16_t* w, const float* x, int64_t in, int64_t begin, int64_t end, float* y);
 
-float bf16_to_float(uint16_t v) {
-  const uint32_t bits = static_cast<uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
 // y[r] = sum_k w[r, k] x[k] for rows [begin, end).
 void rows_portable(const uint16_t* w, const float* x, int64_t in, int64_t begin, int64_t end, float* y) {
   for (int64_t r = begin; r < end; ++r) {
     const uint16_t* row = w + r * in;
     float acc = 0.f;
-    for (int64_t k = 0; k < in; ++k) acc += bf16_to_float(row[k]) * x[k];
+    for (int64_t k = 0; k < in; ++k) acc += vec::from_bf16(row[k]) * x[k];
     y[r] = acc;
   }
 }
@@ -51,7 +44,7 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const uint16_t* w, const floa
     _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
     float acc = 0.f;
     for (float v : lanes) acc += v;
-    for (; k < in; ++k) acc += bf16_to_float(row[k]) * x[k];
+    for (; k < in; ++k) acc += vec::from_bf16(row[k]) * x[k];
     y[r] = acc;
   }
 }
@@ -79,7 +72,7 @@ __attribute__((target("avx512f"))) void rows_avx512(const uint16_t* w, const flo
     }
     float s[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2), _mm512_reduce_add_ps(a3)};
     for (int64_t k = body; k < in; ++k)
-      for (int j = 0; j < 4; ++j) s[j] += bf16_to_float(w0[j * in + k]) * x[k];
+      for (int j = 0; j < 4; ++j) s[j] += vec::from_bf16(w0[j * in + k]) * x[k];
     for (int j = 0; j < 4; ++j) y[r + j] = s[j];
   }
   for (; r < end; ++r) {
@@ -87,7 +80,7 @@ __attribute__((target("avx512f"))) void rows_avx512(const uint16_t* w, const flo
     __m512 acc = _mm512_setzero_ps();
     for (int64_t k = 0; k < body; k += 16) acc = _mm512_fmadd_ps(load16(row + k), _mm512_loadu_ps(x + k), acc);
     float s = _mm512_reduce_add_ps(acc);
-    for (int64_t k = body; k < in; ++k) s += bf16_to_float(row[k]) * x[k];
+    for (int64_t k = body; k < in; ++k) s += vec::from_bf16(row[k]) * x[k];
     y[r] = s;
   }
 }
@@ -113,7 +106,9 @@ torch::Tensor bf16_gemv(const torch::Tensor& weight, const torch::Tensor& x, con
   const int64_t out = weight.size(0), in = weight.size(1);
   PTFT_CHECK(x.numel() == in, "bf16_gemv: x has " + std::to_string(x.numel()) + " values, the weight " + std::to_string(in) + " columns");
   const torch::Tensor xf = x.reshape({in}).to(torch::kFloat32).contiguous();  // (in)
-  torch::Tensor y = torch::empty({out}, xf.options());                        // (out)
+  auto shape = x.sizes().vec();
+  shape.back() = out;
+  torch::Tensor y = torch::empty(shape, xf.options());                        // (..., out)
   const auto* w = reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>());
   const float* xp = xf.data_ptr<float>();
   float* yp = y.data_ptr<float>();

@@ -40,9 +40,7 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
   if (weight_bf16.defined()) {
     PTFT_CHECK(!torch::GradMode::is_enabled(), "a projection holding bf16 decode weights only generates (no gradients)");
     if (x.numel() == options.in_features()) {  // a decode step: half the bytes of float32
-      auto shape = x.sizes().vec();
-      shape.back() = options.out_features();
-      y = bf16_gemv(weight_bf16, x, bias).view(shape);
+      y = bf16_gemv(weight_bf16, x, bias);
     } else {  // a prompt: libtorch's bf16 GEMM (oneDNN), float32 out
       y = torch::nn::functional::linear(x.to(torch::kBFloat16), weight_bf16).to(x.scalar_type());
       if (bias.defined()) y = y + bias;

@@ -67,12 +67,12 @@ inline uint16_t to_bf16(float f) {
 constexpr int64_t kBlock = 1024;
 
 PTFT_MULTIVERSION
-static void widen(const uint16_t* __restrict in, float* __restrict out, int64_t n) {
+[[maybe_unused]] static void widen(const uint16_t* __restrict in, float* __restrict out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = from_bf16(in[i]);
 }
 
 PTFT_MULTIVERSION
-static void narrow(const float* __restrict in, uint16_t* __restrict out, int64_t n) {
+[[maybe_unused]] static void narrow(const float* __restrict in, uint16_t* __restrict out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(in[i]);
 }
 

@@ -21,6 +21,7 @@ TEST(Bf16Gemv, EqualsTheFloatProductOfTheRoundedWeights) {
       const double scale = want.abs().max().item<double>() + 1e-6;
       EXPECT_LT((got - want).abs().max().item<double>() / scale, 1e-5) << "in " << in << " out " << out;
       auto with_bias = nn::bf16_gemv(w16, x.view({1, 1, in}), b);
+      ASSERT_EQ(with_bias.sizes(), (std::vector<int64_t>{1, 1, out}));  // x's leading shape kept
       EXPECT_LT((with_bias - (want + b)).abs().max().item<double>() / scale, 1e-5) << "in " << in << " out " << out;
     }
   }

@@ -3,7 +3,7 @@
 // bytes a token reads; at batch 1 a decode step is bound by reading the weights).
 //
 //   torch::Tensor w16 = w.to(torch::kBFloat16).contiguous();   // (out, in)
-//   torch::Tensor y = nn::bf16_gemv(w16, x, b);                 // x (in) float32 -> (out) float32
+//   torch::Tensor y = nn::bf16_gemv(w16, x, b);                 // x (..., in), one row -> (..., out) float32
 //
 // AVX-512 or AVX2 kernels chosen at run time (a bf16 value is the top half of a float32, so the
 // conversion is a 16-bit shift: no avx512_bf16 needed), else portable C++; rows split over
@@ -14,6 +14,8 @@
 
 namespace ptft::nn {
 
+// x holds one row of `in` values in any leading shape ((in), (1,in), (1,1,in)); the result has
+// that shape with `out` last.
 torch::Tensor bf16_gemv(const torch::Tensor& weight, const torch::Tensor& x, const torch::Tensor& bias = {});
 
 // Which kernel bf16_gemv runs on this CPU: "avx512", "avx2" or "portable".
