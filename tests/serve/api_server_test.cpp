@@ -370,6 +370,22 @@ TEST(ServeApiServer, APortInUseIsAUserErrorNamingTheAddressAndTheFix) {
   }
   o.port = 70000;
   EXPECT_THROW(ApiServer(e, o), UserError);
+  // the connection limits: out of range is a UserError naming the flag
+  auto refused = [](ServeOptions bad) {
+    try {
+      bad.validate();
+    } catch (const UserError& err) {
+      return err.message() + " | " + err.hint();
+    }
+    return std::string("accepted");
+  };
+  ServeOptions none = options();
+  none.max_connections = 0;
+  EXPECT_NE(refused(none).find("--max-connections in 1..65536"), std::string::npos) << refused(none);
+  ServeOptions slow = options();
+  slow.request_timeout_s = 0;
+  EXPECT_NE(refused(slow).find("--request-timeout in 1..3600"), std::string::npos) << refused(slow);
+  EXPECT_EQ(refused(options()), "accepted");
 }
 
 }  // namespace

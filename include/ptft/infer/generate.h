@@ -45,9 +45,9 @@ struct GenerateResult {
 
 using TextCallback = std::function<void(const std::string&)>;
 
-// --dtype of generate, chat and serve: "f32" leaves the model as it is; "bf16" (CPU only) makes its
-// decode steps read bfloat16 copies of the weights (CausalLm::hold_decode_weights_bf16): about
-// twice the tokens/s at 135 M parameters, logits within bf16 rounding of the weights. Other
+// --dtype of generate, chat and serve: "f32" leaves the model as it is; "bf16" (CPU only) holds
+// its projections in bfloat16 for the decode steps (CausalLm::hold_decode_weights_bf16): 1.25-1.5x
+// the tokens/s of f32 at 135 M parameters (docs/results.md), logits within bf16 rounding. Other
 // values, a non-CPU device or a model that writes no text are user errors naming the fix.
 void set_decode_dtype(ModelImpl& model, const std::string& dtype, const c10::Device& device);
 
