@@ -10,7 +10,10 @@
 # Environment: THREADS (default 2), REPEATS (default 2: ptft and torch run alternately that many
 # times; the best run of each counts), PYTHON (default /usr/bin/python3).
 #
-# fp32 on both sides (the peer has no autocast; ptft's bf16 detection step fails on libtorch 1.13 CPU).
+# ptft trains at its default precision (`auto`: bf16 autocast on an avx512_bf16 CPU, else fp32;
+# PTFT_PRECISION overrides it); the peer's training runs in each of PEER_MODES (default: fp32 and
+# bf16 autocast x NCHW and channels-last; fp32 only without avx512_bf16) and its fastest counts.
+# Detection is fp32 on both sides (ptft detect's default).
 # Training: ptft reads the scenes through its loader (letterbox, mosaic off, flip + HSV + affine
 # on the prefetch thread); its images/s is the median of its per-step `train` events after the
 # warm-up steps. The peer times its step on random images with 3 random boxes each, made before
@@ -27,6 +30,12 @@ THREADS="${THREADS:-2}"
 REPEATS="${REPEATS:-2}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 PEER=bench/peers/detector_peer.py
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  PEER_MODES="${PEER_MODES:-fp32:contiguous fp32:channels_last bf16:contiguous bf16:channels_last}"
+else
+  PEER_MODES="${PEER_MODES:-fp32:contiguous fp32:channels_last}"
+fi
+PTFT_PRECISION="${PTFT_PRECISION:-auto}"
 FMNIST=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [[ -x "$PTFT" ]] || { echo "detect_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
 source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
@@ -63,11 +72,13 @@ YAML
              --head-convs "$convs" --threads "$THREADS")
   for ((r = 1; r <= REPEATS; r++)); do
     echo "[$name] ptft pretrain, batch $batch, $warm + $steps steps (run $r/$REPEATS) ..." >&2
-    "$PTFT" pretrain --config "$WORK/$name.yaml" --out "$WORK/run-$name-$r" --threads "$THREADS" --precision fp32 --quiet \
+    "$PTFT" pretrain --config "$WORK/$name.yaml" --out "$WORK/run-$name-$r" --threads "$THREADS" --precision "$PTFT_PRECISION" --quiet \
       > "$WORK/ptft-$name.log" 2>&1 || { cat "$WORK/ptft-$name.log" >&2; exit 1; }
-    echo "[$name] torch eager train (run $r/$REPEATS) ..." >&2
-    "$PYTHON" "$PEER" train "${peer_args[@]}" --batch-size "$batch" --warmup-steps "$warm" --steps "$steps" \
-      > "$WORK/torch-train-$name-$r.json"
+    for mode in $PEER_MODES; do
+      echo "[$name] torch eager train ${mode/:/ } (run $r/$REPEATS) ..." >&2
+      "$PYTHON" "$PEER" train "${peer_args[@]}" --batch-size "$batch" --warmup-steps "$warm" --steps "$steps" \
+        --precision "${mode%%:*}" --memory-format "${mode##*:}" > "$WORK/torch-train-$name-$mode-$r.json"
+    done
     echo "[$name] ptft detect, 20 images (run $r/$REPEATS) ..." >&2
     "$PTFT" detect --model "$WORK/run-$name-1" "$WORK/scenes-$name"/images/val/*.png --out "$WORK/det-$name-$r" \
       --batch-size 1 --threads "$THREADS" --json > "$WORK/ptft-detect-$name-$r.json" 2> "$WORK/ptft-detect-$name.log" \
@@ -79,9 +90,9 @@ YAML
 done
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.after"
 
-"$PYTHON" - "$WORK" "$REPEATS" "${CASES[@]}" <<'PY'
+"$PYTHON" - "$WORK" "$REPEATS" "$PEER_MODES" "${CASES[@]}" <<'PY'
 import json, statistics, sys
-work, repeats, cases = sys.argv[1], int(sys.argv[2]), [c.split() for c in sys.argv[3:]]
+work, repeats, modes, cases = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), [c.split() for c in sys.argv[4:]]
 load = [open(f"{work}/load.{w}").read().strip() for w in ("before", "after")]
 last = lambda p: json.loads(open(p).read().strip().splitlines()[-1])
 rows, raw = [], {}
@@ -91,24 +102,30 @@ for name, size, layers, width, fpn, convs, batch, warm, steps in cases:
         events = [json.loads(l) for l in open(f"{work}/run-{name}-{r}/metrics.jsonl")]
         timed = [e["images_per_s"] for e in events if e["event"] == "train" and e["step"] > int(warm)]
         summary = json.load(open(f"{work}/run-{name}-{r}/summary.json"))
-        train.append((statistics.median(timed), summary, last(f"{work}/torch-train-{name}-{r}.json")))
+        precision = next(e for e in events if e["event"] == "start").get("precision", "?")
+        for m in modes:
+            train.append((statistics.median(timed), summary, last(f"{work}/torch-train-{name}-{m}-{r}.json"), precision))
         d = last(f"{work}/ptft-detect-{name}-{r}.json")
         dets.append((sum(d["speed_ms"].values()), d, last(f"{work}/torch-detect-{name}-{r}.json")))
-    ptft, summary, _ = max(train, key=lambda x: x[0])
+    ptft, summary, _, precision = max(train, key=lambda x: x[0])
     t = max((x[2] for x in train), key=lambda x: x["images_per_s"])
+    best_mode = f"{t['precision']} {t['memory_format'].replace('contiguous', 'NCHW').replace('channels_last', 'NHWC')}"
     ptft_ms = min(x[0] for x in dets)
     t_ms = min(x[2]["ms_per_image"] for x in dets)
     if summary["parameters"] != t["params"]:
         print(f"detect_bench: {name}: ptft has {summary['parameters']} parameters, the peer {t['params']}: "
               "the peer no longer mirrors src/models/detector.cpp", file=sys.stderr)
         sys.exit(1)
-    rows.append([name, f"{t['params'] / 1e6:.2f}M", f"{batch}x3x{size}x{size}", f"{ptft:.1f}",
-                 f"{t['images_per_s']:.1f}", f"{ptft / t['images_per_s']:.2f}x", f"{ptft_ms:.2f}", f"{t_ms:.2f}",
+    rows.append([name, f"{t['params'] / 1e6:.2f}M", f"{batch}x3x{size}x{size}", f"{ptft:.1f} ({precision})",
+                 f"{t['images_per_s']:.1f} ({best_mode})", f"{ptft / t['images_per_s']:.2f}x", f"{ptft_ms:.2f}", f"{t_ms:.2f}",
                  f"{t_ms / ptft_ms:.2f}x", f"{summary['peak_rss_mb']:.0f} / {t['peak_rss_mb']:.0f}"])
-    raw[name] = {"ptft_train": [x[0] for x in train], "torch_train": [x[2]["images_per_s"] for x in train],
+    per_mode = {m: max(x[2]["images_per_s"] for x in train
+                       if f"{x[2]['precision']}:{x[2]['memory_format']}" == m) for m in modes}
+    raw[name] = {"ptft_train": sorted({x[0] for x in train}), "torch_train_best_per_mode": per_mode,
                  "ptft_detect_speed_ms": [x[1]["speed_ms"] for x in dets],
                  "torch_detect_ms": [x[2]["ms_per_image"] for x in dets]}
-head = ["config", "params", "batch", "ptft train img/s", "torch img/s", "ptft/torch", "ptft detect ms/img",
+head = ["config", "params", "batch", "ptft train img/s (precision)", "torch best img/s (mode)", "ptft/torch",
+        "ptft detect ms/img",
         "torch ms/img", "speed-up", "train peak RSS MB ptft / torch"]
 w = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 for r in [head] + rows:

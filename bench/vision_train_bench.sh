@@ -8,9 +8,12 @@
 #   bench/vision_train_bench.sh [PTFT_BIN]       # default build/ptft
 #
 # Environment: THREADS (default 2), REPEATS (default 2: ptft and torch run alternately that many
-# times; the best run of each counts), PYTHON (default /usr/bin/python3).
-# fp32 only: without avx512_bf16 libtorch 1.13's bf16 convolutions are far slower than fp32 here
-# (see the GPT bench), and ptft's default precision on this CPU is fp32.
+# times; the best run of each counts), PYTHON (default /usr/bin/python3), PEER_MODES (default
+# "fp32:contiguous fp32:channels_last bf16:contiguous bf16:channels_last": the peer runs in each
+# of PyTorch users' CPU modes, precision x memory format, and its fastest counts; bf16 modes are
+# left out on a CPU without avx512_bf16, where libtorch 1.13's bf16 convolutions are far slower).
+# ptft runs at its default precision (`auto`: bf16 autocast on an avx512_bf16 CPU, else fp32);
+# PTFT_PRECISION overrides it.
 #
 # ptft reads real images through its loader (decode once at open, augmentation pad_crop 2 +
 # hflip per batch on the prefetch thread); the peer times its step on random tensors made before
@@ -23,6 +26,12 @@ THREADS="${THREADS:-2}"
 REPEATS="${REPEATS:-2}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 PEER=bench/peers/resnet_train_peer.py
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  PEER_MODES="${PEER_MODES:-fp32:contiguous fp32:channels_last bf16:contiguous bf16:channels_last}"
+else
+  PEER_MODES="${PEER_MODES:-fp32:contiguous fp32:channels_last}"
+fi
+PTFT_PRECISION="${PTFT_PRECISION:-auto}"
 FMNIST=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 [[ -x "$PTFT" ]] || { echo "vision_train_bench: no ptft binary at $PTFT (build it first: scripts/build.sh)" >&2; exit 1; }
 source scripts/blas-kernels.sh  # OPENBLAS_CORETYPE for both sides where needed
@@ -48,23 +57,26 @@ data:
   train: $FMNIST
   images: {size: $size, channels: $ch, augment: {hflip: 0.5, pad_crop: 2}}
 train: {steps: $((warm + steps)), batch_size: $batch, warmup: 1, log_every: 1, eval_every: 0,
-        save_every: 1000000, keep_checkpoints: 1}
+        save_every: 1000000, keep_checkpoints: 1, precision: $PTFT_PRECISION}
 YAML
   for ((r = 1; r <= REPEATS; r++)); do
     echo "[$name] ptft pretrain, batch $batch, $warm + $steps steps (run $r/$REPEATS) ..." >&2
     "$PTFT" pretrain --config "$WORK/$name.yaml" --out "$WORK/run-$name-$r" --threads "$THREADS" --quiet \
       > "$WORK/ptft-$name.log" 2>&1 || { cat "$WORK/ptft-$name.log" >&2; exit 1; }
-    echo "[$name] torch eager fp32 (run $r/$REPEATS) ..." >&2
-    "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --image-size "$size" --channels "$ch" --classes 10 \
-      --batch-size "$batch" --warmup-steps "$warm" --steps "$steps" --threads "$THREADS" > "$WORK/torch-$name-$r.json"
+    for mode in $PEER_MODES; do
+      echo "[$name] torch eager ${mode/:/ } (run $r/$REPEATS) ..." >&2
+      "$PYTHON" "$PEER" --preset "configs/models/$preset.yaml" --image-size "$size" --channels "$ch" --classes 10 \
+        --batch-size "$batch" --warmup-steps "$warm" --steps "$steps" --threads "$THREADS" \
+        --precision "${mode%%:*}" --memory-format "${mode##*:}" > "$WORK/torch-$name-$mode-$r.json"
+    done
   done
   echo "$warm" > "$WORK/$name.warm"
 done
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.after"
 
-"$PYTHON" - "$WORK" "$REPEATS" "${CASES[@]}" <<'PY'
+"$PYTHON" - "$WORK" "$REPEATS" "$PEER_MODES" "${CASES[@]}" <<'PY'
 import json, statistics, sys
-work, repeats, cases = sys.argv[1], int(sys.argv[2]), [c.split() for c in sys.argv[3:]]
+work, repeats, modes, cases = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), [c.split() for c in sys.argv[4:]]
 load = [open(f"{work}/load.{w}").read().strip() for w in ("before", "after")]
 rows, raw = [], {}
 for name, preset, size, ch, batch, warm, steps in cases:
@@ -73,16 +85,21 @@ for name, preset, size, ch, batch, warm, steps in cases:
         events = [json.loads(l) for l in open(f"{work}/run-{name}-{r}/metrics.jsonl")]
         timed = [e["examples_per_s"] for e in events if e["event"] == "train" and e["step"] > int(warm)]
         summary = json.load(open(f"{work}/run-{name}-{r}/summary.json"))
-        ptft_runs.append((statistics.median(timed), summary))
-        torch_runs.append(json.loads(open(f"{work}/torch-{name}-{r}.json").read().strip().splitlines()[-1]))
-    ptft, summary = max(ptft_runs, key=lambda x: x[0])
+        start = next(e for e in events if e["event"] == "start")
+        ptft_runs.append((statistics.median(timed), summary, start.get("precision", "?")))
+        for m in modes:
+            torch_runs.append(json.loads(open(f"{work}/torch-{name}-{m}-{r}.json").read().strip().splitlines()[-1]))
+    ptft, summary, precision = max(ptft_runs, key=lambda x: x[0])
     t = max(torch_runs, key=lambda x: x["images_per_s"])
-    rows.append([name, f"{t['params'] / 1e6:.2f}M", f"{batch}x{ch}x{size}x{size}", f"{ptft:.0f}",
-                 f"{t['images_per_s']:.0f}", f"{ptft / t['images_per_s']:.2f}x",
+    best_mode = f"{t['precision']} {t['memory_format'].replace('contiguous', 'NCHW').replace('channels_last', 'NHWC')}"
+    rows.append([name, f"{t['params'] / 1e6:.2f}M", f"{batch}x{ch}x{size}x{size}", f"{ptft:.0f} ({precision})",
+                 f"{t['images_per_s']:.0f} ({best_mode})", f"{ptft / t['images_per_s']:.2f}x",
                  f"{summary['peak_rss_mb']:.0f} / {t['peak_rss_mb']:.0f}"])
-    raw[name] = {"ptft_runs": [x[0] for x in ptft_runs], "torch_runs": [x["images_per_s"] for x in torch_runs],
+    per_mode = {m: max(x["images_per_s"] for x in torch_runs if f"{x['precision']}:{x['memory_format']}" == m) for m in modes}
+    raw[name] = {"ptft_runs": [x[0] for x in ptft_runs], "torch_best_per_mode": per_mode,
                  "ptft_params": summary["parameters"], "torch": t}
-head = ["config", "params", "batch", "ptft img/s", "torch fp32 img/s", "ptft/torch", "peak RSS MB ptft / torch"]
+head = ["config", "params", "batch", "ptft img/s (precision)", "torch best img/s (mode)", "ptft/torch",
+        "peak RSS MB ptft / torch"]
 w = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 for r in [head] + rows:
     print("  ".join(str(c).rjust(w[i]) if i else str(c).ljust(w[i]) for i, c in enumerate(r)))

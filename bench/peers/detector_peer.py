@@ -15,6 +15,8 @@ points and classes, CIoU loss summed over positives, loss = (cls + box_weight * 
 of the batch; backward, grad-norm clip 1.0, AdamW (lr 3e-4, betas 0.9/0.95, eps 1e-8, weight decay
 0.1 on tensors of 2+ dims), grads set to None. Random images with random boxes, made before each
 step's timer (ptft's come from its loader: decoded scenes, letterboxed, on the prefetch thread).
+--precision bf16 (the forward under CPU bf16 autocast, the loss on fp32 outputs) and
+--memory-format channels_last (model and images NHWC) time PyTorch users' faster modes.
 
 detect: per image, batch 1: letterbox (scale the longer side to image_size, grey 114 border),
 forward under no_grad in eval mode, decode (sigmoid scores > conf, top 1000, greedy NMS per class
@@ -41,7 +43,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from resnet_train_peer import Block, conv_bn  # noqa: E402  the same trunk blocks
+from resnet_train_peer import Block, add_speed_switches, autocast, conv_bn, memory_format  # noqa: E402
 
 
 class Detector(nn.Module):
@@ -70,7 +72,7 @@ class Detector(nn.Module):
         def tower():
             layers = []
             for _ in range(a.head_convs):
-                layers += [head_conv(Fc, Fc), nn.GroupNorm(groups, Fc), nn.ReLU()]
+                layers += [head_conv(Fc, Fc), Fp32GroupNorm(groups, Fc), nn.ReLU()]
             return nn.Sequential(*layers)
 
         self.cls_tower, self.box_tower = tower(), tower()
@@ -109,6 +111,14 @@ class Detector(nn.Module):
             pts.append(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1))
             strd.append(torch.full((h * w,), float(s)))
         return torch.cat(cls, 1), torch.cat(box, 1), torch.cat(pts, 0), torch.cat(strd, 0)
+
+
+class Fp32GroupNorm(nn.GroupNorm):
+    """GroupNorm on fp32 input, as ptft's run_tower: under bf16 autocast the convolutions give bf16,
+    and torch 1.13's CPU group_norm wants input and weight of one dtype (autocast leaves it alone)."""
+
+    def forward(self, x):
+        return super().forward(x.float())
 
 
 def head_conv(cin, cout):
@@ -250,11 +260,12 @@ def main():
     ap.add_argument("--max-det", type=int, default=300)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1337)
+    add_speed_switches(ap)
     a = ap.parse_args()
     a.layers = [int(v) for v in a.layers.split(",")]
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    model = Detector(a)
+    model = Detector(a).to(memory_format=memory_format(a))
     params = sum(p.numel() for p in model.parameters())
     if a.mode == "train":
         model.train()
@@ -266,9 +277,12 @@ def main():
         times = []
         for step in range(a.warmup_steps + a.steps):
             scenes = [random_scene(a.image_size, a.classes, a.objects, gen) for _ in range(a.batch_size)]
-            x = torch.stack([s[0] for s in scenes])
+            x = torch.stack([s[0] for s in scenes]).contiguous(memory_format=memory_format(a))
             t0 = time.perf_counter()
-            loss = detection_loss(model(x), [s[1] for s in scenes], [s[2] for s in scenes])
+            with autocast(a):
+                out = model(x)
+            out = tuple(t.float() for t in out)
+            loss = detection_loss(out, [s[1] for s in scenes], [s[2] for s in scenes])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -279,7 +293,8 @@ def main():
         step_s = statistics.median(times)
         print(json.dumps({"images_per_s": a.batch_size / step_s, "step_ms": step_s * 1e3, "steps": len(times),
                           "params": params, "peak_rss_mb": peak_rss_mb(), "threads": torch.get_num_threads(),
-                          "torch": torch.__version__, "batch_size": a.batch_size}))
+                          "torch": torch.__version__, "batch_size": a.batch_size,
+                          "precision": a.precision, "memory_format": a.memory_format}))
         return
     model.eval()
     gen = torch.Generator().manual_seed(a.seed)

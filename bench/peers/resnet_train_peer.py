@@ -10,6 +10,11 @@ weight decay 0.1 on every tensor of 2+ dimensions, as ptft's default_param_group
 None. Batches are random images and labels made before each step's timer starts (ptft's come
 from its data loader on another thread, augmentation included).
 
+PyTorch users' two CPU speed switches, so that the bench can time the peer's fastest mode:
+--precision bf16 runs the forward under torch.autocast("cpu", bfloat16) (the loss on fp32
+logits), --memory-format channels_last converts the model and each batch to NHWC (oneDNN then
+convolves without reordering).
+
   /usr/bin/python3 bench/peers/resnet_train_peer.py --preset configs/models/resnet-fmnist.yaml \
       --image-size 28 --channels 1 --classes 10 --batch-size 128 --steps 10 --warmup-steps 3 --threads 2
   -> {"images_per_s": ..., "step_ms": ..., "peak_rss_mb": ..., "params": ...}
@@ -99,6 +104,19 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+def add_speed_switches(ap):
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    ap.add_argument("--memory-format", choices=["contiguous", "channels_last"], default="contiguous")
+
+
+def memory_format(a):
+    return torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
+
+
+def autocast(a):  # the forward's context: bf16 autocast or nothing
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16")
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -114,11 +132,12 @@ def main():
     ap.add_argument("--warmup-steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1337)
+    add_speed_switches(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     c = read_preset(args.preset, args.channels, args.classes)
-    model = ResNet(c)
+    model = ResNet(c).to(memory_format=memory_format(args))
     model.train()
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -127,10 +146,12 @@ def main():
     B, S = args.batch_size, args.image_size
     times = []
     for step in range(args.warmup_steps + args.steps):
-        x = torch.randn(B, args.channels, S, S)
+        x = torch.randn(B, args.channels, S, S).contiguous(memory_format=memory_format(args))
         y = torch.randint(args.classes, (B,))
         t0 = time.perf_counter()
-        loss = F.cross_entropy(model(x).float(), y)
+        with autocast(args):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -141,7 +162,8 @@ def main():
     step_s = statistics.median(times)
     print(json.dumps({"images_per_s": B / step_s, "step_ms": step_s * 1e3, "steps": len(times),
                       "params": sum(p.numel() for p in model.parameters()), "peak_rss_mb": peak_rss_mb(),
-                      "threads": torch.get_num_threads(), "torch": torch.__version__, "batch_size": B}))
+                      "threads": torch.get_num_threads(), "torch": torch.__version__, "batch_size": B,
+                      "precision": args.precision, "memory_format": args.memory_format}))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,97 @@ torch::Tensor clip_boxes(const torch::Tensor& boxes, double w, double h) {
   return out;
 }
 
+// in (3, H, W) uint8 -> (3, S, S) uint8: output pixel centre j + 0.5 samples the input at
+// x = (j + 0.5 - tx) / scale + cx (pixel centres at i + 0.5), bilinear, the outside grey 114. The
+// arithmetic of torch's grid_sample (bilinear, zero padding, align_corners false) on image - 114
+// with its sampling grid in float, written as one loop (it was ~20 tensor ops per image on the
+// loader thread, which shares the cores with the training step).
+torch::Tensor warp_bilinear(const torch::Tensor& in, int64_t out_size, const AffineParams& p) {
+  const torch::Tensor src = in.contiguous();
+  const int64_t h = src.size(1), w = src.size(2);
+  const double cx = 0.5 * static_cast<double>(w), cy = 0.5 * static_cast<double>(h);
+  // Per output column / row: the left (top) source index and the weight of the right (bottom) one.
+  auto taps = [&](double t, double centre, int64_t side, std::vector<int64_t>& lo, std::vector<float>& frac) {
+    lo.resize(static_cast<size_t>(out_size));
+    frac.resize(lo.size());
+    for (int64_t j = 0; j < out_size; ++j) {
+      const auto g = static_cast<float>(((static_cast<double>(j) + 0.5 - t) / p.scale + centre) *
+                                            (2.0 / static_cast<double>(side)) - 1);
+      const float x = (g + 1.0f) * (static_cast<float>(side) / 2) - 0.5f;  // source pixel coordinate
+      const float x0 = std::floor(x);
+      lo[static_cast<size_t>(j)] = static_cast<int64_t>(x0);
+      frac[static_cast<size_t>(j)] = x - x0;
+    }
+  };
+  std::vector<int64_t> x0, y0;
+  std::vector<float> fx, fy;
+  taps(p.tx, cx, w, x0, fx);
+  taps(p.ty, cy, h, y0, fy);
+  auto out = torch::empty({3, out_size, out_size}, torch::kUInt8);
+  const uint8_t* s = src.data_ptr<uint8_t>();
+  uint8_t* o = out.data_ptr<uint8_t>();
+  const auto fill = static_cast<float>(kLetterboxFill);
+  // image - 114 at (y, x), 0 outside (grid_sample's zero padding).
+  auto at = [&](const uint8_t* plane, int64_t y, int64_t x) {
+    return y >= 0 && y < h && x >= 0 && x < w ? static_cast<float>(plane[y * w + x]) - fill : 0.0f;
+  };
+  for (int64_t c = 0; c < 3; ++c) {
+    const uint8_t* plane = s + c * h * w;
+    for (int64_t i = 0; i < out_size; ++i) {
+      const int64_t yn = y0[static_cast<size_t>(i)];
+      const float n = fy[static_cast<size_t>(i)], south = 1.0f - n;
+      for (int64_t j = 0; j < out_size; ++j) {
+        const int64_t xw = x0[static_cast<size_t>(j)];
+        const float e = fx[static_cast<size_t>(j)], west = 1.0f - e;
+        const float v = at(plane, yn, xw) * (south * west) + at(plane, yn, xw + 1) * (south * e) +
+                        at(plane, yn + 1, xw) * (n * west) + at(plane, yn + 1, xw + 1) * (n * e);
+        o[(c * out_size + i) * out_size + j] = static_cast<uint8_t>(std::clamp(std::nearbyint(v + fill), 0.0f, 255.0f));
+      }
+    }
+  }
+  return out;
+}
+
+// OpenCV's 8-bit RGB -> HSV in float (H in degrees / 2, S and V in [0, 255]) for one pixel, and
+// back (the closed form: channel n = v - v s max(0, min(k, 4 - k, 1)), k = (n + H/60) mod 6).
+std::array<float, 3> hsv_of(float r, float g, float b) {
+  const float v = std::max({r, g, b}), d = v - std::min({r, g, b});
+  const float safe_d = d > 0 ? d : 1.0f;
+  const float s = v > 0 ? d / v * 255.0f : 0.0f;
+  // Degrees as OpenCV: which channel is the maximum decides the sector (R first, then G).
+  float hue = v == r ? 60.0f * (g - b) / safe_d : v == g ? 120.0f + 60.0f * (b - r) / safe_d
+                                                          : 240.0f + 60.0f * (r - g) / safe_d;
+  if (!(d > 0)) hue = 0;
+  if (hue < 0) hue += 360.0f;
+  return {hue / 2.0f, s, v};
+}
+
+float python_mod(float a, float m) { return a - std::floor(a / m) * m; }
+
+std::array<float, 3> rgb_of(float hue, float sat, float v) {
+  const float sector = hue / 30.0f, s = sat / 255.0f;  // degrees / 60, in [0, 6)
+  auto channel = [&](float n) {
+    const float k = python_mod(sector + n, 6.0f);
+    return v - v * s * std::clamp(std::min(k, 4.0f - k), 0.0f, 1.0f);
+  };
+  return {channel(5), channel(3), channel(1)};
+}
+
+// f(r, g, b) -> 3 values, over every pixel of a (3, H, W) float image.
+template <class F>
+torch::Tensor map_pixels(const torch::Tensor& chw, F&& f) {
+  const torch::Tensor in = chw.to(torch::kFloat).contiguous();
+  const int64_t n = in.size(1) * in.size(2);
+  auto out = torch::empty_like(in);
+  const float* a = in.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    const auto v = f(a[i], a[n + i], a[2 * n + i]);
+    for (int64_t c = 0; c < 3; ++c) o[c * n + i] = v[static_cast<size_t>(c)];
+  }
+  return out.to(chw.scalar_type());
+}
+
 // The rows of `keep` (N) bool.
 DetectionImage keep_boxes(torch::Tensor image, const torch::Tensor& boxes, const torch::Tensor& labels,
                           const torch::Tensor& keep) {
@@ -123,22 +214,7 @@ DetectionImage random_affine(const DetectionImage& in, int64_t out_size, const A
   const int64_t h = in.image.size(1), w = in.image.size(2);
   const double cx = 0.5 * static_cast<double>(w), cy = 0.5 * static_cast<double>(h);
 
-  // Output pixel centre j + 0.5 comes from input x = (j + 0.5 - tx) / s + cx, in grid_sample's
-  // normalised coordinates (align_corners = false: -1 and 1 are the outer pixel edges) 2x / W - 1.
-  const auto j = torch::arange(out_size, torch::kDouble) + 0.5;                      // (S)
-  const auto gx = ((j - p.tx) / p.scale + cx) * (2.0 / static_cast<double>(w)) - 1;  // (S)
-  const auto gy = ((j - p.ty) / p.scale + cy) * (2.0 / static_cast<double>(h)) - 1;  // (S)
-  const auto grid = torch::stack({gx.view({1, out_size}).expand({out_size, out_size}),
-                                  gy.view({out_size, 1}).expand({out_size, out_size})},
-                                 -1)
-                        .unsqueeze(0)
-                        .to(torch::kFloat);  // (1, S, S, 2): (x, y) per output pixel
-  // Sampling image - 114 with zero padding fills the outside with 114.
-  const auto x = in.image.unsqueeze(0).to(torch::kFloat) - static_cast<double>(kLetterboxFill);  // (1, 3, H, W)
-  namespace F = torch::nn::functional;
-  const auto warped = F::grid_sample(
-      x, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false))[0];
-  auto image = (warped + static_cast<double>(kLetterboxFill)).round_().clamp_(0, 255).to(torch::kUInt8);  // (3, S, S)
+  auto image = warp_bilinear(in.image, out_size, p);  // (3, S, S)
 
   const auto moved = in.boxes.to(torch::kFloat) * p.scale +
                      torch::tensor({p.tx - p.scale * cx, p.ty - p.scale * cy, p.tx - p.scale * cx, p.ty - p.scale * cy},
@@ -165,30 +241,12 @@ DetectionImage hflip(const DetectionImage& in) {
 
 torch::Tensor rgb_to_hsv(const torch::Tensor& rgb) {
   PTFT_CHECK(rgb.dim() == 3 && rgb.size(0) == 3 && rgb.is_floating_point(), "rgb_to_hsv needs (3, H, W) float");
-  const auto r = rgb[0], g = rgb[1], b = rgb[2];  // (H, W) each
-  const auto v = std::get<0>(rgb.max(0));
-  const auto d = v - std::get<0>(rgb.min(0));
-  const auto safe_d = torch::where(d > 0, d, torch::ones_like(d));
-  const auto s = torch::where(v > 0, d / torch::where(v > 0, v, torch::ones_like(v)) * 255.0, torch::zeros_like(v));
-  // Degrees as OpenCV: which channel is the maximum decides the sector (R first, then G).
-  auto hue = torch::where(v == r, 60.0 * (g - b) / safe_d,
-                          torch::where(v == g, 120.0 + 60.0 * (b - r) / safe_d, 240.0 + 60.0 * (r - g) / safe_d));
-  hue = torch::where(d > 0, hue, torch::zeros_like(hue));
-  hue = torch::where(hue < 0, hue + 360.0, hue);
-  return torch::stack({hue / 2.0, s, v});  // (3, H, W)
+  return map_pixels(rgb, hsv_of);  // (3, H, W)
 }
 
 torch::Tensor hsv_to_rgb(const torch::Tensor& hsv) {
   PTFT_CHECK(hsv.dim() == 3 && hsv.size(0) == 3 && hsv.is_floating_point(), "hsv_to_rgb needs (3, H, W) float");
-  const auto sector = hsv[0] / 30.0;  // degrees / 60, in [0, 6)
-  const auto s = hsv[1] / 255.0, v = hsv[2];
-  // The standard closed form: channel n = v - v s max(0, min(k, 4 - k, 1)), k = (n + H/60) mod 6.
-  auto channel = [&](double n) {
-    const auto k = torch::remainder(sector + n, 6.0);
-    const auto ramp = torch::clamp(torch::min(k, 4.0 - k), 0.0, 1.0);
-    return v - v * s * ramp;
-  };
-  return torch::stack({channel(5), channel(3), channel(1)});  // (3, H, W)
+  return map_pixels(hsv, rgb_of);  // (3, H, W)
 }
 
 std::array<double, 3> draw_hsv(ExampleRng& rng, const DetectionDataConfig& cfg) {
@@ -202,11 +260,17 @@ torch::Tensor hsv_jitter(const torch::Tensor& chw_uint8, const std::array<double
   PTFT_CHECK(chw_uint8.dim() == 3 && chw_uint8.size(0) == 3 && chw_uint8.scalar_type() == torch::kUInt8,
              "hsv_jitter needs a (3, H, W) uint8 image");
   if (r[0] == 0 && r[1] == 0 && r[2] == 0) return chw_uint8;
-  auto hsv = rgb_to_hsv(chw_uint8.to(torch::kFloat));  // (3, H, W)
-  hsv[0] = torch::remainder(hsv[0] + r[0] * 180.0, 180.0);
-  hsv[1] = (hsv[1] * (1 + r[1])).clamp(0, 255);
-  hsv[2] = (hsv[2] * (1 + r[2])).clamp(0, 255);
-  return hsv_to_rgb(hsv).round_().clamp_(0, 255).to(torch::kUInt8);
+  const auto hue_shift = static_cast<float>(r[0] * 180.0), s_gain = static_cast<float>(1 + r[1]),
+             v_gain = static_cast<float>(1 + r[2]);
+  const auto rgb = map_pixels(chw_uint8, [&](float red, float green, float blue) {
+    auto [h, s, v] = hsv_of(red, green, blue);
+    const auto px = rgb_of(python_mod(h + hue_shift, 180.0f), std::clamp(s * s_gain, 0.0f, 255.0f),
+                           std::clamp(v * v_gain, 0.0f, 255.0f));
+    return std::array<float, 3>{std::clamp(std::nearbyint(px[0]), 0.0f, 255.0f),
+                                std::clamp(std::nearbyint(px[1]), 0.0f, 255.0f),
+                                std::clamp(std::nearbyint(px[2]), 0.0f, 255.0f)};
+  });
+  return rgb;  // (3, H, W) uint8 (map_pixels casts back to the input's type)
 }
 
 DetectionImage train_example(const std::vector<DetectionImage>& pool, int64_t index, bool mosaic_open,

@@ -71,11 +71,11 @@ void ResNetBlockImpl::reset() {
 }
 
 torch::Tensor ResNetBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = torch::relu(bn1->forward(conv1->forward(x)));  // (B,planes,H',W') (basic: H' = H/stride)
-  h = bn2->forward(conv2->forward(h));                              // (B,planes,H/stride,W/stride)
-  if (bottleneck) h = bn3->forward(conv3->forward(torch::relu(h)));  // (B,4*planes,H/stride,W/stride)
-  const torch::Tensor shortcut = downsample ? downsample->forward(x) : x;
-  return torch::relu(h + shortcut);
+  const torch::Tensor shortcut = downsample ? downsample->forward(x) : x;  // (B,out,H/stride,W/stride)
+  torch::Tensor h = bn1->forward_relu(conv1->forward(x));  // (B,planes,H',W') (basic: H' = H/stride)
+  if (!bottleneck) return bn2->forward_relu(conv2->forward(h), shortcut);  // relu(bn2(conv2 h) + shortcut)
+  h = bn2->forward_relu(conv2->forward(h));                                 // (B,planes,H/stride,W/stride)
+  return bn3->forward_relu(conv3->forward(h), shortcut);                    // (B,4*planes,H/stride,W/stride)
 }
 
 void ResNetTrunk::build(torch::nn::Module& owner, const ResNetConfig& cfg) {
@@ -96,7 +96,11 @@ void ResNetTrunk::build(torch::nn::Module& owner, const ResNetConfig& cfg) {
 }
 
 std::vector<torch::Tensor> ResNetTrunk::forward(const torch::Tensor& x, const ResNetConfig& cfg) {
-  torch::Tensor h = torch::relu(bn1->forward(conv1->forward(x)));  // (B,width,H/2,W/2) (small stem: H,W)
+  // Channels-last from here on: oneDNN (and cuDNN) convolve NHWC without reordering every
+  // activation, and nn::BatchNorm2d fuses its add and ReLU on that layout. (The stem's output is
+  // made so too: with one input channel NCHW and NHWC coincide, and libtorch then picks NCHW.)
+  constexpr auto nhwc = torch::MemoryFormat::ChannelsLast;
+  torch::Tensor h = bn1->forward_relu(conv1->forward(x.contiguous(nhwc)).contiguous(nhwc));  // (B,width,H/2,W/2) (small stem: H,W)
   if (cfg.stem == "imagenet") h = torch::max_pool2d(h, 3, 2, 1);  // (B,width,H/4,W/4)
   std::vector<torch::Tensor> outs;
   for (auto& stage : stages) {

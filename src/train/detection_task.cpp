@@ -71,6 +71,7 @@ DetectionLoss detection_loss(ModelImpl& model, const TensorMap& out, const Batch
 }
 
 torch::Tensor DetectionTask::loss_sum(ModelImpl& model, const Batch& batch) {
+  detector(model);  // refuses another family before its forward runs
   const TensorMap out = model.forward({{"x", field(batch, "x")}});
   const DetectionLoss l = detection_loss(model, out, batch);
   cls_ += l.cls_loss;

@@ -2,8 +2,9 @@
 // and boxes, letterbox_square centres, hflip mirrors boxes, the affine with scale 1 and no
 // translation is the identity and an integer translation shifts pixels exactly, boxes are
 // clipped and filtered by min_box_area / 2 px, a mosaic places its parts and boxes where
-// Ultralytics' load_mosaic does, OpenCV's HSV of known colours, the HSV round trip, and the
-// whole pipeline's determinism.
+// Ultralytics' load_mosaic does, the affine's pixels against torch's grid_sample (the loop it
+// replaced), OpenCV's HSV of known colours and the jitter against the formula in torch's ops, the
+// HSV round trip, and the whole pipeline's determinism.
 #include "ptft/data/detection_augment.h"
 
 #include <gtest/gtest.h>
@@ -148,6 +149,54 @@ TEST(DetectionAugment, MosaicCentreIsDrawnInTheMiddleHalf) {
       EXPECT_LT(v, 48);
     }
   }
+}
+
+TEST(DetectionAugment, AffinePixelsAreTorchsGridSample) {
+  // The warp against torch's grid_sample (bilinear, zero padding on image - 114, align_corners
+  // false) on a random image, for scales up and down and fractional shifts: the same bytes but
+  // for rare round-half cases (at most 1 level, under 1 % of the pixels).
+  const auto im = random_image(40, 50, {{5, 5, 30, 30}}, 11);
+  for (const AffineParams p : {AffineParams{1.37, 17.3, 21.9}, AffineParams{0.61, 9.5, 30.25}, AffineParams{1.0, 16.5, 15.75}}) {
+    const int64_t S = 32;
+    const auto j = torch::arange(S, torch::kDouble) + 0.5;
+    const auto gx = ((j - p.tx) / p.scale + 25.0) * (2.0 / 50) - 1, gy = ((j - p.ty) / p.scale + 20.0) * (2.0 / 40) - 1;
+    const auto grid = torch::stack({gx.view({1, S}).expand({S, S}), gy.view({S, 1}).expand({S, S})}, -1)
+                          .unsqueeze(0)
+                          .to(torch::kFloat);
+    namespace F = torch::nn::functional;
+    const auto warped = F::grid_sample(im.image.unsqueeze(0).to(torch::kFloat) - 114.0, grid,
+                                       F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false))[0];
+    const auto want = (warped + 114.0).round_().clamp_(0, 255);
+    const auto got = random_affine(im, S, p, 0.25).image.to(torch::kFloat);
+    EXPECT_LE((got - want).abs().max().item<double>(), 1.0) << "scale " << p.scale;
+    EXPECT_GE(got.eq(want).to(torch::kDouble).mean().item<double>(), 0.99) << "scale " << p.scale;
+  }
+}
+
+TEST(DetectionAugment, HsvJitterIsTheFormulaInTorchOps) {
+  // The per-pixel loop against OpenCV's HSV written in torch's ops (the form it replaced):
+  // hue shifted mod 180, saturation and value scaled and clipped, back to RGB, rounded.
+  const auto img = random_image(12, 9, {}, 5).image;
+  const std::array<double, 3> r = {0.21, -0.37, 0.3};
+  const auto rgb = img.to(torch::kFloat);
+  const auto red = rgb[0], green = rgb[1], blue = rgb[2];
+  const auto v = std::get<0>(rgb.max(0)), d = v - std::get<0>(rgb.min(0));
+  const auto safe_d = torch::where(d > 0, d, torch::ones_like(d));
+  const auto s = torch::where(v > 0, d / torch::where(v > 0, v, torch::ones_like(v)) * 255.0, torch::zeros_like(v));
+  auto hue = torch::where(v == red, 60.0 * (green - blue) / safe_d,
+                          torch::where(v == green, 120.0 + 60.0 * (blue - red) / safe_d, 240.0 + 60.0 * (red - green) / safe_d));
+  hue = torch::where(d > 0, hue, torch::zeros_like(hue));
+  hue = torch::where(hue < 0, hue + 360.0, hue) / 2.0;
+  const auto h2 = torch::remainder(hue + r[0] * 180.0, 180.0), s2 = (s * (1 + r[1])).clamp(0, 255) / 255.0,
+             v2 = (v * (1 + r[2])).clamp(0, 255);
+  auto channel = [&](double n) {
+    const auto k = torch::remainder(h2 / 30.0 + n, 6.0);
+    return v2 - v2 * s2 * torch::clamp(torch::min(k, 4.0 - k), 0.0, 1.0);
+  };
+  const auto want = torch::stack({channel(5), channel(3), channel(1)}).round_().clamp_(0, 255);
+  const auto got = hsv_jitter(img, r).to(torch::kFloat);
+  EXPECT_LE((got - want).abs().max().item<double>(), 1.0);
+  EXPECT_GE(got.eq(want).to(torch::kDouble).mean().item<double>(), 0.99);
 }
 
 TEST(DetectionAugment, HsvOfKnownColoursFollowsOpenCv) {
