@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "kernel_types.h"
@@ -80,9 +81,30 @@ void for_rows(const Rows& r, ApplyRows&& f) {
   if (r.rest > 0) f(r.wide * r.k, r.rest, r.c);
 }
 
+// A 1-d tensor's values (the per-channel parameters, statistics and saved values: a few hundred
+// at most) read and written through their data, not tensor ops: a BatchNorm call is on the step's
+// serial path, where each small op costs the OpenMP worker a wait.
 std::vector<double> to_doubles(const torch::Tensor& t) {
+  if (t.scalar_type() == torch::kFloat && t.is_contiguous() && t.is_cpu())
+    return {t.data_ptr<float>(), t.data_ptr<float>() + t.numel()};
+  if (t.scalar_type() == torch::kDouble && t.is_contiguous() && t.is_cpu())
+    return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
   const auto f = t.to(torch::kDouble).contiguous();
   return {f.data_ptr<double>(), f.data_ptr<double>() + f.numel()};
+}
+
+torch::Tensor tensor_of(const std::vector<double>& v, torch::ScalarType type) {
+  auto t = torch::empty({static_cast<int64_t>(v.size())}, type);
+  if (type == torch::kDouble) std::copy(v.begin(), v.end(), t.data_ptr<double>());
+  else std::transform(v.begin(), v.end(), t.data_ptr<float>(), [](double d) { return static_cast<float>(d); });
+  return t;
+}
+
+// running = (1 - momentum) running + momentum v, in place (an fp32 CPU buffer: fused() checked).
+void update_running(const torch::Tensor& running, const std::vector<double>& v, double momentum) {
+  float* p = running.data_ptr<float>();
+  for (size_t c = 0; c < v.size(); ++c) p[c] = static_cast<float>((1 - momentum) * p[c] + momentum * v[c]);
+  running.unsafeGetTensorImpl()->bump_version();
 }
 
 struct BatchNormActOp : torch::autograd::Function<BatchNormActOp> {
@@ -112,8 +134,8 @@ struct BatchNormActOp : torch::autograd::Function<BatchNormActOp> {
                          shift_l.data(), relu, elements<T>(y) + first * r.c, count, n);
       });
     });
-    auto as_tensor = [](const std::vector<double>& v) { return torch::tensor(v, torch::kDouble).to(torch::kFloat); };
-    ctx->save_for_backward({x, relu ? y : torch::Tensor(), weight, as_tensor(mean), as_tensor(invstd)});
+    ctx->save_for_backward({x, relu ? y : torch::Tensor(), weight, tensor_of(mean, torch::kDouble),
+                            tensor_of(invstd, torch::kDouble)});
     ctx->saved_data["batch_stats"] = batch_stats;
     ctx->saved_data["relu"] = relu;
     ctx->saved_data["residual"] = residual.numel() > 0;
@@ -126,7 +148,15 @@ struct BatchNormActOp : torch::autograd::Function<BatchNormActOp> {
                                                                               const torch::Tensor& running_mean,
                                                                               const torch::Tensor& running_var,
                                                                               double momentum) {
-    const std::vector<double> first = to_doubles(x.permute({0, 2, 3, 1}).reshape({r.rows, r.c})[0]);
+    std::vector<double> first(static_cast<size_t>(r.c));  // the first row's values
+    with_elements(x.scalar_type(), [&](auto tag) {
+      using T = decltype(tag);
+      const T* p = elements<T>(x);
+      for (int64_t c = 0; c < r.c; ++c) {
+        if constexpr (std::is_same_v<T, float>) first[c] = p[c];
+        else first[c] = static_cast<float>(c10::BFloat16(p[c], c10::BFloat16::from_bits()));
+      }
+    });
     const std::vector<float> shift = r.lanes(first);
     auto [s1, s2] = with_elements(x.scalar_type(), [&](auto tag) {
       using T = decltype(tag);
@@ -142,10 +172,8 @@ struct BatchNormActOp : torch::autograd::Function<BatchNormActOp> {
       var[c] = std::max(0.0, s2[c] / N - m * m);
       unbiased[c] = var[c] * N / (N - 1);
     }
-    torch::NoGradGuard ng;
-    auto opts = torch::TensorOptions().dtype(torch::kDouble);
-    running_mean.mul_(1 - momentum).add_(torch::tensor(mean, opts).to(running_mean.dtype()), momentum);
-    running_var.mul_(1 - momentum).add_(torch::tensor(unbiased, opts).to(running_var.dtype()), momentum);
+    update_running(running_mean, mean, momentum);
+    update_running(running_var, unbiased, momentum);
     return {mean, var};
   }
 
@@ -192,7 +220,7 @@ struct BatchNormActOp : torch::autograd::Function<BatchNormActOp> {
       });
     });
     auto as_grad = [&](const std::vector<double>& v, int i) {
-      return ctx->needs_input_grad(i) ? torch::tensor(v, torch::kDouble).to(torch::kFloat) : torch::Tensor();
+      return ctx->needs_input_grad(i) ? tensor_of(v, torch::kFloat) : torch::Tensor();
     };
     return {dx, dres, as_grad(dgamma, 2), as_grad(s1, 3), torch::Tensor(), torch::Tensor(),
             torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
@@ -202,10 +230,11 @@ struct BatchNormActOp : torch::autograd::Function<BatchNormActOp> {
 bool fused(const torch::Tensor& x, const torch::Tensor& residual, const torch::Tensor& weight,
            const torch::Tensor& bias, const torch::Tensor& running_mean, const torch::Tensor& running_var) {
   auto fp32_cpu = [](const torch::Tensor& t) { return t.defined() && t.is_cpu() && t.scalar_type() == torch::kFloat; };
+  auto vec = [&](const torch::Tensor& t) { return fp32_cpu(t) && t.dim() == 1 && t.is_contiguous(); };
   return kernel_dtype(x) && x.dim() == 4 && x.numel() > 0 && x.is_contiguous(kChannelsLast) &&
          (!residual.defined() || (residual.scalar_type() == x.scalar_type() && residual.sizes() == x.sizes() &&
                                   residual.is_contiguous(kChannelsLast))) &&
-         fp32_cpu(weight) && fp32_cpu(bias) && fp32_cpu(running_mean) && fp32_cpu(running_var);
+         vec(weight) && vec(bias) && vec(running_mean) && vec(running_var);
 }
 
 }  // namespace
