@@ -50,7 +50,11 @@ torch::Tensor warp_bilinear(const torch::Tensor& in, int64_t out_size, const Aff
     for (int64_t j = 0; j < out_size; ++j) {
       const auto g = static_cast<float>(((static_cast<double>(j) + 0.5 - t) / p.scale + centre) *
                                             (2.0 / static_cast<double>(side)) - 1);
-      const float x = (g + 1.0f) * (static_cast<float>(side) / 2) - 0.5f;  // source pixel coordinate
+      float x = (g + 1.0f) * (static_cast<float>(side) / 2) - 0.5f;  // source pixel coordinate
+      // Outside [-1, side] every tap is outside the image (grey), as at -1 or side; held there so
+      // that a huge, infinite or NaN coordinate (a scale near 0) never reaches the integer cast.
+      if (!(x >= -1.0f)) x = -1.0f;
+      if (x > static_cast<float>(side)) x = static_cast<float>(side);
       const float x0 = std::floor(x);
       lo[static_cast<size_t>(j)] = static_cast<int64_t>(x0);
       frac[static_cast<size_t>(j)] = x - x0;

@@ -100,7 +100,8 @@ std::vector<torch::Tensor> ResNetTrunk::forward(const torch::Tensor& x, const Re
   // activation, and nn::BatchNorm2d fuses its add and ReLU on that layout. (The stem's output is
   // made so too: with one input channel NCHW and NHWC coincide, and libtorch then picks NCHW.)
   constexpr auto nhwc = torch::MemoryFormat::ChannelsLast;
-  torch::Tensor h = bn1->forward_relu(conv1->forward(x.contiguous(nhwc)).contiguous(nhwc));  // (B,width,H/2,W/2) (small stem: H,W)
+  const torch::Tensor stem = conv1->forward(x.contiguous(nhwc)).contiguous(nhwc);  // (B,width,H/2,W/2) (small: H,W)
+  torch::Tensor h = bn1->forward_relu(stem);
   if (cfg.stem == "imagenet") h = torch::max_pool2d(h, 3, 2, 1);  // (B,width,H/4,W/4)
   std::vector<torch::Tensor> outs;
   for (auto& stage : stages) {

@@ -232,8 +232,8 @@ bool fused(const torch::Tensor& x, const torch::Tensor& residual, const torch::T
   auto fp32_cpu = [](const torch::Tensor& t) { return t.defined() && t.is_cpu() && t.scalar_type() == torch::kFloat; };
   auto vec = [&](const torch::Tensor& t) { return fp32_cpu(t) && t.dim() == 1 && t.is_contiguous(); };
   return kernel_dtype(x) && x.dim() == 4 && x.numel() > 0 && x.is_contiguous(kChannelsLast) &&
-         (!residual.defined() || (residual.scalar_type() == x.scalar_type() && residual.sizes() == x.sizes() &&
-                                  residual.is_contiguous(kChannelsLast))) &&
+         (!residual.defined() || (residual.device() == x.device() && residual.scalar_type() == x.scalar_type() &&
+                                  residual.sizes() == x.sizes() && residual.is_contiguous(kChannelsLast))) &&
          vec(weight) && vec(bias) && vec(running_mean) && vec(running_var);
 }
 

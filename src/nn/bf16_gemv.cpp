@@ -1,12 +1,17 @@
 #include "ptft/nn/bf16_gemv.h"
 
-#include "ptft/core/parallel.h"
 #include <immintrin.h>
 
 #include <cstdint>
 
 #include "ptft/core/error.h"
+#include "ptft/core/parallel.h"
 #include "vector_math.h"
+
+// g++ 12 reports the _mm512_undefined_* placeholders of its own intrinsics as "may be used
+// uninitialized" once they are inlined into this file's kernels (GCC bug 105593, a false
+// positive); only this file uses AVX-512 intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace ptft::nn {
 namespace {

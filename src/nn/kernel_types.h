@@ -1,5 +1,5 @@
-// src/nn/kernel_types.h — private to the torch side of the fused kernels in src/nn/ (gelu.cpp,
-// swiglu.cpp, rms_norm.cpp, cross_entropy.cpp): which tensors the torch-free kernels take and
+// src/nn/kernel_types.h — private to the torch side of the fused kernels in src/nn/ (the .cpp
+// beside each *_kernel.cpp): which tensors the torch-free kernels take and
 // their elements as the kernels' pointer types (fp32 as float, bf16 as its uint16_t bits).
 //
 //   if (!kernel_dtype(x)) return libtorch_op(x);

@@ -1,5 +1,5 @@
-// src/nn/vector_math.h — private to the kernels in src/nn/ (gelu, cross_entropy, rms_norm and
-// swiglu _kernel.cpp): a branch-free exp and bf16 <-> fp32 conversions written so that g++
+// src/nn/vector_math.h — private to the torch-free kernels in src/nn/ (the *_kernel.cpp files,
+// and bf16_gemv.cpp): a branch-free exp and bf16 <-> fp32 conversions written so that g++
 // vectorises the loops that use them (compile with -O3 -fno-math-errno -fno-trapping-math), the
 // multiversioning attribute (AVX-512 / AVX2 / baseline clones, picked at load time) and per-thread
 // scratch rows.

@@ -173,6 +173,15 @@ TEST(DetectionAugment, AffinePixelsAreTorchsGridSample) {
   }
 }
 
+TEST(DetectionAugment, AffineWithAScaleNearZeroIsAllGrey) {
+  // Every output pixel samples far outside the input (coordinates ~1e30 or infinite): grey, no
+  // undefined float-to-integer conversion (UBSan would report one).
+  const auto im = random_image(20, 20, {{2, 2, 18, 18}}, 12);
+  const auto out = random_affine(im, 16, AffineParams{1e-30, 7.9, 8.1}, 0.25);
+  EXPECT_TRUE(out.image.eq(114).all().item<bool>());
+  EXPECT_EQ(out.boxes.size(0), 0);  // the box shrank to nothing
+}
+
 TEST(DetectionAugment, HsvJitterIsTheFormulaInTorchOps) {
   // The per-pixel loop against OpenCV's HSV written in torch's ops (the form it replaced):
   // hue shifted mod 180, saturation and value scaled and clipped, back to RGB, rounded.

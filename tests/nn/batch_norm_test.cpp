@@ -117,7 +117,11 @@ constexpr auto kCL = at::MemoryFormat::ChannelsLast;
 
 struct ActResult {
   torch::Tensor y, dx, dres, dw, db, running_mean, running_var;
+  std::string node;  // the autograd node that made y
 };
+
+// The fused op's autograd node (libtorch's path makes ReluBackward0, AddBackward0, ...).
+bool fused_node(const std::string& node) { return node.find("BatchNormActOp") != std::string::npos; }
 
 // y = act(bn(x) [+ res]) and the gradients of L = sum(y * c), by nn::batch_norm_act on
 // channels-last tensors (ours) or by the formula in libtorch's double ops (the reference; the
@@ -151,8 +155,9 @@ ActResult run_act(const torch::Tensor& x0, const torch::Tensor& res0, const torc
     if (res.defined()) y = y + res;
     if (relu) y = torch::relu(y);
   }
+  const std::string node = y.grad_fn()->name();
   (y * c.to(y.scalar_type())).sum().backward();
-  return {y.detach(), x.grad(), res.defined() ? res.grad() : torch::Tensor(), w.grad(), b.grad(), rm, rv};
+  return {y.detach(), x.grad(), res.defined() ? res.grad() : torch::Tensor(), w.grad(), b.grad(), rm, rv, node};
 }
 
 struct ActCase {
@@ -177,6 +182,7 @@ TEST(BatchNormAct, Fp32MatchesTheDoubleFormula) {
       const auto c = torch::randn({3, k.channels, 5, 7});
       const auto got = run_act(x, res, w, b, c, batch_stats, k.relu, true);
       const auto want = run_act(x, res, w, b, c, batch_stats, k.relu, false);
+      ASSERT_TRUE(fused_node(got.node)) << got.node;  // the kernels ran, not libtorch's ops
       ASSERT_TRUE(got.y.is_contiguous(kCL));
       expect_close(got.y, want.y, 1e-5, 1e-5, "y");
       expect_close(got.dx, want.dx, 1e-4, 1e-5, "dx");
@@ -201,6 +207,7 @@ TEST(BatchNormAct, Bf16WithinOneBf16StepOfTheFormula) {
     const auto c = torch::randn({4, k.channels, 6, 6}).to(torch::kBFloat16);
     const auto got = run_act(x, res, w, b, c, true, k.relu, true);
     const auto want = run_act(x, res, w, b, c, true, k.relu, false);
+    ASSERT_TRUE(fused_node(got.node)) << got.node;
     ASSERT_EQ(got.y.scalar_type(), torch::kBFloat16);
     ASSERT_EQ(got.dx.scalar_type(), torch::kBFloat16);
     const auto step = [](const torch::Tensor& t) { return t.abs().max().item<double>() / 256; };
@@ -244,6 +251,8 @@ TEST(BatchNormAct, ModuleOnChannelsLastMatchesTorchsBatchNormAndTheFallback) {
     const auto yf = fused->forward_relu(x.contiguous(kCL), res.contiguous(kCL));
     const auto yp = plain->forward_relu(x, res);
     const auto yr = torch::relu(ref->forward(x) + res);
+    EXPECT_TRUE(fused_node(yf.grad_fn()->name())) << yf.grad_fn()->name();
+    EXPECT_FALSE(fused_node(yp.grad_fn()->name())) << yp.grad_fn()->name();  // NCHW: libtorch's ops
     expect_close(yf, yr, 1e-5, 1e-5, "fused");
     expect_close(yp, yr, 1e-6, 1e-6, "libtorch path");
   }

@@ -9,7 +9,6 @@
 // would otherwise overwrite. requires_grad is read at every forward, so gradual unfreezing that
 // flips it mid-run takes effect at the next step.
 //
-//
 // On the CPU, for fp32 or bf16 channels-last input (the layout ptft's convolutional models run
 // in), one fused op (nn/batch_norm_kernel.h): statistics in one pass, normalise + add + ReLU in
 // a second, and two passes backward; nothing saved but the input, the output (for the ReLU) and

@@ -12,8 +12,8 @@
 //              s1 += sum g, s2 += sum g (x - mean)                      (dbeta, dgamma / invstd)
 //              dx = k g + cx x + c0,  dres = g                           (per-lane k, cx, c0)
 //
-// x, res, y, dy, dx and dres are all fp32 or all bf16 (bf16: widened to fp32 in blocks, results
-// rounded once); shift, scale, bias, mean, k, cx, c0 and the sums are fp32. Sums are added to
+// x, res, y, dy, dx and dres are all fp32 or all bf16 (bf16: converted to fp32 as it is loaded,
+// results rounded once); shift, scale, bias, mean, k, cx, c0 and the sums are fp32. Sums are added to
 // (+=) the caller's n-lane arrays, row after row: the caller keeps blocks short and adds the
 // blocks' sums in double. Multiversioned (AVX-512 / AVX2 / baseline).
 #pragma once
