@@ -32,7 +32,9 @@ TEST(ChatTemplateExport, JinjaFormRendersEveryConversationAsPtftDoes) {
       std::string pieces_t, pieces_j;
       for (const auto& p : t.render_pieces(conv)) pieces_t += (p.trained ? "[T]" : "[P]") + p.text;
       for (const auto& p : j.render_pieces(conv)) pieces_j += (p.trained ? "[T]" : "[P]") + p.text;
-      if (conv.back().role == "assistant" && !conv.back().content.empty()) EXPECT_EQ(pieces_j, pieces_t);
+      if (conv.back().role == "assistant" && !conv.back().content.empty()) {
+        EXPECT_EQ(pieces_j, pieces_t);
+      }
     }
   }
 }

@@ -75,8 +75,12 @@ TEST(EnvE2E, ComputeCommandsRunOpenBlasFastKernels) {
   const std::string features = env["cpu"]["features"].dump();
   const bool avx2 = e2e::contains(features, "\"avx2\"") && e2e::contains(features, "\"fma\"");
   const std::string kernels = env["blas"]["kernels"], override_core = env["blas"]["kernels_override"];
-  if (kernels == "Prescott" && avx2) EXPECT_FALSE(override_core.empty()) << env.dump(2);
-  if (kernels != "Prescott") EXPECT_TRUE(override_core.empty()) << env.dump(2);
+  if (kernels == "Prescott" && avx2) {
+    EXPECT_FALSE(override_core.empty()) << env.dump(2);
+  }
+  if (kernels != "Prescott") {
+    EXPECT_TRUE(override_core.empty()) << env.dump(2);
+  }
 
   auto ran_with = [](const std::string& run) {
     return e2e::read_jsonl(run + "/metrics.jsonl").front()["env"]["blas"]["kernels"].get<std::string>();
@@ -85,8 +89,12 @@ TEST(EnvE2E, ComputeCommandsRunOpenBlasFastKernels) {
   auto a = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("a"), {"train.steps=2"}), {},
                          std::chrono::seconds(120), unset);
   ASSERT_EQ(a.exit_code, 0) << a.text();
-  if (avx2) EXPECT_NE(ran_with(tmp.path("a")), "Prescott");
-  if (!override_core.empty()) EXPECT_EQ(ran_with(tmp.path("a")), override_core);
+  if (avx2) {
+    EXPECT_NE(ran_with(tmp.path("a")), "Prescott");
+  }
+  if (!override_core.empty()) {
+    EXPECT_EQ(ran_with(tmp.path("a")), override_core);
+  }
   if (!avx2) return;
   auto b = e2e::run_ptft(e2e::spirals_args("pretrain", tmp.path("b"), {"train.steps=2"}), {},
                          std::chrono::seconds(120), {{"OPENBLAS_CORETYPE", "Haswell"}});

@@ -22,7 +22,9 @@ HttpFraming framed(const std::string& bytes, HttpFramingLimits l = limits()) {
   for (size_t i = 1; i <= bytes.size(); ++i)
     if (bytewise.scan(std::string_view(bytes).substr(0, i)) != State::kIncomplete) break;
   EXPECT_EQ(whole.state(), bytewise.state()) << bytes;
-  if (whole.state() == State::kComplete) EXPECT_EQ(whole.length(), bytewise.length()) << bytes;
+  if (whole.state() == State::kComplete) {
+    EXPECT_EQ(whole.length(), bytewise.length()) << bytes;
+  }
   return whole;
 }
 
