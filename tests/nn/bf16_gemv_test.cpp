@@ -1,6 +1,7 @@
 // nn::bf16_gemv against the float32 product of the same bf16-rounded weights (relative 1e-5:
-// only the summation order differs), for widths that hit every tail of the vector loops, with and
-// without bias; the kernel chosen is named; bad shapes are errors.
+// only the summation order differs) — with x rounded to bf16 too where the kernel does that
+// (avx512_bf16) — for widths that hit every tail of the vector loops, with and without bias; the
+// kernel chosen is named; bad shapes are errors.
 #include <gtest/gtest.h>
 
 #include "ptft/core/error.h"
@@ -15,7 +16,8 @@ TEST(Bf16Gemv, EqualsTheFloatProductOfTheRoundedWeights) {
     for (int64_t out : {1, 3, 64, 200}) {
       auto w16 = torch::randn({out, in}).to(torch::kBFloat16);
       auto x = torch::randn({in}), b = torch::randn({out});
-      auto want = torch::mv(w16.to(torch::kFloat32), x);
+      const auto xk = nn::bf16_gemv_rounds_x() ? x.to(torch::kBFloat16).to(torch::kFloat32) : x;  // x as the kernel sees it
+      auto want = torch::mv(w16.to(torch::kFloat32), xk);
       auto got = nn::bf16_gemv(w16, x);
       ASSERT_EQ(got.sizes(), want.sizes());
       const double scale = want.abs().max().item<double>() + 1e-6;
@@ -26,7 +28,8 @@ TEST(Bf16Gemv, EqualsTheFloatProductOfTheRoundedWeights) {
     }
   }
   const std::string kernel = nn::bf16_gemv_kernel();
-  EXPECT_TRUE(kernel == "avx512" || kernel == "avx2" || kernel == "portable") << kernel;
+  EXPECT_TRUE(kernel == "avx512_bf16" || kernel == "avx512" || kernel == "avx2" || kernel == "portable") << kernel;
+  EXPECT_EQ(nn::bf16_gemv_rounds_x(), kernel == "avx512_bf16");
 }
 
 TEST(Bf16Gemv, BadShapesAreErrors) {
