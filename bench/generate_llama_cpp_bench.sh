@@ -7,20 +7,23 @@
 #   bench/generate_llama_cpp_bench.sh [PTFT_BIN]          # default build/ptft
 #
 # Environment: THREADS (default 2), PRESETS (default "llama-tiny smollm2-135m"), NEW_TOKENS
-# (default 128), REPEATS (default 3), DTYPE (GGUF weights, default f32; f16 is llama.cpp's usual).
+# (default 128), REPEATS (default 3), DTYPE (GGUF weights, default f32; f16 is llama.cpp's usual),
+# PTFT_DTYPE (`ptft generate --dtype`: default f32 with DTYPE f32, else bf16 — 16-bit weights on
+# both sides).
 # Models: one training step on data/shards/general (scripts/prepare-text-data.sh), context 512.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PTFT="${1:-build/ptft}"
 THREADS="${THREADS:-2}" PRESETS="${PRESETS:-llama-tiny smollm2-135m}" NEW_TOKENS="${NEW_TOKENS:-128}"
 REPEATS="${REPEATS:-3}" DTYPE="${DTYPE:-f32}"
+PTFT_DTYPE="${PTFT_DTYPE:-$([[ "$DTYPE" == f32 ]] && echo f32 || echo bf16)}"
 SHARDS=data/shards/general
 [[ -d "$SHARDS" ]] || { echo "generate_llama_cpp_bench: no $SHARDS (scripts/prepare-text-data.sh makes it)" >&2; exit 1; }
 scripts/fetch-llama-cpp.sh >/dev/null
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ptft-gen-llamacpp-XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 PROMPT="The court held that the contract was void because the parties had not agreed on the price, and the"
-echo "generate_llama_cpp_bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $THREADS threads, GGUF $DTYPE, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+echo "generate_llama_cpp_bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $THREADS threads, GGUF $DTYPE, ptft $PTFT_DTYPE, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
 printf "%-14s %6s %12s %16s %10s %26s\n" model prompt "ptft tok/s" "llama.cpp tok/s" ptft/l.cpp "first token ms ptft / l.cpp"
 for preset in $PRESETS; do
   printf 'model: {family: llama, preset: %s, max_position_embeddings: 512}\ndata: {train: %s}\ntrain: {steps: 1, batch_size: 1, eval_every: 0, save_every: 1, warmup: 0}\n' \
@@ -33,7 +36,7 @@ for preset in $PRESETS; do
   best_p=0 best_l=0 ttft_p=1e9 ttft_l=1e9
   for ((r = 1; r <= REPEATS; r++)); do
     p="$("$PTFT" generate --model "$WORK/run-$preset" --prompt "$PROMPT" --max-new-tokens "$NEW_TOKENS" --temperature 0 \
-         --threads "$THREADS" --json)"
+         --threads "$THREADS" --dtype "$PTFT_DTYPE" --json)"
     l="$(NODE_PATH=data/llama-cpp/node_modules node bench/peers/llama_cpp_generate.mjs "$WORK/$preset.gguf" "$ids" "$NEW_TOKENS" "$THREADS")"
     read -r best_p best_l ttft_p ttft_l < <(node -e '
       const [p, l, bp, bl, tp, tl] = process.argv.slice(1); const P = JSON.parse(p), L = JSON.parse(l);

@@ -31,7 +31,7 @@ struct ServeRequest {
   ServeOptions options;
   int threads = 0;
   std::string device = "auto";
-  std::string dtype = "f32";  // the weights decode steps read: f32 | bf16
+  std::string dtype = "auto";  // the weights decode steps read: auto | f32 | bf16
   std::string lora;
 };
 
@@ -69,7 +69,9 @@ Action add_serve(CLI::App& app) {
   sub->add_flag("--log-requests", r->options.log_requests, "one line per request on stderr");
   sub->add_option("--threads", r->threads, "intra-op threads (0 = all cores)")->capture_default_str();
   sub->add_option("--device", r->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  sub->add_option("--dtype", r->dtype, "weights of the decode steps: f32 | bf16 (CPU: half the bytes per token)")
+  sub->add_option("--dtype", r->dtype,
+                  "weights of the decode steps: auto | f32 | bf16 (auto: bf16 on a CPU with avx512_bf16, half the "
+                  "bytes per token; f32 elsewhere)")
       ->capture_default_str();
   return [=] {
     r->options.validate();
@@ -86,14 +88,15 @@ Action add_serve(CLI::App& app) {
     if (!r->lora.empty()) load_gguf_adapter(*p.model, r->lora);
     const c10::Device device = resolve_device(r->device);
     p.model->to(device);
-    set_decode_dtype(*p.model, r->dtype, device);
+    const std::string dtype = set_decode_dtype(*p.model, r->dtype, device);
     const std::string id = r->model_id.empty() ? model_name(r->model) : r->model_id;
     ModelEngine engine(std::move(p), id, r->template_spec);
     ApiServer server(engine, r->options);
     server.bind();
     std::cerr << "serving '" << id << "' on http://" << r->options.host << ":" << server.bound_port() << "/v1 ("
               << (engine.has_chat_template() ? "completions and chat" : "completions only: no chat template")
-              << (r->options.api_key.empty() ? "" : "; API key required") << "); Ctrl-C to stop" << std::endl;
+              << (r->options.api_key.empty() ? "" : "; API key required") << "; " << dtype << " decode weights); Ctrl-C to stop"
+              << std::endl;
     const int signal = run_until_signal(server);
     std::cerr << "stopped" << (signal ? " by signal " + std::to_string(signal) : std::string()) << std::endl;
     return 0;

@@ -6,12 +6,18 @@
 #include "ptft/core/error.h"
 #include "ptft/core/log.h"
 #include "ptft/infer/text_stream.h"
+#include "ptft/nn/bf16_gemv.h"
 
 namespace ptft {
 
-void set_decode_dtype(ModelImpl& model, const std::string& dtype, const c10::Device& device) {
-  if (dtype == "f32") return;
-  if (dtype != "bf16") throw UserError("--dtype must be f32 or bf16, got '" + dtype + "'", "use --dtype bf16 or leave it out");
+std::string set_decode_dtype(ModelImpl& model, const std::string& dtype, const c10::Device& device) {
+  if (dtype == "auto") {
+    const bool fast = device.is_cpu() && nn::bf16_gemv_rounds_x() && dynamic_cast<CausalLm*>(&model) != nullptr;
+    return set_decode_dtype(model, fast ? "bf16" : "f32", device);
+  }
+  if (dtype == "f32") return dtype;
+  if (dtype != "bf16")
+    throw UserError("--dtype must be auto, f32 or bf16, got '" + dtype + "'", "use --dtype auto (the default), f32 or bf16");
   if (!device.is_cpu())
     throw UserError("--dtype bf16 is for generation on the CPU (the device is " + device.str() + ")",
                     "leave --dtype out on a GPU");
@@ -19,6 +25,7 @@ void set_decode_dtype(ModelImpl& model, const std::string& dtype, const c10::Dev
   if (lm == nullptr)
     throw UserError("--dtype bf16: a " + model.family() + " model does not write text", "pass a causal language model");
   lm->hold_decode_weights_bf16();
+  return dtype;
 }
 
 Generator::Generator(ModelPtr model, TokenizerPtr tokenizer, std::string source)

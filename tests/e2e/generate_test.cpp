@@ -91,7 +91,7 @@ TEST(GenerateE2E, Bf16DecodeWeights) {
   e2e::TempDir tmp;
   std::string ckpt;
   ASSERT_NO_FATAL_FAILURE(e2e::make_tiny_gpt_checkpoint(tmp, &ckpt));
-  auto f32 = e2e::run_ptft(generate_args(ckpt, "This License", {"--temperature", "0", "--json"}));
+  auto f32 = e2e::run_ptft(generate_args(ckpt, "This License", {"--temperature", "0", "--json", "--dtype", "f32"}));
   ASSERT_EQ(f32.exit_code, 0) << f32.text();
   auto bf16 = e2e::run_ptft(generate_args(ckpt, "This License", {"--temperature", "0", "--json", "--dtype", "bf16"}));
   ASSERT_EQ(bf16.exit_code, 0) << bf16.text();
@@ -99,9 +99,19 @@ TEST(GenerateE2E, Bf16DecodeWeights) {
   ASSERT_FALSE(a["ids"].empty());
   ASSERT_FALSE(b["ids"].empty());
   EXPECT_EQ(a["ids"][0], b["ids"][0]) << f32.out << "\n" << bf16.out;
+  EXPECT_EQ(a["dtype"], "f32");
+  EXPECT_EQ(b["dtype"], "bf16");
+  // The default, auto: bf16 where the CPU multiplies bf16 pairs (avx512_bf16), else f32 — the
+  // same ids as the run of the type it names.
+  auto dflt = e2e::run_ptft(generate_args(ckpt, "This License", {"--temperature", "0", "--json"}));
+  ASSERT_EQ(dflt.exit_code, 0) << dflt.text();
+  const auto d = nlohmann::json::parse(dflt.out);
+  const bool bf16_pairs = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");  // nn::bf16_gemv's test
+  EXPECT_EQ(d["dtype"], bf16_pairs ? "bf16" : "f32") << dflt.out;
+  EXPECT_EQ(d["ids"], d["dtype"] == "bf16" ? b["ids"] : a["ids"]) << dflt.out;
   auto bad = e2e::run_ptft(generate_args(ckpt, "x", {"--dtype", "f16"}));
   EXPECT_EQ(bad.exit_code, 1) << bad.text();
-  EXPECT_TRUE(contains(bad.err, "--dtype must be f32 or bf16, got 'f16'")) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "--dtype must be auto, f32 or bf16, got 'f16'")) << bad.err;
 }
 
 TEST(GenerateE2E, ChatFlagAnswersOneMessageAsChatDoes) {

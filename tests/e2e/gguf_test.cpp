@@ -43,11 +43,12 @@ void expect_same_tokens(const std::string& gguf, const std::string& tokenizer) {
     EXPECT_EQ(answer["tokenize"][i].get<std::vector<int64_t>>(), ptft_ids(tokenizer, kCorpus[i])) << kCorpus[i];
 }
 
-// llama.cpp continues the prompt greedily as `ptft generate` does.
+// llama.cpp continues the prompt greedily as `ptft generate` does (float32 decode weights, as the
+// f32 file: `--dtype auto` would round them to bf16 on an avx512_bf16 CPU).
 void expect_same_greedy(const std::string& gguf, const std::string& model, const std::string& tokenizer,
                         const std::string& prompt, int n) {
   auto gen = e2e::run_ptft({"generate", "--model", model, "--prompt", prompt, "--temperature", "0", "--max-new-tokens",
-                            std::to_string(n), "--json", "--threads", "1"});
+                            std::to_string(n), "--json", "--threads", "1", "--dtype", "f32"});
   ASSERT_EQ(gen.exit_code, 0) << gen.text();
   const auto ours = nlohmann::json::parse(gen.out)["ids"].get<std::vector<int64_t>>();
   const nlohmann::json answer =
@@ -93,11 +94,12 @@ void expect_gguf_rules(const std::string& gguf) {
 }
 
 // `ptft generate` on the GGUF file (its tokenizer rebuilt from tokenizer.ggml.*) gives what it
-// gives on the model the file was exported from: the same prompt tokens, ids and text.
+// gives on the model the file was exported from: the same prompt tokens, ids and text (float32
+// decode weights on both sides: f16 files, rounded again to bf16, would differ in the last bits).
 void expect_same_generation_from_gguf(const std::string& gguf, const std::string& model, const std::string& prompt) {
   auto run = [&](const std::string& m) {
     auto r = e2e::run_ptft({"generate", "--model", m, "--prompt", prompt, "--temperature", "0", "--max-new-tokens", "8",
-                            "--json", "--threads", "1"});
+                            "--json", "--threads", "1", "--dtype", "f32"});
     EXPECT_EQ(r.exit_code, 0) << r.text();
     return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
   };
@@ -208,7 +210,7 @@ TEST(GgufE2E, LoraRunAsAdapterFileOrMerged) {
   ASSERT_EQ(m.exit_code, 0) << m.text();
 
   auto gen = e2e::run_ptft({"generate", "--model", ckpt, "--prompt", "This License", "--temperature", "0", "--max-new-tokens",
-                            "12", "--json", "--threads", "1"});
+                            "12", "--json", "--threads", "1", "--dtype", "f32"});
   ASSERT_EQ(gen.exit_code, 0) << gen.text();
   const auto ours = nlohmann::json::parse(gen.out)["ids"].get<std::vector<int64_t>>();
   const auto prompt = ptft_ids(tok, "This License");
@@ -220,7 +222,8 @@ TEST(GgufE2E, LoraRunAsAdapterFileOrMerged) {
   EXPECT_EQ(merged["greedy"].get<std::vector<int64_t>>(), ours);
   // ptft reads the adapter file back onto the base: the LoRA run's greedy text again.
   auto back = e2e::run_ptft({"generate", "--model", tmp.path("base"), "--lora", tmp.path("adapter.gguf"), "--prompt",
-                             "This License", "--temperature", "0", "--max-new-tokens", "12", "--json", "--threads", "1"});
+                             "This License", "--temperature", "0", "--max-new-tokens", "12", "--json", "--threads", "1",
+                             "--dtype", "f32"});
   ASSERT_EQ(back.exit_code, 0) << back.text();
   EXPECT_EQ(nlohmann::json::parse(back.out)["ids"].get<std::vector<int64_t>>(), ours);
   auto not_adapter = e2e::run_ptft({"generate", "--model", tmp.path("base"), "--lora", tmp.path("base.gguf"), "--prompt", "x"});

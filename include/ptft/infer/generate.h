@@ -46,10 +46,12 @@ struct GenerateResult {
 using TextCallback = std::function<void(const std::string&)>;
 
 // --dtype of generate, chat and serve: "f32" leaves the model as it is; "bf16" (CPU only) holds
-// its projections in bfloat16 for the decode steps (CausalLm::hold_decode_weights_bf16): 1.25-1.5x
-// the tokens/s of f32 at 135 M parameters (docs/results.md), logits within bf16 rounding. Other
-// values, a non-CPU device or a model that writes no text are user errors naming the fix.
-void set_decode_dtype(ModelImpl& model, const std::string& dtype, const c10::Device& device);
+// its projections in bfloat16 for the decode steps (CausalLm::hold_decode_weights_bf16): ~1.6x
+// the tokens/s of f32 at 124-135 M parameters (docs/results.md), logits within bf16 rounding;
+// "auto" is bf16 on a CPU whose bf16 kernel multiplies bf16 pairs in hardware (avx512_bf16: see
+// nn::bf16_gemv_kernel), else f32. Returns what it chose ("f32" | "bf16"). Other values, bf16 on
+// a non-CPU device or for a model that writes no text are user errors naming the fix.
+std::string set_decode_dtype(ModelImpl& model, const std::string& dtype, const c10::Device& device);
 
 class Generator {
  public:
