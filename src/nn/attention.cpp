@@ -2,6 +2,7 @@
 
 #include "ptft/core/compat.h"
 #include "ptft/core/error.h"
+#include "ptft/nn/decode_attention.h"
 #include "ptft/nn/dropout.h"
 
 #include <cmath>
@@ -15,17 +16,6 @@ torch::Tensor repeat_kv(const torch::Tensor& t, int64_t rep) {
   if (rep == 1) return t;
   const int64_t B = t.size(0), nkv = t.size(1), T = t.size(2), hs = t.size(3);
   return t.unsqueeze(2).expand({B, nkv, rep, T, hs}).reshape({B, nkv * rep, T, hs});
-}
-
-// One query position (a decode step, which sees every key): q (B,nh,1,hs), k/v (B,nkv,Tk,hs) ->
-// (B,nh,1,hs). Query heads are grouped by the key/value head they read, so k and v are never
-// repeated for GQA and each product is one matmul over B*nkv groups instead of one GEMM per head.
-torch::Tensor one_query_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-  const int64_t B = q.size(0), nh = q.size(1), hs = q.size(3), nkv = k.size(1);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
-  auto qg = q.reshape({B, nkv, nh / nkv, hs});                                         // (B,nkv,rep,hs)
-  auto att = torch::softmax(torch::matmul(qg * scale, k.transpose(-2, -1)), -1);       // (B,nkv,rep,Tk)
-  return torch::matmul(att, v).view({B, nh, 1, v.size(3)});                           // (B,nkv,rep,hs) -> (B,nh,1,hs)
 }
 
 }  // namespace
@@ -100,7 +90,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
   const double p = is_training() ? options.attn_dropout() : 0.0;
   torch::Tensor y;
   if (T == 1 && p == 0 && !key_padding.defined()) {
-    y = one_query_attention(q, k, v);  // (B,nh,1,hs)
+    y = decode_attention(q, k, v);  // (B,nh,1,hs)
   } else if (key_padding.defined()) {
     k = repeat_kv(k, nh / nkv);  // (B,nkv,Tk,hs) -> (B,nh,Tk,hs)
     v = repeat_kv(v, nh / nkv);
