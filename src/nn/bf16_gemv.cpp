@@ -171,14 +171,23 @@ torch::Tensor bf16_gemv(const torch::Tensor& weight, const torch::Tensor& x, con
   const auto* w = reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>());
   const float* xp = xf.data_ptr<float>();
   float* yp = y.data_ptr<float>();
-  std::vector<uint16_t> xb;  // x as bf16 (round to nearest even, as x.to(kBFloat16)), zero-padded
+  thread_local std::vector<uint16_t> xb;  // x as bf16 (round to nearest even, as x.to(kBFloat16)), zero-padded
   if (bf16_gemv_rounds_x()) {
     xb.assign(static_cast<size_t>((in + 31) / 32 * 32), 0);
     for (int64_t k = 0; k < in; ++k) xb[static_cast<size_t>(k)] = vec::to_bf16(xp[k]);
   }
-  // Chunks of >= 64 rows (at 576 columns: 72 KB of weights each) keep the threads' overhead small.
-  ptft::parallel_for(0, out, 64, [&](int64_t begin, int64_t end) { kRows(w, xp, xb.data(), in, begin, end, yp); });
-  if (bias.defined()) y.add_(bias);
+  const uint16_t* xbp = xb.data();
+  PTFT_CHECK(!bias.defined() || (bias.numel() == out && bias.is_cpu() && bias.scalar_type() == torch::kFloat),
+             "bf16_gemv: bias must hold `out` float32 values on the CPU");
+  const torch::Tensor b = bias.defined() ? bias.contiguous() : bias;
+  const float* bp = b.defined() ? b.data_ptr<float>() : nullptr;
+  // Chunks of >= 64 rows (at 576 columns: 72 KB of weights each) keep the threads' overhead small;
+  // the bias is added to each chunk's rows as they are written (no pass, no op of its own).
+  ptft::parallel_for(0, out, 64, [&](int64_t begin, int64_t end) {
+    kRows(w, xp, xbp, in, begin, end, yp);
+    if (bp != nullptr)
+      for (int64_t r = begin; r < end; ++r) yp[r] += bp[r];
+  });
   return y;
 }
 

@@ -1,5 +1,6 @@
 #include "ptft/nn/rotary.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernel_types.h"
@@ -80,7 +81,9 @@ torch::Tensor rotate_sequences(const torch::Tensor& x, const torch::Tensor& cos,
     using T_ = decltype(tag);
     const T_* in = elements<T_>(x);
     T_* out = elements<T_>(y);
-    ptft::parallel_for(0, B * H, 1, [&](int64_t b, int64_t e) {
+    // Heads split over the threads in chunks of >= 16k values: a decode step's few heads of one
+    // position stay on the calling thread (waking the others costs more than rotating them).
+    ptft::parallel_for(0, B * H, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, T * D)), [&](int64_t b, int64_t e) {
       for (int64_t bh = b; bh < e; ++bh) {
         const T_* row = in + (bh / H) * x.stride(0) + (bh % H) * x.stride(1);
         rope_sequence(row, x.stride(2), cos.data_ptr<float>(), sin.data_ptr<float>(), out + bh * T * D, T, D, backward);
