@@ -4,7 +4,9 @@
 #include <cmath>
 
 #include "ptft/core/error.h"
+#include "ptft/data/hsv_kernel.h"
 #include "ptft/data/letterbox.h"
+#include "hsv_math.h"
 
 namespace ptft {
 namespace {
@@ -87,31 +89,6 @@ torch::Tensor warp_bilinear(const torch::Tensor& in, int64_t out_size, const Aff
     }
   }
   return out;
-}
-
-// OpenCV's 8-bit RGB -> HSV in float (H in degrees / 2, S and V in [0, 255]) for one pixel, and
-// back (the closed form: channel n = v - v s max(0, min(k, 4 - k, 1)), k = (n + H/60) mod 6).
-std::array<float, 3> hsv_of(float r, float g, float b) {
-  const float v = std::max({r, g, b}), d = v - std::min({r, g, b});
-  const float safe_d = d > 0 ? d : 1.0f;
-  const float s = v > 0 ? d / v * 255.0f : 0.0f;
-  // Degrees as OpenCV: which channel is the maximum decides the sector (R first, then G).
-  float hue = v == r ? 60.0f * (g - b) / safe_d : v == g ? 120.0f + 60.0f * (b - r) / safe_d
-                                                          : 240.0f + 60.0f * (r - g) / safe_d;
-  if (!(d > 0)) hue = 0;
-  if (hue < 0) hue += 360.0f;
-  return {hue / 2.0f, s, v};
-}
-
-float python_mod(float a, float m) { return a - std::floor(a / m) * m; }
-
-std::array<float, 3> rgb_of(float hue, float sat, float v) {
-  const float sector = hue / 30.0f, s = sat / 255.0f;  // degrees / 60, in [0, 6)
-  auto channel = [&](float n) {
-    const float k = python_mod(sector + n, 6.0f);
-    return v - v * s * std::clamp(std::min(k, 4.0f - k), 0.0f, 1.0f);
-  };
-  return {channel(5), channel(3), channel(1)};
 }
 
 // f(r, g, b) -> 3 values, over every pixel of a (3, H, W) float image.
@@ -245,12 +222,12 @@ DetectionImage hflip(const DetectionImage& in) {
 
 torch::Tensor rgb_to_hsv(const torch::Tensor& rgb) {
   PTFT_CHECK(rgb.dim() == 3 && rgb.size(0) == 3 && rgb.is_floating_point(), "rgb_to_hsv needs (3, H, W) float");
-  return map_pixels(rgb, hsv_of);  // (3, H, W)
+  return map_pixels(rgb, [](float r, float g, float b) { return hsv::hsv_of(r, g, b); });  // (3, H, W)
 }
 
 torch::Tensor hsv_to_rgb(const torch::Tensor& hsv) {
   PTFT_CHECK(hsv.dim() == 3 && hsv.size(0) == 3 && hsv.is_floating_point(), "hsv_to_rgb needs (3, H, W) float");
-  return map_pixels(hsv, rgb_of);  // (3, H, W)
+  return map_pixels(hsv, hsv::rgb_of);  // (3, H, W)
 }
 
 std::array<double, 3> draw_hsv(ExampleRng& rng, const DetectionDataConfig& cfg) {
@@ -266,15 +243,10 @@ torch::Tensor hsv_jitter(const torch::Tensor& chw_uint8, const std::array<double
   if (r[0] == 0 && r[1] == 0 && r[2] == 0) return chw_uint8;
   const auto hue_shift = static_cast<float>(r[0] * 180.0), s_gain = static_cast<float>(1 + r[1]),
              v_gain = static_cast<float>(1 + r[2]);
-  const auto rgb = map_pixels(chw_uint8, [&](float red, float green, float blue) {
-    auto [h, s, v] = hsv_of(red, green, blue);
-    const auto px = rgb_of(python_mod(h + hue_shift, 180.0f), std::clamp(s * s_gain, 0.0f, 255.0f),
-                           std::clamp(v * v_gain, 0.0f, 255.0f));
-    return std::array<float, 3>{std::clamp(std::nearbyint(px[0]), 0.0f, 255.0f),
-                                std::clamp(std::nearbyint(px[1]), 0.0f, 255.0f),
-                                std::clamp(std::nearbyint(px[2]), 0.0f, 255.0f)};
-  });
-  return rgb;  // (3, H, W) uint8 (map_pixels casts back to the input's type)
+  const torch::Tensor in = chw_uint8.contiguous();
+  auto out = torch::empty_like(in);  // (3, H, W) uint8
+  hsv_jitter_planes(in.data_ptr<uint8_t>(), out.data_ptr<uint8_t>(), in.size(1) * in.size(2), hue_shift, s_gain, v_gain);
+  return out;
 }
 
 DetectionImage train_example(const std::vector<DetectionImage>& pool, int64_t index, bool mosaic_open,

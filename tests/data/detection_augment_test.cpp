@@ -6,6 +6,7 @@
 // replaced), OpenCV's HSV of known colours and the jitter against the formula in torch's ops, the
 // HSV round trip, and the whole pipeline's determinism.
 #include "ptft/data/detection_augment.h"
+#include "ptft/data/hsv_kernel.h"
 
 #include <gtest/gtest.h>
 
@@ -206,6 +207,29 @@ TEST(DetectionAugment, HsvJitterIsTheFormulaInTorchOps) {
   const auto got = hsv_jitter(img, r).to(torch::kFloat);
   EXPECT_LE((got - want).abs().max().item<double>(), 1.0);
   EXPECT_GE(got.eq(want).to(torch::kDouble).mean().item<double>(), 0.99);
+}
+
+TEST(DetectionAugment, HsvJitterPlanesAreThePixelFormulaExactly) {
+  // The vectorised loop (the CPU's clone) gives the levels of the scalar pixel function, bit for
+  // bit: 70,000 random pixels (not a whole number of 64-pixel blocks), greys and primaries, for
+  // hue shifts either way and gains that saturate.
+  torch::manual_seed(8);
+  const int64_t n = 70001;
+  auto planes = torch::randint(0, 256, {3, n}, torch::kUInt8);
+  const uint8_t edge[][3] = {{0, 0, 0}, {255, 255, 255}, {128, 128, 128}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 0}};
+  for (int64_t i = 0; i < 7; ++i)
+    for (int64_t c = 0; c < 3; ++c) planes[c][i] = edge[i][c];
+  const uint8_t* in = planes.data_ptr<uint8_t>();
+  for (const auto& [shift, sg, vg] : {std::array<float, 3>{27.f, 0.6f, 1.4f}, {-40.5f, 1.9f, 0.3f}, {179.f, 0.f, 2.f}}) {
+    std::vector<uint8_t> out(static_cast<size_t>(3 * n));
+    hsv_jitter_planes(in, out.data(), n, shift, sg, vg);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto want = hsv_jitter_pixel(in[i], in[n + i], in[2 * n + i], shift, sg, vg);
+      for (int64_t c = 0; c < 3; ++c) differ += out[static_cast<size_t>(c * n + i)] != want[static_cast<size_t>(c)];
+    }
+    EXPECT_EQ(differ, 0) << "shift " << shift << " gains " << sg << ", " << vg;
+  }
 }
 
 TEST(DetectionAugment, HsvOfKnownColoursFollowsOpenCv) {
