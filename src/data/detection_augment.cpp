@@ -70,20 +70,25 @@ torch::Tensor warp_bilinear(const torch::Tensor& in, int64_t out_size, const Aff
   const uint8_t* s = src.data_ptr<uint8_t>();
   uint8_t* o = out.data_ptr<uint8_t>();
   const auto fill = static_cast<float>(kLetterboxFill);
-  // image - 114 at (y, x), 0 outside (grid_sample's zero padding).
-  auto at = [&](const uint8_t* plane, int64_t y, int64_t x) {
-    return y >= 0 && y < h && x >= 0 && x < w ? static_cast<float>(plane[y * w + x]) - fill : 0.0f;
-  };
+  // image - 114 with a border of zeros (grid_sample's zero padding): one row and column before,
+  // two after, so that every tap of a coordinate in [-1, side] reads the plane without a test.
+  const int64_t pw = w + 3;
+  std::vector<float> padded(static_cast<size_t>((h + 3) * pw));
   for (int64_t c = 0; c < 3; ++c) {
     const uint8_t* plane = s + c * h * w;
+    std::fill(padded.begin(), padded.end(), 0.0f);
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x)
+        padded[static_cast<size_t>((y + 1) * pw + x + 1)] = static_cast<float>(plane[y * w + x]) - fill;
     for (int64_t i = 0; i < out_size; ++i) {
-      const int64_t yn = y0[static_cast<size_t>(i)];
+      const float* top = padded.data() + (y0[static_cast<size_t>(i)] + 1) * pw + 1;  // row yn, then yn + 1
+      const float* bottom = top + pw;
       const float n = fy[static_cast<size_t>(i)], south = 1.0f - n;
       for (int64_t j = 0; j < out_size; ++j) {
         const int64_t xw = x0[static_cast<size_t>(j)];
         const float e = fx[static_cast<size_t>(j)], west = 1.0f - e;
-        const float v = at(plane, yn, xw) * (south * west) + at(plane, yn, xw + 1) * (south * e) +
-                        at(plane, yn + 1, xw) * (n * west) + at(plane, yn + 1, xw + 1) * (n * e);
+        const float v = top[xw] * (south * west) + top[xw + 1] * (south * e) + bottom[xw] * (n * west) +
+                        bottom[xw + 1] * (n * e);
         o[(c * out_size + i) * out_size + j] = static_cast<uint8_t>(std::clamp(std::nearbyint(v + fill), 0.0f, 255.0f));
       }
     }
