@@ -1,6 +1,8 @@
 #include "ptft/models/causal_lm.h"
 
+#include "ptft/nn/attention.h"
 #include "ptft/nn/bf16_gemv.h"
+#include "ptft/nn/gated_feed_forward.h"
 #include "ptft/nn/linear.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -18,6 +20,11 @@ TensorMap causal_lm_example_batch(const ModelImpl& model, int64_t n, uint64_t se
 void CausalLm::hold_bf16_copies(torch::nn::Module& self, const torch::Tensor& tied_head) {
   for (const auto& m : self.modules(/*include_self=*/false))
     if (auto* linear = dynamic_cast<nn::LinearImpl*>(m.get())) linear->hold_bf16_copy();
+  // Projections that read the same input become one matrix for decode steps.
+  for (const auto& m : self.modules(/*include_self=*/false)) {
+    if (auto* attn = dynamic_cast<nn::SelfAttentionImpl*>(m.get())) attn->stack_decode_weights();
+    if (auto* mlp = dynamic_cast<nn::GatedFeedForwardImpl*>(m.get())) mlp->stack_decode_weights();
+  }
   torch::NoGradGuard ng;
   head_bf16_ = tied_head.defined() && tied_head.is_cpu() ? tied_head.detach().to(torch::kBFloat16).contiguous()
                                                           : torch::Tensor();

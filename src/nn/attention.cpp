@@ -62,12 +62,21 @@ void SelfAttentionImpl::bind() {
   o_proj = module_at<Linear>(*this, n.o);
 }
 
+void SelfAttentionImpl::stack_decode_weights() {
+  if (!options.fused()) qkv_decode_.stack({q_proj.get(), k_proj.get(), v_proj.get()});
+}
+
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache, const torch::Tensor& key_padding) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), nh = options.n_head(), nkv = options.kv_heads(),
                 hs = options.head_size();
   torch::Tensor q, k, v;  // (B,T,nh*hs), (B,T,nkv*hs), (B,T,nkv*hs)
   if (options.fused()) {
     auto qkv = c_attn->forward(x).split_with_sizes({C, nkv * hs, nkv * hs}, 2);
+    q = qkv[0];
+    k = qkv[1];
+    v = qkv[2];
+  } else if (qkv_decode_.reads(x)) {  // a decode step: one gemv over q|k|v's stacked bf16 rows
+    auto qkv = qkv_decode_.forward(x);
     q = qkv[0];
     k = qkv[1];
     v = qkv[2];

@@ -17,9 +17,18 @@ void GatedFeedForwardImpl::reset() {
   down_proj = register_module("down_proj", Linear(LinearOptions(I, C).bias(options.bias())));
 }
 
+void GatedFeedForwardImpl::stack_decode_weights() { gate_up_decode_.stack({gate_proj.get(), up_proj.get()}); }
+
 torch::Tensor GatedFeedForwardImpl::forward(const torch::Tensor& x) {
-  auto g = gate_proj->forward(x);                                                   // (B,T,I)
-  auto u = up_proj->forward(x);                                                     // (B,T,I)
+  torch::Tensor g, u;  // (B,T,I) each
+  if (gate_up_decode_.reads(x)) {  // a decode step: one gemv over gate|up's stacked bf16 rows
+    auto gu = gate_up_decode_.forward(x);
+    g = gu[0];
+    u = gu[1];
+  } else {
+    g = gate_proj->forward(x);
+    u = up_proj->forward(x);
+  }
   auto a = options.activation() == "silu" ? swiglu(g, u) : activate(g, "gelu_tanh") * u;
   return down_proj->forward(a);                                                     // (B,T,C)
 }

@@ -27,6 +27,7 @@
 #include "ptft/nn/linear.h"
 #include "ptft/nn/module_path.h"
 #include "ptft/nn/rms_norm.h"
+#include "ptft/nn/stacked_bf16.h"
 
 namespace ptft::nn {
 
@@ -72,6 +73,9 @@ class SelfAttentionImpl : public PathCloneable<SelfAttentionImpl> {
   // x: (B,T,C). key_padding: optional (B,T_total) bool, true = padding (BERT). cache: appended.
   torch::Tensor forward(const torch::Tensor& x, KvCache* cache = nullptr,
                         const torch::Tensor& key_padding = {});
+  // Separate projections holding bf16 decode weights (CausalLm::hold_decode_weights_bf16): q, k
+  // and v stacked into one matrix for decode steps (nn/stacked_bf16.h). No-op when fused.
+  void stack_decode_weights();
 
   SelfAttentionOptions options;
   Linear c_attn{nullptr};  // fused: (C + 2 nkv hs, C), rows q|k|v
@@ -82,6 +86,9 @@ class SelfAttentionImpl : public PathCloneable<SelfAttentionImpl> {
   Linear o_proj{nullptr};  // (C, nh hs)
   RmsNorm q_norm{nullptr};  // (hs), with qk_norm_eps > 0
   RmsNorm k_norm{nullptr};  // (hs)
+
+ private:
+  StackedBf16 qkv_decode_;  // q|k|v rows for a decode step, after stack_decode_weights()
 };
 TORCH_MODULE(SelfAttention);
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ptft/nn/linear.h"
+#include "ptft/nn/stacked_bf16.h"
 
 namespace ptft::nn {
 
@@ -27,11 +28,17 @@ class GatedFeedForwardImpl : public torch::nn::Cloneable<GatedFeedForwardImpl> {
   explicit GatedFeedForwardImpl(GatedFeedForwardOptions options);
   void reset() override;
   torch::Tensor forward(const torch::Tensor& x);
+  // After hold_bf16_copy() of the projections: gate and up stacked into one matrix for decode
+  // steps (nn/stacked_bf16.h).
+  void stack_decode_weights();
 
   GatedFeedForwardOptions options;
   Linear gate_proj{nullptr};  // (I, C)
   Linear up_proj{nullptr};    // (I, C)
   Linear down_proj{nullptr};  // (C, I)
+
+ private:
+  StackedBf16 gate_up_decode_;  // gate|up rows for a decode step
 };
 TORCH_MODULE(GatedFeedForward);
 
