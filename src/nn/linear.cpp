@@ -78,7 +78,7 @@ const torch::Tensor& LinearImpl::frozen_cast() {
 
 void LinearImpl::hold_bf16_copy() {
   torch::NoGradGuard ng;
-  if (!weight.is_cpu()) return;
+  if (!weight.is_cpu() || weight_bf16.defined()) return;  // once: a second call would copy the emptied weight
   weight_bf16 = weight.detach().to(torch::kBFloat16).contiguous();
   weight.set_data(torch::empty({0}, weight.options()));  // the float32 copy goes: 2/3 of the memory
 }

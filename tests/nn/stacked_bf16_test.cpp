@@ -1,7 +1,8 @@
 // nn::StackedBf16: q|k|v-like projections held as one bf16 matrix give, for one row, exactly what
 // each projection gives on its own bf16 copy (the same rows through the same kernel), with and
 // without biases; the parts' copies become views of the stack (no second copy); a part with a
-// LoRA adapter or without a bf16 copy leaves them unstacked; several rows are not read.
+// LoRA adapter or without a bf16 copy leaves them unstacked; several rows are not read; a second
+// hold_bf16_copy() changes nothing.
 #include <gtest/gtest.h>
 
 #include "ptft/nn/bf16_gemv.h"
@@ -32,6 +33,10 @@ TEST(StackedBf16, OneRowGivesEachPartsOwnProduct) {
     EXPECT_EQ(k->weight_bf16.data_ptr(), static_cast<char*>(q->weight_bf16.data_ptr()) + 40 * 40 * 2);  // views of one stack
     EXPECT_TRUE(k->weight_bf16.is_contiguous());
     EXPECT_FALSE(s.reads(torch::randn({1, 2, 40})));  // a prompt: each part's own GEMM
+    const void* before = k->weight_bf16.data_ptr();
+    k->hold_bf16_copy();  // again: nothing changes (the float32 weight is gone)
+    EXPECT_EQ(k->weight_bf16.data_ptr(), before);
+    EXPECT_EQ(k->weight_bf16.size(0), 8);
   }
 }
 

@@ -39,7 +39,8 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
 
   // Generation only, on the CPU: the weight becomes bfloat16 (`weight_bf16`; `weight` is emptied):
   // one-row steps read it with nn::bf16_gemv (half the bytes), longer inputs with libtorch's bf16
-  // GEMM; outputs stay float32. The module cannot be trained or saved afterwards.
+  // GEMM; outputs stay float32. The module cannot be trained or saved afterwards. A second call
+  // does nothing.
   void hold_bf16_copy();
 
   LinearOptions options;
