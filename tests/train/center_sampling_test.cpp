@@ -1,7 +1,10 @@
-// Tests for ptft/train/center_sampling.h on hand-made grids (grid_points, models/detector.h) and boxes.
+// Tests for ptft/train/center_sampling.h on hand-made grids (grid_points, models/detector.h) and boxes,
+// and against the assignment written in torch's ops (the form the loop replaced) on random scenes.
 #include "ptft/train/center_sampling.h"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 
 #include "ptft/models/detector.h"  // grid_points
 
@@ -40,6 +43,43 @@ TEST(CenterSampling, TheCentreRegionIsClippedToTheBoxAndAmbiguityGoesToTheSmalle
   // No ground truth: all background.
   auto none = center_sampling_assign(pts, torch::full({64}, 4.0), torch::zeros({0, 4}), 2.5);
   EXPECT_EQ(none.gt_index.ge(0).sum().item<int64_t>(), 0);
+}
+
+// The assignment in tensor ops: (P,G) distances, inside & central masks, the smallest area's box.
+PointAssignment reference_assign(const torch::Tensor& points, const torch::Tensor& strides, const torch::Tensor& gt,
+                                 double radius) {
+  const int64_t P = points.size(0), G = gt.size(0);
+  auto x = points.select(1, 0).view({P, 1}), y = points.select(1, 1).view({P, 1});
+  auto x1 = gt.select(1, 0).view({1, G}), y1 = gt.select(1, 1).view({1, G});
+  auto x2 = gt.select(1, 2).view({1, G}), y2 = gt.select(1, 3).view({1, G});
+  auto ltrb = torch::stack({x - x1, y - y1, x2 - x, y2 - y}, 2);  // (P,G,4)
+  auto inside = std::get<0>(ltrb.min(2)).gt(0);
+  auto r = (strides * radius).view({P, 1});
+  auto central = ((x - (x1 + x2) / 2).abs() < r) & ((y - (y1 + y2) / 2).abs() < r);
+  auto area = ((x2 - x1) * (y2 - y1)).expand({P, G});
+  auto cost = torch::where(inside & central, area, torch::full_like(area, std::numeric_limits<float>::infinity()));
+  auto [best, idx] = cost.min(1);
+  auto positive = torch::isfinite(best);
+  auto picked = ltrb.gather(1, idx.view({P, 1, 1}).expand({P, 1, 4})).squeeze(1);
+  return {torch::where(positive, idx, torch::full_like(idx, -1)),
+          torch::where(positive.view({P, 1}), picked, torch::zeros_like(picked))};
+}
+
+TEST(CenterSampling, EqualsTheTensorFormulaOnRandomScenes) {
+  torch::manual_seed(4);
+  // Three levels of a 96 px image (strides 8, 16, 32), 1-12 boxes, some repeated (ties of area).
+  const auto pts = torch::cat({grid_points(12, 12, 8), grid_points(6, 6, 16), grid_points(3, 3, 32)});
+  const auto strides = torch::cat({torch::full({144}, 8.f), torch::full({36}, 16.f), torch::full({9}, 32.f)});
+  for (int scene = 0; scene < 50; ++scene) {
+    const int64_t G = 1 + scene % 12;
+    auto corner = torch::rand({G, 2}) * 80, size = torch::rand({G, 2}) * 60 + 2;
+    auto gt = torch::cat({corner, corner + size}, 1);  // (G,4)
+    if (G > 2) gt[G - 1] = gt[0];                      // a tie
+    const auto want = reference_assign(pts, strides, gt, 2.5);
+    const auto got = center_sampling_assign(pts, strides, gt, 2.5);
+    EXPECT_TRUE(got.gt_index.equal(want.gt_index)) << "scene " << scene;
+    EXPECT_TRUE(got.ltrb.equal(want.ltrb)) << "scene " << scene;
+  }
 }
 
 }  // namespace

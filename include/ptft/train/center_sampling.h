@@ -22,7 +22,8 @@ struct PointAssignment {
   torch::Tensor ltrb;      // (P, 4) float
 };
 
-// points (P,2), strides (P) (the stride of each point's level), gt (G,4) corner boxes (G may be 0).
+// points (P,2) float32 on the CPU, strides (P) (the stride of each point's level), gt (G,4) corner
+// boxes (G may be 0).
 PointAssignment center_sampling_assign(const torch::Tensor& points, const torch::Tensor& strides,
                                        const torch::Tensor& gt, double radius = 2.5);
 
