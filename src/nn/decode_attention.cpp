@@ -44,12 +44,12 @@ torch::Tensor decode_attention(const torch::Tensor& q, const torch::Tensor& k, c
   // Heads split over the threads when each chunk holds ~16k multiply-adds or more.
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, L * hs));
   ptft::parallel_for(0, B * nh, grain, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(static_cast<size_t>(L));
+    std::vector<float> scratch(static_cast<size_t>(2 * L));  // scores, probabilities
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / nh, h = i % nh, g = h / rep;
       decode_attention_head(qp + b * q.stride(0) + h * q.stride(1), kp + b * k.stride(0) + g * k.stride(1),
                             vp + b * v.stride(0) + g * v.stride(1), hs, L, hs, static_cast<float>(scale),
-                            scores.data(), yp + i * hs);
+                            scratch.data(), yp + i * hs);
     }
   });
   return y;

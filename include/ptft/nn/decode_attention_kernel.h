@@ -3,10 +3,11 @@
 //
 //   out = sum_j p_j v_j,   p = softmax_j(scale * q . k_j),   j = 0 .. length-1
 //
-// float32 throughout: the scores' maximum subtracted before the exponent (the branch-free exp of
-// vector_math.h), sums in 16 lanes; multiversioned (AVX-512 / AVX2 / baseline).
+// float32 throughout: the dot products in 16 lanes, the softmax that of nn/cross_entropy_kernel.h
+// (the maximum subtracted, the sum in blocks added in double); multiversioned (AVX-512 / AVX2 /
+// baseline).
 //
-//   decode_attention_head(q, k, v, /*row_stride=*/hs, length, hs, 0.125f, scores, out);
+//   decode_attention_head(q, k, v, /*row_stride=*/hs, length, hs, 0.125f, scratch, out);
 #pragma once
 
 #include <cstdint>
@@ -14,8 +15,8 @@
 namespace ptft::nn {
 
 // q: hs values; key j at k + j * row_stride, value j at v + j * row_stride (hs values each);
-// scores: room for `length` floats (overwritten); out: hs values. length >= 1.
+// scratch: room for 2 * length floats (overwritten); out: hs values. length >= 1.
 void decode_attention_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t length,
-                           int64_t hs, float scale, float* scores, float* out);
+                           int64_t hs, float scale, float* scratch, float* out);
 
 }  // namespace ptft::nn
