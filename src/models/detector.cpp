@@ -9,6 +9,7 @@
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
+#include "ptft/nn/channels_last.h"
 
 namespace ptft {
 namespace {
@@ -119,6 +120,7 @@ DetectorImpl::DetectorImpl(DetectorConfig cfg) : cfg_(std::move(cfg)) {
     lateral->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(r.stage_out(l + 1), cfg_.fpn_channels, 1)));
     output->push_back(conv3x3(cfg_.fpn_channels, cfg_.fpn_channels, 0));
   }
+  nn::hold_channels_last(*neck);  // its input, the trunk's stages, is channels-last
   auto head = register_module("head", std::make_shared<torch::nn::Module>());
   cls_tower = head->register_module("cls_tower", tower(cfg_.fpn_channels, cfg_.head_convs));
   box_tower = head->register_module("box_tower", tower(cfg_.fpn_channels, cfg_.head_convs));

@@ -2,9 +2,12 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
+
 #include "ptft/core/error.h"
 #include "ptft/models/class_names.h"
 #include "ptft/models/family_section.h"
+#include "ptft/nn/channels_last.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -93,6 +96,7 @@ void ResNetTrunk::build(torch::nn::Module& owner, const ResNetConfig& cfg) {
     }
     stages.push_back(owner.register_module("layer" + std::to_string(k + 1), stage));
   }
+  nn::hold_channels_last(owner);  // the layout forward() gives the activations
 }
 
 std::vector<torch::Tensor> ResNetTrunk::forward(const torch::Tensor& x, const ResNetConfig& cfg) {
@@ -150,6 +154,7 @@ TensorMap ResNetImpl::forward(const TensorMap& batch) {
     throw UserError("resnet expects images of shape (B, " + std::to_string(cfg_.in_channels) + ", H, W), got " +
                         c10::str(x.sizes()),
                     "the model's in_channels must match the images (1 for grayscale, 3 for RGB)");
+  seen_side_ = std::llround(std::sqrt(static_cast<double>(x.size(2) * x.size(3))));
   torch::Tensor h = trunk.forward(x, cfg_).back();                 // (B,features,H/32,W/32) (small: H/8)
   h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);            // (B,features)
   if (cfg_.dropout > 0) h = torch::dropout(h, cfg_.dropout, is_training());
@@ -164,9 +169,10 @@ ParamPlace ResNetImpl::param_place(const std::string& name) const {
 }
 
 double ResNetImpl::flops_per_unit() const {
-  // Convolutions and fc at image_size x image_size; BatchNorm, ReLU, pooling and additions
-  // (under 1% of the total) are not counted.
-  return ResNetTrunk::flops(cfg_, cfg_.input_size()) + 2.0 * static_cast<double>(cfg_.features() * cfg_.num_classes);
+  // Convolutions and fc at the input's size; BatchNorm, ReLU, pooling and additions (under 1% of
+  // the total) are not counted.
+  const int64_t side = seen_side_ > 0 ? seen_side_ : cfg_.input_size();
+  return ResNetTrunk::flops(cfg_, side) + 2.0 * static_cast<double>(cfg_.features() * cfg_.num_classes);
 }
 
 void ResNetImpl::set_classes(const std::vector<std::string>& names, bool new_head) {

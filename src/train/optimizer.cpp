@@ -37,7 +37,7 @@ const torch::Tensor& need(const TensorMap& state, const std::string& key, const 
   return it->second;
 }
 
-// The fused kernel over chunks of a contiguous fp32 CPU tensor, on libtorch's intra-op threads.
+// The fused kernel over chunks of dense fp32 CPU memory, on libtorch's intra-op threads.
 void adamw_fused_cpu(float* p, const float* g, float* m, float* v, int64_t n, const AdamWStep& step) {
   ptft::parallel_for(0, n, 32768, [&](int64_t begin, int64_t end) {
     adamw_update(p + begin, g + begin, m + begin, v + begin, end - begin, step);
@@ -51,8 +51,7 @@ AdamW::AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double 
   for (const auto& g : groups_) {
     std::vector<Slot> s;
     for (const auto& p : g.params)
-      s.push_back({torch::zeros_like(p, torch::MemoryFormat::Contiguous),
-                   torch::zeros_like(p, torch::MemoryFormat::Contiguous), 0});
+      s.push_back({torch::zeros_like(p), torch::zeros_like(p), 0});  // the moments in p's layout
     slots_.push_back(std::move(s));
   }
 }
@@ -66,9 +65,12 @@ void AdamW::step(double base_lr) {
         const double bc1 = 1.0 - std::pow(beta1_, s.step);
         const double bc2 = 1.0 - std::pow(beta2_, s.step);
         auto grad = p.grad();
-        if (p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_contiguous() &&
-            grad.scalar_type() == torch::kFloat) {
-          auto gc = grad.contiguous();
+        // The fused kernel walks memory: parameter, gradient and moments laid out alike (any dense
+        // layout: channels-last convolution weights take it too).
+        if (p.device().is_cpu() && p.scalar_type() == torch::kFloat && grad.scalar_type() == torch::kFloat &&
+            p.is_non_overlapping_and_dense() && s.exp_avg.strides() == p.strides() &&
+            s.exp_avg_sq.strides() == p.strides()) {
+          auto gc = grad.strides() == p.strides() ? grad : torch::empty_like(p).copy_(grad);
           const AdamWStep step{static_cast<float>(lr),
                                static_cast<float>(group.weight_decay),
                                static_cast<float>(beta1_),

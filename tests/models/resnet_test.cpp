@@ -594,6 +594,40 @@ TEST(ResNet, FlopsMatchTorchvisionsPublishedCounts) {
   ResNetConfig c32 = c;
   c32.image_size = 32;
   EXPECT_DOUBLE_EQ(ResNetImpl(c).flops_per_unit(), ResNetImpl(c32).flops_per_unit());
+  // After a forward, per image of the size it saw (the config's image_size is only the default).
+  ResNetImpl seen(c);
+  seen.eval();
+  seen.forward({{"x", torch::zeros({1, 3, 8, 8})}});
+  EXPECT_DOUBLE_EQ(seen.flops_per_unit(), 2 * macs);
+}
+
+TEST(ResNet, ConvolutionWeightsAreChannelsLastAndCheckpointsRowMajor) {
+  // The weights are held in the activations' layout (nn::hold_channels_last); the logical tensors,
+  // the checkpoint's bytes and the logits are those of NCHW weights.
+  test::TempDir tmp("resnet_cl");
+  torch::manual_seed(6);
+  ResNetImpl m(tiny("basic"));
+  int conv_weights = 0;
+  for (const auto& kv : m.named_parameters()) {
+    if (kv.value().dim() != 4) continue;
+    ++conv_weights;
+    EXPECT_TRUE(kv.value().is_contiguous(torch::MemoryFormat::ChannelsLast)) << kv.key();
+    if (kv.value().size(1) > 1 && kv.value().size(2) > 1) {  // else both layouts are one
+      EXPECT_FALSE(kv.value().is_contiguous()) << kv.key();
+    }
+  }
+  EXPECT_GE(conv_weights, 9);
+  save_tensors(tmp.path + "/m.safetensors", state_dict(m));
+  const TensorMap saved = load_tensors(tmp.path + "/m.safetensors");
+  for (const auto& [name, t] : state_dict(m)) EXPECT_TRUE(torch::equal(saved.at(name), t)) << name;
+
+  ResNetImpl nchw(tiny("basic"));
+  load_into(nchw, saved, "m.safetensors");
+  for (auto& p : nchw.parameters()) p.set_data(p.contiguous());
+  m.eval();
+  nchw.eval();
+  auto x = torch::randn({2, 3, 16, 16});
+  EXPECT_TRUE(torch::allclose(m.forward({{"x", x}}).at("logits"), nchw.forward({{"x", x}}).at("logits"), 1e-5, 1e-5));
 }
 
 TEST(ResNet, ParamPlaceAndWeightDecay) {

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <unistd.h>
@@ -162,29 +164,67 @@ TEST(AdamW, TensorOpPathFp64MatchesTorchAdamW) {
   }
 }
 
+// ptft::AdamW on `ours` and torch's on `ref` (the same values, maybe another layout) for kSteps
+// steps of the same random gradients; as_ours lays a gradient out as `ours` gets it. Returns
+// ptft's optimizer (its state, for the caller to check).
+std::unique_ptr<AdamW> step_both(const torch::Tensor& ours, const torch::Tensor& ref, const std::string& name,
+                                 const std::function<torch::Tensor(const torch::Tensor&)>& as_ours, uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  ParamGroup g;
+  g.name = "decay";
+  g.names = {name};
+  g.params = {ours};
+  g.weight_decay = 0.05;
+  auto opt = std::make_unique<AdamW>(std::vector<ParamGroup>{g}, 0.9, 0.999, 1e-8);
+  torch::optim::AdamW topt({ref}, torch::optim::AdamWOptions(1e-2).betas({0.9, 0.999}).eps(1e-8).weight_decay(0.05));
+  for (int s = 0; s < kSteps; ++s) {
+    auto grad = torch::randn(ref.sizes(), gen);
+    ours.mutable_grad() = as_ours(grad);
+    ref.mutable_grad() = grad.clone();
+    opt->step(1e-2);
+    topt.step();
+  }
+  return opt;
+}
+
 TEST(AdamW, NonContiguousFp32ParameterMatchesTorchAdamW) {
-  // A transposed fp32 parameter also falls to the tensor-op path (the fused kernel needs
-  // contiguous memory); its moments must still line up element by element.
-  auto gen = at::detail::createCPUGenerator(3);
-  auto base = torch::randn({6, 4}, gen);
+  // A transposed fp32 parameter is dense: the fused kernel walks its memory, with the moments in
+  // its layout and the (contiguous) gradient copied into it; element by element as torch's.
+  auto base = torch::randn({6, 4}, at::detail::createCPUGenerator(3));
   auto ours = base.clone().t().set_requires_grad(true);  // (4, 6), strides (1, 4)
   auto ref = base.clone().t().set_requires_grad(true);
   ASSERT_FALSE(ours.is_contiguous());
+  step_both(ours, ref, "p", [](const torch::Tensor& g) { return g.contiguous(); }, 4);
+  EXPECT_LE(max_abs_diff(ours, ref), 1e-6 * ref.abs().max().item<double>() + 1e-7);
+}
+
+TEST(AdamW, ChannelsLastParameterMatchesTorchAdamWAndSavesRowMajorState) {
+  // A convolution weight held channels-last (nn::hold_channels_last) with channels-last
+  // gradients, as autograd gives them: the fused kernel; the saved moments are the same logical
+  // tensors and load into an optimizer of a contiguous parameter.
+  const auto cl = torch::MemoryFormat::ChannelsLast;
+  auto base = torch::randn({8, 3, 3, 3}, at::detail::createCPUGenerator(5));
+  auto ours = base.contiguous(cl).set_requires_grad(true);
+  auto ref = base.clone().set_requires_grad(true);
+  ASSERT_FALSE(ours.is_contiguous());
+  auto opt = step_both(ours, ref, "conv.weight", [cl](const torch::Tensor& g) { return g.contiguous(cl); }, 6);
+  EXPECT_TRUE(ours.is_contiguous(cl));
+  EXPECT_LE(max_abs_diff(ours, ref), 1e-6 * ref.abs().max().item<double>() + 1e-7);
+  EXPECT_GT(max_abs_diff(ours, base), 1e-3);
+
+  const TensorMap state = opt->state();
   ParamGroup g;
   g.name = "decay";
-  g.names = {"p"};
-  g.params = {ours};
-  g.weight_decay = 0.05;
-  AdamW opt({g}, 0.9, 0.999, 1e-8);
-  torch::optim::AdamW topt({ref}, torch::optim::AdamWOptions(1e-2).betas({0.9, 0.999}).eps(1e-8).weight_decay(0.05));
-  for (int s = 0; s < kSteps; ++s) {
-    auto grad = torch::randn({4, 6}, gen);
-    ours.mutable_grad() = grad.clone();
-    ref.mutable_grad() = grad.clone();
-    opt.step(1e-2);
-    topt.step();
+  g.names = {"conv.weight"};
+  g.params = {base.clone().set_requires_grad(true)};
+  AdamW loaded({g}, 0.9, 0.999, 1e-8);
+  loaded.load_state(state, "test");
+  const TensorMap again = loaded.state();
+  for (const char* k : {"conv.weight.exp_avg", "conv.weight.exp_avg_sq"}) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(torch::equal(again.at(k), state.at(k)));
+    EXPECT_GT(state.at(k).abs().max().item<double>(), 0.0);
   }
-  EXPECT_LE(max_abs_diff(ours, ref), 1e-6 * ref.abs().max().item<double>() + 1e-7);
 }
 
 TEST(Sgd, MatchesTorchSgdWithMomentumNesterovAndDecay) {

@@ -97,6 +97,7 @@ class DetectorImpl : public ModelImpl {
   YAML::Node config_yaml() const override;
   TensorMap forward(const TensorMap& batch) override;  // see the header comment
   double flops_per_unit() const override;              // per image of image_size^2
+  bool convolutional() const override { return true; }
   // backbone.conv1/bn1: embedding; backbone.layerK: block K-1; neck and head: head.
   int64_t num_blocks() const override { return 4; }
   ParamPlace param_place(const std::string& name) const override;

@@ -49,6 +49,9 @@ class ModelImpl : public torch::nn::Module {
   virtual bool no_weight_decay(const std::string& param_name, const torch::Tensor& p) const;
   // Floating-point operations of one forward pass per example/token, for MFU (0 = unknown).
   virtual double flops_per_unit() const { return 0; }
+  // Whether the forward pass is mostly convolutions: `precision: auto` on a CPU then measures
+  // bf16 against fp32 instead of taking bf16 (ptft/train/precision_probe.h).
+  virtual bool convolutional() const { return false; }
   // Tokens per training window for sequence models (data sources cut windows of this length);
   // 0 for models that do not read token streams.
   virtual int64_t context_length() const { return 0; }

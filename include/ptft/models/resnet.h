@@ -33,7 +33,7 @@ struct ResNetConfig {
   int64_t num_classes = 1000;               // fc outputs
   std::string stem = "imagenet";            // imagenet: 7x7/2 conv + 3x3/2 max-pool; small: 3x3/1 conv (28-32 px)
   double dropout = 0.0;                     // dropout before fc
-  int64_t image_size = 0;                   // input side for flops_per_unit; 0 = 224 (imagenet stem), 32 (small)
+  int64_t image_size = 0;                   // input side for flops_per_unit until a forward; 0 = 224 (imagenet), 32 (small)
   template <class V> void visit(V& v) {
     v.choice("block", block, {"basic", "bottleneck"}, "residual block type");
     v("layers", layers, "blocks per stage (4 stages)");
@@ -42,7 +42,7 @@ struct ResNetConfig {
     v("num_classes", num_classes, "number of output classes");
     v.choice("stem", stem, {"imagenet", "small"}, "imagenet: 7x7/2 conv + max-pool; small: 3x3/1 conv");
     v("dropout", dropout, "dropout before the classifier");
-    v("image_size", image_size, "input side in pixels for FLOPs; 0 = 224 (imagenet stem) or 32 (small)");
+    v("image_size", image_size, "input side in pixels for FLOPs until the first batch; 0 = 224 (imagenet stem) or 32 (small)");
   }
   void validate() const;
   bool bottleneck() const { return block == "bottleneck"; }
@@ -90,7 +90,9 @@ class ResNetImpl : public ModelImpl {
   nlohmann::json config_json() const override;  // HF ResNetConfig names + ptft's stem, dropout, ...
   YAML::Node config_yaml() const override;
   TensorMap forward(const TensorMap& batch) override;  // "x" (B,C,H,W) -> "logits" (B,num_classes)
-  double flops_per_unit() const override;              // per image of image_size x image_size
+  // Per image of the size the last forward saw (before any: image_size x image_size).
+  double flops_per_unit() const override;
+  bool convolutional() const override { return true; }
   int64_t num_blocks() const override { return static_cast<int64_t>(cfg_.layers.size()); }
   // conv1/bn1: embedding (the stem), layerK.*: block K-1, fc: head.
   ParamPlace param_place(const std::string& name) const override;
@@ -104,6 +106,7 @@ class ResNetImpl : public ModelImpl {
  private:
   ResNetConfig cfg_;
   std::vector<std::string> class_names_;  // num_classes names; "0".. by default
+  int64_t seen_side_ = 0;  // side of a square with the last forward's pixels per image; 0 = none yet
 };
 
 // config.json <-> ResNetConfig and class names. The reader takes HF ResNetConfig keys (depths,
