@@ -82,9 +82,10 @@ void start_runtime(RunState& s) {
     s.device = resolve_device("cuda:" + std::to_string(s.launch.local_rank));
   s.precision = resolve_precision(t.precision, s.device);
   s.env = collect_env();
-  if (!s.quiet) {
-    log_info((s.req.report_env ? env_text(s.env) : std::string()) + "device: " + s.device.str() +
-             " | precision: " + s.precision.name);
+  if (!s.quiet && s.req.report_env) {  // device and precision follow in settle_precision
+    std::string text = env_text(s.env);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    log_info(text);
   }
   // Every rank joins before anything else can fail on one of them alone: a rank that stops
   // early then shows in the others as a lost peer, not as a hang.
@@ -115,6 +116,7 @@ RunOutcome run_training(const RunRequest& req) {
   open_eval_data(s);
   prepare_optimizer(s);
   read_resume(s);
+  settle_precision(s);
   RunOutcome outcome;
   outcome.run_dir = s.run_dir;
   if (s.finished) {  // --resume of a run that already ended: nothing to do, nothing rewritten

@@ -37,6 +37,7 @@
 #include "ptft/run/run_config.h"
 #include "ptft/tokenizer/tokenizer.h"
 #include "ptft/train/optimizer.h"
+#include "ptft/train/precision_probe.h"
 #include "ptft/train/task.h"
 #include "ptft/transfer/transfer_plan.h"
 
@@ -57,6 +58,7 @@ struct RunState {
   // runtime
   c10::Device device = torch::kCPU;
   Precision precision;
+  std::optional<PrecisionProbe> precision_probe;  // precision: auto, measured (run_precision.cpp)
   EnvInfo env;
   std::unique_ptr<ProcessGroup> group;  // data-parallel only
   // model
@@ -102,6 +104,8 @@ void open_eval_data(RunState& s);
 void prepare_optimizer(RunState& s);
 // run_resume.cpp
 void read_resume(RunState& s);
+// run_precision.cpp
+void settle_precision(RunState& s);
 // run_trainer.cpp
 void write_run_start(RunState& s);
 FitResult fit_model(RunState& s);

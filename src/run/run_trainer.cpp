@@ -138,6 +138,8 @@ void write_run_start(RunState& s) {
                           {"config", config::to_json(s.resolved)},
                           {"parameters", s.total_params},
                           {"trainable_parameters", s.trainable}};
+  if (s.precision_probe)
+    start["precision_probe"] = {{"fp32_ms", s.precision_probe->fp32_ms}, {"bf16_ms", s.precision_probe->bf16_ms}};
   if (s.plan) start["transfer"] = s.plan->to_json();
   if (s.tokenizer) start["tokenizer"] = {{"kind", s.tokenizer->kind()}, {"hash", s.tokenizer->content_hash()}};
   s.metrics.write(start);

@@ -171,6 +171,7 @@ nlohmann::json Trainer::trainer_state(int64_t step, const FitResult& r, int64_t 
           {"bad_evals", bad_evals},
           {"rng", {{"torch_cpu", rng_state_b64()}}},
           {"seed", cfg_.seed},
+          {"precision", ctx_.precision.name},  // what precision: auto chose, kept on resume
           {"elapsed_s", elapsed_s},
           {"units_seen", r.units_seen}};
   if (ema) st["ema"] = {{"decay", ema->decay()}, {"tau", ema->tau()}, {"updates", ema->updates()}};

@@ -3,6 +3,7 @@
 //    fine-tune a new 2-class head on 2 other classes, evaluate on the official test file.
 //  - A class-folder data set of generated BMPs (horizontal vs vertical stripes): train, then
 //    `ptft predict` labels unseen images; corrupt images are errors naming the file.
+//  - precision: auto for a ResNet-18 step on a bf16 CPU: measured, recorded, kept on resume.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -188,6 +189,51 @@ TEST(VisionE2E, FolderDataTrainsAndPredictLabelsUnseenImages) {
   // A model path that does not exist: a clear error, exit 1.
   r = e2e::run_ptft({"predict", "--model", tmp.path("missing"), tmp.path("h.bmp")});
   EXPECT_EQ(r.exit_code, 1) << r.text();
+}
+
+TEST(VisionE2E, AutoPrecisionIsMeasuredRecordedAndKeptOnResume) {
+  // ResNet-18, 32 images of 32 px a step (~7 GFLOP): on a CPU with bf16 instructions the run
+  // times a step in bf16 and fp32 and keeps the faster (ptft/train/precision_probe.h); without
+  // them it is fp32, unmeasured.
+  e2e::TempDir tmp;
+  const std::string train = stripes_dataset(tmp, "train", 24, 0);
+  const std::string cfg = write_config(tmp, "r18.yaml",
+      "model: {family: resnet, preset: resnet18}\n"
+      "data: {train: " + train + ", images: {size: 32, channels: 3}}\n"
+      "train: {steps: 2, batch_size: 32, warmup: 1, eval_every: 0, save_every: 2}\n");
+  const std::string run = tmp.path("run");
+  auto r = e2e::run_ptft({"pretrain", "--config", cfg, "--out", run, "--threads", "1"}, {}, std::chrono::seconds(300));
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  auto events = e2e::read_jsonl(run + "/metrics.jsonl");
+  ASSERT_FALSE(events.empty());
+  const nlohmann::json start = events.front();
+  const std::string chosen = start["precision"];
+  if (start.contains("precision_probe")) {
+    const double fp32 = start["precision_probe"]["fp32_ms"], bf16 = start["precision_probe"]["bf16_ms"];
+    EXPECT_GT(fp32, 0);
+    EXPECT_GT(bf16, 0);
+    EXPECT_EQ(chosen, fp32 < 0.9 * bf16 ? "fp32" : "bf16");
+    EXPECT_TRUE(contains(r.err, "precision: " + chosen + " (auto: a training step took")) << r.err;
+    EXPECT_TRUE(contains(e2e::read_text(run + "/config.yaml"), "precision: " + chosen));  // re-runs as this one
+  } else {
+    EXPECT_EQ(chosen, "fp32") << "a bf16 CPU must measure this model";
+  }
+  auto state = nlohmann::json::parse(e2e::read_text(run + "/checkpoints/last/trainer_state.json"));
+  EXPECT_EQ(state["precision"], chosen);
+
+  // Resumed with the original config (auto) and more steps: the recorded choice, not a new probe.
+  r = e2e::run_ptft({"pretrain", "--config", cfg, "--out", run, "--resume", "--set", "train.steps=4", "--threads", "1"},
+                    {}, std::chrono::seconds(300));
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  events = e2e::read_jsonl(run + "/metrics.jsonl");
+  nlohmann::json second;
+  int starts = 0;
+  for (const auto& e : events)
+    if (e["event"] == "start" && ++starts == 2) second = e;
+  ASSERT_EQ(starts, 2);
+  EXPECT_EQ(second["precision"], chosen);
+  EXPECT_FALSE(second.contains("precision_probe"));
+  EXPECT_EQ(events.back()["event"], "end");
 }
 
 TEST(VisionE2E, CorruptImageInTheTrainingDataIsNamedOrSkipped) {

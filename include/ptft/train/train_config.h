@@ -79,7 +79,10 @@ struct TrainConfig {
       "fallen = below x (1 - margin)");
     v("seed", seed, "random seed");
     v("device", device, "auto | cpu | cuda | cuda:N");
-    v.choice("precision", precision, {"auto", "fp32", "bf16"}, "numeric precision");
+    v.choice("precision", precision, {"auto", "fp32", "bf16"},
+             "numeric precision; auto = bf16 autocast where the device has it fast (a CPU with avx512_bf16/AMX, "
+             "a GPU), fp32 elsewhere; a convolutional model on such a CPU is timed in both when the run starts and "
+             "keeps fp32 where that is >= 10% faster (the run's config.yaml records the choice)");
     v("threads", threads, "intra-op threads; 0 = OMP_NUM_THREADS or every usable CPU");
     v("peak_tflops", peak_tflops, "device peak TFLOP/s for MFU; 0 = not reported");
     v.choice("phase_times", phase_times, {"auto", "on", "off"}, "time each phase of a step (data, forward, backward, "
