@@ -2,6 +2,8 @@
 #include "ptft/train/precision_probe.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <dlfcn.h>
+#include <malloc.h>
 
 #include <chrono>
 #include <mutex>
@@ -40,6 +42,23 @@ class ProbeRestore {
   std::vector<torch::Tensor> buffers_;
   torch::Tensor rng_;
 };
+
+// The probe's leftovers in the process: oneDNN's cached primitives of the precision not chosen
+// (~20 MB of bf16 ones for ResNet-18, kept for the run) and the freed heap. Without this a run
+// that the probe turned to fp32 peaked ~25 MB above an fp32 run (docs/results.md). The oneDNN
+// entry points are looked up, not linked: libtorch loads its own oneDNN (or none).
+void release_probe_memory() {
+  using GetCapacity = int (*)(int*);
+  using SetCapacity = int (*)(int);
+  auto get = reinterpret_cast<GetCapacity>(dlsym(RTLD_DEFAULT, "dnnl_get_primitive_cache_capacity"));
+  auto set = reinterpret_cast<SetCapacity>(dlsym(RTLD_DEFAULT, "dnnl_set_primitive_cache_capacity"));
+  int capacity = 0;
+  if (get && set && get(&capacity) == 0) {
+    set(0);  // empties the cache
+    set(capacity);
+  }
+  malloc_trim(0);
+}
 
 // Milliseconds of one forward (under `p`) + backward of `batch`; gradients dropped after.
 double step_ms(ModelImpl& model, Task& task, const Batch& batch, const c10::Device& device, const Precision& p) {
@@ -85,6 +104,7 @@ std::optional<PrecisionProbe> probe_precision(ModelImpl& model, Task& task, cons
     r.bf16_ms = t[1].item<double>();
   }
   task.take_loss_components();  // the probe's steps are not the first step's
+  release_probe_memory();
   r.chosen = r.fp32_ms < 0.9 * r.bf16_ms ? fp32 : bf16;
   return r;
 }

@@ -192,7 +192,7 @@ TEST(VisionE2E, FolderDataTrainsAndPredictLabelsUnseenImages) {
 }
 
 TEST(VisionE2E, AutoPrecisionIsMeasuredRecordedAndKeptOnResume) {
-  // ResNet-18, 32 images of 32 px a step (~7 GFLOP): on a CPU with bf16 instructions the run
+  // ResNet-18, 64 images of 32 px a step (~14 GFLOP): on a CPU with bf16 instructions the run
   // times a step in bf16 and fp32 and keeps the faster (ptft/train/precision_probe.h); without
   // them it is fp32, unmeasured.
   e2e::TempDir tmp;
@@ -200,7 +200,7 @@ TEST(VisionE2E, AutoPrecisionIsMeasuredRecordedAndKeptOnResume) {
   const std::string cfg = write_config(tmp, "r18.yaml",
       "model: {family: resnet, preset: resnet18}\n"
       "data: {train: " + train + ", images: {size: 32, channels: 3}}\n"
-      "train: {steps: 2, batch_size: 32, warmup: 1, eval_every: 0, save_every: 2}\n");
+      "train: {steps: 2, batch_size: 64, warmup: 1, eval_every: 0, save_every: 2}\n");
   const std::string run = tmp.path("run");
   auto r = e2e::run_ptft({"pretrain", "--config", cfg, "--out", run, "--threads", "1"}, {}, std::chrono::seconds(300));
   ASSERT_EQ(r.exit_code, 0) << r.text();
