@@ -81,25 +81,6 @@ void for_rows(const Rows& r, ApplyRows&& f) {
   if (r.rest > 0) f(r.wide * r.k, r.rest, r.c);
 }
 
-// A 1-d tensor's values (the per-channel parameters, statistics and saved values: a few hundred
-// at most) read and written through their data, not tensor ops: a BatchNorm call is on the step's
-// serial path, where each small op costs the OpenMP worker a wait.
-std::vector<double> to_doubles(const torch::Tensor& t) {
-  if (t.scalar_type() == torch::kFloat && t.is_contiguous() && t.is_cpu())
-    return {t.data_ptr<float>(), t.data_ptr<float>() + t.numel()};
-  if (t.scalar_type() == torch::kDouble && t.is_contiguous() && t.is_cpu())
-    return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
-  const auto f = t.to(torch::kDouble).contiguous();
-  return {f.data_ptr<double>(), f.data_ptr<double>() + f.numel()};
-}
-
-torch::Tensor tensor_of(const std::vector<double>& v, torch::ScalarType type) {
-  auto t = torch::empty({static_cast<int64_t>(v.size())}, type);
-  if (type == torch::kDouble) std::copy(v.begin(), v.end(), t.data_ptr<double>());
-  else std::transform(v.begin(), v.end(), t.data_ptr<float>(), [](double d) { return static_cast<float>(d); });
-  return t;
-}
-
 // running = (1 - momentum) running + momentum v, in place (an fp32 CPU buffer: fused() checked).
 void update_running(const torch::Tensor& running, const std::vector<double>& v, double momentum) {
   float* p = running.data_ptr<float>();
@@ -152,10 +133,7 @@ struct BatchNormActOp : torch::autograd::Function<BatchNormActOp> {
     with_elements(x.scalar_type(), [&](auto tag) {
       using T = decltype(tag);
       const T* p = elements<T>(x);
-      for (int64_t c = 0; c < r.c; ++c) {
-        if constexpr (std::is_same_v<T, float>) first[c] = p[c];
-        else first[c] = static_cast<float>(c10::BFloat16(p[c], c10::BFloat16::from_bits()));
-      }
+      for (int64_t c = 0; c < r.c; ++c) first[c] = value_of(p[c]);
     });
     const std::vector<float> shift = r.lanes(first);
     auto [s1, s2] = with_elements(x.scalar_type(), [&](auto tag) {

@@ -11,7 +11,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace ptft::nn {
 
@@ -36,6 +38,29 @@ template <class F>
 decltype(auto) with_elements(torch::ScalarType type, F&& f) {
   if (type == torch::kFloat) return f(float{});
   return f(uint16_t{});
+}
+
+// An element's value (bf16: its bits widened).
+inline float value_of(float v) { return v; }
+inline float value_of(uint16_t bits) { return static_cast<float>(c10::BFloat16(bits, c10::BFloat16::from_bits())); }
+
+// A 1-d tensor's values (per-channel parameters, statistics and saved values: a few hundred at
+// most) read and written through their data, not tensor ops: a normalisation's call is on the
+// step's serial path, where each small op costs the OpenMP worker a wait.
+inline std::vector<double> to_doubles(const torch::Tensor& t) {
+  if (t.scalar_type() == torch::kFloat && t.is_contiguous() && t.is_cpu())
+    return {t.data_ptr<float>(), t.data_ptr<float>() + t.numel()};
+  if (t.scalar_type() == torch::kDouble && t.is_contiguous() && t.is_cpu())
+    return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+  const auto f = t.to(torch::kDouble).contiguous();
+  return {f.data_ptr<double>(), f.data_ptr<double>() + f.numel()};
+}
+
+inline torch::Tensor tensor_of(const std::vector<double>& v, torch::ScalarType type) {
+  auto t = torch::empty({static_cast<int64_t>(v.size())}, type);
+  if (type == torch::kDouble) std::copy(v.begin(), v.end(), t.data_ptr<double>());
+  else std::transform(v.begin(), v.end(), t.data_ptr<float>(), [](double d) { return static_cast<float>(d); });
+  return t;
 }
 
 }  // namespace ptft::nn

@@ -19,6 +19,12 @@ inline void expect_close(const torch::Tensor& got, const torch::Tensor& want, do
                             << w[bad[0].item<int64_t>()].item<double>();
 }
 
+// expect_close with the absolute tolerance of one bf16 step of want's largest value (2^-8 of it):
+// for results rounded to bf16 once.
+inline void expect_close_bf16(const torch::Tensor& got, const torch::Tensor& want, double rtol, const char* what) {
+  expect_close(got, want, rtol, want.abs().max().item<double>() / 256, what);
+}
+
 // The share of elements of got equal to want (as doubles).
 inline double share_equal(const torch::Tensor& got, const torch::Tensor& want) {
   return got.to(torch::kDouble).eq(want.to(torch::kDouble)).to(torch::kDouble).mean().item<double>();
