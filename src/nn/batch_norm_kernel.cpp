@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "bf16_avx512.h"
 #include "vector_math.h"
 
 namespace ptft::nn {
@@ -119,6 +120,64 @@ template <class T>
   }
 }
 
+#ifdef PTFT_HAVE_AVX512_BF16
+// The bf16 loops again with the CPU's bf16 conversion, for rows of n % 16 == 0 lanes (every
+// ResNet width from 16 up): ~1/3 faster than with vec::to_bf16 (ptft_bench_batch_norm).
+template <bool kRelu, bool kRes>
+PTFT_AVX512_BF16 void apply_rows_hw(const uint16_t* x, const uint16_t* res, const float* scale, const float* bias,
+                                    uint16_t* y, int64_t rows, int64_t n) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0, at = r * n; j < n; j += 16, at += 16) {
+      __m512 v = _mm512_fmadd_ps(vec::load16_bf16(x + at), _mm512_loadu_ps(scale + j), _mm512_loadu_ps(bias + j));
+      if constexpr (kRes) v = _mm512_add_ps(v, vec::load16_bf16(res + at));
+      if constexpr (kRelu) v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);  // NaN stays
+      vec::store16_bf16(y + at, v);
+    }
+}
+
+template <bool kRelu, bool kRes>
+PTFT_AVX512_BF16 void backward_apply_rows_hw(const uint16_t* dy, const uint16_t* y, const uint16_t* x, const float* k,
+                                             const float* cx, const float* c0, uint16_t* dx, uint16_t* dres,
+                                             int64_t rows, int64_t n) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0, at = r * n; j < n; j += 16, at += 16) {
+      __m512 g = vec::load16_bf16(dy + at);
+      if constexpr (kRelu) g = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(vec::load16_bf16(y + at), zero, _CMP_GT_OQ), g);
+      const __m512 lin = _mm512_fmadd_ps(_mm512_loadu_ps(cx + j), vec::load16_bf16(x + at), _mm512_loadu_ps(c0 + j));
+      vec::store16_bf16(dx + at, _mm512_fmadd_ps(_mm512_loadu_ps(k + j), g, lin));
+      if constexpr (kRes) vec::store16_bf16(dres + at, g);  // g is a bf16 value: stored exactly
+    }
+}
+
+PTFT_AVX512_BF16 void apply_hw(const uint16_t* x, const uint16_t* res, const float* scale, const float* bias,
+                               bool relu, uint16_t* y, int64_t rows, int64_t n) {
+  if (res != nullptr) {
+    if (relu) apply_rows_hw<true, true>(x, res, scale, bias, y, rows, n);
+    else apply_rows_hw<false, true>(x, res, scale, bias, y, rows, n);
+  } else {
+    if (relu) apply_rows_hw<true, false>(x, res, scale, bias, y, rows, n);
+    else apply_rows_hw<false, false>(x, res, scale, bias, y, rows, n);
+  }
+}
+
+PTFT_AVX512_BF16 void backward_apply_hw(const uint16_t* dy, const uint16_t* y, const uint16_t* x, bool relu,
+                                        const float* k, const float* cx, const float* c0, uint16_t* dx,
+                                        uint16_t* dres, int64_t rows, int64_t n) {
+  if (dres != nullptr) {
+    if (relu) backward_apply_rows_hw<true, true>(dy, y, x, k, cx, c0, dx, dres, rows, n);
+    else backward_apply_rows_hw<false, true>(dy, y, x, k, cx, c0, dx, dres, rows, n);
+  } else {
+    if (relu) backward_apply_rows_hw<true, false>(dy, y, x, k, cx, c0, dx, dres, rows, n);
+    else backward_apply_rows_hw<false, false>(dy, y, x, k, cx, c0, dx, dres, rows, n);
+  }
+}
+
+// Whether rows of n lanes take the loops above.
+bool hw_rows(int64_t n) { return n % 16 == 0 && vec::cpu_has_avx512_bf16(); }
+#endif
+
 }  // namespace
 
 PTFT_MULTIVERSION
@@ -140,6 +199,9 @@ void batch_norm_apply(const float* x, const float* res, const float* scale, cons
 PTFT_MULTIVERSION
 void batch_norm_apply(const uint16_t* x, const uint16_t* res, const float* scale, const float* bias, bool relu,
                       uint16_t* y, int64_t rows, int64_t n) {
+#ifdef PTFT_HAVE_AVX512_BF16
+  if (hw_rows(n)) return apply_hw(x, res, scale, bias, relu, y, rows, n);
+#endif
   apply_any(x, res, scale, bias, relu, y, rows, n);
 }
 
@@ -167,6 +229,9 @@ PTFT_MULTIVERSION
 void batch_norm_backward_apply(const uint16_t* dy, const uint16_t* y, const uint16_t* x, bool relu, const float* k,
                                const float* cx, const float* c0, uint16_t* dx, uint16_t* dres, int64_t rows,
                                int64_t n) {
+#ifdef PTFT_HAVE_AVX512_BF16
+  if (hw_rows(n)) return backward_apply_hw(dy, y, x, relu, k, cx, c0, dx, dres, rows, n);
+#endif
   backward_apply_any(dy, y, x, relu, k, cx, c0, dx, dres, rows, n);
 }
 

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "bf16_avx512.h"
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PTFT_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -71,8 +73,26 @@ PTFT_MULTIVERSION
   for (int64_t i = 0; i < n; ++i) out[i] = from_bf16(in[i]);
 }
 
+#ifdef PTFT_HAVE_AVX512_BF16
+// narrow() with the CPU's conversion, the last (< 16) values masked.
+PTFT_AVX512_BF16 [[maybe_unused]] static void narrow_avx512_bf16(const float* in, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) store16_bf16(out + i, _mm512_loadu_ps(in + i));
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m256i h = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, in + i)));
+    _mm256_mask_storeu_epi16(out + i, m, h);
+  }
+}
+#endif
+
+// in rounded to bf16 (round to nearest even; on an avx512_bf16 CPU by its own instruction, which
+// makes values below 2^-126 zero: src/nn/bf16_avx512.h).
 PTFT_MULTIVERSION
 [[maybe_unused]] static void narrow(const float* __restrict in, uint16_t* __restrict out, int64_t n) {
+#ifdef PTFT_HAVE_AVX512_BF16
+  if (cpu_has_avx512_bf16()) return narrow_avx512_bf16(in, out, n);
+#endif
   for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(in[i]);
 }
 

@@ -15,7 +15,9 @@
 // x, res, y, dy, dx and dres are all fp32 or all bf16 (bf16: converted to fp32 as it is loaded,
 // results rounded once); shift, scale, bias, mean, k, cx, c0 and the sums are fp32. Sums are added to
 // (+=) the caller's n-lane arrays, row after row: the caller keeps blocks short and adds the
-// blocks' sums in double. Multiversioned (AVX-512 / AVX2 / baseline).
+// blocks' sums in double. Multiversioned (AVX-512 / AVX2 / baseline); on a CPU with avx512_bf16
+// the bf16 apply loops for n % 16 == 0 round with its vcvtneps2bf16 (src/nn/bf16_avx512.h: values
+// below 2^-126 become zero there).
 #pragma once
 
 #include <cstdint>
