@@ -10,7 +10,8 @@
 # Environment: THREADS (default 2), REPEATS (default 2: ptft and torch run alternately that many
 # times; the best run of each counts), PYTHON (default /usr/bin/python3).
 #
-# ptft trains at its default precision (`auto`: bf16 autocast on an avx512_bf16 CPU, else fp32;
+# ptft trains at its default precision (`auto`: on an avx512_bf16 CPU bf16 autocast, or fp32 where
+# a timed step says so (steps of >= 5 GFLOP), else fp32;
 # PTFT_PRECISION overrides it); the peer's training runs in each of PEER_MODES (default: fp32 and
 # bf16 autocast x NCHW and channels-last; fp32 only without avx512_bf16) and its fastest counts.
 # Detection is fp32 on both sides (ptft detect's default).

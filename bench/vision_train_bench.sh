@@ -12,7 +12,8 @@
 # "fp32:contiguous fp32:channels_last bf16:contiguous bf16:channels_last": the peer runs in each
 # of PyTorch users' CPU modes, precision x memory format, and its fastest counts; bf16 modes are
 # left out on a CPU without avx512_bf16, where libtorch 1.13's bf16 convolutions are far slower).
-# ptft runs at its default precision (`auto`: bf16 autocast on an avx512_bf16 CPU, else fp32);
+# ptft runs at its default precision (`auto`: on an avx512_bf16 CPU a convolutional model times a
+# step in bf16 autocast and fp32 and keeps the faster, the table names it; else fp32);
 # PTFT_PRECISION overrides it.
 #
 # ptft reads real images through its loader (decode once at open, augmentation pad_crop 2 +
