@@ -65,9 +65,11 @@ void broadcast_module(torch::nn::Module& module, ProcessGroup& pg, int root) {
   torch::NoGradGuard ng;
   auto send = [&](const std::string& name, torch::Tensor t) {
     if (!t.defined()) return;
-    // Gloo and NCCL send contiguous storage; parameters always are, buffers normally.
-    PTFT_CHECK(t.is_contiguous(), "broadcast of a non-contiguous tensor " + name);
-    pg.broadcast(t, root, "the start-of-training broadcast of rank " + std::to_string(root) + "'s " + name);
+    // Gloo and NCCL send contiguous storage: a tensor in another layout (channels-last
+    // convolution weights) goes as a row-major copy and is copied back.
+    torch::Tensor c = t.contiguous();
+    pg.broadcast(c, root, "the start-of-training broadcast of rank " + std::to_string(root) + "'s " + name);
+    if (!c.is_same(t)) t.copy_(c);
   };
   for (auto& kv : module.named_parameters(/*recurse=*/true)) send(kv.key(), kv.value());
   for (auto& kv : module.named_buffers(/*recurse=*/true)) send(kv.key(), kv.value());

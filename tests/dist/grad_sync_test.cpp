@@ -82,9 +82,13 @@ TEST(GradSync, AGradientOnSomeRanksIsTheirSumAndNoneStaysNone) {
 TEST(GradSync, BroadcastModuleCopiesRankZerosParametersAndBuffers) {
   on_ranks(2, [](int rank, ProcessGroup& pg) {
     torch::manual_seed(static_cast<uint64_t>(100 + rank));  // different initial weights per rank
-    torch::nn::Sequential net(torch::nn::Linear(3, 4), torch::nn::BatchNorm1d(4));
+    torch::nn::Sequential net(torch::nn::Linear(3, 4), torch::nn::BatchNorm1d(4), torch::nn::Conv2d(3, 5, 3));
     net->named_buffers()["1.running_mean"].fill_(static_cast<float>(rank + 7));
+    // A convolution weight held channels-last (ResNet's): sent in row-major order, kept in its layout.
+    torch::Tensor conv = net->named_parameters()["2.weight"];
+    conv.set_data(conv.contiguous(torch::MemoryFormat::ChannelsLast));
     broadcast_module(*net, pg, 0);
+    EXPECT_TRUE(conv.is_contiguous(torch::MemoryFormat::ChannelsLast));
     // Every rank now holds rank 0's values: its sum, sent by rank 0, equals everyone's.
     for (const auto& kv : net->named_parameters()) {
       torch::Tensor t = kv.value().detach().clone();

@@ -5,6 +5,8 @@
 // rank at the same step, and bad launch environments are user errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "ptft/core/tcp_port.h"
@@ -109,6 +111,27 @@ TEST_F(DistributedE2E, TwoAndThreeProcessesTrainTheWeightsOfOneProcessWithTheCom
     const auto state = e2e::read_json(tmp.path(run + "/checkpoints/last/trainer_state.json"));
     EXPECT_EQ(state["data_position"]["world_size"], run == "two" ? 2 : 3);
     EXPECT_EQ(state["samples_seen"], 8 * 6);
+  }
+}
+
+TEST_F(DistributedE2E, AResNetWithChannelsLastWeightsTrainsOnTwoProcesses) {
+  // Its convolution weights are held channels-last: the start-of-training broadcast sends them
+  // (it once refused any non-contiguous tensor). BatchNorm statistics are per rank, so the
+  // weights are not compared with one process's; rank 0's run ends and its weights are finite.
+  const std::string fmnist = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+  if (!std::filesystem::exists(fmnist)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  e2e::TempDir tmp;
+  e2e::write_text(tmp.path("r.yaml"),
+                  "model: {family: resnet, preset: resnet-fmnist}\n"
+                  "data: {train: " + fmnist + ", images: {size: 28, channels: 1}}\n"
+                  "train: {steps: 3, batch_size: 8, warmup: 1, eval_every: 0, save_every: 3, dist_timeout: 60}\n");
+  auto r = launch(2, {"pretrain", "--config", tmp.path("r.yaml"), "--out", tmp.path("run"), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.text();
+  EXPECT_EQ(events(tmp.path("run"), "end").size(), 1u);
+  for (const auto& [name, t] : e2e::read_tensors(tmp.path("run/checkpoints/last/model.safetensors"))) {
+    if (t.dtype != "F32") continue;
+    const auto* v = reinterpret_cast<const float*>(t.bytes.data());
+    for (size_t i = 0; i < t.bytes.size() / sizeof(float); ++i) ASSERT_TRUE(std::isfinite(v[i])) << name;
   }
 }
 
