@@ -35,7 +35,7 @@ void GradSync::all_reduce(const std::string& what) {
       const torch::Tensor& p = params_[b.members[j]];
       torch::Tensor slot = b.buffer.narrow(0, off, p.numel());
       const torch::Tensor& g = p.grad();
-      if (g.defined()) slot.copy_(g.reshape({-1}));
+      if (g.defined()) slot.view(g.sizes()).copy_(g);  // one pass whatever g's layout (channels-last too)
       else slot.zero_();
       flags[static_cast<int64_t>(j)].fill_(g.defined() ? 1.0 : 0.0);
       off += p.numel();
