@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__)  // g++ and clang: target attributes
 #include <immintrin.h>
 #define PTFT_HAVE_AVX512_BF16 1
 #define PTFT_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
@@ -25,9 +25,9 @@ inline bool cpu_has_avx512_bf16() {
   return yes;
 }
 
-// p[0..16) as floats (exact). (The maskz forms: g++ 12 warns of an uninitialised value inside the
-// unmasked intrinsics.)
-PTFT_AVX512_BF16 inline __m512 load16_bf16(const uint16_t* p) {
+// p[0..16) as floats (exact): AVX-512F alone, so that plain AVX-512 loops inline it too. (The
+// maskz forms: g++ 12 warns of an uninitialised value inside the unmasked intrinsics.)
+__attribute__((target("avx512f"))) inline __m512 load16_bf16(const uint16_t* p) {
   const __m512i wide = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, wide, 16));
 }

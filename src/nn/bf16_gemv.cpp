@@ -57,11 +57,6 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const uint16_t* w, const floa
   }
 }
 
-// 16 bf16 values at p as float32.
-__attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
-}
-
 // Four rows at a time: four independent accumulators and four memory streams share each x load.
 __attribute__((target("avx512f"))) void rows_avx512(const uint16_t* w, const float* x, const uint16_t*, int64_t in,
                                                     int64_t begin, int64_t end, float* y) {
@@ -73,10 +68,10 @@ __attribute__((target("avx512f"))) void rows_avx512(const uint16_t* w, const flo
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
     for (int64_t k = 0; k < body; k += 16) {
       const __m512 xv = _mm512_loadu_ps(x + k);
-      a0 = _mm512_fmadd_ps(load16(w0 + k), xv, a0);
-      a1 = _mm512_fmadd_ps(load16(w1 + k), xv, a1);
-      a2 = _mm512_fmadd_ps(load16(w2 + k), xv, a2);
-      a3 = _mm512_fmadd_ps(load16(w3 + k), xv, a3);
+      a0 = _mm512_fmadd_ps(vec::load16_bf16(w0 + k), xv, a0);
+      a1 = _mm512_fmadd_ps(vec::load16_bf16(w1 + k), xv, a1);
+      a2 = _mm512_fmadd_ps(vec::load16_bf16(w2 + k), xv, a2);
+      a3 = _mm512_fmadd_ps(vec::load16_bf16(w3 + k), xv, a3);
     }
     float s[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2), _mm512_reduce_add_ps(a3)};
     for (int64_t k = body; k < in; ++k)
@@ -86,7 +81,7 @@ __attribute__((target("avx512f"))) void rows_avx512(const uint16_t* w, const flo
   for (; r < end; ++r) {
     const uint16_t* row = w + r * in;
     __m512 acc = _mm512_setzero_ps();
-    for (int64_t k = 0; k < body; k += 16) acc = _mm512_fmadd_ps(load16(row + k), _mm512_loadu_ps(x + k), acc);
+    for (int64_t k = 0; k < body; k += 16) acc = _mm512_fmadd_ps(vec::load16_bf16(row + k), _mm512_loadu_ps(x + k), acc);
     float s = _mm512_reduce_add_ps(acc);
     for (int64_t k = body; k < in; ++k) s += vec::from_bf16(row[k]) * x[k];
     y[r] = s;
@@ -94,7 +89,7 @@ __attribute__((target("avx512f"))) void rows_avx512(const uint16_t* w, const flo
 }
 
 // sum_k row[k] xb[k] over 32-value blocks, the last one masked (xb is zero-padded; the row is not).
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512 dot_bf16(const uint16_t* row, const uint16_t* xb,
+PTFT_AVX512_BF16 inline __m512 dot_bf16(const uint16_t* row, const uint16_t* xb,
                                                                              int64_t in, __m512 acc) {
   const int64_t body = in - in % 32;
   for (int64_t k = 0; k < body; k += 32)
@@ -110,7 +105,7 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512 dot_bf16(co
 // quarter of the instructions of widening the weights, which at 2 threads was what held the decode
 // step below the memory's speed (GPT-2 124M's weights: 18 -> 23 GB/s, streaming reads ~25 GB/s).
 // Four rows at a time share each x load, as above.
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) void rows_avx512_bf16(const uint16_t* w, const float*,
+PTFT_AVX512_BF16 void rows_avx512_bf16(const uint16_t* w, const float*,
                                                                              const uint16_t* xb, int64_t in,
                                                                              int64_t begin, int64_t end, float* y) {
   const int64_t body = in - in % 32;
@@ -142,7 +137,7 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void rows_avx512_bf16(con
 
 RowsFn pick() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw")) return rows_avx512_bf16;
+  if (vec::cpu_has_avx512_bf16()) return rows_avx512_bf16;
   if (__builtin_cpu_supports("avx512f")) return rows_avx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return rows_avx2;
   return rows_portable;
@@ -171,10 +166,10 @@ torch::Tensor bf16_gemv(const torch::Tensor& weight, const torch::Tensor& x, con
   const auto* w = reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>());
   const float* xp = xf.data_ptr<float>();
   float* yp = y.data_ptr<float>();
-  thread_local std::vector<uint16_t> xb;  // x as bf16 (round to nearest even, as x.to(kBFloat16)), zero-padded
+  thread_local std::vector<uint16_t> xb;  // x as bf16 (vec::narrow: round to nearest even), zero-padded
   if (bf16_gemv_rounds_x()) {
     xb.assign(static_cast<size_t>((in + 31) / 32 * 32), 0);
-    for (int64_t k = 0; k < in; ++k) xb[static_cast<size_t>(k)] = vec::to_bf16(xp[k]);
+    vec::narrow(xp, xb.data(), in);
   }
   const uint16_t* xbp = xb.data();
   PTFT_CHECK(!bias.defined() || (bias.numel() == out && bias.is_cpu() && bias.scalar_type() == torch::kFloat),
