@@ -41,12 +41,7 @@ struct Rows {
     rest = rows % k;
   }
   int64_t blocks() const { return (wide + kBlock - 1) / kBlock; }
-  // Per-channel values repeated over the n lanes.
-  std::vector<float> lanes(const std::vector<double>& v) const {
-    std::vector<float> out(static_cast<size_t>(n));
-    for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(v[j % c]);
-    return out;
-  }
+  std::vector<float> lanes(const std::vector<double>& v) const { return repeat_lanes(v, n); }
   static constexpr int64_t kBlock = 64;  // wide rows per block of a reduction
   int64_t c, rows, k, n, wide, rest;
 };

@@ -24,12 +24,7 @@ struct Sample {
     n = k * c;
     rows = hw / k;
   }
-  // Per-channel values repeated over the n lanes.
-  std::vector<float> lanes(const std::vector<double>& v) const {
-    std::vector<float> out(static_cast<size_t>(n));
-    for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(v[j % c]);
-    return out;
-  }
+  std::vector<float> lanes(const std::vector<double>& v) const { return repeat_lanes(v, n); }
   // Per-channel sums of sum(p1, p2, first_row, count) over the sample's rows, into t1, t2 (C).
   template <class SumRows>
   void sums(SumRows&& sum, std::vector<double>& t1, std::vector<double>& t2) const {
@@ -54,7 +49,8 @@ struct Sample {
 // one dtype): CUDA, NCHW input, other dtypes.
 torch::Tensor group_norm_reference(const torch::Tensor& x, int64_t groups, const torch::Tensor& weight,
                                    const torch::Tensor& bias, double eps, bool relu) {
-  torch::Tensor y = torch::group_norm(x.to(weight.scalar_type()).contiguous(), groups, weight, bias, eps);
+  const auto type = weight.defined() ? weight.scalar_type() : torch::kFloat;  // no affine: fp32
+  torch::Tensor y = torch::group_norm(x.to(type).contiguous(), groups, weight, bias, eps);
   return relu ? torch::relu(y) : y;
 }
 

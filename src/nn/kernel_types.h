@@ -56,6 +56,14 @@ inline std::vector<double> to_doubles(const torch::Tensor& t) {
   return {f.data_ptr<double>(), f.data_ptr<double>() + f.numel()};
 }
 
+// Per-channel values v (C of them) repeated over n lanes, lane j holding channel j mod C: the
+// layout the normalisation kernels read (nn/batch_norm_kernel.h).
+inline std::vector<float> repeat_lanes(const std::vector<double>& v, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(v[static_cast<size_t>(j) % v.size()]);
+  return out;
+}
+
 inline torch::Tensor tensor_of(const std::vector<double>& v, torch::ScalarType type) {
   auto t = torch::empty({static_cast<int64_t>(v.size())}, type);
   if (type == torch::kDouble) std::copy(v.begin(), v.end(), t.data_ptr<double>());

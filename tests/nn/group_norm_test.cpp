@@ -125,6 +125,9 @@ TEST(GroupNormAct, NchwInputTakesLibtorchsGroupNormWithTheSameNumbers) {
   const auto cl = nn::group_norm_act(x.contiguous(kCL), 4, ref->weight, ref->bias, 1e-5, true);
   EXPECT_TRUE(fused_node(cl.grad_fn()->name())) << cl.grad_fn()->name();
   EXPECT_TRUE(torch::allclose(cl, want, 1e-5, 1e-5));
+  // No affine part (GroupNormOptions::affine(false)): libtorch's path.
+  const auto plain = nn::group_norm_act(x.contiguous(kCL), 4, torch::Tensor(), torch::Tensor(), 1e-5, false);
+  EXPECT_TRUE(torch::allclose(plain, torch::group_norm(x, 4), 1e-5, 1e-5));
 }
 
 }  // namespace

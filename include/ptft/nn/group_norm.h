@@ -10,7 +10,7 @@
 // NCHW, other dtypes) libtorch's group_norm on fp32 NCHW, then relu: the same function. In the
 // detector, libtorch 1.13's CPU group_norm took fp32 NCHW copies of the towers' channels-last
 // bf16 activations (it is ~50x slower on channels-last) and the towers' convolutions then ran
-// NCHW: the GroupNorm path cost ~15 % of a detector step (docs/results.md).
+// NCHW: leaving the GroupNorms out made a detector step 12-24 % faster (docs/results.md).
 //
 //   y = nn::group_norm_act(x, 16, gn->weight, gn->bias, 1e-5, /*relu=*/true);  // (B,C,H,W) -> (B,C,H,W)
 #pragma once
@@ -19,7 +19,8 @@
 
 namespace ptft::nn {
 
-// x (B,C,H,W), C divisible by groups; weight and bias (C) -> act(group_norm(x)) as x.
+// x (B,C,H,W), C divisible by groups; weight and bias (C), or undefined for no affine part (then
+// libtorch's path) -> act(group_norm(x)) as x.
 torch::Tensor group_norm_act(const torch::Tensor& x, int64_t groups, const torch::Tensor& weight,
                              const torch::Tensor& bias, double eps, bool relu);
 
