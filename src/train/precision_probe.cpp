@@ -14,10 +14,10 @@ namespace ptft {
 
 namespace {
 
-// What a probe step changes in the model and the process, put back afterwards.
+// What a probe step changes in the model, the task and the process, put back afterwards.
 class ProbeRestore {
  public:
-  explicit ProbeRestore(ModelImpl& model) : model_(model), training_(model.is_training()) {
+  ProbeRestore(ModelImpl& model, Task& task) : model_(model), task_(task), training_(model.is_training()) {
     for (const auto& b : model.buffers()) buffers_.push_back(b.detach().clone());
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -32,12 +32,14 @@ class ProbeRestore {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(rng_);
     model_.train(training_);
+    task_.take_loss_components();  // the probe's steps are not the first step's
   }
   ProbeRestore(const ProbeRestore&) = delete;
   ProbeRestore& operator=(const ProbeRestore&) = delete;
 
  private:
   ModelImpl& model_;
+  Task& task_;
   bool training_;
   std::vector<torch::Tensor> buffers_;
   torch::Tensor rng_;
@@ -88,14 +90,11 @@ std::optional<PrecisionProbe> probe_precision(ModelImpl& model, Task& task, cons
   const Precision bf16 = resolve_precision("bf16", device), fp32 = resolve_precision("fp32", device);
   PrecisionProbe r;
   {
-    ProbeRestore restore(model);
+    ProbeRestore restore(model, task);
     model.train();
     step_ms(model, task, batch, device, bf16);  // warm-up; the model now knows its input's size
     const double flops = 3.0 * model.flops_per_unit() * static_cast<double>(batch.weight);
-    if (flops < kProbeMinStepFlops) {
-      task.take_loss_components();
-      return std::nullopt;
-    }
+    if (flops < kProbeMinStepFlops) return std::nullopt;
     step_ms(model, task, batch, device, fp32);
     torch::Tensor t = torch::tensor({step_ms(model, task, batch, device, fp32), step_ms(model, task, batch, device, bf16)},
                                     torch::kDouble);
@@ -103,7 +102,6 @@ std::optional<PrecisionProbe> probe_precision(ModelImpl& model, Task& task, cons
     r.fp32_ms = t[0].item<double>();
     r.bf16_ms = t[1].item<double>();
   }
-  task.take_loss_components();  // the probe's steps are not the first step's
   release_probe_memory();
   r.chosen = r.fp32_ms < 0.9 * r.bf16_ms ? fp32 : bf16;
   return r;
