@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ptft/core/error.h"
 #include "run_state.h"
 
 namespace ptft {
@@ -15,8 +16,12 @@ void choose(RunState& s) {
   if (t.precision != "auto") return;
   if (s.resume) {  // what the run chose (checkpoints before this record none: auto as resolved)
     const nlohmann::json& state = s.resume->trainer_state;
-    if (state.is_object() && state.contains("precision") && state["precision"].is_string())
-      s.precision = resolve_precision(state["precision"].get<std::string>(), s.device);
+    if (!state.is_object() || !state.contains("precision")) return;
+    const nlohmann::json& p = state["precision"];
+    if (!p.is_string() || (p != "fp32" && p != "bf16"))
+      throw UserError(s.ckpt_root + "/last/trainer_state.json: precision " + p.dump() + " is neither \"fp32\" nor \"bf16\"",
+                      "the file was edited or damaged; resume with --precision fp32 or --precision bf16");
+    s.precision = resolve_precision(p.get<std::string>(), s.device);
     return;
   }
   if (!may_probe(*s.model, s.device, t.precision)) return;

@@ -234,6 +234,18 @@ TEST(VisionE2E, AutoPrecisionIsMeasuredRecordedAndKeptOnResume) {
   EXPECT_EQ(second["precision"], chosen);
   EXPECT_FALSE(second.contains("precision_probe"));
   EXPECT_EQ(events.back()["event"], "end");
+
+  // A recorded precision that is neither: exit 1 naming the file and the way on; nothing written.
+  const std::string state_path = run + "/checkpoints/last/trainer_state.json";
+  state = nlohmann::json::parse(e2e::read_text(state_path));
+  state["precision"] = "fp16";
+  e2e::write_text(state_path, state.dump());
+  const std::string metrics = e2e::read_text(run + "/metrics.jsonl");
+  r = e2e::run_ptft({"pretrain", "--config", cfg, "--out", run, "--resume", "--set", "train.steps=6", "--threads", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.text();
+  EXPECT_TRUE(contains(r.err, "trainer_state.json: precision \"fp16\" is neither")) << r.err;
+  EXPECT_TRUE(contains(r.err, "--precision fp32")) << r.err;
+  EXPECT_EQ(e2e::read_text(run + "/metrics.jsonl"), metrics);
 }
 
 TEST(VisionE2E, CorruptImageInTheTrainingDataIsNamedOrSkipped) {
