@@ -2,10 +2,10 @@
 // training step timed in bf16 autocast and in fp32, the faster one kept.
 //
 // On a CPU with bf16 instructions `auto` means bf16 autocast, which is right for matmul-bound
-// models (transformers train 2-3x faster in bf16 here). Convolutions are another matter: oneDNN
+// models (here AMX reaches ~2.3 TFLOP/s in bf16 matmuls against ~0.3 in fp32, docs/results.md). Convolutions are another matter: oneDNN
 // 2.6's bf16 backward convolutions on AMX are slower than its fp32 ones at ResNet-18's 64-512
 // channels (docs/results.md), so ResNet-18 at 32 px trains ~1.2x faster in fp32 while
-// resnet-fmnist trains ~1.6x faster in bf16, on the same machine. For a convolutional model
+// resnet-fmnist trains ~1.6-1.9x faster in bf16, on the same machine. For a convolutional model
 // (ModelImpl::convolutional) the run therefore measures forward + backward of a training batch
 // (half its first micro-batch, so that the fp32 step does not raise the run's peak memory): each
 // precision once to warm up (oneDNN creates its kernels), then once each timed. A step under
