@@ -32,7 +32,7 @@ void CausalLm::hold_bf16_copies(torch::nn::Module& self, const torch::Tensor& ti
 
 torch::Tensor CausalLm::tied_head_logits(const torch::Tensor& x, const torch::Tensor& weight) const {
   if (!head_bf16_.defined() || x.numel() != weight.size(1) || torch::GradMode::is_enabled())
-    return nn::linear(x, weight);  // (B,T,C) -> (B,T,V)
+    return nn::linear(x, head_cast_.of(weight));  // (B,T,C) -> (B,T,V)
   return nn::bf16_gemv(head_bf16_, x);  // one row: (1,1,C) -> (1,1,V)
 }
 

@@ -7,6 +7,7 @@
 #include "ptft/core/error.h"
 #include "ptft/nn/bf16_gemv.h"
 #include "ptft/nn/dropout.h"
+#include "ptft/nn/lora_linear.h"
 #include "ptft/nn/skip_init.h"
 
 namespace ptft::nn {
@@ -45,35 +46,17 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
       y = torch::nn::functional::linear(x.to(torch::kBFloat16), weight_bf16).to(x.scalar_type());
       if (bias.defined()) y = y + bias;
     }
+  } else if (lora_A && x.numel() != options.in_features()) {  // several rows with an adapter: one op
+    const torch::Tensor h = lora_dropout_ > 0 && is_training() ? nn::dropout(x, lora_dropout_, true) : torch::Tensor();
+    return lora_linear(x, frozen_cast_.of(weight), bias, lora_A->weight, lora_B->weight, lora_scale_, h);
   } else {
-    y = linear(x, frozen_cast(), bias);
+    y = linear(x, frozen_cast_.of(weight), bias);
   }
-  if (lora_A) {
+  if (lora_A) {  // one row (a decode step), or bf16 decode weights: the adapter's term added
     torch::Tensor h = nn::dropout(x, lora_dropout_, is_training());
-    // y + scale * B(A(h)) in one pass over (..., out), forward and backward (not a product, then a sum)
     y = torch::add(y, lora_B->forward(lora_A->forward(h)), lora_scale_);  // (..., in) -> (..., r) -> (..., out)
   }
   return y;
-}
-
-// Under CPU bf16 autocast, libtorch casts a weight to bf16 at every use and caches the cast only
-// for weights that train: a frozen one (LoRA's base, freeze's layers) would be cast at every
-// forward, and the cast kept for the backward. Cast once instead, and again only when the weight
-// changes (its version counter: an optimizer step, merge_lora, a load). The same rounding as
-// autocast's cast, so the results are bit-identical.
-const torch::Tensor& LinearImpl::frozen_cast() {
-  if (weight.requires_grad() || !weight.is_cpu() || !at::autocast::is_cpu_enabled() ||
-      at::autocast::get_autocast_cpu_dtype() != at::kBFloat16 || weight.scalar_type() != torch::kFloat32) {
-    frozen_bf16_ = torch::Tensor();
-    return weight;
-  }
-  const int64_t version = static_cast<int64_t>(weight._version());
-  if (!frozen_bf16_.defined() || frozen_version_ != version) {
-    torch::NoGradGuard ng;
-    frozen_bf16_ = weight.detach().to(torch::kBFloat16);
-    frozen_version_ = version;
-  }
-  return frozen_bf16_;
 }
 
 void LinearImpl::hold_bf16_copy() {

@@ -15,6 +15,7 @@
 
 #include "ptft/io/tensor_io.h"
 #include "ptft/nn/attention.h"
+#include "ptft/nn/frozen_cast.h"
 
 namespace ptft {
 
@@ -45,13 +46,15 @@ class CausalLm {
   // hold_decode_weights_bf16 for a model `self` whose output layer is `tied_head` (the input
   // embedding; undefined when the head is one of its nn::Linear modules).
   void hold_bf16_copies(torch::nn::Module& self, const torch::Tensor& tied_head);
-  // The tied output layer: x (B,T,C) -> (B,T,V); a one-row step reads the bf16 copy if held.
+  // The tied output layer: x (B,T,C) -> (B,T,V); a one-row step reads the bf16 copy if held; a
+  // frozen embedding (LoRA, freeze) under CPU bf16 autocast is cast once per version, not per forward.
   torch::Tensor tied_head_logits(const torch::Tensor& x, const torch::Tensor& weight) const;
   // forward_cached's logits (B,T,V), or (B,1,V) for the last position with last_only.
   virtual torch::Tensor run_cached(const torch::Tensor& ids, std::vector<nn::KvCache>* caches, bool last_only) = 0;
 
  private:
   torch::Tensor head_bf16_;  // (V, C) bfloat16 copy of a tied head, after hold_decode_weights_bf16
+  mutable nn::FrozenCast head_cast_;
 };
 
 // `examples` random token windows of up to 16 tokens (input_ids) and their next tokens (targets),

@@ -2,7 +2,8 @@
 // stay out of model code: a TransferPlan finds projections by name and attaches adapters.
 //
 //   y = x W^T + b                                  (W: (out, in), torch layout)
-//   y = x W^T + b + scale * B(A(dropout(x)))       with a LoRA adapter: A (r, in), B (out, r)
+//   y = x W^T + b + scale * B(A(dropout(x)))       with a LoRA adapter: A (r, in), B (out, r),
+//                                                  one autograd op (nn/lora_linear.h)
 //
 //   nn::Linear proj(nn::LinearOptions(768, 2304));
 //   proj->add_lora(/*r=*/8, /*alpha=*/16, /*dropout=*/0.0);  // parameters lora_A.weight, lora_B.weight (PEFT names)
@@ -10,6 +11,8 @@
 #pragma once
 
 #include <torch/torch.h>
+
+#include "ptft/nn/frozen_cast.h"
 
 namespace ptft::nn {
 
@@ -51,14 +54,9 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
   torch::nn::Linear lora_B{nullptr};  // (out, r)
 
  private:
-  // The weight forward multiplies by: itself, or under CPU bf16 autocast a frozen weight's bf16
-  // cast, made once per version of the weight.
-  const torch::Tensor& frozen_cast();
-
   double lora_scale_ = 0.0;
   double lora_dropout_ = 0.0;
-  torch::Tensor frozen_bf16_;  // (out, in) bfloat16, for the weight at frozen_version_
-  int64_t frozen_version_ = -1;
+  FrozenCast frozen_cast_;  // the weight forward multiplies by: itself, or a frozen weight's bf16 cast
 };
 TORCH_MODULE(Linear);
 

@@ -1,0 +1,23 @@
+#include "ptft/nn/frozen_cast.h"
+
+#include <ATen/autocast_mode.h>
+
+namespace ptft::nn {
+
+const torch::Tensor& FrozenCast::of(const torch::Tensor& weight) {
+  if (!weight.defined() || weight.requires_grad() || !weight.is_cpu() || !at::autocast::is_cpu_enabled() ||
+      at::autocast::get_autocast_cpu_dtype() != at::kBFloat16 || weight.scalar_type() != torch::kFloat32) {
+    cast_ = torch::Tensor();
+    return weight;
+  }
+  const auto version = static_cast<int64_t>(weight._version());
+  if (!cast_.defined() || version_ != version || data_ != weight.data_ptr()) {
+    torch::NoGradGuard ng;
+    cast_ = weight.detach().to(torch::kBFloat16);
+    version_ = version;
+    data_ = weight.data_ptr();
+  }
+  return cast_;
+}
+
+}  // namespace ptft::nn
