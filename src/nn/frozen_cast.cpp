@@ -1,12 +1,12 @@
 #include "ptft/nn/frozen_cast.h"
 
-#include <ATen/autocast_mode.h>
+#include "ptft/core/compat.h"
 
 namespace ptft::nn {
 
 const torch::Tensor& FrozenCast::of(const torch::Tensor& weight) {
-  if (!weight.defined() || weight.requires_grad() || !weight.is_cpu() || !at::autocast::is_cpu_enabled() ||
-      at::autocast::get_autocast_cpu_dtype() != at::kBFloat16 || weight.scalar_type() != torch::kFloat32) {
+  if (!weight.defined() || weight.requires_grad() || !weight.is_cpu() || weight.scalar_type() != torch::kFloat32 ||
+      compat::matmul_dtype(weight) != at::kBFloat16) {
     cast_ = torch::Tensor();
     return weight;
   }

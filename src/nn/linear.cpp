@@ -9,6 +9,7 @@
 #include "ptft/nn/dropout.h"
 #include "ptft/nn/lora_linear.h"
 #include "ptft/nn/skip_init.h"
+#include "ptft/nn/wide_linear.h"
 
 namespace ptft::nn {
 
@@ -26,8 +27,10 @@ void LinearImpl::reset() {
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   // (Not under autocast, whose bf16 list has linear but not mv.)
-  if (x.numel() != weight.size(1) || !x.is_cpu() || at::autocast::is_cpu_enabled() || x.dtype() != weight.dtype())
+  if (x.numel() != weight.size(1) || !x.is_cpu() || at::autocast::is_cpu_enabled() || x.dtype() != weight.dtype()) {
+    if (x.is_cpu() && weight.size(0) >= kWideLinearRows && x.numel() > weight.size(1)) return wide_linear(x, weight, bias);
     return torch::nn::functional::linear(x, weight, bias);
+  }
   // One row (a decode step): BLAS's matrix-vector product reads W once; the (1,in) x (in,out) GEMM
   // libtorch would run packs W first (~1.5-3x slower with OpenBLAS 0.3.21, 576 x 1536 fp32).
   auto shape = x.sizes().vec();  // (..., in) with one row

@@ -1,20 +1,14 @@
 #include "ptft/nn/lora_linear.h"
 
 #include <ATen/AccumulateType.h>
-#include <ATen/autocast_mode.h>
+
+#include "ptft/core/compat.h"
 
 namespace ptft::nn {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-// The dtype the products run in: autocast's where it is on for x's device, else x's own.
-torch::ScalarType compute_type(const torch::Tensor& x) {
-  if (x.is_cpu() && at::autocast::is_cpu_enabled()) return at::autocast::get_autocast_cpu_dtype();
-  if (x.is_cuda() && at::autocast::is_enabled()) return at::autocast::get_autocast_gpu_dtype();
-  return x.scalar_type();
-}
 
 // Inputs, in this order: x, h (dropped x, or x again), W, b (or an empty placeholder), A, B; then
 // the scale and whether h and b are real (Function::apply needs a device for every tensor input).
@@ -24,7 +18,7 @@ struct LoraLinear : torch::autograd::Function<LoraLinear> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& h,
                                const torch::Tensor& w, const torch::Tensor& bias, const torch::Tensor& a,
                                const torch::Tensor& b, double scale, bool has_h, bool has_bias) {
-    const auto type = compute_type(x);
+    const auto type = compat::matmul_dtype(x);
     const int64_t in = w.size(1);
     auto out_shape = x.sizes().vec();
     out_shape.back() = w.size(0);

@@ -43,6 +43,21 @@ inline bool autocast_enabled(c10::DeviceType type) {
 #endif
 }
 
+// The dtype autocast runs a matmul in on `type`'s devices while it is enabled there.
+inline at::ScalarType autocast_dtype(c10::DeviceType type) {
+#if PTFT_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(type);
+#else
+  return type == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
+// The dtype a matmul of x runs in: autocast's where it is enabled for x's device, else x's own.
+inline at::ScalarType matmul_dtype(const at::Tensor& x) {
+  const auto type = x.device().type();
+  return autocast_enabled(type) ? autocast_dtype(type) : x.scalar_type();
+}
+
 // Enables mixed precision for the forward pass in its scope (fp32 master weights stay as they
 // are; matmuls/convs run in `dtype`). Restores the previous state and clears the cast cache.
 class AutocastGuard {

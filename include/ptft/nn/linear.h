@@ -24,7 +24,8 @@ struct LinearOptions {
 };
 
 // torch's linear, x (..., in) W (out, in) b (out) -> (..., out), but a single row (a decode step)
-// goes through BLAS's matrix-vector product, which reads W once instead of packing it for a GEMM.
+// goes through BLAS's matrix-vector product, which reads W once instead of packing it for a GEMM,
+// and on the CPU a weight of >= 16384 rows (a vocabulary) through nn::wide_linear's column blocks.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
 
 class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
