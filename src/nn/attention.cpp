@@ -2,6 +2,7 @@
 
 #include "ptft/core/compat.h"
 #include "ptft/core/error.h"
+#include "ptft/nn/attention_softmax.h"
 #include "ptft/nn/decode_attention.h"
 #include "ptft/nn/dropout.h"
 
@@ -110,7 +111,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
     att = nn::dropout(att, p, true);
     y = torch::matmul(att, v);                                // (B,nh,T,hs)
   } else {
-    y = compat::attention(q, k, v, options.causal(), p, nn::dropout);  // (B,nh,T,hs), k/v (B,nkv,Tk,hs)
+    y = compat::attention(q, k, v, options.causal(), p, nn::dropout, nn::attention_softmax);  // (B,nh,T,hs), k/v (B,nkv,Tk,hs)
   }
   y = y.transpose(1, 2).contiguous().view({B, T, nh * hs});   // (B,nh,T,hs) -> (B,T,nh*hs)
   y = (options.fused() ? c_proj : o_proj)->forward(y);

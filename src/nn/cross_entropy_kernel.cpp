@@ -8,24 +8,7 @@
 namespace ptft::nn {
 namespace {
 
-constexpr int kLanes = 16;  // partial results per lane: the loops vectorise without reassociation
-
-PTFT_MULTIVERSION
-float row_max(const float* __restrict x, int64_t n) {
-  float m[kLanes];
-  for (float& v : m) v = -std::numeric_limits<float>::infinity();
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
-  for (; i < n; ++i) m[0] = x[i] > m[0] ? x[i] : m[0];
-  float r = m[0];
-  for (int l = 1; l < kLanes; ++l) r = m[l] > r ? m[l] : r;
-  return r;
-}
-
-// e^(d) for d = x - max <= 0; below -87 it is 0 in fp32 (the clamp keeps the exp's bit trick
-// valid; NaN passes).
-inline float exp_nonpositive(float d) { return vec::exp_approx(d < -87.0f ? -87.0f : d); }
+using vec::kLanes;
 
 // Lanes of fp32 partial sums over blocks of 1024, the blocks added in double (a 150k vocabulary
 // summed in 16 fp32 lanes alone loses ~1e-6).
@@ -38,8 +21,8 @@ double row_sum_exp(const float* __restrict x, float max, int64_t n) {
     float s[kLanes] = {};
     int64_t i = b;
     for (; i + kLanes <= e; i += kLanes)
-      for (int l = 0; l < kLanes; ++l) s[l] += exp_nonpositive(x[i + l] - max);
-    for (; i < e; ++i) s[0] += exp_nonpositive(x[i] - max);
+      for (int l = 0; l < kLanes; ++l) s[l] += vec::exp_nonpositive(x[i + l] - max);
+    for (; i < e; ++i) s[0] += vec::exp_nonpositive(x[i] - max);
     float block = 0;
     for (float v : s) block += v;
     total += block;
@@ -50,7 +33,7 @@ double row_sum_exp(const float* __restrict x, float max, int64_t n) {
 PTFT_MULTIVERSION
 void row_softmax_scaled(const float* __restrict x, float max, float log_sum, float scale, float* __restrict g,
                         int64_t n) {
-  for (int64_t i = 0; i < n; ++i) g[i] = scale * exp_nonpositive((x[i] - max) - log_sum);
+  for (int64_t i = 0; i < n; ++i) g[i] = scale * vec::exp_nonpositive((x[i] - max) - log_sum);
 }
 
 // A bf16 row widened into a per-thread fp32 buffer.
@@ -63,7 +46,7 @@ const float* as_fp32(const uint16_t* row, int64_t n) {
 }  // namespace
 
 RowLse log_sum_exp(const float* row, int64_t n) {
-  const float m = row_max(row, n);  // a +inf logit makes x - m NaN: the loss is NaN, as libtorch's
+  const float m = vec::row_max(row, n);  // a +inf logit makes x - m NaN: the loss is NaN, as libtorch's
   return {m, static_cast<float>(std::log(row_sum_exp(row, m, n)))};
 }
 

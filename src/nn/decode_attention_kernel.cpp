@@ -8,21 +8,6 @@
 namespace ptft::nn {
 namespace {
 
-constexpr int64_t kLanes = 16;  // partial sums: the loops vectorise without reassociating float adds
-
-// sum_i a[i] b[i]
-PTFT_MULTIVERSION
-float dot(const float* __restrict a, const float* __restrict b, int64_t n) {
-  float lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int64_t l = 0; l < kLanes; ++l) lanes[l] += a[i + l] * b[i + l];
-  float s = 0.f;
-  for (; i < n; ++i) s += a[i] * b[i];
-  for (float l : lanes) s += l;
-  return s;
-}
-
 // out += w * v
 PTFT_MULTIVERSION
 void axpy(float w, const float* __restrict v, float* __restrict out, int64_t n) {
@@ -35,7 +20,7 @@ void decode_attention_head(const float* q, const float* k, const float* v, int64
                            int64_t hs, float scale, float* scratch, float* out) {
   float* scores = scratch;
   float* probs = scratch + length;
-  for (int64_t j = 0; j < length; ++j) scores[j] = scale * dot(q, k + j * row_stride, hs);
+  for (int64_t j = 0; j < length; ++j) scores[j] = scale * vec::dot(q, k + j * row_stride, hs);
   // The softmax of the cross-entropy kernel (a row's log-sum-exp, then its softmax: its
   // gradient without a target, scale 1).
   cross_entropy_grad(scores, log_sum_exp(scores, length), /*target=*/-1, 1.0f, probs, length);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "bf16_avx512.h"
@@ -44,6 +45,39 @@ inline float exp_approx(float x) {
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
 }
+
+constexpr int kLanes = 16;  // partial results per lane: the loops vectorise without reassociation
+
+// The largest of x[0..n) (-inf for n = 0; NaN elements are skipped unless all are NaN).
+PTFT_MULTIVERSION
+[[maybe_unused]] static float row_max(const float* __restrict x, int64_t n) {
+  float m[kLanes];
+  for (float& v : m) v = -std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
+  for (; i < n; ++i) m[0] = x[i] > m[0] ? x[i] : m[0];
+  float r = m[0];
+  for (int l = 1; l < kLanes; ++l) r = m[l] > r ? m[l] : r;
+  return r;
+}
+
+// sum_i a[i] b[i]
+PTFT_MULTIVERSION
+[[maybe_unused]] static float dot(const float* __restrict a, const float* __restrict b, int64_t n) {
+  float lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lanes[l] += a[i + l] * b[i + l];
+  float s = 0.f;
+  for (; i < n; ++i) s += a[i] * b[i];
+  for (float l : lanes) s += l;
+  return s;
+}
+
+// e^(d) for d = x - max <= 0; below -87 it is 0 in fp32 (the clamp keeps the exp's bit trick
+// valid; NaN passes).
+inline float exp_nonpositive(float d) { return exp_approx(d < -87.0f ? -87.0f : d); }
 
 inline float from_bf16(uint16_t h) {
   const uint32_t bits = static_cast<uint32_t>(h) << 16;

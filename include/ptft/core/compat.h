@@ -87,9 +87,12 @@ class AutocastGuard {
 // repeat_kv). causal: query i (the last Tq of Tk positions) sees keys 0..Tk-Tq+i (bottom-right
 // aligned, so that a KV cache with Tq < Tk works). Uses the fused kernel where libtorch has one;
 // otherwise `dropout` (default: libtorch's) drops attention probabilities with dropout_p.
+// `softmax`, when given, turns the raw scores (B*nkv, rep*Tq, Tk) into probabilities itself, scale
+// and causal mask included (nn::attention_softmax's signature).
 using DropoutFn = at::Tensor (*)(const at::Tensor& x, double p, bool training);
+using SoftmaxFn = at::Tensor (*)(const at::Tensor& scores, double scale, bool causal, int64_t tq);
 inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool causal,
-                            double dropout_p, DropoutFn dropout = at::dropout) {
+                            double dropout_p, DropoutFn dropout = at::dropout, SoftmaxFn softmax = nullptr) {
   const int64_t B = q.size(0), nh = q.size(1), nkv = k.size(1), rep = nh / nkv;
   const int64_t tq = q.size(-2), tk = k.size(-2), hs = q.size(-1), hv = v.size(-1);
 #if PTFT_TORCH_AT_LEAST(2, 0)
@@ -97,28 +100,29 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::
     auto repeat = [&](const at::Tensor& t) {
       return t.unsqueeze(2).expand({B, nkv, rep, tk, t.size(-1)}).reshape({B, nh, tk, t.size(-1)});
     };
-    return attention(q, repeat(k), repeat(v), causal, dropout_p, dropout);
+    return attention(q, repeat(k), repeat(v), causal, dropout_p, dropout, softmax);
   }
   if (!causal || tq == 1) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, false);
   if (tq == tk) return at::scaled_dot_product_attention(q, k, v, {}, dropout_p, true);
 #endif
   // One batched GEMM per product, the query heads of one key/value head stacked as rows
-  // ((B*nkv, rep*Tq, hs): k and v are never repeated). Causal: the 1/sqrt(hs) scale is the
-  // GEMM's alpha and the mask its C input (0 where visible, -inf where hidden, once per stacked
-  // head, broadcast over the batch), so no pass over the scores is spent on either, forward or
-  // backward. Unmasked: the scale goes on q (libtorch 1.13's small-matrix baddbmm reads C even
-  // with beta 0, so none is passed).
+  // ((B*nkv, rep*Tq, hs): k and v are never repeated). With `softmax`, it takes the raw scores.
+  // Without, causal: the 1/sqrt(hs) scale is the GEMM's alpha and the mask its C input (0 where
+  // visible, -inf where hidden, once per stacked head, broadcast over the batch: copied into the
+  // scores before the product); unmasked: the scale goes on q (libtorch 1.13's small-matrix
+  // baddbmm reads C even with beta 0, so none is passed).
   const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
   auto q3 = q.reshape({B * nkv, rep * tq, hs});                         // (B*nkv,rep*Tq,hs)
   auto k3t = k.reshape({B * nkv, tk, hs}).transpose(1, 2);              // (B*nkv,hs,Tk)
   at::Tensor att;                                                       // (B*nkv,rep*Tq,Tk)
-  if (causal && tq > 1) {
+  if (softmax) {
+    att = softmax(at::bmm(q3, k3t), scale, causal && tq > 1, tq);
+  } else if (causal && tq > 1) {
     auto mask = at::full({tq, tk}, -std::numeric_limits<float>::infinity(), q.options()).triu_(tk - tq + 1);
-    att = at::baddbmm(rep > 1 ? mask.repeat({rep, 1}) : mask, q3, k3t, /*beta=*/1.0, /*alpha=*/scale);
+    att = at::softmax(at::baddbmm(rep > 1 ? mask.repeat({rep, 1}) : mask, q3, k3t, /*beta=*/1.0, /*alpha=*/scale), -1);
   } else {
-    att = at::bmm(q3 * scale, k3t);
+    att = at::softmax(at::bmm(q3 * scale, k3t), -1);
   }
-  att = at::softmax(att, -1);
   if (dropout_p > 0) att = dropout(att, dropout_p, true);
   return at::bmm(att, v.reshape({B * nkv, tk, hv})).view({B, nh, tq, hv});  // (B*nkv,rep*Tq,hv) -> (B,nh,Tq,hv)
 }
