@@ -101,10 +101,10 @@ void ResNetTrunk::build(torch::nn::Module& owner, const ResNetConfig& cfg) {
 
 std::vector<torch::Tensor> ResNetTrunk::forward(const torch::Tensor& x, const ResNetConfig& cfg) {
   // Channels-last from here on: oneDNN (and cuDNN) convolve NHWC without reordering every
-  // activation, and nn::BatchNorm2d fuses its add and ReLU on that layout. (The stem's output is
-  // made so too: with one input channel NCHW and NHWC coincide, and libtorch then picks NCHW.)
+  // activation, and nn::BatchNorm2d fuses its add and ReLU on that layout. (One input channel gets
+  // channels-last strides explicitly, so that the stem's output is NHWC too.)
   constexpr auto nhwc = torch::MemoryFormat::ChannelsLast;
-  const torch::Tensor stem = conv1->forward(x.contiguous(nhwc)).contiguous(nhwc);  // (B,width,H/2,W/2) (small: H,W)
+  const torch::Tensor stem = conv1->forward(nn::channels_last_strides(x)).contiguous(nhwc);  // (B,width,H/2,W/2) (small: H,W)
   torch::Tensor h = bn1->forward_relu(stem);
   if (cfg.stem == "imagenet") h = torch::max_pool2d(h, 3, 2, 1);  // (B,width,H/4,W/4)
   std::vector<torch::Tensor> outs;

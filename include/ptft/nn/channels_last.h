@@ -19,4 +19,9 @@ namespace ptft::nn {
 // place (set_data: the Parameter objects, and any optimizer built later, see the new layout).
 void hold_channels_last(torch::nn::Module& module);
 
+// x (B,C,H,W) with channels-last strides, C == 1 included: there NCHW and NHWC coincide, contiguous()
+// keeps the NCHW strides, and libtorch then convolves in NCHW and gives an NCHW output (which cost
+// resnet-fmnist's stem a copy to channels-last forward and one back in the backward).
+torch::Tensor channels_last_strides(const torch::Tensor& x);
+
 }  // namespace ptft::nn
