@@ -9,11 +9,13 @@
 #
 # Environment: THREADS (default 2), STEPS (timed steps, default 10; 2 warm-up steps before them
 # are not counted), PRECISION (default auto: bf16 on CPUs with avx512_bf16), ROWS (default all:
-# gpt-tiny gpt-small gpt2 gpt2-lora llama-tiny smollm2-135m resnet-fmnist).
+# gpt-tiny gpt-small gpt2 gpt2-lora llama-tiny smollm2-135m resnet-fmnist; also smollm2 and
+# smollm2-lora).
 # Language models train on `synthetic:tokens` (no data to prepare); gpt2 and gpt2-lora are
 # fine-tunes of the same randomly initialised GPT-2 124M (B4 x T256, the issue's LoRA row: full
-# vs LoRA r=8 on c_attn/c_proj/c_fc); resnet-fmnist runs configs/resnet-fmnist-pretrain.yaml on
-# /usr/share/datasets/fashion-mnist (scripts/setup.sh). Each run evaluates once (4 batches) and
+# vs LoRA r=8 on c_attn/c_proj/c_fc); smollm2 and smollm2-lora the same for the SmolLM2-135M
+# shape (LoRA r=8 on every projection of the blocks, the default); resnet-fmnist runs
+# configs/resnet-fmnist-pretrain.yaml on /usr/share/datasets/fashion-mnist (scripts/setup.sh). Each run evaluates once (4 batches) and
 # writes one checkpoint, after the timed steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,15 +60,17 @@ for row in $ROWS; do
     gpt-tiny | llama-tiny) run "$row" pretrain --config "$(lm_config "$row" 16 0)" ;;
     gpt-small) run "$row" pretrain --config "$(lm_config gpt-small 8 256)" ;;
     smollm2-135m) run "$row" pretrain --config "$(lm_config smollm2-135m 4 256)" ;;
-    gpt2 | gpt2-lora)
-      if [[ ! -d "$WORK/gpt2-base" ]]; then  # one step, saved: the checkpoint both fine-tune
-        echo "[gpt2-base] pretrain 1 step" >&2
-        "$PTFT" pretrain --config "$(lm_config gpt2 4 256)" --out "$WORK/gpt2-base" --threads "$THREADS" --quiet \
-          --set train.steps=1 --set train.eval_every=0 > "$WORK/gpt2-base.log" 2>&1 || { cat "$WORK/gpt2-base.log" >&2; exit 1; }
+    gpt2 | gpt2-lora | smollm2 | smollm2-lora)
+      preset=gpt2
+      [[ "$row" == smollm2* ]] && preset=smollm2-135m
+      if [[ ! -d "$WORK/$preset-base" ]]; then  # one step, saved: the checkpoint both fine-tune
+        echo "[$preset-base] pretrain 1 step" >&2
+        "$PTFT" pretrain --config "$(lm_config $preset 4 256)" --out "$WORK/$preset-base" --threads "$THREADS" --quiet \
+          --set train.steps=1 --set train.eval_every=0 > "$WORK/$preset-base.log" 2>&1 || { cat "$WORK/$preset-base.log" >&2; exit 1; }
       fi
       strategy=full
-      [[ "$row" == gpt2-lora ]] && strategy=lora
-      run "$row" finetune --config "$WORK/gpt2.yaml" --from "$WORK/gpt2-base" --set finetune.strategy=$strategy ;;
+      [[ "$row" == *-lora ]] && strategy=lora
+      run "$row" finetune --config "$WORK/$preset.yaml" --from "$WORK/$preset-base" --set finetune.strategy=$strategy ;;
     resnet-fmnist) run "$row" pretrain --config configs/resnet-fmnist-pretrain.yaml ;;
     *) echo "step_profile: unknown row '$row'" >&2; exit 1 ;;
   esac
