@@ -1,5 +1,7 @@
 #include "ptft/nn/attention_softmax.h"
 
+#include <ATen/record_function.h>
+
 #include <limits>
 
 #include "kernel_types.h"
@@ -68,6 +70,7 @@ struct AttentionSoftmax : torch::autograd::Function<AttentionSoftmax> {
 }  // namespace
 
 torch::Tensor attention_softmax(const torch::Tensor& scores, double scale, bool causal, int64_t tq) {
+  RECORD_FUNCTION("ptft::attention_softmax", std::vector<c10::IValue>({scores}));
   if (kernel_dtype(scores)) return AttentionSoftmax::apply(scores, scale, causal, tq);
   const int64_t tk = scores.size(-1);
   auto s = scores * scale;

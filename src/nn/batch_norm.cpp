@@ -1,5 +1,7 @@
 #include "ptft/nn/batch_norm.h"
 
+#include <ATen/record_function.h>
+
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -216,6 +218,7 @@ torch::Tensor batch_norm_act(const torch::Tensor& x, const torch::Tensor& residu
                              const torch::Tensor& bias, const torch::Tensor& running_mean,
                              const torch::Tensor& running_var, bool batch_stats, double momentum, double eps,
                              bool relu) {
+  RECORD_FUNCTION("ptft::batch_norm_act", std::vector<c10::IValue>({x}));
   if (batch_stats && x.dim() > 1 && x.numel() < 2 * x.size(1))  // (PyTorch's Python API refuses it too;
     throw UserError("BatchNorm2d(" + std::to_string(x.size(1)) +  // libtorch's op would store a NaN variance)
                         ") in training needs more than one value per channel, got input of shape " + c10::str(x.sizes()),

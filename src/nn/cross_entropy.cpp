@@ -1,5 +1,7 @@
 #include "ptft/nn/cross_entropy.h"
 
+#include <ATen/record_function.h>
+
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -89,6 +91,7 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
 }  // namespace
 
 torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
+  RECORD_FUNCTION("ptft::cross_entropy_sum", std::vector<c10::IValue>({logits}));
   TORCH_CHECK(logits.dim() == 2 && targets.dim() == 1 && targets.size(0) == logits.size(0),
               "cross_entropy_sum: logits (N,V) and targets (N), got ", logits.sizes(), " and ", targets.sizes());
   if (!kernel_dtype(logits))  // reduced precision (fp16, bf16 on CUDA) in fp32; double stays double

@@ -1,5 +1,7 @@
 #include "ptft/nn/dropout.h"
 
+#include <ATen/record_function.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -54,6 +56,7 @@ struct Dropout : torch::autograd::Function<Dropout> {
 }  // namespace
 
 torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
+  RECORD_FUNCTION("ptft::dropout", std::vector<c10::IValue>({x}));
   if (!training || p <= 0) return x;
   const bool kernel = kernel_dtype(x) && p < 1 && x.numel() < std::numeric_limits<uint32_t>::max();
   if (!kernel) return torch::dropout(x, p, true);

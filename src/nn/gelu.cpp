@@ -1,5 +1,7 @@
 #include "ptft/nn/gelu.h"
 
+#include <ATen/record_function.h>
+
 #include <type_traits>
 
 #include "kernel_types.h"
@@ -72,11 +74,13 @@ struct Gelu : torch::autograd::Function<Gelu> {
 }  // namespace
 
 torch::Tensor gelu_erf(const torch::Tensor& x) {
+  RECORD_FUNCTION("ptft::gelu_erf", std::vector<c10::IValue>({x}));
   if (!kernel_dtype(x)) return torch::gelu(x);
   return Gelu::apply(x, true);
 }
 
 torch::Tensor gelu_tanh(const torch::Tensor& x) {
+  RECORD_FUNCTION("ptft::gelu_tanh", std::vector<c10::IValue>({x}));
   if (!kernel_dtype(x)) return torch::gelu(x, "tanh");
   return Gelu::apply(x, false);
 }

@@ -1,5 +1,7 @@
 #include "ptft/nn/group_norm.h"
 
+#include <ATen/record_function.h>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -180,6 +182,7 @@ bool fused(const torch::Tensor& x, int64_t groups, const torch::Tensor& weight, 
 
 torch::Tensor group_norm_act(const torch::Tensor& x, int64_t groups, const torch::Tensor& weight,
                              const torch::Tensor& bias, double eps, bool relu) {
+  RECORD_FUNCTION("ptft::group_norm_act", std::vector<c10::IValue>({x}));
   if (!fused(x, groups, weight, bias)) return group_norm_reference(x, groups, weight, bias, eps, relu);
   return GroupNormActOp::apply(x, weight, bias, groups, eps, relu);  // (B,C,H,W) channels-last, x's dtype
 }

@@ -1,6 +1,7 @@
 #include "ptft/nn/lora_linear.h"
 
 #include <ATen/AccumulateType.h>
+#include <ATen/record_function.h>
 
 #include "ptft/core/compat.h"
 
@@ -72,6 +73,7 @@ struct LoraLinear : torch::autograd::Function<LoraLinear> {
 torch::Tensor lora_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                           const torch::Tensor& lora_A, const torch::Tensor& lora_B, double scale,
                           const torch::Tensor& dropped_x) {
+  RECORD_FUNCTION("ptft::lora_linear", std::vector<c10::IValue>({x, weight}));
   const torch::Tensor none = torch::empty({0}, x.options().requires_grad(false));
   return LoraLinear::apply(x, dropped_x.defined() ? dropped_x : x, weight, bias.defined() ? bias : none, lora_A, lora_B,
                            scale, dropped_x.defined(), bias.defined());

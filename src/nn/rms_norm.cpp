@@ -1,5 +1,7 @@
 #include "ptft/nn/rms_norm.h"
 
+#include <ATen/record_function.h>
+
 #include <algorithm>
 
 #include "kernel_types.h"
@@ -72,6 +74,7 @@ struct RmsNormOp : torch::autograd::Function<RmsNormOp> {
 }  // namespace
 
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+  RECORD_FUNCTION("ptft::rms_norm", std::vector<c10::IValue>({x}));
   TORCH_CHECK(x.dim() >= 1 && weight.dim() == 1 && weight.size(0) == x.size(-1), "rms_norm: weight (",
               weight.sizes(), ") must be one value per element of x's last dimension (x ", x.sizes(), ")");
   const bool kernel = kernel_dtype(x) && weight.is_cpu() && weight.scalar_type() == torch::kFloat && x.numel() > 0;

@@ -1,5 +1,7 @@
 #include "ptft/nn/swiglu.h"
 
+#include <ATen/record_function.h>
+
 #include "kernel_types.h"
 #include "ptft/core/parallel.h"
 #include "ptft/nn/swiglu_kernel.h"
@@ -45,6 +47,7 @@ struct SwiGlu : torch::autograd::Function<SwiGlu> {
 }  // namespace
 
 torch::Tensor swiglu(const torch::Tensor& gate, const torch::Tensor& up) {
+  RECORD_FUNCTION("ptft::swiglu", std::vector<c10::IValue>({gate}));
   const bool kernel = kernel_dtype(gate) && gate.scalar_type() == up.scalar_type() && up.is_cpu() &&
                       gate.sizes() == up.sizes();
   if (!kernel) return torch::silu(gate) * up;

@@ -1,5 +1,7 @@
 #include "ptft/nn/wide_linear.h"
 
+#include <ATen/record_function.h>
+
 #include <ATen/AccumulateType.h>
 
 #include "ptft/core/compat.h"
@@ -76,6 +78,7 @@ struct WideLinear : torch::autograd::Function<WideLinear> {
 }  // namespace
 
 torch::Tensor wide_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  RECORD_FUNCTION("ptft::wide_linear", std::vector<c10::IValue>({x, weight}));
   const torch::Tensor none = torch::empty({0}, x.options().requires_grad(false));
   return WideLinear::apply(x, weight, bias.defined() ? bias : none, bias.defined());
 }

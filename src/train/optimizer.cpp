@@ -1,5 +1,7 @@
 #include "ptft/train/optimizer.h"
 
+#include <ATen/record_function.h>
+
 #include <cmath>
 #include <map>
 
@@ -57,6 +59,7 @@ AdamW::AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double 
 }
 
 void AdamW::step(double base_lr) {
+  RECORD_FUNCTION("ptft::adamw_step", std::vector<c10::IValue>());
   torch::NoGradGuard ng;
   for_each_with_grad(
       base_lr, [&](size_t gi, size_t pi, torch::Tensor& p, double lr, const ParamGroup& group) {

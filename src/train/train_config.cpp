@@ -28,6 +28,7 @@ void TrainConfig::validate() const {
   non_negative("weight_decay", weight_decay);
   non_negative("grad_clip", grad_clip);
   non_negative("eval_every", static_cast<double>(eval_every));
+  non_negative("profile_steps", static_cast<double>(profile_steps));
   non_negative("eval_batches", static_cast<double>(eval_batches));
   non_negative("save_every", static_cast<double>(save_every));
   non_negative("patience", static_cast<double>(patience));

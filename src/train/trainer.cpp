@@ -18,6 +18,7 @@
 #include "ptft/data/prefetcher.h"
 #include "ptft/dist/grad_sync.h"
 #include "ptft/train/ema.h"
+#include "ptft/train/op_profile.h"
 #include "ptft/train/overfit_watch.h"
 #include "ptft/train/results_csv.h"
 #include "ptft/train/schedule.h"
@@ -307,6 +308,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     PhaseClock*& p;
     ~ClockOff() { p = nullptr; }
   } clock_off{clock_};
+  // From the third step (the first ones allocate and build kernels); rank 0 only.
+  OpProfile op_profile(ctx_.run_dir + "/profile.md", start + 3, main && !ctx_.run_dir.empty() ? cfg_.profile_steps : 0);
   const int64_t world = group ? group->world_size() : 1;
   std::optional<ResultsCsv> results;  // rank 0 writes results.csv
   if (main) results.emplace(ctx_.run_dir + "/results.csv", cfg_.batch_size * cfg_.grad_accum * world, train.size());
@@ -381,6 +384,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
   while (step < end_step) {
     const int64_t s = step + 1;  // the step being taken (1-based)
     clock.lap(Phase::Other);
+    op_profile.before_step(s);
     if (ctx_.before_step && s > start + 1) {
       const std::string msg = ctx_.before_step(model, s);
       if (!msg.empty()) {
@@ -434,6 +438,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     opt.zero_grad();
     if (ema) ema->update(model);
     clock.lap(Phase::Optimizer);
+    op_profile.after_step(s);
     step = s;
     r.step = step;
     r.units_seen += units;
@@ -548,6 +553,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       break;
     }
   }
+  op_profile.finish();
   progress.finish();
   // No rank leaves before rank 0 has written the last checkpoint (a failure there reaches all).
   if (group) group->barrier("the end of training");
