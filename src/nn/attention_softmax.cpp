@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "kernel_types.h"
+#include "ptft/core/error.h"
 #include "ptft/core/parallel.h"
 #include "ptft/nn/attention_softmax_kernel.h"
 
@@ -71,8 +72,13 @@ struct AttentionSoftmax : torch::autograd::Function<AttentionSoftmax> {
 
 torch::Tensor attention_softmax(const torch::Tensor& scores, double scale, bool causal, int64_t tq) {
   RECORD_FUNCTION("ptft::attention_softmax", std::vector<c10::IValue>({scores}));
-  if (kernel_dtype(scores)) return AttentionSoftmax::apply(scores, scale, causal, tq);
+  // A causal row must see at least its own key, and rows come in whole heads: the kernel would
+  // otherwise write before its row (visible <= 0).
   const int64_t tk = scores.size(-1);
+  PTFT_CHECK(scores.dim() >= 2 && tq >= 1 && scores.size(-2) % tq == 0 && (!causal || tq <= tk),
+             "attention_softmax: scores " + c10::str(scores.sizes()) + " do not hold rows of " + std::to_string(tq) +
+                 " queries over " + std::to_string(tk) + " keys" + (causal ? " (causal: Tq <= Tk)" : ""));
+  if (kernel_dtype(scores)) return AttentionSoftmax::apply(scores, scale, causal, tq);
   auto s = scores * scale;
   if (causal) {
     const auto hidden = torch::ones({tq, tk}, scores.options().dtype(torch::kBool)).triu_(tk - tq + 1);  // (Tq,Tk)

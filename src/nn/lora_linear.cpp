@@ -1,8 +1,8 @@
 #include "ptft/nn/lora_linear.h"
 
-#include <ATen/AccumulateType.h>
 #include <ATen/record_function.h>
 
+#include "linear_op_parts.h"
 #include "ptft/core/compat.h"
 
 namespace ptft::nn {
@@ -11,8 +11,8 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Inputs, in this order: x, h (dropped x, or x again), W, b (or an empty placeholder), A, B; then
-// the scale and whether h and b are real (Function::apply needs a device for every tensor input).
+// Inputs, in this order: x, h (dropped x, or x again), W, b (or_placeholder), A, B; then the scale
+// and whether h and b are real.
 enum Input : size_t { kX, kH, kW, kBias, kA, kB };
 
 struct LoraLinear : torch::autograd::Function<LoraLinear> {
@@ -21,8 +21,6 @@ struct LoraLinear : torch::autograd::Function<LoraLinear> {
                                const torch::Tensor& b, double scale, bool has_h, bool has_bias) {
     const auto type = compat::matmul_dtype(x);
     const int64_t in = w.size(1);
-    auto out_shape = x.sizes().vec();
-    out_shape.back() = w.size(0);
     const auto x2 = x.reshape({-1, in}).to(type);                      // (N, in)
     const auto h2 = has_h ? h.reshape({-1, in}).to(type) : x2;  // (N, in)
     const auto wc = w.to(type), ac = a.to(type), bc = b.to(type);
@@ -35,7 +33,7 @@ struct LoraLinear : torch::autograd::Function<LoraLinear> {
     ctx->saved_data["scale"] = scale;
     ctx->saved_data["x_type"] = static_cast<int64_t>(x.scalar_type());
     ctx->saved_data["has_h"] = has_h;
-    return y.view(out_shape);  // (..., out)
+    return y.view(with_last(x, w.size(0)));  // (..., out)
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -50,21 +48,14 @@ struct LoraLinear : torch::autograd::Function<LoraLinear> {
     if (ctx->needs_input_grad(kX)) {
       auto dx = torch::mm(dy, wc);  // (N, in)
       if (!has_h) dx.addmm_(du, ac);
-      g[kX] = dx.view(input_shape(grads[0], wc.size(1))).to(x_type);
+      g[kX] = dx.view(with_last(grads[0], wc.size(1))).to(x_type);
     }
-    if (has_h && ctx->needs_input_grad(kH)) g[kH] = torch::mm(du, ac).view(input_shape(grads[0], wc.size(1))).to(x_type);
+    if (has_h && ctx->needs_input_grad(kH)) g[kH] = torch::mm(du, ac).view(with_last(grads[0], wc.size(1))).to(x_type);
     if (ctx->needs_input_grad(kW)) g[kW] = torch::mm(dy.t(), x2);  // (out, in); the engine casts to W's dtype
-    if (ctx->needs_input_grad(kBias))  // summed in float for bf16 (as libtorch's reductions)
-      g[kBias] = dy.sum(0, /*keepdim=*/false, at::toAccumulateType(dy.scalar_type(), dy.is_cuda()));
+    if (ctx->needs_input_grad(kBias)) g[kBias] = bias_grad(dy);
     if (ctx->needs_input_grad(kA)) g[kA] = torch::mm(du.t(), h2);  // (r, in)
     if (ctx->needs_input_grad(kB)) g[kB] = torch::mm(u.t() * scale, dy).t().contiguous();  // (out, r): u^T dy reads dy row-major
     return g;
-  }
-
-  static std::vector<int64_t> input_shape(const torch::Tensor& dy, int64_t in) {
-    auto shape = dy.sizes().vec();
-    shape.back() = in;
-    return shape;
   }
 };
 
@@ -74,8 +65,7 @@ torch::Tensor lora_linear(const torch::Tensor& x, const torch::Tensor& weight, c
                           const torch::Tensor& lora_A, const torch::Tensor& lora_B, double scale,
                           const torch::Tensor& dropped_x) {
   RECORD_FUNCTION("ptft::lora_linear", std::vector<c10::IValue>({x, weight}));
-  const torch::Tensor none = torch::empty({0}, x.options().requires_grad(false));
-  return LoraLinear::apply(x, dropped_x.defined() ? dropped_x : x, weight, bias.defined() ? bias : none, lora_A, lora_B,
+  return LoraLinear::apply(x, dropped_x.defined() ? dropped_x : x, weight, or_placeholder(bias, x), lora_A, lora_B,
                            scale, dropped_x.defined(), bias.defined());
 }
 

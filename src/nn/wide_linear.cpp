@@ -2,8 +2,7 @@
 
 #include <ATen/record_function.h>
 
-#include <ATen/AccumulateType.h>
-
+#include "linear_op_parts.h"
 #include "ptft/core/compat.h"
 
 namespace ptft::nn {
@@ -20,14 +19,7 @@ void for_blocks(int64_t n, F&& f) {
   for (int64_t b = 0; b < n; b += kBlock) f(b, std::min(kBlock, n - b));
 }
 
-std::vector<int64_t> with_last(const torch::Tensor& t, int64_t last) {
-  auto shape = t.sizes().vec();
-  shape.back() = last;
-  return shape;
-}
-
-// Inputs: x, W, b (or an empty placeholder: Function::apply needs a device for every tensor
-// input), then whether b is real.
+// Inputs: x, W, b (or_placeholder), then whether b is real.
 struct WideLinear : torch::autograd::Function<WideLinear> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w,
                                const torch::Tensor& bias, bool has_bias) {
@@ -69,8 +61,7 @@ struct WideLinear : torch::autograd::Function<WideLinear> {
       });
       g[1] = dw;
     }
-    if (ctx->needs_input_grad(2))  // summed in float for bf16, as libtorch's reductions
-      g[2] = dy.sum(0, /*keepdim=*/false, at::toAccumulateType(dy.scalar_type(), dy.is_cuda()));
+    if (ctx->needs_input_grad(2)) g[2] = bias_grad(dy);
     return g;
   }
 };
@@ -79,8 +70,7 @@ struct WideLinear : torch::autograd::Function<WideLinear> {
 
 torch::Tensor wide_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   RECORD_FUNCTION("ptft::wide_linear", std::vector<c10::IValue>({x, weight}));
-  const torch::Tensor none = torch::empty({0}, x.options().requires_grad(false));
-  return WideLinear::apply(x, weight, bias.defined() ? bias : none, bias.defined());
+  return WideLinear::apply(x, weight, or_placeholder(bias, x), bias.defined());
 }
 
 }  // namespace ptft::nn

@@ -308,7 +308,8 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
     PhaseClock*& p;
     ~ClockOff() { p = nullptr; }
   } clock_off{clock_};
-  // From the third step (the first ones allocate and build kernels); rank 0 only.
+  // From the third step this process takes (the first ones allocate and build kernels; a resumed
+  // run: the third after resuming); rank 0 only.
   OpProfile op_profile(ctx_.run_dir + "/profile.md", start + 3, main && !ctx_.run_dir.empty() ? cfg_.profile_steps : 0);
   const int64_t world = group ? group->world_size() : 1;
   std::optional<ResultsCsv> results;  // rank 0 writes results.csv

@@ -3,7 +3,8 @@
 // (gradient), bf16 within one bf16 step of the formula on the rounded inputs; hidden keys exactly
 // 0 with bottom-right causal alignment (Tq < Tk, a KV cache) and stacked query heads (rows of
 // rep * Tq); the same bits on one thread and on two; double takes libtorch's ops. compat::attention
-// with it equals compat::attention without it.
+// with it equals compat::attention without it. Scores that are not whole heads, or more causal
+// queries than keys, are refused before the kernel writes outside a row.
 #include <gtest/gtest.h>
 
 #include <ATen/Parallel.h>
@@ -12,6 +13,7 @@
 
 #include "../common/tensor_close.h"
 #include "ptft/core/compat.h"
+#include "ptft/core/error.h"
 #include "ptft/nn/attention_softmax.h"
 
 namespace ptft {
@@ -98,6 +100,13 @@ TEST(AttentionSoftmax, DoubleTakesLibtorchsOpsWithTheSameFormula) {
     test::expect_close(nn::attention_softmax(s, 0.5, c.causal, c.tq), formula(s, 0.5, c.causal, c.tq), 1e-12, 1e-15,
                        "probabilities");
   }
+}
+
+TEST(AttentionSoftmax, RowsThatAreNotWholeHeadsOrMoreQueriesThanKeysAreRefused) {
+  const auto s = torch::randn({2, 10, 8});
+  EXPECT_THROW(nn::attention_softmax(s, 1.0, /*causal=*/true, /*tq=*/10), InternalError);  // Tq 10 > Tk 8
+  EXPECT_THROW(nn::attention_softmax(s, 1.0, /*causal=*/false, /*tq=*/3), InternalError);  // 10 rows, heads of 3
+  EXPECT_NO_THROW(nn::attention_softmax(s, 1.0, /*causal=*/false, /*tq=*/10));             // unmasked: any Tk
 }
 
 TEST(AttentionSoftmax, CompatAttentionWithItEqualsWithout) {

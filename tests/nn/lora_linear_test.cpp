@@ -125,6 +125,8 @@ TEST(LoraLinear, LinearWithAnAdapterEqualsTheCompositionItReplaced) {
     const auto x = torch::randn({2, 3, 10}).requires_grad_(true);
     torch::manual_seed(99);  // the dropout mask's key
     const auto y = m->forward(x);
+    ASSERT_TRUE(y.grad_fn());
+    EXPECT_NE(y.grad_fn()->name().find("LoraLinear"), std::string::npos) << y.grad_fn()->name();  // the fused op
     torch::manual_seed(99);
     const auto h = nn::dropout(x, dropout, /*training=*/true);
     const auto want = F::linear(x, m->weight, m->bias) + m->lora_scale() * m->lora_B->forward(m->lora_A->forward(h));

@@ -9,7 +9,8 @@
 // (nn/attention_softmax_kernel.h; fp32 arithmetic, p and the gradient in the scores' dtype,
 // rounded once; only p is saved): the scale and the mask cost no pass of their own, where
 // libtorch's baddbmm copied a broadcast -inf mask into the scores first. Other tensors (CUDA,
-// double): libtorch's ops, the same formula.
+// double): libtorch's ops, the same formula. Scores whose rows are not whole heads of Tq queries,
+// or a causal Tq > Tk, are an InternalError (a caller's bug), before any kernel runs.
 #pragma once
 
 #include <torch/torch.h>

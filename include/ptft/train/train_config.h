@@ -42,7 +42,7 @@ struct TrainConfig {
   int64_t threads = 0;             // intra-op threads; 0 = OMP_NUM_THREADS or every usable CPU
   double peak_tflops = 0.0;        // device peak for MFU in logs; 0 = not reported
   std::string phase_times = "auto";  // time each phase of a step (train/phase_clock.h): auto | on | off
-  int64_t profile_steps = 0;       // op-by-op profile of this many steps from the third (train/op_profile.h)
+  int64_t profile_steps = 0;       // op-by-op profile of this many steps from the process's third (train/op_profile.h)
   double ema = 0.0;                // EMA of the weights (train/ema.h): decay, e.g. 0.9999; 0 = off
   double ema_tau = 2000.0;         // EMA warm-up: decay * (1 - exp(-updates / ema_tau))
   double bucket_mb = 25.0;         // data-parallel: gradient all-reduce bucket size (MiB)
@@ -89,7 +89,7 @@ struct TrainConfig {
     v.choice("phase_times", phase_times, {"auto", "on", "off"}, "time each phase of a step (data, forward, backward, "
       "optimizer, eval, ...: metrics.jsonl phase_s, summary.json phase_seconds); auto = on the CPU, where it costs "
       "nothing, off on CUDA, where each phase boundary waits for the device");
-    v("profile_steps", profile_steps, "profile this many optimizer steps, from the third of the run, op by op "
+    v("profile_steps", profile_steps, "profile this many optimizer steps, from the third this process takes, op by op "
       "with libtorch's profiler: RUN/profile.md, each op's self time per step by name and by input shapes "
       "(those steps run slower); 0 = off");
     v("ema", ema, "EMA of the weights for evaluation and checkpoints: decay, e.g. 0.9999; 0 = off");
