@@ -10,6 +10,7 @@
 #include "ptft/models/family_section.h"
 #include "ptft/nn/dropout.h"
 #include "ptft/nn/gelu.h"
+#include "ptft/nn/tied_embedding.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -95,7 +96,9 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
 BertEmbeddingsImpl::BertEmbeddingsImpl(BertConfig c) : cfg(std::move(c)) { reset(); }
 
 void BertEmbeddingsImpl::reset() {
-  word_embeddings = register_module("word_embeddings", torch::nn::Embedding(cfg.vocab_size, cfg.hidden_size));
+  // A masked LM's decoder is the word embedding (num_classes 0); a classifier has no tied head.
+  word_embeddings = register_module(
+      "word_embeddings", torch::nn::Embedding(nn::embedding_options(cfg.vocab_size, cfg.hidden_size, cfg.num_classes == 0)));
   position_embeddings =
       register_module("position_embeddings", torch::nn::Embedding(cfg.max_position_embeddings, cfg.hidden_size));
   token_type_embeddings =
@@ -272,6 +275,7 @@ void BertImpl::set_classes(const std::vector<std::string>& names, bool new_head)
     const auto dtype = bert->pooler->dense->weight.scalar_type();
     unregister_module("cls");
     cls = nullptr;
+    bert->embeddings->word_embeddings->options.sparse(false);  // no longer a tied decoder
     cfg_.num_classes = k;
     build_heads();
     init_bert_parameters(*this, cfg_, "classifier.");

@@ -6,6 +6,7 @@
 #include "ptft/models/family_section.h"
 #include "ptft/nn/dropout.h"
 #include "ptft/nn/skip_init.h"
+#include "ptft/nn/tied_embedding.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -50,7 +51,7 @@ torch::Tensor GptBlockImpl::forward(const torch::Tensor& x, nn::KvCache* cache) 
 GptTrunkImpl::GptTrunkImpl(GptConfig c) : cfg(std::move(c)) { reset(); }
 
 void GptTrunkImpl::reset() {
-  wte = register_module("wte", torch::nn::Embedding(cfg.vocab_size, cfg.n_embd));
+  wte = register_module("wte", torch::nn::Embedding(nn::embedding_options(cfg.vocab_size, cfg.n_embd, /*tied_head=*/true)));
   wpe = register_module("wpe", torch::nn::Embedding(cfg.n_positions, cfg.n_embd));
   h = register_module("h", torch::nn::ModuleList());
   for (int64_t i = 0; i < cfg.n_layer; ++i) h->push_back(GptBlock(cfg));

@@ -5,6 +5,7 @@
 #include "ptft/core/error.h"
 #include "ptft/models/family_section.h"
 #include "ptft/nn/skip_init.h"
+#include "ptft/nn/tied_embedding.h"
 #include "family_formats.h"
 
 namespace ptft {
@@ -94,7 +95,8 @@ LlamaTrunkImpl::LlamaTrunkImpl(LlamaConfig c, std::shared_ptr<const nn::Rotary> 
 }
 
 void LlamaTrunkImpl::reset() {
-  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(cfg.vocab_size, cfg.hidden_size));
+  embed_tokens = register_module(
+      "embed_tokens", torch::nn::Embedding(nn::embedding_options(cfg.vocab_size, cfg.hidden_size, cfg.tie_word_embeddings)));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < cfg.num_hidden_layers; ++i) layers->push_back(LlamaBlock(cfg, rope));
   norm = register_module("norm", nn::RmsNorm(nn::RmsNormOptions(cfg.hidden_size).eps(cfg.rms_norm_eps)));

@@ -18,7 +18,7 @@ void adamw_update(float* __restrict p, const float* __restrict g, float* __restr
   const float inv_bc2_sqrt = 1.0f / s.bias_correction2_sqrt;
   const float one_minus_b1 = 1.0f - s.beta1, b2 = s.beta2, one_minus_b2 = 1.0f - s.beta2, eps = s.eps;
   for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
+    const float gi = g[i] * s.grad_scale;
     const float mi = m[i] + one_minus_b1 * (gi - m[i]);  // lerp, as torch does
     const float vi = b2 * v[i] + one_minus_b2 * gi * gi;
     m[i] = mi;
@@ -26,6 +26,18 @@ void adamw_update(float* __restrict p, const float* __restrict g, float* __restr
     const float denom = std::sqrt(vi) * inv_bc2_sqrt + eps;
     p[i] = p[i] * decay - step_size * mi / denom;
   }
+}
+
+PTFT_MULTIVERSION
+double sum_squares(const float* __restrict x, int64_t n) {
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += x[i + j] * x[i + j];
+  double total = 0;
+  for (; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
+  for (float a : acc) total += a;
+  return total;
 }
 
 }  // namespace ptft

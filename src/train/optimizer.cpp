@@ -58,7 +58,7 @@ AdamW::AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double 
   }
 }
 
-void AdamW::step(double base_lr) {
+void AdamW::update(double base_lr, double grad_scale) {
   RECORD_FUNCTION("ptft::adamw_step", std::vector<c10::IValue>());
   torch::NoGradGuard ng;
   for_each_with_grad(
@@ -68,6 +68,7 @@ void AdamW::step(double base_lr) {
         const double bc1 = 1.0 - std::pow(beta1_, s.step);
         const double bc2 = 1.0 - std::pow(beta2_, s.step);
         auto grad = p.grad();
+        PTFT_CHECK(!grad.is_sparse(), "AdamW: parameter '" + group.names[pi] + "' has a sparse gradient");
         // The fused kernel walks memory: parameter, gradient and moments laid out alike (any dense
         // layout: channels-last convolution weights take it too).
         if (p.device().is_cpu() && p.scalar_type() == torch::kFloat && grad.scalar_type() == torch::kFloat &&
@@ -80,11 +81,13 @@ void AdamW::step(double base_lr) {
                                static_cast<float>(beta2_),
                                static_cast<float>(eps_),
                                static_cast<float>(bc1),
-                               static_cast<float>(std::sqrt(bc2))};
+                               static_cast<float>(std::sqrt(bc2)),
+                               static_cast<float>(grad_scale)};
           adamw_fused_cpu(p.data_ptr<float>(), gc.data_ptr<float>(), s.exp_avg.data_ptr<float>(),
                           s.exp_avg_sq.data_ptr<float>(), p.numel(), step);
         } else {
           // Same arithmetic with tensor ops (CUDA, other dtypes).
+          if (grad_scale != 1.0) grad = grad * grad_scale;
           p.mul_(1.0 - lr * group.weight_decay);
           s.exp_avg.lerp_(grad, 1.0 - beta1_);
           s.exp_avg_sq.mul_(beta2_).addcmul_(grad, grad, 1.0 - beta2_);
@@ -128,11 +131,11 @@ Sgd::Sgd(std::vector<ParamGroup> groups, double momentum, bool nesterov)
   }
 }
 
-void Sgd::step(double base_lr) {
+void Sgd::update(double base_lr, double grad_scale) {
   torch::NoGradGuard ng;
   for_each_with_grad(base_lr,
                      [&](size_t gi, size_t pi, torch::Tensor& p, double lr, const ParamGroup& group) {
-                       auto d = p.grad();
+                       auto d = grad_scale != 1.0 ? p.grad() * grad_scale : p.grad();
                        if (group.weight_decay != 0) d = d.add(p, group.weight_decay);
                        if (momentum_ != 0) {
                          auto& b = buf_[gi][pi];

@@ -18,6 +18,7 @@
 #include "ptft/data/prefetcher.h"
 #include "ptft/dist/grad_sync.h"
 #include "ptft/train/ema.h"
+#include "ptft/train/grad_norm.h"
 #include "ptft/train/op_profile.h"
 #include "ptft/train/overfit_watch.h"
 #include "ptft/train/results_csv.h"
@@ -86,23 +87,6 @@ std::string overfit_message(const OverfitAlarm& a, const std::vector<std::string
                   ") while the training loss fell: " + fmt_list(a.train_losses) + ". What helps:";
   for (const auto& line : advice) s += "\n  - " + line;
   return s;
-}
-
-// The global L2 norm of the gradients; scales them by max_norm / (norm + 1e-6) when that is
-// below 1, as torch.nn.utils.clip_grad_norm_ does (max_norm 0 = measure only). Unlike libtorch's
-// clip_grad_norm_, which multiplies every gradient by min(1, coefficient) in any case, a step
-// under the limit costs no pass over the gradients.
-double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
-  std::vector<torch::Tensor> norms;
-  for (const auto& p : params)
-    if (p.grad().defined()) norms.push_back(p.grad().norm(2));
-  if (norms.empty()) return 0.0;
-  const double norm = torch::stack(norms).norm(2).item<double>();
-  const double coef = max_norm / (norm + 1e-6);
-  if (max_norm > 0 && coef < 1.0)
-    for (const auto& p : params)
-      if (p.grad().defined()) p.grad().mul_(coef);
-  return norm;
 }
 
 }  // namespace
@@ -419,11 +403,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
       sync->all_reduce("step " + std::to_string(s));
       clock.lap(Phase::Sync);
     }
-    double grad_norm = 0;
-    {
-      torch::NoGradGuard ng;
-      grad_norm = clip_grad_norm(params, cfg_.grad_clip);
-    }
+    const double grad_norm = ptft::grad_norm(params);
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       progress.finish();
       if (ctx_.metrics)
@@ -435,7 +415,7 @@ FitResult Trainer::fit(ModelImpl& model, Task& task, DataSource& train, DataSour
                              "lower train.lr (now " + fmt(cfg_.lr) + "), keep train.grad_clip > 0 or use more "
                              "warmup; the last good checkpoint is " + (last ? *last : std::string("(none yet)")));
     }
-    opt.step(lr);
+    opt.step(lr, clip_coefficient(grad_norm, cfg_.grad_clip));  // clipping scales while AdamW reads
     opt.zero_grad();
     if (ema) ema->update(model);
     clock.lap(Phase::Optimizer);

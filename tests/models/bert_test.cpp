@@ -171,6 +171,8 @@ TEST(Bert, SetClassesTurnsTheMlmHeadIntoAClassifier) {
   m.set_classes({"law", "food", "love"}, true);
   auto out = m.forward({{"input_ids", torch::randint(1, 53, {4, 6}, torch::kLong)}});
   EXPECT_EQ(out.at("logits").sizes(), (std::vector<int64_t>{4, 3}));
+  out.at("logits").sum().backward();  // no tied decoder left: the lookup's gradient is dense
+  EXPECT_FALSE(m.bert->embeddings->word_embeddings->weight.grad().is_sparse());
   const auto after = state_dict(m);
   EXPECT_EQ(after.count("cls.predictions.bias"), 0u);
   EXPECT_EQ(after.count("classifier.weight"), 1u);

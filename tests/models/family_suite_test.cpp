@@ -136,6 +136,35 @@ TEST_P(FamilySuite, TrainsUnderBf16Autocast) {
   }
 }
 
+// A tied input embedding (nn/tied_embedding.h) asks for a sparse lookup gradient, which autograd
+// adds into the output layer's dense one: every parameter's gradient is dense and equal (1e-6) to
+// the one a dense lookup gives; an embedding that is not an output layer asks for a dense one.
+TEST_P(FamilySuite, TiedEmbeddingGradientIsDenseAndEqualsADenseLookups) {
+  ModelPtr m = tiny_model(family());
+  const TensorMap batch = family().example_batch(*m, 2, 5);
+  auto grads = [&] {
+    m->zero_grad();
+    task_loss(family(), *m, batch).backward();
+    TensorMap g;
+    for (const auto& p : m->named_parameters())
+      if (p.value().grad().defined()) g[p.key()] = p.value().grad().clone();
+    return g;
+  };
+  const TensorMap got = grads();
+  for (const auto& mod : m->named_modules())
+    if (auto* e = dynamic_cast<torch::nn::EmbeddingImpl*>(mod.value().get())) {
+      const bool tied = m->param_place(mod.key() + ".weight").tied_head;
+      EXPECT_EQ(e->options.sparse(), tied) << family().name << ": " << mod.key();
+      e->options.sparse(false);
+    }
+  const TensorMap want = grads();
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [name, g] : got) {
+    EXPECT_FALSE(g.is_sparse()) << family().name << ": " << name;
+    EXPECT_TRUE(torch::allclose(g.to_dense(), want.at(name), 1e-6, 1e-6)) << family().name << ": " << name;
+  }
+}
+
 // hold_decode_weights_bf16: the projections become bf16 (float32 freed). With weights already
 // bf16-representable, a decode step gives the float32 model's logits up to summation order (1e-4)
 // where its kernel multiplies float32 activations, within bf16 rounding (5e-2 on logits ~1) where

@@ -329,6 +329,64 @@ TEST(AdamW, StateRoundTripContinuesBitIdentically) {
   check_state_round_trip([](std::vector<ParamGroup> g) { return std::make_unique<AdamW>(std::move(g), 0.9, 0.95, 1e-8); });
 }
 
+// step(lr, grad_scale) is step(lr) on gradients multiplied by grad_scale first (clipping's
+// coefficient, folded into the update): bit-identical, on the fused fp32 kernel, the tensor-op path
+// (fp64) and SGD, and the gradients themselves are left as they were.
+void check_grad_scale(torch::ScalarType dtype, const std::function<std::unique_ptr<Optimizer>(std::vector<ParamGroup>)>& make) {
+  const double scale = 0.37;
+  Problem prob(dtype);
+  std::vector<torch::Tensor> a, b;
+  for (const auto& t : prob.init) {
+    a.push_back(leaf(t));
+    b.push_back(leaf(t));
+  }
+  auto oa = make(make_groups(a)), ob = make(make_groups(b));
+  for (int s = 1; s <= 5; ++s) {
+    set_grads(a, prob.grads[s - 1]);
+    set_grads(b, prob.grads[s - 1]);
+    std::vector<torch::Tensor> given;
+    for (auto& p : a) given.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+    for (auto& p : b)
+      if (p.grad().defined()) p.mutable_grad().mul_(scale);
+    oa->step(base_lr(s), scale);
+    ob->step(base_lr(s));
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (given[i].defined()) {
+        EXPECT_TRUE(torch::equal(a[i].grad(), given[i])) << kParams[i].name;
+      }
+    }
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(torch::equal(a[i], b[i])) << kParams[i].name << ": " << max_abs_diff(a[i], b[i]);
+    EXPECT_GT(max_abs_diff(a[i], prob.init[i]), 0) << kParams[i].name;
+  }
+}
+
+TEST(AdamW, GradScaleEqualsScalingTheGradientsFirst) {
+  auto make = [](std::vector<ParamGroup> g) { return std::make_unique<AdamW>(std::move(g), 0.9, 0.95, 1e-8); };
+  check_grad_scale(torch::kFloat, make);
+  check_grad_scale(torch::kDouble, make);
+}
+
+TEST(Sgd, GradScaleEqualsScalingTheGradientsFirst) {
+  check_grad_scale(torch::kFloat, [](std::vector<ParamGroup> g) { return std::make_unique<Sgd>(std::move(g), 0.9, true); });
+}
+
+TEST(AdamW, SparseGradientIsAnInternalError) {
+  auto p = torch::zeros({4, 3}).set_requires_grad(true);
+  p.mutable_grad() = torch::ones({4, 3}).to_sparse();
+  ParamGroup g;
+  g.names = {"wte"};
+  g.params = {p};
+  AdamW opt({g}, 0.9, 0.999, 1e-8);
+  try {
+    opt.step(1e-3);
+    FAIL() << "no error";
+  } catch (const InternalError& e) {
+    EXPECT_NE(std::string(e.what()).find("'wte' has a sparse gradient"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Sgd, StateRoundTripContinuesBitIdentically) {
   check_state_round_trip([](std::vector<ParamGroup> g) { return std::make_unique<Sgd>(std::move(g), 0.9, true); });
 }

@@ -43,8 +43,10 @@ class Optimizer {
  public:
   explicit Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {}
   virtual ~Optimizer() = default;
-  // One update with base learning rate `lr`; parameters without a gradient are skipped.
-  virtual void step(double lr) = 0;
+  // One update with base learning rate `lr`; parameters without a gradient are skipped. The
+  // gradients are read multiplied by `grad_scale` (gradient clipping's coefficient: no pass of its
+  // own over them; 1 = as they are) and are not modified.
+  void step(double lr, double grad_scale = 1.0) { update(lr, grad_scale); }
   void zero_grad();
   // State by name: "<param>.exp_avg", "<param>.exp_avg_sq", "<param>.step", "<param>.momentum".
   virtual TensorMap state() const = 0;
@@ -54,6 +56,7 @@ class Optimizer {
   std::vector<torch::Tensor> params() const;
 
  protected:
+  virtual void update(double lr, double grad_scale) = 0;
   // Calls f(group_index, param_index, param, group_lr, group) for every parameter with a grad.
   template <class F>
   void for_each_with_grad(double base_lr, F&& f) {
@@ -72,11 +75,11 @@ class Optimizer {
 class AdamW : public Optimizer {
  public:
   AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double eps);
-  void step(double lr) override;
   TensorMap state() const override;
   void load_state(const TensorMap& state, const std::string& source) override;
 
  private:
+  void update(double lr, double grad_scale) override;
   struct Slot { torch::Tensor exp_avg, exp_avg_sq; int64_t step = 0; };
   std::vector<std::vector<Slot>> slots_;  // [group][param]
   double beta1_, beta2_, eps_;
@@ -86,11 +89,11 @@ class AdamW : public Optimizer {
 class Sgd : public Optimizer {
  public:
   Sgd(std::vector<ParamGroup> groups, double momentum, bool nesterov);
-  void step(double lr) override;
   TensorMap state() const override;
   void load_state(const TensorMap& state, const std::string& source) override;
 
  private:
+  void update(double lr, double grad_scale) override;
   std::vector<std::vector<torch::Tensor>> buf_;
   double momentum_;
   bool nesterov_;
