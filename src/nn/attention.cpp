@@ -81,10 +81,11 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, KvCache* cache,
     q = qkv[0];
     k = qkv[1];
     v = qkv[2];
-  } else {
-    q = q_proj->forward(x);
-    k = k_proj->forward(x);
-    v = v_proj->forward(x);
+  } else {  // one product over q|k|v's rows when they stack (several rows), else each its own
+    auto qkv = qkv_.forward({q_proj.get(), k_proj.get(), v_proj.get()}, x);
+    q = qkv[0];
+    k = qkv[1];
+    v = qkv[2];
   }
   q = q.view({B, T, nh, hs});   // (B,T,nh*hs) -> (B,T,nh,hs)
   k = k.view({B, T, nkv, hs});  // (B,T,nkv*hs) -> (B,T,nkv,hs)

@@ -25,9 +25,10 @@ torch::Tensor GatedFeedForwardImpl::forward(const torch::Tensor& x) {
     auto gu = gate_up_decode_.forward(x);
     g = gu[0];
     u = gu[1];
-  } else {
-    g = gate_proj->forward(x);
-    u = up_proj->forward(x);
+  } else {  // one product over gate|up's rows when they stack (several rows), else each its own
+    auto gu = gate_up_.forward({gate_proj.get(), up_proj.get()}, x);
+    g = gu[0];
+    u = gu[1];
   }
   auto a = options.activation() == "silu" ? swiglu(g, u) : activate(g, "gelu_tanh") * u;
   return down_proj->forward(a);                                                     // (B,T,C)

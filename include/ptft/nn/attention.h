@@ -28,6 +28,7 @@
 #include "ptft/nn/module_path.h"
 #include "ptft/nn/rms_norm.h"
 #include "ptft/nn/stacked_bf16.h"
+#include "ptft/nn/stacked_linear.h"
 
 namespace ptft::nn {
 
@@ -89,6 +90,7 @@ class SelfAttentionImpl : public PathCloneable<SelfAttentionImpl> {
 
  private:
   StackedBf16 qkv_decode_;  // q|k|v rows for a decode step, after stack_decode_weights()
+  StackedLinear qkv_;       // q|k|v as one product for several rows
 };
 TORCH_MODULE(SelfAttention);
 

@@ -12,6 +12,7 @@
 
 #include "ptft/nn/linear.h"
 #include "ptft/nn/stacked_bf16.h"
+#include "ptft/nn/stacked_linear.h"
 
 namespace ptft::nn {
 
@@ -39,6 +40,7 @@ class GatedFeedForwardImpl : public torch::nn::Cloneable<GatedFeedForwardImpl> {
 
  private:
   StackedBf16 gate_up_decode_;  // gate|up rows for a decode step
+  StackedLinear gate_up_;       // gate|up as one product for several rows
 };
 TORCH_MODULE(GatedFeedForward);
 

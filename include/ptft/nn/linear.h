@@ -40,6 +40,7 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
   // Folds the adapter into the weight (W += scale * B A) and removes it.
   void merge_lora();
   double lora_scale() const { return lora_scale_; }
+  double lora_dropout() const { return lora_dropout_; }
 
   // Generation only, on the CPU: the weight becomes bfloat16 (`weight_bf16`; `weight` is emptied):
   // one-row steps read it with nn::bf16_gemv (half the bytes), longer inputs with libtorch's bf16
