@@ -10,12 +10,11 @@ const torch::Tensor& FrozenCast::of(const torch::Tensor& weight) {
     cast_ = torch::Tensor();
     return weight;
   }
-  const auto version = static_cast<int64_t>(weight._version());
-  if (!cast_.defined() || version_ != version || data_ != weight.data_ptr()) {
+  const CastSource source = CastSource::of(weight);
+  if (!cast_.defined() || !(source_ == source)) {
     torch::NoGradGuard ng;
     cast_ = weight.detach().to(torch::kBFloat16);
-    version_ = version;
-    data_ = weight.data_ptr();
+    source_ = source;
   }
   return cast_;
 }

@@ -14,8 +14,10 @@ bool stackable(const std::vector<LinearImpl*>& parts, const torch::Tensor& x, bo
   const LinearImpl& first = *parts[0];
   const torch::Tensor& w0 = first.weight;
   if (!w0.defined() || w0.dim() != 2 || x.numel() == w0.size(1)) return false;  // one row: each part's gemv
+  // Only weights that are cast anyway (autocast): the stack then replaces the parts' casts; an
+  // uncast stack would be a second copy of the weights (kept for the backward when they train).
+  if (compat::matmul_dtype(w0) == w0.scalar_type()) return false;
   const bool frozen = !w0.requires_grad();
-  if (frozen && compat::matmul_dtype(w0) == w0.scalar_type()) return false;  // nothing to cast once
   for (const LinearImpl* p : parts) {
     if (p->weight_bf16.defined() || !p->weight.defined() || p->weight.dim() != 2) return false;
     if (p->weight.size(1) != w0.size(1) || p->weight.scalar_type() != w0.scalar_type() ||
@@ -37,18 +39,12 @@ std::vector<torch::Tensor> each(const std::vector<LinearImpl*>& parts, const std
 }  // namespace
 
 const torch::Tensor& StackedLinear::frozen_stack(const std::vector<LinearImpl*>& parts, c10::ScalarType type) {
-  bool fresh = frozen_.defined() && frozen_.scalar_type() == type && data_.size() == parts.size();
-  for (size_t i = 0; fresh && i < parts.size(); ++i)
-    fresh = data_[i] == parts[i]->weight.data_ptr() && versions_[i] == static_cast<int64_t>(parts[i]->weight._version());
-  if (!fresh) {
+  std::vector<CastSource> sources;
+  for (LinearImpl* p : parts) sources.push_back(CastSource::of(p->weight));
+  if (!frozen_.defined() || frozen_.scalar_type() != type || sources != sources_) {
     torch::NoGradGuard ng;
     frozen_ = torch::cat(each(parts, [&](LinearImpl& p) { return p.weight.detach().to(type); }));  // (sum out, in)
-    data_.clear();
-    versions_.clear();
-    for (LinearImpl* p : parts) {
-      data_.push_back(p->weight.data_ptr());
-      versions_.push_back(static_cast<int64_t>(p->weight._version()));
-    }
+    sources_ = std::move(sources);
   }
   return frozen_;
 }
@@ -58,6 +54,7 @@ std::vector<torch::Tensor> StackedLinear::forward(const std::vector<LinearImpl*>
   if (!stackable(parts, x, training)) return each(parts, [&](LinearImpl& p) { return p.forward(x); });
   const torch::Tensor& w0 = parts[0]->weight;
   const auto type = compat::matmul_dtype(w0);
+  if (w0.requires_grad()) frozen_ = torch::Tensor();  // unfrozen (finetune.unfreeze_after): the stack goes
   const torch::Tensor w = w0.requires_grad()
                               ? torch::cat(each(parts, [&](LinearImpl& p) { return p.weight.to(type); }))  // (sum out, in)
                               : frozen_stack(parts, type);

@@ -1,9 +1,9 @@
 // nn::StackedLinear (projections that read the same input as one product) against each part's
-// own forward: weights that train, in double, output and every gradient within 1e-12; LoRA parts
-// with frozen weights under CPU bf16 autocast within bf16 rounding (outputs 2e-2 relative to their
-// size, gradients of x, A and B likewise), the frozen stack renewed when a weight changes; and the
-// cases that take each part's forward (one row, adapter dropout in training, parts that differ),
-// equal bit for bit. Each stacked case checks that the stacked op ran (the outputs' autograd node).
+// own forward under CPU bf16 autocast: weights that train (outputs within 1e-2 of their size,
+// gradients of x, W and b within 3e-2), LoRA parts with frozen weights (outputs 2e-2, gradients of
+// x, A and B 3e-2), the frozen stack renewed when a weight changes; and the cases that take each
+// part's forward (no autocast, one row, adapter dropout in training, parts that differ), equal bit
+// for bit. Each stacked case checks that the stacked op ran (the outputs' autograd node).
 #include <gtest/gtest.h>
 
 #include <ATen/autocast_mode.h>
@@ -52,11 +52,25 @@ std::vector<torch::Tensor> grads(const std::vector<torch::Tensor>& ys, const std
 
 bool stacked(const torch::Tensor& y) { return y.grad_fn() && y.grad_fn()->name().find("Split") != std::string::npos; }
 
-TEST(StackedLinear, TrainingWeightsInDoubleEqualEachPartsForwardAndGradients) {
+// Outputs within 1e-2 of their largest value (one bf16 step is 2^-8 = 3.9e-3 relative), gradients
+// within 3e-2 of theirs: the stacked and the parts' bf16 GEMMs differ in summation order and in
+// where fp32 sums are rounded (dx: one GEMM's sum vs three rounded products added by the engine).
+void expect_near_each(const std::vector<torch::Tensor>& got, const std::vector<torch::Tensor>& want, double rel,
+                      const char* what) {
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_TRUE(got[i].defined()) << what << " " << i;
+    const double scale = want[i].abs().max().item<double>();
+    test::expect_close(got[i].to(torch::kFloat), want[i].to(torch::kFloat), 0, rel * scale,
+                       (std::string(what) + " " + std::to_string(i)).c_str());
+  }
+}
+
+TEST(StackedLinear, TrainingWeightsUnderBf16AutocastMatchEachPartsForwardAndGradients) {
   torch::manual_seed(3);
-  auto ps = parts(torch::kDouble, /*bias=*/true);
-  const auto x = torch::randn({2, 5, 10}, torch::kDouble).requires_grad_(true);
+  auto ps = parts(torch::kFloat, /*bias=*/true);
+  const auto x = torch::randn({2, 5, 10}).requires_grad_(true);
   nn::StackedLinear stack;
+  compat::AutocastGuard autocast(c10::DeviceType::CPU, at::kBFloat16, /*enabled=*/true);
   const auto got = stack.forward(raw(ps), x);
   std::vector<torch::Tensor> want, of{x};
   for (auto& p : ps) {
@@ -67,10 +81,12 @@ TEST(StackedLinear, TrainingWeightsInDoubleEqualEachPartsForwardAndGradients) {
   ASSERT_EQ(got.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_TRUE(stacked(got[i]));
-    test::expect_close(got[i], want[i], 1e-12, 1e-12, ("output " + std::to_string(i)).c_str());
+    EXPECT_EQ(got[i].scalar_type(), torch::kBFloat16);
   }
+  expect_near_each(got, want, 1e-2, "output");
   const auto gg = grads(got, of), gw = grads(want, of);
-  for (size_t i = 0; i < of.size(); ++i) test::expect_close(gg[i], gw[i], 1e-12, 1e-12, ("gradient " + std::to_string(i)).c_str());
+  for (const auto& g : gg) EXPECT_EQ(g.scalar_type(), torch::kFloat);
+  expect_near_each(gg, gw, 3e-2, "gradient");
 }
 
 TEST(StackedLinear, LoraPartsUnderBf16AutocastMatchEachPartsAndRenewTheFrozenStack) {
@@ -91,16 +107,11 @@ TEST(StackedLinear, LoraPartsUnderBf16AutocastMatchEachPartsAndRenewTheFrozenSta
     for (size_t i = 0; i < 3; ++i) {
       EXPECT_TRUE(stacked(got[i]));
       EXPECT_EQ(got[i].scalar_type(), torch::kBFloat16);
-      const double scale = want[i].abs().max().item<double>();
-      test::expect_close(got[i].to(torch::kFloat), want[i].to(torch::kFloat), 0, 2e-2 * scale, ("output " + std::to_string(i)).c_str());
     }
+    expect_near_each(got, want, 2e-2, "output");
     const auto gg = grads(got, of), gw = grads(want, of);
-    for (size_t i = 0; i < of.size(); ++i) {
-      ASSERT_TRUE(gg[i].defined()) << i;
-      EXPECT_EQ(gg[i].scalar_type(), torch::kFloat);
-      const double scale = gw[i].abs().max().item<double>();
-      test::expect_close(gg[i], gw[i], 0, 3e-2 * scale, ("gradient " + std::to_string(i)).c_str());
-    }
+    for (const auto& g : gg) EXPECT_EQ(g.scalar_type(), torch::kFloat);
+    expect_near_each(gg, gw, 3e-2, "gradient");
     torch::NoGradGuard ng;
     ps[1]->weight.mul_(-2.0);
   }
@@ -119,6 +130,8 @@ TEST(StackedLinear, OneRowDropoutAndUnlikePartsTakeEachPartsForward) {
     }
   };
   auto ps = parts(torch::kFloat, true);
+  check(ps, torch::randn({2, 5, 10}), "no autocast: nothing cast that the stack would replace");
+  compat::AutocastGuard autocast(c10::DeviceType::CPU, at::kBFloat16, /*enabled=*/true);
   check(ps, torch::randn({1, 1, 10}), "one row");
   auto dropped = parts(torch::kFloat, true);
   add_adapters(dropped, /*dropout=*/0.5);

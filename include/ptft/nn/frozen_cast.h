@@ -15,6 +15,17 @@
 
 namespace ptft::nn {
 
+// What a cached cast of a weight was made from: its storage and its version counter (bumped by
+// in-place torch ops: merge_lora, a load). Also nn::StackedLinear's key for its stacked cast.
+struct CastSource {
+  const void* data = nullptr;
+  int64_t version = -1;
+  static CastSource of(const torch::Tensor& weight) {
+    return {weight.data_ptr(), static_cast<int64_t>(weight._version())};
+  }
+  bool operator==(const CastSource& o) const { return data == o.data && version == o.version; }
+};
+
 class FrozenCast {
  public:
   // `weight` itself when it trains, is not a float32 CPU tensor, or CPU bf16 autocast is off; else
@@ -22,9 +33,8 @@ class FrozenCast {
   const torch::Tensor& of(const torch::Tensor& weight);
 
  private:
-  torch::Tensor cast_;           // bfloat16, for the weight below at version_
-  const void* data_ = nullptr;   // the weight's storage when cast_ was made
-  int64_t version_ = -1;
+  torch::Tensor cast_;  // bfloat16, of the weight as source_ says
+  CastSource source_;
 };
 
 }  // namespace ptft::nn
