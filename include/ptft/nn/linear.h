@@ -25,7 +25,9 @@ struct LinearOptions {
 
 // torch's linear, x (..., in) W (out, in) b (out) -> (..., out), but a single row (a decode step)
 // goes through BLAS's matrix-vector product, which reads W once instead of packing it for a GEMM,
-// and on the CPU a weight of >= 16384 rows (a vocabulary) through nn::wide_linear's column blocks.
+// and on the CPU a weight of >= 16384 rows (a vocabulary) through nn::wide_linear's column blocks;
+// rows of more than two dimensions with a bias (contiguous) take one addmm that starts from the bias,
+// as torch's linear does for 2-D rows (not the product and then a pass adding the bias).
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
 
 class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
