@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include "ptft/core/error.h"
+#include "ptft/core/compat.h"
 #include "ptft/nn/bf16_gemv.h"
+#include "ptft/nn/dense_linear.h"
 #include "ptft/nn/dropout.h"
 #include "ptft/nn/lora_linear.h"
 #include "ptft/nn/skip_init.h"
@@ -38,12 +40,22 @@ torch::Tensor linear_from_bias(const torch::Tensor& x, const torch::Tensor& weig
   return torch::addmm(bias, x.view({-1, x.size(-1)}), weight.t()).view(shape);  // (rows, in) -> (..., out)
 }
 
+// Several rows on the CPU through a weight that trains, multiplied in bf16 / fp16 (autocast's or
+// the inputs' own dtype): nn::dense_linear, whose weight gradient reads dy row-major.
+bool trains_in_16_bits(const torch::Tensor& x, const torch::Tensor& weight) {
+  if (!x.is_cpu() || !weight.requires_grad() || !torch::GradMode::is_enabled() || x.numel() <= weight.size(1))
+    return false;
+  const auto type = compat::matmul_dtype(x);
+  return type == torch::kBFloat16 || type == torch::kHalf;
+}
+
 }  // namespace
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   // (Not under autocast, whose bf16 list has linear but not mv.)
   if (x.numel() != weight.size(1) || !x.is_cpu() || at::autocast::is_cpu_enabled() || x.dtype() != weight.dtype()) {
     if (x.is_cpu() && weight.size(0) >= kWideLinearRows && x.numel() > weight.size(1)) return wide_linear(x, weight, bias);
+    if (trains_in_16_bits(x, weight)) return dense_linear(x, weight, bias);
     if (bias.defined() && x.dim() > 2 && x.is_contiguous()) return linear_from_bias(x, weight, bias);
     return torch::nn::functional::linear(x, weight, bias);
   }

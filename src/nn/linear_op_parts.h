@@ -1,8 +1,7 @@
 // src/nn/linear_op_parts.h — private to the projection ops written as one autograd function
-// (lora_linear.cpp, wide_linear.cpp): the pieces both need around their GEMMs.
+// (dense_linear.cpp, lora_linear.cpp, wide_linear.cpp): the pieces they need around their GEMMs.
 #pragma once
 
-#include <ATen/AccumulateType.h>
 #include <torch/torch.h>
 
 #include <vector>
@@ -24,9 +23,20 @@ inline torch::Tensor or_placeholder(const torch::Tensor& t, const torch::Tensor&
 }
 
 // A bias's gradient from dy (N, out): summed over the rows in the accumulate type (float for bf16),
-// as libtorch's reductions.
-inline torch::Tensor bias_grad(const torch::Tensor& dy) {
-  return dy.sum(0, /*keepdim=*/false, at::toAccumulateType(dy.scalar_type(), dy.is_cuda()));
-}
+// as libtorch's reductions; a bf16 CPU dy with contiguous rows through nn::column_sums_bf16 (read
+// once, not widened into an fp32 copy first).
+torch::Tensor bias_grad(const torch::Tensor& dy);
+
+// m (R, C) -> m^T (C, R), contiguous. 16-bit CPU matrices whose rows are contiguous through
+// nn::transpose16 (libtorch's strided copy of them is ~6x slower); others through libtorch.
+torch::Tensor transposed(const torch::Tensor& m);
+
+// A weight's gradient dW = dy^T x: dy (N, out), x (N, in) -> (out, in), contiguous. In bf16 / fp16
+// on the CPU dy is first transposed into a row-major (out, N) matrix: oneDNN's GEMM reads a
+// transposed-view A at ~1.0-1.15 TFLOP/s against ~1.4-1.9 for a row-major one (GPT-2's projection
+// shapes, N = 1024, xeon machine, 2 threads; see nn/transpose_kernel.h). Else mm(dy^T, x).
+torch::Tensor weight_grad(const torch::Tensor& dy, const torch::Tensor& x);
+// The same into `out` (out, in) (a block of rows of a larger gradient).
+void weight_grad_out(torch::Tensor& out, const torch::Tensor& dy, const torch::Tensor& x);
 
 }  // namespace ptft::nn

@@ -51,7 +51,7 @@ struct LoraLinear : torch::autograd::Function<LoraLinear> {
       g[kX] = dx.view(with_last(grads[0], wc.size(1))).to(x_type);
     }
     if (has_h && ctx->needs_input_grad(kH)) g[kH] = torch::mm(du, ac).view(with_last(grads[0], wc.size(1))).to(x_type);
-    if (ctx->needs_input_grad(kW)) g[kW] = torch::mm(dy.t(), x2);  // (out, in); the engine casts to W's dtype
+    if (ctx->needs_input_grad(kW)) g[kW] = weight_grad(dy, x2);  // (out, in); the engine casts to W's dtype
     if (ctx->needs_input_grad(kBias)) g[kBias] = bias_grad(dy);
     if (ctx->needs_input_grad(kA)) g[kA] = torch::mm(du.t(), h2);  // (r, in)
     if (ctx->needs_input_grad(kB)) g[kB] = torch::mm(u.t() * scale, dy).t().contiguous();  // (out, r): u^T dy reads dy row-major

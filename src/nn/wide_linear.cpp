@@ -57,7 +57,7 @@ struct WideLinear : torch::autograd::Function<WideLinear> {
       auto dw = torch::empty({out, in}, dy.options());  // (out, in), block b = dy_b^T x
       for_blocks(out, [&](int64_t b, int64_t n) {
         auto dwb = dw.narrow(0, b, n);
-        torch::mm_out(dwb, dy.narrow(1, b, n).t(), x2);
+        weight_grad_out(dwb, dy.narrow(1, b, n), x2);
       });
       g[1] = dw;
     }
