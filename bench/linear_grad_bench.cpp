@@ -1,11 +1,11 @@
-// A projection's training step under CPU bf16 autocast (float32 weight and bias that train, 1024
-// rows: GPT-2 124M at B4 x T256): ptft's nn::dense_linear vs libtorch's linear, forward + backward
+// A projection's training step under CPU bf16 autocast (float32 weight and bias that train; GPT-2
+// 124M's projections at B4 x T256 = 1024 rows, gpt-small's at B8 x T256 = 2048): ptft's nn::dense_linear vs libtorch's linear, forward + backward
 // with the same input and gradient; and its two kernels alone against the libtorch ops they
 // replace: the 16-bit transpose (nn::transpose16 vs dy.t().contiguous()) and the bias gradient's
 // column sums (nn::column_sums_bf16 vs dy.sum(0, kFloat)).
 //
 //   build/bench/ptft_bench_linear_grad --benchmark_counters_tabular=true
-// Arguments: in, out. Compare the rows of one shape (ratio = speed-up).
+// Arguments: in, out, rows. Compare the rows of one shape (ratio = speed-up).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -18,16 +18,14 @@
 
 namespace {
 
-constexpr int64_t kRows = 1024;
-
 template <class F>
 void step(benchmark::State& state, F&& linear) {
-  const int64_t in = state.range(0), out = state.range(1);
+  const int64_t in = state.range(0), out = state.range(1), rows = state.range(2);
   torch::manual_seed(0);
-  auto x = torch::randn({4, kRows / 4, in}).requires_grad_(true);
+  auto x = torch::randn({4, rows / 4, in}).requires_grad_(true);
   auto w = (torch::randn({out, in}) * 0.02).requires_grad_(true);
   auto b = torch::zeros({out}).requires_grad_(true);
-  const auto dy = torch::randn({4, kRows / 4, out}).to(torch::kBFloat16);
+  const auto dy = torch::randn({4, rows / 4, out}).to(torch::kBFloat16);
   for (auto _ : state) {
     torch::Tensor y;
     {
@@ -39,7 +37,7 @@ void step(benchmark::State& state, F&& linear) {
     w.mutable_grad() = torch::Tensor();
     b.mutable_grad() = torch::Tensor();
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(6.0 * kRows * in * out, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(6.0 * rows * in * out, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_StepPtft(benchmark::State& s) { step(s, [](auto& x, auto& w, auto& b) { return ptft::nn::dense_linear(x, w, b); }); }
@@ -49,7 +47,7 @@ void BM_StepLibtorch(benchmark::State& s) {
 
 torch::Tensor bf16_dy(const benchmark::State& state) {
   torch::manual_seed(0);
-  return torch::randn({kRows, state.range(1)}).to(torch::kBFloat16);
+  return torch::randn({state.range(2), state.range(1)}).to(torch::kBFloat16);
 }
 
 void BM_TransposePtft(benchmark::State& state) {
@@ -80,9 +78,10 @@ void BM_BiasGradLibtorch(benchmark::State& state) {
   state.counters["GB/s"] = benchmark::Counter(2.0 * dy.numel(), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// GPT-2's projections: c_attn, attention's c_proj, c_fc, the MLP's c_proj.
+// GPT-2's and gpt-small's projections: c_attn, attention's c_proj, c_fc, the MLP's c_proj.
 void shapes(benchmark::internal::Benchmark* b) {
-  for (auto [in, out] : {std::pair{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}}) b->Args({in, out});
+  for (int64_t c : {768, 384})
+    for (auto [in, out] : {std::pair{c, 3 * c}, {c, c}, {c, 4 * c}, {4 * c, c}}) b->Args({in, out, c == 768 ? 1024 : 2048});
   b->Unit(benchmark::kMillisecond);
 }
 

@@ -32,9 +32,10 @@ torch::Tensor bias_grad(const torch::Tensor& dy);
 torch::Tensor transposed(const torch::Tensor& m);
 
 // A weight's gradient dW = dy^T x: dy (N, out), x (N, in) -> (out, in), contiguous. In bf16 / fp16
-// on the CPU dy is first transposed into a row-major (out, N) matrix: oneDNN's GEMM reads a
-// transposed-view A at ~1.0-1.15 TFLOP/s against ~1.4-1.9 for a row-major one (GPT-2's projection
-// shapes, N = 1024, xeon machine, 2 threads; see nn/transpose_kernel.h). Else mm(dy^T, x).
+// on the CPU, for a weight of at least 768 x 768, dy is first transposed into a row-major (out, N)
+// matrix: oneDNN's GEMM reads a transposed-view A at ~1.0-1.15 TFLOP/s against ~1.4-1.9 for a
+// row-major one (GPT-2's projection shapes, N = 1024, xeon machine, 2 threads; see
+// nn/transpose_kernel.h; smaller weights measured no gain, linear_op_parts.cpp). Else mm(dy^T, x).
 torch::Tensor weight_grad(const torch::Tensor& dy, const torch::Tensor& x);
 // The same into `out` (out, in) (a block of rows of a larger gradient).
 void weight_grad_out(torch::Tensor& out, const torch::Tensor& dy, const torch::Tensor& x);

@@ -59,9 +59,14 @@ std::vector<torch::Tensor> bf16_run(const Bf16Case& c, F&& f) {
   return {y, g[0], g[1], g[2]};
 }
 
-TEST(DenseLinear, Bf16AutocastGivesAddmmAndDyWExactlyAndWeightGradientsWithinRounding) {
+// Shapes: a small weight (dW from dy's transposed view) and one of 776 x 768 (dy transposed first,
+// src/nn/linear_op_parts.cpp).
+class DenseLinearBf16 : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
+
+TEST_P(DenseLinearBf16, GivesAutocastsAddmmAndDyWExactlyAndWeightGradientsWithinRounding) {
   torch::manual_seed(2);
-  const auto c = bf16_case(96, 80, 72);
+  const auto [rows, in, out] = GetParam();
+  const auto c = bf16_case(rows, in, out);
   const auto got = bf16_run(c, [](auto& x, auto& w, auto& b) { return nn::dense_linear(x, w, b); });
   const auto want = bf16_run(c, [](auto& x, auto& w, auto& b) {  // addmm from the bias, autograd's backward
     return torch::addmm(b, x.reshape({-1, x.size(-1)}), w.t()).view({x.size(0), x.size(1), w.size(0)});
@@ -78,6 +83,9 @@ TEST(DenseLinear, Bf16AutocastGivesAddmmAndDyWExactlyAndWeightGradientsWithinRou
   EXPECT_LT(((got[2].to(torch::kDouble) - dw).abs().max() / dw.abs().max()).item<double>(), 8e-3);  // bf16 out
   EXPECT_LT(((got[3].to(torch::kDouble) - db).abs().max() / db.abs().max()).item<double>(), 1e-6);  // fp32 sums
 }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, DenseLinearBf16,
+                         ::testing::Values(std::make_tuple(96, 80, 72), std::make_tuple(64, 768, 776)));
 
 TEST(DenseLinear, NnLinearTakesItForAWeightThatTrainsUnderBf16Autocast) {
   torch::manual_seed(3);
