@@ -20,8 +20,8 @@ bool transpose_first(const torch::Tensor& dy, const torch::Tensor& x) {
          dy.size(1) >= 768 && x.size(1) >= 768;
 }
 
-}  // namespace
-
+// m (R, C) -> m^T (C, R), contiguous. 16-bit CPU matrices whose rows are contiguous through
+// nn::transpose16 (libtorch's strided copy of them is ~3x slower); others through libtorch.
 torch::Tensor transposed(const torch::Tensor& m) {
   const auto t = m.scalar_type();
   if (!m.is_cpu() || m.dim() != 2 || m.stride(1) != 1 || (t != torch::kBFloat16 && t != torch::kHalf))
@@ -32,6 +32,8 @@ torch::Tensor transposed(const torch::Tensor& m) {
               rows, cols);
   return out;
 }
+
+}  // namespace
 
 torch::Tensor bias_grad(const torch::Tensor& dy) {
   if (!dy.is_cpu() || dy.scalar_type() != torch::kBFloat16 || dy.dim() != 2 || dy.stride(1) != 1)

@@ -1,5 +1,6 @@
 // src/nn/linear_op_parts.h — private to the projection ops written as one autograd function
-// (dense_linear.cpp, lora_linear.cpp, wide_linear.cpp): the pieces they need around their GEMMs.
+// (nn::dense_linear and nn::wide_linear, both blocked_linear; nn::lora_linear): the op they share
+// and the pieces they need around their GEMMs.
 #pragma once
 
 #include <torch/torch.h>
@@ -27,10 +28,6 @@ inline torch::Tensor or_placeholder(const torch::Tensor& t, const torch::Tensor&
 // once, not widened into an fp32 copy first).
 torch::Tensor bias_grad(const torch::Tensor& dy);
 
-// m (R, C) -> m^T (C, R), contiguous. 16-bit CPU matrices whose rows are contiguous through
-// nn::transpose16 (libtorch's strided copy of them is ~6x slower); others through libtorch.
-torch::Tensor transposed(const torch::Tensor& m);
-
 // A weight's gradient dW = dy^T x: dy (N, out), x (N, in) -> (out, in), contiguous. In bf16 / fp16
 // on the CPU, for a weight of at least 768 x 768, dy is first transposed into a row-major (out, N)
 // matrix: oneDNN's GEMM reads a transposed-view A at ~1.0-1.15 TFLOP/s against ~1.4-1.9 for a
@@ -39,5 +36,13 @@ torch::Tensor transposed(const torch::Tensor& m);
 torch::Tensor weight_grad(const torch::Tensor& dy, const torch::Tensor& x);
 // The same into `out` (out, in) (a block of rows of a larger gradient).
 void weight_grad_out(torch::Tensor& out, const torch::Tensor& dy, const torch::Tensor& x);
+
+// y = x W^T + b as one autograd op computed in blocks of `block` rows of W (output columns),
+// forward and backward (src/nn/blocked_linear.cpp): nn::wide_linear's 4096-row blocks, and
+// nn::dense_linear's one block. x (..., in), W (out, in), b (out) or undefined -> (..., out). Under
+// autocast the operands are cast once to autocast's dtype; the gradients come back in each input's
+// dtype (dW by weight_grad, db by bias_grad).
+torch::Tensor blocked_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                             int64_t block);
 
 }  // namespace ptft::nn

@@ -3,8 +3,8 @@
 // the addmm from the bias that autocast's cast operands give (bit-equal), its input gradient
 // dy W bit-equal to autograd's, and its weight and bias gradients within bf16 rounding of the
 // float64 products of the same bf16 operands. nn::linear routes several rows through a weight that
-// trains under bf16 autocast here (bit-equal outputs and gradients), and keeps torch's linear for a
-// frozen weight or no autocast.
+// trains under bf16 autocast here (its autograd node; bit-equal outputs and gradients), and keeps
+// torch's addmm for a frozen weight or no autocast.
 #include <gtest/gtest.h>
 
 #include <ATen/autocast_mode.h>
@@ -17,6 +17,11 @@ namespace ptft {
 namespace {
 
 using torch::autograd::grad;
+
+// Whether y came out of the blocked projection op (nn::dense_linear's autograd node).
+bool from_dense_op(const torch::Tensor& y) {
+  return y.grad_fn() && y.grad_fn()->name().find("BlockedLinear") != std::string::npos;
+}
 
 TEST(DenseLinear, Float64IsTorchsLinear) {
   torch::manual_seed(1);
@@ -91,6 +96,7 @@ TEST(DenseLinear, NnLinearTakesItForAWeightThatTrainsUnderBf16Autocast) {
   torch::manual_seed(3);
   const auto c = bf16_case(64, 40, 48);
   const auto via_linear = bf16_run(c, [](auto& x, auto& w, auto& b) { return nn::linear(x, w, b); });
+  EXPECT_TRUE(from_dense_op(via_linear[0]));
   const auto dense = bf16_run(c, [](auto& x, auto& w, auto& b) { return nn::dense_linear(x, w, b); });
   for (size_t i = 0; i < dense.size(); ++i) EXPECT_TRUE(torch::equal(via_linear[i], dense[i])) << i;
   // Without a bias too: (y, dx, dW) equal.
@@ -100,6 +106,7 @@ TEST(DenseLinear, NnLinearTakesItForAWeightThatTrainsUnderBf16Autocast) {
     y1 = nn::linear(c.x, c.w);
     y2 = nn::dense_linear(c.x, c.w);
   }
+  EXPECT_TRUE(from_dense_op(y1));
   EXPECT_TRUE(torch::equal(y1, y2));
   auto g1 = grad({y1}, {c.x, c.w}, {c.dy}), g2 = grad({y2}, {c.x, c.w}, {c.dy});
   EXPECT_TRUE(torch::equal(g1[0], g2[0]));
@@ -108,15 +115,20 @@ TEST(DenseLinear, NnLinearTakesItForAWeightThatTrainsUnderBf16Autocast) {
 
 TEST(DenseLinear, NnLinearKeepsTorchsLinearForAFrozenWeightOrNoAutocast) {
   torch::manual_seed(4);
-  auto x = torch::randn({2, 8, 16}), w = torch::randn({24, 16}), b = torch::randn({24});
+  auto x = torch::randn({2, 8, 16}).requires_grad_(true), w = torch::randn({24, 16}), b = torch::randn({24});
   {
     compat::AutocastGuard autocast(c10::DeviceType::CPU, at::kBFloat16, true);  // w frozen
     auto want = torch::addmm(b, x.reshape({-1, 16}), w.t()).view({2, 8, 24});
-    EXPECT_TRUE(torch::equal(nn::linear(x, w, b), want));
+    const auto y = nn::linear(x, w, b);
+    EXPECT_FALSE(from_dense_op(y));
+    EXPECT_TRUE(torch::equal(y, want));
   }
   w.requires_grad_(true);  // trains, float32 without autocast: torch's addmm from the bias
   auto want = torch::addmm(b, x.reshape({-1, 16}), w.t()).view({2, 8, 24});
-  EXPECT_TRUE(torch::equal(nn::linear(x, w, b), want));
+  const auto y = nn::linear(x, w, b);
+  EXPECT_FALSE(from_dense_op(y));
+  EXPECT_TRUE(torch::equal(y, want));
+
 }
 
 }  // namespace

@@ -65,6 +65,21 @@ void expect_near_each(const std::vector<torch::Tensor>& got, const std::vector<t
   }
 }
 
+// The stacked outputs `got` against each part's own `want`: the stacked op ran, bf16 outputs within
+// out_rel, float32 gradients with respect to `of` within 3e-2.
+void expect_stacked_matches(const std::vector<torch::Tensor>& got, const std::vector<torch::Tensor>& want,
+                            const std::vector<torch::Tensor>& of, double out_rel) {
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& y : got) {
+    EXPECT_TRUE(stacked(y));
+    EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
+  }
+  expect_near_each(got, want, out_rel, "output");
+  const auto gg = grads(got, of), gw = grads(want, of);
+  for (const auto& g : gg) EXPECT_EQ(g.scalar_type(), torch::kFloat);
+  expect_near_each(gg, gw, 3e-2, "gradient");
+}
+
 TEST(StackedLinear, TrainingWeightsUnderBf16AutocastMatchEachPartsForwardAndGradients) {
   torch::manual_seed(3);
   auto ps = parts(torch::kFloat, /*bias=*/true);
@@ -79,14 +94,7 @@ TEST(StackedLinear, TrainingWeightsUnderBf16AutocastMatchEachPartsForwardAndGrad
     of.push_back(p->bias);
   }
   ASSERT_EQ(got.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) {
-    EXPECT_TRUE(stacked(got[i]));
-    EXPECT_EQ(got[i].scalar_type(), torch::kBFloat16);
-  }
-  expect_near_each(got, want, 1e-2, "output");
-  const auto gg = grads(got, of), gw = grads(want, of);
-  for (const auto& g : gg) EXPECT_EQ(g.scalar_type(), torch::kFloat);
-  expect_near_each(gg, gw, 3e-2, "gradient");
+  expect_stacked_matches(got, want, of, 1e-2);
 }
 
 TEST(StackedLinear, LoraPartsUnderBf16AutocastMatchEachPartsAndRenewTheFrozenStack) {
@@ -104,14 +112,8 @@ TEST(StackedLinear, LoraPartsUnderBf16AutocastMatchEachPartsAndRenewTheFrozenSta
       of.push_back(p->lora_A->weight);
       of.push_back(p->lora_B->weight);
     }
-    for (size_t i = 0; i < 3; ++i) {
-      EXPECT_TRUE(stacked(got[i]));
-      EXPECT_EQ(got[i].scalar_type(), torch::kBFloat16);
-    }
-    expect_near_each(got, want, 2e-2, "output");
-    const auto gg = grads(got, of), gw = grads(want, of);
-    for (const auto& g : gg) EXPECT_EQ(g.scalar_type(), torch::kFloat);
-    expect_near_each(gg, gw, 3e-2, "gradient");
+    ASSERT_EQ(got.size(), 3u);
+    expect_stacked_matches(got, want, of, 2e-2);
     torch::NoGradGuard ng;
     ps[1]->weight.mul_(-2.0);
   }

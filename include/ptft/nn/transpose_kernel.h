@@ -5,8 +5,9 @@
 //
 // Why: oneDNN's bf16 GEMM reads a transposed-view A (a weight gradient dy^T x) at ~1.0-1.15
 // TFLOP/s and a row-major one at ~1.4-1.9 on the xeon machine (GPT-2's shapes, N = 1024 rows, 2
-// threads), and libtorch's strided copy of dy^T runs at ~2.4 GB/s (2.5 ms for 1024 x 3072); these
-// blocks run at ~15 GB/s (0.8 ms). nn::weight_grad (src/nn/linear_op_parts.h) is the user.
+// threads), and libtorch's strided copy of dy^T moves ~5 GB/s read + written (2.57 ms for 1024 x
+// 3072); these blocks ~15-18 GB/s (0.71 ms; build/bench/ptft_bench_linear_grad). nn::weight_grad
+// (src/nn/linear_op_parts.h) is the user.
 #pragma once
 
 #include <cstdint>
