@@ -60,7 +60,7 @@ static_assert(sizeof(RowLse) == 2 * sizeof(float) && std::is_standard_layout_v<R
 
 struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& logits_in,
-                               const torch::Tensor& targets_in, int64_t ignore_index) {
+                               const torch::Tensor& targets_in, int64_t ignore_index, bool overwrite_logits) {
     const torch::Tensor logits = logits_in.contiguous();
     const torch::Tensor targets = targets_in.to(torch::kLong).contiguous();
     torch::Tensor lse = torch::zeros({logits.size(0), 2}, torch::kFloat);  // (N, [max, log_sum])
@@ -70,6 +70,7 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
                            : forward_rows<uint16_t>(logits, targets.data_ptr<int64_t>(), ignore_index, rows);
     ctx->save_for_backward({logits, targets, lse});
     ctx->saved_data["ignore_index"] = ignore_index;
+    ctx->saved_data["overwrite_logits"] = overwrite_logits;
     return torch::tensor(static_cast<float>(sum));
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -78,19 +79,22 @@ struct CrossEntropySum : torch::autograd::Function<CrossEntropySum> {
     const torch::Tensor &logits = saved[0], &targets = saved[1], &lse = saved[2];
     const int64_t ignore_index = ctx->saved_data["ignore_index"].toInt();
     const float scale = grads[0].item<float>();
-    torch::Tensor grad = torch::empty_like(logits);
+    const bool overwrite = ctx->saved_data["overwrite_logits"].toBool();
+    torch::Tensor grad = overwrite ? logits : torch::empty_like(logits);
     const auto* rows = reinterpret_cast<const RowLse*>(lse.data_ptr<float>());
     if (logits.scalar_type() == torch::kFloat)
       backward_rows<float>(logits, targets.data_ptr<int64_t>(), ignore_index, rows, scale, grad);
     else
       backward_rows<uint16_t>(logits, targets.data_ptr<int64_t>(), ignore_index, rows, scale, grad);
-    return {grad, torch::Tensor(), torch::Tensor()};
+    if (overwrite) grad.unsafeGetTensorImpl()->bump_version();  // the logits are gone: say so to autograd
+    return {grad, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
 
-torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
+torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index,
+                                bool overwrite_logits) {
   RECORD_FUNCTION("ptft::cross_entropy_sum", std::vector<c10::IValue>({logits}));
   TORCH_CHECK(logits.dim() == 2 && targets.dim() == 1 && targets.size(0) == logits.size(0),
               "cross_entropy_sum: logits (N,V) and targets (N), got ", logits.sizes(), " and ", targets.sizes());
@@ -98,7 +102,7 @@ torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor
     return torch::nn::functional::cross_entropy(
         logits.scalar_type() == torch::kDouble ? logits : logits.to(torch::kFloat), targets,
         torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum).ignore_index(ignore_index));
-  return CrossEntropySum::apply(logits, targets, ignore_index);
+  return CrossEntropySum::apply(logits, targets, ignore_index, overwrite_logits);
 }
 
 }  // namespace ptft::nn

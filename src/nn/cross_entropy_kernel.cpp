@@ -1,5 +1,6 @@
 #include "ptft/nn/cross_entropy_kernel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -53,6 +54,11 @@ RowLse log_sum_exp(const float* row, int64_t n) {
 RowLse log_sum_exp(const uint16_t* row, int64_t n) { return log_sum_exp(as_fp32(row, n), n); }
 
 void cross_entropy_grad(const float* row, RowLse lse, int64_t target, float scale, float* grad, int64_t n) {
+  if (row == grad) {  // in place: the row read from a copy (the loop's pointers are __restrict)
+    float* copy = vec::scratch(0, n);
+    std::copy(row, row + n, copy);
+    row = copy;
+  }
   row_softmax_scaled(row, lse.max, lse.log_sum, scale, grad, n);
   if (target >= 0) grad[target] -= scale;
 }

@@ -44,7 +44,10 @@ TokenLoss token_cross_entropy(ModelImpl& model, const Batch& batch, bool count_c
   const torch::Tensor& logits3 = out.at("logits");
   const auto logits = logits3.reshape({-1, logits3.size(-1)});  // (N,V), fp32 or bf16 (autocast)
   TokenLoss r;
-  r.sum = nn::cross_entropy_sum(logits, targets, kIgnoreTarget);  // fp32, no fp32 copy of the logits
+  // fp32, no fp32 copy of the logits; in a training step (the trainer differentiates it once) the
+  // backward writes their gradient over them.
+  const bool training_step = torch::GradMode::is_enabled() && !count_correct;
+  r.sum = nn::cross_entropy_sum(logits, targets, kIgnoreTarget, /*overwrite_logits=*/training_step);
   const auto counted = targets.ne(kIgnoreTarget);
   r.tokens = counted.sum().item<int64_t>();
   if (count_correct) r.correct = logits.argmax(1).eq(targets).logical_and(counted).sum().item<int64_t>();

@@ -2,7 +2,8 @@
 // its autograd gradient: fp32 logits within 1e-6 relative of the double-precision loss, the
 // gradient (entries up to 0.37) as close to the double one as libtorch's fp32 gradient (x1.5); bf16 logits against the reference on the same values in
 // fp32, the bf16 gradient within one bf16 step; ignored rows, extreme logits, bad targets; other
-// dtypes run libtorch's op.
+// dtypes run libtorch's op. overwrite_logits: the same gradient bit for bit, written over the
+// logits' buffer; an op that saved those logits fails its backward instead of reading the gradient.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,6 +106,39 @@ TEST(CrossEntropySum, DoubleRunsLibtorchsOp) {
   const Result got = run(logits, targets, true), want = run(logits, targets, false);
   EXPECT_EQ(got.loss, want.loss);
   EXPECT_TRUE(torch::equal(got.grad, want.grad));
+}
+
+// The gradient of a leaf through logits = leaf * 1 (a fresh buffer, as a model's head gives), and
+// those logits after the backward.
+std::pair<torch::Tensor, torch::Tensor> grad_through_copy(const torch::Tensor& leaf0, const torch::Tensor& targets,
+                                                          bool overwrite) {
+  auto leaf = leaf0.detach().clone().requires_grad_(true);
+  const auto logits = leaf * 1;
+  const int64_t version = logits._version();
+  (cross_entropy_sum(logits, targets, kIgnore, overwrite) * 0.37).backward();
+  EXPECT_EQ(logits._version() > version, overwrite);  // autograd is told the buffer changed
+  return {leaf.grad(), logits.detach()};
+}
+
+TEST(CrossEntropySum, OverwritingTheLogitsGivesTheSameGradientInTheirBuffer) {
+  torch::manual_seed(4);
+  for (auto type : {torch::kFloat, torch::kBFloat16}) {
+    const auto leaf = (torch::randn({37, 1000}) * 3).to(type);
+    const auto targets = targets_with_ignored(37, 1000);
+    const auto [want, kept] = grad_through_copy(leaf, targets, false);
+    const auto [got, overwritten] = grad_through_copy(leaf, targets, true);
+    EXPECT_TRUE(torch::equal(got, want)) << type;
+    EXPECT_TRUE(torch::equal(kept, leaf)) << type;         // without: the logits as they were
+    EXPECT_TRUE(torch::equal(overwritten, want)) << type;  // with: their buffer holds the gradient
+  }
+}
+
+TEST(CrossEntropySum, AnOpThatSavedOverwrittenLogitsFailsItsBackward) {
+  torch::manual_seed(5);
+  const auto leaf = torch::randn({6, 20}).requires_grad_(true);
+  const auto logits = leaf.exp();  // exp saves its result for its backward
+  const auto loss = cross_entropy_sum(logits, torch::randint(0, 20, {6}, torch::kLong), kIgnore, true);
+  EXPECT_THROW(loss.backward(), c10::Error);  // "modified by an inplace operation", not a wrong gradient
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ struct RowLse {
 
 RowLse log_sum_exp(const float* row, int64_t n);
 RowLse log_sum_exp(const uint16_t* row, int64_t n);  // bf16
-// target < 0: no one-hot term (a row without a target gets no gradient from the caller).
+// target < 0: no one-hot term (a row without a target gets no gradient from the caller). grad may
+// be row itself (the gradient written over the logits).
 void cross_entropy_grad(const float* row, RowLse lse, int64_t target, float scale, float* grad, int64_t n);
 void cross_entropy_grad(const uint16_t* row, RowLse lse, int64_t target, float scale, uint16_t* grad, int64_t n);
 
